@@ -1,0 +1,16 @@
+"""Membrane-physics kernels: pure, broadcasting, jittable and differentiable JAX functions."""
+
+from ionsweep.physics.donnan import donnan, donnan_osmotic_imbalance
+from ionsweep.physics.ghk import ghk_current, ghk_voltage
+from ionsweep.physics.nernst import driving_force, nernst
+from ionsweep.physics.pump_leak import pump_leak_voltage
+
+__all__ = [
+    "donnan",
+    "donnan_osmotic_imbalance",
+    "driving_force",
+    "ghk_current",
+    "ghk_voltage",
+    "nernst",
+    "pump_leak_voltage",
+]

@@ -1,0 +1,137 @@
+"""Donnan equilibrium of a compartment holding impermeant charge, facing an infinite bath."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ionsweep._util import as_float
+from ionsweep.constants import R_OVER_F_MV
+from ionsweep.physics._root import implicit_root
+
+__all__ = ["donnan", "donnan_osmotic_imbalance"]
+
+#: Bracket of the solve, in units of RT/F (≈ ±800 mV at 37 °C).
+V_BRACKET = 30.0
+
+
+def _net_charge_neg(v, c_bath, z, rho):
+    """−(inside charge density) as a function of v = FV/RT; increasing in v."""
+    return -(jnp.sum(z * c_bath * jnp.exp(-z * v[..., None]), axis=-1) + rho)
+
+
+_solve_neutral = implicit_root(_net_charge_neg)
+
+
+def _broadcast(c_bath, z, fixed_charge, T):
+    c_bath, z, rho, T = as_float(c_bath, z, fixed_charge, T)
+    shape = jnp.broadcast_shapes(c_bath.shape, z.shape)
+    if not shape:
+        raise ValueError("donnan: c_bath and z need an ion axis (the last axis)")
+    lead = jnp.broadcast_shapes(shape[:-1], rho.shape, T.shape)
+    full = lead + shape[-1:]
+    return (
+        jnp.broadcast_to(c_bath, full),
+        jnp.broadcast_to(z, full),
+        jnp.broadcast_to(rho, lead),
+        jnp.broadcast_to(T, lead),
+    )
+
+
+def donnan(c_bath, z, fixed_charge, T):
+    r"""Donnan equilibrium with an infinite bath of permeant ions.
+
+    Every permeant ion is at its Nernst equilibrium, ``c_in = c_bath·exp(−zFV/RT)``, and the
+    compartment is electroneutral, ``Σ z·c_in + fixed_charge = 0``. The neutrality condition
+    is strictly monotone in V, so the root is unique when it exists; it is found by a
+    safeguarded Newton–bisection solve started from the exact all-monovalent solution
+    (which it returns in one step when all ions are monovalent), with gradients by the
+    implicit-function theorem. Neutral solutes (z = 0) simply equilibrate (c_in = c_bath).
+
+    Parameters
+    ----------
+    c_bath : array_like, shape (..., n_ions)
+        Bath (outside) concentrations of the permeant ions, mM (≥ 0). The bath should be
+        electroneutral (Σ z·c_bath = 0); the kernel does not enforce it.
+    z : array_like, shape (..., n_ions)
+        Signed valences of the permeant ions.
+    fixed_charge : array_like, shape (...)
+        Impermeant charge inside, mM of elementary charge, signed (e.g. −50 for 50 mM of a
+        monovalent anionic protein).
+    T : array_like, shape (...)
+        Absolute temperature, K.
+
+    Returns
+    -------
+    V : jax.Array, shape (...)
+        Donnan potential φ_in − φ_out, mV.
+    c_in : jax.Array, shape (..., n_ions)
+        Inside concentrations at equilibrium, mM.
+
+    Both are NaN where no equilibrium exists (e.g. a negative fixed charge and no permeant
+    cation), where |V| would exceed 30 RT/F, or for invalid input.
+
+    Examples
+    --------
+    >>> import ionsweep
+    >>> V, c_in = ionsweep.donnan([150.0, 150.0], [1, -1], -50.0, 310.15)
+    >>> round(float(V), 2), [round(float(c), 2) for c in c_in]
+    (-4.43, [177.07, 127.07])
+    """
+    c_bath, z, rho, T = _broadcast(c_bath, z, fixed_charge, T)
+    ion_ok = (c_bath >= 0) & jnp.isfinite(c_bath) & jnp.isfinite(z)
+    cation_charge = jnp.sum(jnp.where(z > 0, z * c_bath, 0), axis=-1)
+    anion_charge = jnp.sum(jnp.where(z < 0, -z * c_bath, 0), axis=-1)
+    valid = jnp.all(ion_ok, axis=-1) & (T > 0) & jnp.isfinite(T) & jnp.isfinite(rho)
+    valid &= ((cation_charge > 0) | (rho > 0)) & ((anion_charge > 0) | (rho < 0))
+
+    # Exact root for monovalent ions, C+ x^2 + rho x - C- = 0 with x = exp(-v), as the start.
+    one = jnp.ones_like(rho)
+    cp = jnp.where(valid, cation_charge, one)
+    cm = jnp.where(valid, anion_charge, one)
+    r = jnp.where(valid, rho, 0 * one)
+    sqrt_d = jnp.sqrt(r * r + 4 * cp * cm)
+    x0 = jnp.where(r > 0, 2 * cm / (r + sqrt_d), (sqrt_d - r) / (2 * jnp.where(cp > 0, cp, 1)))
+    v0 = -jnp.log(x0)
+
+    vmask = valid[..., None]
+    c_safe = jnp.where(vmask, c_bath, 1)
+    z_safe = jnp.where(vmask, z, jnp.where(jnp.arange(z.shape[-1]) % 2 == 0, 1, -1))
+    lo = jnp.full_like(v0, -V_BRACKET)
+    v = _solve_neutral(lo, -lo, v0, c_safe, z_safe, r)
+    V = jnp.where(valid, R_OVER_F_MV * jnp.where(valid, T, one) * v, jnp.nan)
+    c_in = jnp.where(vmask, c_safe * jnp.exp(-z_safe * v[..., None]), jnp.nan)
+    return V, c_in
+
+
+def donnan_osmotic_imbalance(c_bath, z, fixed_charge, T, c_impermeant):
+    """Osmolarity excess of a Donnan compartment over its bath (ideal solution).
+
+    At Donnan equilibrium the compartment holds more particles than the bath: the
+    redistributed permeant ions plus the impermeant species. This excess drives water in
+    (cells would swell without a pump), which is the physiological point of the Donnan
+    equilibrium.
+
+    Parameters
+    ----------
+    c_bath, z, fixed_charge, T
+        As in :func:`donnan` (mM, valences, mM of elementary charge, K).
+    c_impermeant : array_like, shape (...)
+        Concentration of the impermeant species themselves, mM (for a protein of charge
+        −k per molecule, ``fixed_charge = −k·c_impermeant``).
+
+    Returns
+    -------
+    jax.Array, shape (...)
+        Σ c_in + c_impermeant − Σ c_bath in mOsm/L (osmotic coefficient taken as 1).
+
+    Examples
+    --------
+    >>> import ionsweep
+    >>> d = ionsweep.donnan_osmotic_imbalance([150.0, 150.0], [1, -1], -50.0, 310.15, 50.0)
+    >>> round(float(d), 2)
+    54.14
+    """
+    _, c_in = donnan(c_bath, z, fixed_charge, T)
+    c_bath, _, _, _ = _broadcast(c_bath, z, fixed_charge, T)
+    (c_imp,) = as_float(c_impermeant)
+    return jnp.sum(c_in, axis=-1) - jnp.sum(c_bath, axis=-1) + c_imp

@@ -1,0 +1,189 @@
+"""Goldman–Hodgkin–Katz current and voltage equations for ions of any valence."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax import lax
+
+from ionsweep._util import as_float
+from ionsweep.constants import FARADAY, R_OVER_F_MV
+from ionsweep.physics._root import implicit_root
+
+__all__ = ["ghk_current", "ghk_voltage"]
+
+#: Bracket of the general root solve, in units of RT/F (≈ ±800 mV at 37 °C).
+V_BRACKET = 30.0
+#: Below this |u| the Bernoulli function uses its Taylor series.
+_SERIES_CUTOFF = 1e-2
+
+
+def _bernoulli(u):
+    """B(u) = u / (exp(u) − 1), overflow-free for any u, smooth and differentiable at 0."""
+    small = jnp.abs(u) < _SERIES_CUTOFF
+    u_safe = jnp.where(small, jnp.ones_like(u), u)
+    m = -jnp.abs(u_safe)  # m ≤ 0, so neither exp(m) nor expm1(m) overflows
+    large = m / jnp.expm1(m) * jnp.where(u_safe > 0, jnp.exp(m), jnp.ones_like(m))
+    u2 = u * u
+    series = 1 - u / 2 + u2 / 12 - u2 * u2 / 720
+    return jnp.where(small, series, large)
+
+
+def ghk_current(V, P, c_in, c_out, z, T):
+    r"""Goldman–Hodgkin–Katz current density of one ion.
+
+    .. math:: I = P\,\frac{z^2F^2V}{RT}\,
+              \frac{c_{in} - c_{out}\,e^{-zFV/RT}}{1 - e^{-zFV/RT}}
+
+    written as ``P · 1e-3 · zF · (c_in·B(−u) − c_out·B(u))`` with ``u = zFV/RT`` and the
+    Bernoulli function ``B(u) = u/(eᵘ − 1)``, which is exactly NEURON's
+    ``ghk(v, ci, co, z)`` multiplied by ``P``. The removable singularity at V = 0 is taken
+    by a Taylor series, so value and gradient are finite and smooth through V = 0.
+
+    Parameters
+    ----------
+    V : array_like
+        Membrane potential, mV (φ_in − φ_out).
+    P : array_like
+        Permeability, cm/s (≥ 0).
+    c_in, c_out : array_like
+        Concentrations inside and outside, mM (≥ 0).
+    z : array_like
+        Signed valence; ``z = 0`` is undefined.
+    T : array_like
+        Absolute temperature, K.
+
+    Returns
+    -------
+    jax.Array
+        Current density in mA/cm², outward positive. NaN where undefined (z = 0, a negative
+        concentration or permeability, T ≤ 0, non-finite input).
+
+    Examples
+    --------
+    >>> import ionsweep
+    >>> float(ionsweep.ghk_current(0.0, 1e-6, 140.0, 5.0, 1, 310.15))  # doctest: +ELLIPSIS
+    0.01302...
+    """
+    V, P, c_in, c_out, z, T = as_float(V, P, c_in, c_out, z, T)
+    valid = (z != 0) & (T > 0) & (P >= 0) & (c_in >= 0) & (c_out >= 0)
+    for a in (V, P, c_in, c_out, z, T):
+        valid &= jnp.isfinite(a)
+    T_safe = jnp.where(valid, T, jnp.ones_like(T))
+    u = jnp.where(valid, z * V / (R_OVER_F_MV * T_safe), jnp.zeros_like(V))
+    flux = c_in * _bernoulli(-u) - c_out * _bernoulli(u)
+    return jnp.where(valid, P * (1e-3 * FARADAY) * z * flux, jnp.nan)
+
+
+def _net_current(v, P, c_in, c_out, z):
+    """Dimensionless net GHK current Σ P·z·(c_in·B(−zv) − c_out·B(zv)), increasing in v."""
+    u = z * v[..., None]
+    return jnp.sum(P * z * (c_in * _bernoulli(-u) - c_out * _bernoulli(u)), axis=-1)
+
+
+_solve_zero_current = implicit_root(_net_current)
+
+
+def ghk_voltage(P, c_in, c_out, z, T):
+    r"""Goldman–Hodgkin–Katz zero-net-current (reversal) potential for any mix of valences.
+
+    The ion axis is the last axis of ``P``, ``c_in``, ``c_out`` and ``z``; leading axes
+    broadcast with each other and with ``T``. Permeabilities may be absolute (cm/s) or
+    relative to any reference: only their ratios matter.
+
+    With x = exp(−FV/RT), the zero-current condition for ions with |z| ≤ 2 is the quadratic
+
+    .. math:: A x^2 - b x - c = 0,\quad
+              A = \sum_{|z|=1} P q + \sum_{|z|=2} 4 P q,\;
+              b = \sum_{|z|=1} P (p - q),\;
+              c = \sum_{|z|=1} P p + \sum_{|z|=2} 4 P p
+
+    where p is the concentration that carries outward current (c_in for cations, c_out for
+    anions) and q the other one. ``A, c > 0`` give exactly one positive root, so the
+    all-monovalent Goldman equation and every mono/divalent mix are closed forms chosen by
+    masks on ``z``, never by Python branching, and valences may be traced (a sweep axis).
+    Only when an ion with |z| ≥ 3 is permeant does the function run a safeguarded
+    Newton–bisection solve (started from the quadratic), with gradients by the
+    implicit-function theorem; ``lax.cond`` skips the solve when no point needs it.
+
+    Parameters
+    ----------
+    P : array_like, shape (..., n_ions)
+        Permeabilities, cm/s or relative (≥ 0; ions with P = 0 are ignored).
+    c_in, c_out : array_like, shape (..., n_ions)
+        Concentrations inside and outside, mM (≥ 0; zero allowed, e.g. bi-ionic).
+    z : array_like, shape (..., n_ions)
+        Signed valences, −3 … +3 (any non-zero value works; z = 0 with P > 0 is undefined).
+    T : array_like, shape (...)
+        Absolute temperature, K.
+
+    Returns
+    -------
+    jax.Array, shape (...)
+        Reversal potential in mV. NaN where no zero-current potential exists (no permeant
+        ion can carry outward, or no ion inward, current), where it lies beyond ±30 RT/F
+        for the general solve, or where an input is invalid.
+
+    Examples
+    --------
+    >>> import ionsweep
+    >>> # squid axon, Hodgkin & Katz (1949): K, Na, Cl with P = 1 : 0.04 : 0.45
+    >>> V = ionsweep.ghk_voltage([1.0, 0.04, 0.45], [400.0, 50.0, 40.0],
+    ...                          [20.0, 440.0, 560.0], [1, 1, -1], 279.45)
+    >>> round(float(V), 1)
+    -59.4
+    """
+    P, c_in, c_out, z, T = as_float(P, c_in, c_out, z, T)
+    shape = jnp.broadcast_shapes(P.shape, c_in.shape, c_out.shape, z.shape)
+    if not shape:
+        raise ValueError("ghk_voltage: P, c_in, c_out and z need an ion axis (the last axis)")
+    lead = jnp.broadcast_shapes(shape[:-1], T.shape)
+    full = lead + shape[-1:]
+    P, c_in, c_out, z = (jnp.broadcast_to(a, full) for a in (P, c_in, c_out, z))
+    T = jnp.broadcast_to(T, lead)
+
+    permeant = P > 0
+    ion_ok = (P >= 0) & (c_in >= 0) & (c_out >= 0) & ((z != 0) | ~permeant)
+    for a in (P, c_in, c_out, z):
+        ion_ok &= jnp.isfinite(a)
+    cation = z > 0
+    p = jnp.where(permeant & cation, c_in, jnp.where(permeant, c_out, 0))
+    q = jnp.where(permeant & cation, c_out, jnp.where(permeant, c_in, 0))
+    valid = jnp.all(ion_ok, axis=-1) & (T > 0) & jnp.isfinite(T)
+    valid &= (jnp.sum(P * p, axis=-1) > 0) & (jnp.sum(P * q, axis=-1) > 0)
+
+    # Quadratic in x = exp(-v): exact for |z| <= 2; ions with |z| >= 3 enter with weight z^2
+    # (only as the starting point of the solve below).
+    absz = jnp.abs(z)
+    mono = absz == 1
+    w = jnp.where(mono, 1, absz * absz) * P
+    A = jnp.sum(w * q, axis=-1)
+    c = jnp.sum(w * p, axis=-1)
+    b = jnp.sum(jnp.where(mono, P * (p - q), 0), axis=-1)
+    one = jnp.ones_like(A)
+    A = jnp.where(valid, A, one)
+    c = jnp.where(valid, c, one)
+    b = jnp.where(valid, b, 0 * one)
+    sqrt_d = jnp.sqrt(b * b + 4 * A * c)
+    x = jnp.where(b >= 0, (b + sqrt_d) / (2 * A), 2 * c / (sqrt_d - b))
+    v_quad = -jnp.log(x)
+
+    need_solve = valid & jnp.any(permeant & (absz != 1) & (absz != 2), axis=-1)
+
+    def solve(_):
+        # Points that need no solve get a trivial problem (one monovalent ion at equal
+        # concentrations, root 0), so they converge at once and have finite gradients.
+        n = need_solve[..., None]
+        args = (
+            jnp.where(n, P, 1),
+            jnp.where(n, c_in, 1),
+            jnp.where(n, c_out, 1),
+            jnp.where(n, z, 1),
+        )
+        x0 = jnp.where(need_solve, v_quad, 0)
+        lo = jnp.full_like(x0, -V_BRACKET)
+        v = _solve_zero_current(lo, -lo, x0, *args)
+        return jnp.where(need_solve, v, v_quad)
+
+    v = lax.cond(jnp.any(need_solve), solve, lambda _: v_quad, None)
+    T_safe = jnp.where(valid, T, one)
+    return jnp.where(valid, R_OVER_F_MV * T_safe * v, jnp.nan)
