@@ -1,0 +1,91 @@
+"""Single-ion activity coefficients that depend on the ionic strength alone.
+
+The Debye–Hückel family and Davies' equation give ``log10 γ`` of an ion of valence ``z``
+from the ionic strength ``I`` (mol/kg) of its solution and the temperature, through the
+temperature-dependent constants of :mod:`ionsweep.activity._water`:
+
+* limiting law:        ``log10 γ = −A z² √I``
+* extended law:        ``log10 γ = −A z² √I / (1 + B å √I)``           (å: ion size, Å)
+* Truesdell–Jones:     ``log10 γ = −A z² √I / (1 + B å √I) + b I``    (WATEQ å and b)
+* Davies:              ``log10 γ = −A z² (√I / (1 + √I) − c I)``     (c = 0.3, or 0.2)
+
+All are pure JAX, broadcast over their arguments and keep the floating dtype of the inputs.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ionsweep._util import as_float
+from ionsweep.activity._water import debye_huckel_A, debye_huckel_B
+
+__all__ = [
+    "log10_gamma_davies",
+    "log10_gamma_debye_huckel",
+    "log10_gamma_extended_debye_huckel",
+    "log10_gamma_truesdell_jones",
+]
+
+
+def _sqrt_I(I):
+    # I < 0 is meaningless: NaN; the where keeps sqrt's gradient finite at I = 0 too.
+    safe = jnp.where(I > 0, I, jnp.ones_like(I))
+    return jnp.where(I > 0, jnp.sqrt(safe), jnp.where(I == 0, 0, jnp.nan))
+
+
+def log10_gamma_debye_huckel(z, I, T):
+    """Debye–Hückel limiting law, log10 γ (dimensionless).
+
+    Parameters
+    ----------
+    z : array_like
+        Signed valence.
+    I : array_like
+        Ionic strength, mol/kg (≥ 0).
+    T : array_like
+        Temperature, K.
+    """
+    z, I, T = as_float(z, I, T)
+    return -debye_huckel_A(T) * z * z * _sqrt_I(I)
+
+
+def log10_gamma_extended_debye_huckel(z, a, I, T):
+    """Extended Debye–Hückel law, log10 γ, with ion-size parameter ``a`` in Å."""
+    z, a, I, T = as_float(z, a, I, T)
+    s = _sqrt_I(I)
+    return -debye_huckel_A(T) * z * z * s / (1 + debye_huckel_B(T) * a * s)
+
+
+def log10_gamma_truesdell_jones(z, a, b, I, T):
+    """Truesdell–Jones (WATEQ) equation, log10 γ; ``a`` in Å, ``b`` in kg/mol."""
+    z, a, b, I, T = as_float(z, a, b, I, T)
+    return log10_gamma_extended_debye_huckel(z, a, I, T) + b * I
+
+
+def log10_gamma_davies(z, I, T, coefficient=0.3):
+    """Davies equation, log10 γ = −A z² (√I/(1+√I) − c·I).
+
+    Parameters
+    ----------
+    z : array_like
+        Signed valence.
+    I : array_like
+        Ionic strength, mol/kg (≥ 0); Davies is meant for I ≲ 0.5 mol/kg.
+    T : array_like
+        Temperature, K (A follows T).
+    coefficient : array_like, optional
+        The linear term's coefficient c: 0.3 (Davies 1962, default) or 0.2 (Davies 1938).
+
+    Returns
+    -------
+    jax.Array
+        log10 γ (dimensionless); NaN for I < 0.
+
+    Examples
+    --------
+    >>> round(float(log10_gamma_davies(1, 0.1, 298.15)), 4)
+    -0.1072
+    """
+    z, I, T, c = as_float(z, I, T, coefficient)
+    s = _sqrt_I(I)
+    return -debye_huckel_A(T) * z * z * (s / (1 + s) - c * I)
