@@ -1,0 +1,7 @@
+"""Named quantities a sweep can ask for, each a pure function of named inputs."""
+
+from ionsweep.models._base import Input, Model, Output
+from ionsweep.models._builtin import symbol
+from ionsweep.models._registry import get_model, model_names, register_model
+
+__all__ = ["Input", "Model", "Output", "get_model", "model_names", "register_model", "symbol"]

@@ -1,0 +1,209 @@
+"""The built-in sweepable models, one factory per physical quantity.
+
+Multi-ion models take the ion list as an option (``ions = ["K+", "Na+", "Cl-"]``) and name
+their per-ion inputs after the ion's symbol without its charge: ``K_in``, ``K_out``,
+``P_K``, ``z_K`` (``Ca2+`` → ``Ca``, ``SO4 2-`` → ``SO4``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import jax.numpy as jnp
+
+from ionsweep import physics
+from ionsweep._ions import ions as ion_table
+from ionsweep.models._base import Input, Model, Output
+
+BODY_TEMPERATURE = 310.15
+
+
+def symbol(ion: str) -> str:
+    """Variable-name stem of an ion: its canonical name without the charge (``Ca2+`` → ``Ca``)."""
+    name = ion_table.canonical(ion)
+    return re.sub(r"\s*\d*[+-]+$", "", name)
+
+
+def _T() -> Input:
+    return Input("T", "K", "temperature", BODY_TEMPERATURE, "temperature")
+
+
+def _z(name="z", default=None) -> Input:
+    return Input(name, "1", "valence", default, "nonzero", labels="ion", differentiable=False)
+
+
+def _ion_list(ions) -> tuple[str, ...]:
+    if isinstance(ions, str) or not ions:
+        raise ValueError("model option 'ions' must be a non-empty list of ion names")
+    names = tuple(ion_table.canonical(i) for i in ions)
+    if len(set(names)) != len(names):
+        raise ValueError(f"model option 'ions' lists an ion twice: {list(ions)}")
+    return names
+
+
+def nernst() -> Model:
+    def fn(x):
+        E = physics.nernst(x["c_in"], x["c_out"], x["z"], x["T"], x["gamma_in"], x["gamma_out"])
+        return {"E": E}
+
+    return Model(
+        "nernst",
+        (
+            Input("c_in", "mM", "concentration inside", None, "positive"),
+            Input("c_out", "mM", "concentration outside", None, "positive"),
+            _z(),
+            _T(),
+            Input("gamma_in", "1", "activity coefficient inside", 1.0, "positive"),
+            Input("gamma_out", "1", "activity coefficient outside", 1.0, "positive"),
+        ),
+        (Output("E", "mV", "Nernst equilibrium potential"),),
+        fn,
+        "Nernst potential E = RT/(zF) ln(γ_out c_out / γ_in c_in)",
+    )
+
+
+def ghk_current() -> Model:
+    def fn(x):
+        return {"I": physics.ghk_current(x["V"], x["P"], x["c_in"], x["c_out"], x["z"], x["T"])}
+
+    return Model(
+        "ghk_current",
+        (
+            Input("V", "mV", "membrane potential"),
+            Input("P", "cm/s", "permeability", None, "nonnegative"),
+            Input("c_in", "mM", "concentration inside", None, "nonnegative"),
+            Input("c_out", "mM", "concentration outside", None, "nonnegative"),
+            _z(),
+            _T(),
+        ),
+        (Output("I", "mA/cm2", "GHK current density (outward positive)"),),
+        fn,
+        "Goldman-Hodgkin-Katz current density of one ion",
+    )
+
+
+def _per_ion_inputs(names, *, conc=("in", "out"), perm=True):
+    out = []
+    for ion in names:
+        s = symbol(ion)
+        for side in conc:
+            where = {"in": "inside", "out": "outside", "bath": "in the bath"}[side]
+            out.append(Input(f"{s}_{side}", "mM", f"{ion} concentration {where}", None,
+                             "nonnegative"))
+        if perm:
+            out.append(Input(f"P_{s}", "cm/s", f"{ion} permeability (absolute or relative)",
+                             None, "nonnegative"))
+        out.append(_z(f"z_{s}", float(ion_table.valence(ion))))
+    return out
+
+
+def _lead(x) -> tuple[int, ...]:
+    """Common broadcast shape of all inputs (the grid points of this evaluation)."""
+    return jnp.broadcast_shapes(*(jnp.shape(v) for v in x.values()))
+
+
+def _stack(x, names, fmt):
+    """Per-ion inputs stacked on a new last (ion) axis, broadcast over the whole grid."""
+    lead = _lead(x)
+    return jnp.stack([jnp.broadcast_to(x[fmt.format(symbol(i))], lead) for i in names], -1)
+
+
+def ghk_voltage(ions=("K+", "Na+", "Cl-")) -> Model:
+    names = _ion_list(ions)
+
+    def fn(x):
+        P = _stack(x, names, "P_{}")
+        c_in = _stack(x, names, "{}_in")
+        c_out = _stack(x, names, "{}_out")
+        z = _stack(x, names, "z_{}")
+        T = jnp.broadcast_to(x["T"], _lead(x))
+        return {"V_rev": physics.ghk_voltage(P, c_in, c_out, z, T)}
+
+    return Model(
+        "ghk_voltage",
+        (*_per_ion_inputs(names), _T()),
+        (Output("V_rev", "mV", "GHK reversal (zero-current) potential"),),
+        fn,
+        f"GHK voltage equation for {', '.join(names)}",
+    )
+
+
+def donnan(ions=("K+", "Cl-")) -> Model:
+    names = _ion_list(ions)
+
+    def fn(x):
+        c = _stack(x, names, "{}_bath")
+        z = _stack(x, names, "z_{}")
+        rho = jnp.broadcast_to(x["fixed_charge"], _lead(x))
+        T = jnp.broadcast_to(x["T"], _lead(x))
+        V, c_in = physics.donnan(c, z, rho, T)
+        osm = jnp.sum(c_in, axis=-1) - jnp.sum(c, axis=-1) + x["c_impermeant"]
+        out = {"V": V, "osmotic_imbalance": osm}
+        for k, ion in enumerate(names):
+            out[f"{symbol(ion)}_in"] = c_in[..., k]
+        return out
+
+    outputs = [Output("V", "mV", "Donnan potential")]
+    outputs += [Output(f"{symbol(i)}_in", "mM", f"{i} concentration inside at equilibrium")
+                for i in names]
+    outputs.append(Output("osmotic_imbalance", "mOsm/L",
+                          "osmolarity inside minus bath (ideal, incl. impermeant species)"))
+    return Model(
+        "donnan",
+        (
+            *_per_ion_inputs(names, conc=("bath",), perm=False),
+            Input("fixed_charge", "mM", "impermeant charge inside (signed, mM of charge)"),
+            Input("c_impermeant", "mM", "impermeant species concentration", 0.0, "nonnegative"),
+            _T(),
+        ),
+        tuple(outputs),
+        fn,
+        f"Donnan equilibrium with an infinite bath of {', '.join(names)}",
+    )
+
+
+def pump_leak() -> Model:
+    def fn(x):
+        V = physics.pump_leak_voltage(x["P_K"], x["P_Na"], x["K_in"], x["K_out"], x["Na_in"],
+                                      x["Na_out"], x["T"], x["r"])
+        return {"V": V}
+
+    return Model(
+        "pump_leak",
+        (
+            Input("P_K", "cm/s", "K+ permeability (absolute or relative)", 1.0, "nonnegative"),
+            Input("P_Na", "cm/s", "Na+ permeability (absolute or relative)", None, "nonnegative"),
+            Input("K_in", "mM", "K+ concentration inside", None, "nonnegative"),
+            Input("K_out", "mM", "K+ concentration outside", None, "nonnegative"),
+            Input("Na_in", "mM", "Na+ concentration inside", None, "nonnegative"),
+            Input("Na_out", "mM", "Na+ concentration outside", None, "nonnegative"),
+            _T(),
+            Input("r", "1", "pump coupling ratio Na+ out : K+ in", 1.5, "positive"),
+        ),
+        (Output("V", "mV", "pump-leak steady-state potential (Mullins-Noda)"),),
+        fn,
+        "Mullins-Noda pump-leak steady-state potential",
+    )
+
+
+def driving_force() -> Model:
+    def fn(x):
+        E = physics.nernst(x["c_in"], x["c_out"], x["z"], x["T"])
+        return {"E": E, "driving_force": physics.driving_force(x["V"], E)}
+
+    return Model(
+        "driving_force",
+        (
+            Input("V", "mV", "membrane potential"),
+            Input("c_in", "mM", "concentration inside", None, "positive"),
+            Input("c_out", "mM", "concentration outside", None, "positive"),
+            _z(),
+            _T(),
+        ),
+        (
+            Output("E", "mV", "Nernst equilibrium potential"),
+            Output("driving_force", "mV", "electrochemical driving force V - E"),
+        ),
+        fn,
+        "Electrochemical driving force V - E",
+    )

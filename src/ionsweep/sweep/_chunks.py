@@ -1,0 +1,53 @@
+"""Chunk shapes from a memory budget, and byte-size parsing."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["choose_chunks", "parse_bytes"]
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+#: Largest chunk, in points, whatever the budget (keeps zarr chunks ≲ 100 MB a variable).
+MAX_CHUNK_POINTS = 1 << 24
+#: Working bytes per point per stored variable beyond the stored values: the device result,
+#: its host copy and one chunk queued for writing, plus the kernel's intermediates.
+_COPIES = 4
+_SCRATCH_BYTES = 64
+
+
+def parse_bytes(text) -> int:
+    """Parse ``"2GB"``, ``"512MiB"``, ``"1e9"`` or an int into a number of bytes (> 0)."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        m = re.fullmatch(r"\s*([0-9.]+(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*", str(text))
+        if not m or m.group(2).upper() not in _UNITS:
+            raise ValueError(f"cannot parse a size from {text!r}; write e.g. '2GB' or '512MiB'")
+        value = float(m.group(1)) * _UNITS[m.group(2).upper()]
+    if not value > 0:
+        raise ValueError(f"size must be positive, got {text!r}")
+    return int(value)
+
+
+def choose_chunks(shape, dims, n_vars, itemsize, memory_bytes, requested=None):
+    """Chunk shape whose working set fits ``memory_bytes``.
+
+    Dimensions named in ``requested`` keep their requested size; the others are filled from
+    the last (fastest-varying, contiguous) dimension backwards, each taken whole while the
+    budget allows, so chunks are as contiguous as possible in the C-ordered store.
+    """
+    requested = dict(requested or {})
+    per_point = itemsize * n_vars * _COPIES + _SCRATCH_BYTES
+    budget = max(1, min(memory_bytes // per_point, MAX_CHUNK_POINTS))
+    chunks = [0] * len(shape)
+    for k, d in enumerate(dims):
+        if d in requested:
+            chunks[k] = min(int(requested[d]), shape[k])
+            budget = max(1, budget // chunks[k])
+    for k in reversed(range(len(shape))):
+        if chunks[k]:
+            continue
+        chunks[k] = max(1, min(shape[k], budget))
+        budget = max(1, budget // chunks[k])
+    return tuple(chunks)

@@ -1,0 +1,122 @@
+"""The immutable sweep plan that spec parsing produces and the executor consumes."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ionsweep.models import Model
+
+__all__ = ["Axis", "Plan", "Reduction", "SpecError"]
+
+
+class SpecError(ValueError):
+    """A sweep spec is invalid; the message names the file and the offending field."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One dimension of the grid.
+
+    ``coord`` holds the stored coordinate values (numbers, or strings for categorical axes);
+    ``feeds`` maps each model input that varies along this dimension to its numeric values
+    (one input for a plain axis, several for a zip axis).
+    """
+
+    name: str
+    coord: np.ndarray
+    units: str
+    long_name: str
+    feeds: dict[str, np.ndarray] = field(compare=False)
+    extra_coords: dict[str, tuple[np.ndarray, str, str]] = field(default_factory=dict,
+                                                                 compare=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.coord)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """Streaming reductions: statistics over ``over`` dims, kept dims are stored."""
+
+    over: tuple[str, ...]
+    stats: tuple[str, ...]
+    counts: tuple[tuple[str, str, str, float, bool], ...]  # (label, var, op, value, abs)
+    histograms: tuple[tuple[str, int, float, float], ...]  # (var, bins, lo, hi)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything needed to run a sweep; produced only by :func:`ionsweep.sweep.load_spec`."""
+
+    spec_text: str
+    source: str
+    title: str
+    model: Model
+    model_name: str
+    model_options: dict
+    axes: tuple[Axis, ...]
+    fixed: dict[str, float]
+    outputs: tuple[str, ...]
+    grads: tuple[str, ...]
+    dtype: str
+    chunks: tuple[int, ...]
+    memory_bytes: int
+    device: str
+    reduce: Reduction | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(a.size for a in self.axes)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.axes)
+
+    @property
+    def n_points(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def chunk_grid(self) -> tuple[int, ...]:
+        return tuple(-(-n // c) for n, c in zip(self.shape, self.chunks, strict=True))
+
+    @property
+    def n_chunks(self) -> int:
+        return math.prod(self.chunk_grid)
+
+    @property
+    def spec_hash(self) -> str:
+        return hashlib.sha256(self.spec_text.encode()).hexdigest()
+
+    def variables(self) -> list[tuple[str, str, str]]:
+        """Stored data variables as (name, units, long_name), outputs then gradients."""
+        out = []
+        for name in self.outputs:
+            o = self.model.output(name)
+            out.append((name, o.units, o.long_name))
+        for name in self.outputs:
+            o = self.model.output(name)
+            for g in self.grads:
+                i = self.model.input(g)
+                out.append((grad_name(name, g), f"{o.units}/{i.units}",
+                            f"derivative of {o.long_name} with respect to {i.long_name}"))
+        return out
+
+    def chunk_region(self, index: tuple[int, ...]) -> tuple[slice, ...]:
+        return tuple(
+            slice(i * c, min((i + 1) * c, n))
+            for i, c, n in zip(index, self.chunks, self.shape, strict=True)
+        )
+
+    def itemsize(self) -> int:
+        return np.dtype(self.dtype).itemsize
+
+
+def grad_name(output: str, wrt: str) -> str:
+    """Name of the stored derivative of ``output`` with respect to input ``wrt``."""
+    return f"d{output}_d{wrt}"

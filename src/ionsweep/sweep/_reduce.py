@@ -1,0 +1,128 @@
+"""Host-side accumulators for streaming reductions, merged chunk by chunk (float64).
+
+Means and variances merge with Chan et al.'s pairwise update, so the result does not
+depend on chunk order beyond rounding; min/max/argmin/argmax/counts/histograms merge exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ionsweep.sweep._plan import Plan
+
+__all__ = ["Accumulator"]
+
+
+class Accumulator:
+    """Reduction state over the kept dimensions of a plan."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        red = plan.reduce
+        self.over = tuple(plan.dims.index(d) for d in red.over)
+        self.kept = tuple(k for k in range(len(plan.dims)) if k not in self.over)
+        shape = tuple(plan.shape[k] for k in self.kept)
+        self.state: dict[str, np.ndarray] = {}
+        for var in plan.outputs:
+            self.state[f"{var}/n"] = np.zeros(shape, np.int64)
+            self.state[f"{var}/mean"] = np.zeros(shape)
+            self.state[f"{var}/m2"] = np.zeros(shape)
+            self.state[f"{var}/min"] = np.full(shape, np.inf)
+            self.state[f"{var}/max"] = np.full(shape, -np.inf)
+            for d in red.over:
+                self.state[f"{var}/argmin/{d}"] = np.zeros(shape, np.int64)
+                self.state[f"{var}/argmax/{d}"] = np.zeros(shape, np.int64)
+        for label, *_ in red.counts:
+            self.state[label] = np.zeros(shape, np.int64)
+        for var, bins, _, _ in red.histograms:
+            self.state[f"{var}/hist"] = np.zeros(shape + (bins,), np.int64)
+
+    def merge(self, region, part: dict) -> None:
+        """Fold one chunk's partial reductions (host arrays) into the state."""
+        plan, red = self.plan, self.plan.reduce
+        kreg = tuple(region[k] for k in self.kept)
+        ksl = tuple(slice(0, r.stop - r.start) for r in kreg)
+        over_shape = tuple(plan.chunks[k] for k in self.over)
+        s = self.state
+        for var in plan.outputs:
+            nb = np.asarray(part[f"{var}/n"], np.int64)[ksl]
+            mb = np.asarray(part[f"{var}/mean"], np.float64)[ksl]
+            m2b = np.asarray(part[f"{var}/m2"], np.float64)[ksl]
+            na = s[f"{var}/n"][kreg]
+            ma = s[f"{var}/mean"][kreg]
+            n = na + nb
+            safe = np.maximum(n, 1)
+            delta = mb - ma
+            s[f"{var}/mean"][kreg] = ma + delta * nb / safe
+            s[f"{var}/m2"][kreg] += m2b + delta * delta * na * nb / safe
+            s[f"{var}/n"][kreg] = n
+            for stat, better in (("min", np.less), ("max", np.greater)):
+                new = np.asarray(part[f"{var}/{stat}"], np.float64)[ksl]
+                cur = s[f"{var}/{stat}"][kreg]
+                take = better(new, cur)
+                s[f"{var}/{stat}"][kreg] = np.where(take, new, cur)
+                key = f"{var}/arg{stat}"
+                if key in part:
+                    local = np.unravel_index(np.asarray(part[key])[ksl], over_shape)
+                    for d, k, li in zip(red.over, self.over, local, strict=True):
+                        glob = li + region[k].start
+                        cur_i = s[f"{key}/{d}"][kreg]
+                        s[f"{key}/{d}"][kreg] = np.where(take, glob, cur_i)
+        for label, *_ in red.counts:
+            s[label][kreg] += np.asarray(part[label], np.int64)[ksl]
+        for var, *_ in red.histograms:
+            s[f"{var}/hist"][kreg] += np.asarray(part[f"{var}/hist"], np.int64)[ksl]
+
+    def results(self) -> dict[str, tuple[np.ndarray, tuple[str, ...], str, str]]:
+        """Final variables: name → (values, dims, units, long_name)."""
+        plan, red = self.plan, self.plan.reduce
+        kd = tuple(plan.dims[k] for k in self.kept)
+        s = self.state
+        out = {}
+        for var in plan.outputs:
+            o = plan.model.output(var)
+            n = s[f"{var}/n"]
+            empty = n == 0
+            over_txt = ", ".join(red.over)
+            out[f"{var}_count"] = (n, kd, "1", f"number of valid points of {var} over {over_txt}")
+            values = {
+                "min": s[f"{var}/min"],
+                "max": s[f"{var}/max"],
+                "mean": s[f"{var}/mean"],
+                "std": np.sqrt(s[f"{var}/m2"] / np.maximum(n, 1)),
+            }
+            for stat in red.stats:
+                if stat in values:
+                    v = np.where(empty, np.nan, values[stat])
+                    out[f"{var}_{stat}"] = (v, kd, o.units, f"{stat} of {o.long_name} over {over_txt}")
+                    continue
+                for d in red.over:
+                    axis = plan.axes[plan.dims.index(d)]
+                    coord = np.take(axis.coord, s[f"{var}/{stat}/{d}"])
+                    if coord.dtype.kind == "f":
+                        coord = np.where(empty, np.nan, coord)
+                    out[f"{var}_{stat}_{d}"] = (coord, kd, axis.units,
+                                                f"{d} at the {stat[3:]} of {o.long_name}")
+        for label, var, op, value, use_abs in red.counts:
+            expr = f"{'|' + var + '|' if use_abs else var} {op} {value:g}"
+            out[label] = (s[label], kd, "1", f"number of points with {expr} over {', '.join(red.over)}")
+        for var, bins, lo, hi in red.histograms:
+            o = plan.model.output(var)
+            out[f"{var}_hist"] = (s[f"{var}/hist"], kd + (f"{var}_bin",), "1",
+                                  f"histogram of {o.long_name} ({bins} bins in [{lo:g}, {hi:g}] {o.units})")
+        return out
+
+    def save(self, path, done: set[str]) -> None:
+        tmp = f"{path}.tmp.npz"
+        np.savez(tmp, __done__=np.asarray(sorted(done), dtype=str),
+                 **{k.replace("/", "|"): v for k, v in self.state.items()})
+        import os
+
+        os.replace(tmp, path)
+
+    def load(self, path) -> set[str]:
+        with np.load(path) as f:
+            for k in f.files:
+                if k != "__done__":
+                    self.state[k.replace("|", "/")] = f[k]
+            return set(f["__done__"].tolist())

@@ -1,0 +1,363 @@
+"""Sweep specs (TOML) → validated, immutable :class:`Plan`; every error names its field."""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ionsweep._ions import ions as ion_table
+from ionsweep.constants import ZERO_CELSIUS
+from ionsweep.models import Model, get_model
+from ionsweep.sweep._chunks import choose_chunks, parse_bytes
+from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
+
+__all__ = ["load_spec", "parse_spec"]
+
+_TOP_KEYS = {"title", "description", "model", "axes", "fixed", "outputs", "run", "reduce"}
+_RUN_KEYS = {"dtype", "memory", "chunks", "device"}
+_OUTPUT_KEYS = {"variables", "grad"}
+_REDUCE_KEYS = {"over", "stats", "count", "histogram"}
+_STATS = ("min", "max", "mean", "std", "argmin", "argmax")
+_GENERATORS = {"values", "linspace", "logspace", "geomspace", "arange"}
+_COUNT_RE = re.compile(r"^\s*(abs\(\s*(\w+)\s*\)|(\w+))\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
+
+
+def load_spec(path: str | Path, *, dtype: str | None = None, memory: str | None = None,
+              device: str | None = None) -> Plan:
+    """Read and validate the TOML spec at ``path``; command-line overrides win over [run]."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read spec: {exc.strerror}") from exc
+    return parse_spec(text, source=str(path), dtype=dtype, memory=memory, device=device)
+
+
+def parse_spec(text: str, source: str = "<spec>", *, dtype: str | None = None,
+               memory: str | None = None, device: str | None = None) -> Plan:
+    """Validate spec ``text`` and build the plan. Raises :class:`SpecError` on any problem."""
+
+    def fail(field: str, msg: str):
+        raise SpecError(f"{source}: {field}: {msg}")
+
+    try:
+        spec = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+    _no_unknown(spec, _TOP_KEYS, "", fail)
+
+    model_tbl = spec.get("model")
+    if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
+        fail("[model]", "a [model] table with a 'name' is required")
+    options = {k: v for k, v in model_tbl.items() if k != "name"}
+    try:
+        model = get_model(str(model_tbl["name"]), options)
+    except (ValueError, KeyError, TypeError) as exc:
+        fail("[model]", str(exc).strip('"'))
+
+    axes_tbl = spec.get("axes", {})
+    fixed_tbl = spec.get("fixed", {})
+    if not isinstance(axes_tbl, Mapping) or not isinstance(fixed_tbl, Mapping):
+        fail("[axes]/[fixed]", "must be tables")
+    if not axes_tbl:
+        fail("[axes]", "at least one axis is required")
+
+    axes: list[Axis] = []
+    seen: dict[str, str] = {}
+    for name, value in axes_tbl.items():
+        axis = _parse_axis(model, name, value, f"[axes] {name}", fail)
+        for inp in axis.feeds:
+            if inp in seen:
+                fail(f"[axes] {name}", f"input {inp!r} is already set by {seen[inp]}")
+            seen[inp] = f"[axes] {name}"
+        axes.append(axis)
+
+    fixed: dict[str, float] = {}
+    for key, value in fixed_tbl.items():
+        where = f"[fixed] {key}"
+        inp_name, convert, _, _ = _resolve_key(model, key, where, fail)
+        if inp_name in seen:
+            fail(where, f"input {inp_name!r} is also set by {seen[inp_name]}")
+        if isinstance(value, list | dict):
+            fail(where, "a fixed value must be a single number (or name); sweep it in [axes]")
+        arr = convert(np.asarray([value]), where)
+        _check_domain(model, inp_name, arr, where, fail)
+        fixed[inp_name] = float(arr[0])
+        seen[inp_name] = where
+    for inp in model.inputs:
+        if inp.name not in seen:
+            if inp.default is None:
+                fail("[fixed]", f"model {model.name!r} needs input {inp.name!r} "
+                     f"({inp.long_name}, {inp.units}): sweep it in [axes] or set it in [fixed]")
+            fixed[inp.name] = float(inp.default)
+
+    out_tbl = spec.get("outputs", {})
+    _no_unknown(out_tbl, _OUTPUT_KEYS, "[outputs]", fail)
+    outputs = tuple(out_tbl.get("variables", model.output_names))
+    for o in outputs:
+        if o not in model.output_names:
+            fail("[outputs] variables", f"unknown output {o!r} of model {model.name!r}; "
+                 f"it has {', '.join(model.output_names)}")
+    if not outputs:
+        fail("[outputs] variables", "at least one output is required")
+    grads = []
+    for g in out_tbl.get("grad", []):
+        inp_name = "T" if g == "celsius" else g
+        if inp_name not in model.input_names:
+            fail("[outputs] grad", f"{g!r} is not an input of model {model.name!r}")
+        inp = model.input(inp_name)
+        if not inp.differentiable:
+            fail("[outputs] grad", f"{g!r} is categorical/discrete; no gradient is defined")
+        grads.append(inp_name)
+
+    run = spec.get("run", {})
+    _no_unknown(run, _RUN_KEYS, "[run]", fail)
+    dtype = dtype or run.get("dtype", "float32")
+    if dtype not in ("float32", "float64"):
+        fail("[run] dtype", f"must be 'float32' or 'float64', got {dtype!r}")
+    try:
+        memory_bytes = parse_bytes(memory or run.get("memory", "1GB"))
+    except ValueError as exc:
+        fail("[run] memory", str(exc))
+    device = device or run.get("device", "auto")
+    if device not in ("auto", "cpu", "gpu"):
+        fail("[run] device", f"must be 'auto', 'cpu' or 'gpu', got {device!r}")
+
+    reduce = _parse_reduce(spec.get("reduce"), [a.name for a in axes], outputs, fail)
+    shape = tuple(a.size for a in axes)
+    n_vars = len(outputs) * (1 + len(grads)) + 1
+    chunk_req = run.get("chunks", {})
+    for k in chunk_req:
+        if k not in [a.name for a in axes]:
+            fail("[run] chunks", f"{k!r} is not an axis")
+        if not isinstance(chunk_req[k], int) or chunk_req[k] < 1:
+            fail(f"[run] chunks {k}", "must be a positive integer")
+    chunks = choose_chunks(shape, [a.name for a in axes], n_vars, np.dtype(dtype).itemsize,
+                           memory_bytes, chunk_req)
+
+    return Plan(
+        spec_text=text, source=source, title=str(spec.get("title", "")), model=model,
+        model_name=str(model_tbl["name"]), model_options=options, axes=tuple(axes),
+        fixed=fixed, outputs=outputs, grads=tuple(grads), dtype=dtype, chunks=chunks,
+        memory_bytes=memory_bytes, device=device, reduce=reduce,
+    )
+
+
+def _no_unknown(table, allowed, where, fail):
+    if not isinstance(table, Mapping):
+        fail(where or "spec", "must be a table")
+    for k in table:
+        if k not in allowed:
+            fail(f"{where} {k}".strip(), f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+
+def _resolve_key(model: Model, key: str, where: str, fail):
+    """Map a spec key to (input name, converter, coord units, long_name)."""
+    if key == "celsius":
+        if "T" not in model.input_names:
+            fail(where, f"model {model.name!r} has no temperature input")
+        return "T", lambda v, w: _numeric(v, w, fail) + ZERO_CELSIUS, "degC", "temperature"
+    for inp in model.inputs:
+        if inp.name == key:
+            if inp.labels == "ion":
+                return inp.name, lambda v, w: _ion_valences(v, w, fail), inp.units, inp.long_name
+            if inp.labels is not None:
+                return inp.name, lambda v, w, i=inp: _labels(i, v, w, fail), "", inp.long_name
+            return inp.name, lambda v, w: _numeric(v, w, fail), inp.units, inp.long_name
+    labelled = [i for i in model.inputs if i.labels == key]
+    if len(labelled) == 1:
+        inp = labelled[0]
+        conv = (lambda v, w: _ion_valences(v, w, fail)) if key == "ion" else (
+            lambda v, w: _labels(inp, v, w, fail))
+        return inp.name, conv, "", key.replace("_", " ")
+    fail(where, f"{key!r} is not an input of model {model.name!r}; inputs: "
+         f"{', '.join(model.input_names)}" + (", celsius" if "T" in model.input_names else ""))
+
+
+def _numeric(values, where, fail) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(where, f"values must be numbers, got {list(values)[:5]!r}")
+    if arr.ndim != 1:
+        fail(where, "values must be a flat list")
+    if not np.all(np.isfinite(arr)):
+        fail(where, "values must be finite (no nan/inf)")
+    return arr
+
+
+def _ion_valences(values, where, fail) -> np.ndarray:
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            try:
+                out.append(float(ion_table.valence(v)))
+            except KeyError as exc:
+                fail(where, exc.args[0])
+        else:
+            out.append(v)
+    return _numeric(out, where, fail)
+
+
+def _labels(inp, values, where, fail) -> np.ndarray:  # pragma: no cover - activity models
+    from ionsweep.models import label_index
+
+    return np.asarray([label_index(inp.labels, v, where, fail) for v in values], np.float64)
+
+
+def _check_domain(model, inp_name, arr, where, fail):
+    inp = model.input(inp_name)
+    d = inp.domain
+    bad = {
+        "positive": arr <= 0,
+        "nonnegative": arr < 0,
+        "nonzero": arr == 0,
+        "temperature": arr <= 0,
+    }.get(d)
+    if bad is not None and np.any(bad):
+        first = arr[np.argmax(bad)]
+        what = {"positive": "must be > 0", "nonnegative": "must be >= 0",
+                "nonzero": "must be non-zero", "temperature": "must be > 0 K"}[d]
+        unit = "K" if d == "temperature" else inp.units
+        fail(where, f"{inp.long_name} {what} for model {model.name!r} (got {first:g} {unit})")
+
+
+def _generate(spec, where, fail) -> tuple[np.ndarray, list | None]:
+    """Axis values from a list or a generator table; returns (numbers or None, labels)."""
+    if isinstance(spec, list):
+        if not spec:
+            fail(where, "axis is empty")
+        return spec
+    if not isinstance(spec, Mapping):
+        return [spec]
+    keys = set(spec) & _GENERATORS
+    if len(keys) != 1 or set(spec) - _GENERATORS:
+        fail(where, f"give exactly one of {', '.join(sorted(_GENERATORS))}")
+    (kind,) = keys
+    args = spec[kind]
+    if kind == "values":
+        return _generate(list(args), where, fail)
+    if not isinstance(args, list) or len(args) != 3:
+        fail(where, f"{kind} takes [start, stop, num]" if kind != "arange"
+             else "arange takes [start, stop, step]")
+    a, b, n = (_numeric([x], where, fail)[0] for x in args)
+    if kind == "arange":
+        if n <= 0 or not (b > a):
+            fail(where, "arange needs stop > start and step > 0")
+        return list(np.arange(a, b, n))
+    if n != int(n) or n < 1:
+        fail(where, f"{kind} num must be a positive integer, got {args[2]!r}")
+    n = int(n)
+    if kind == "linspace":
+        return list(np.linspace(a, b, n))
+    if kind == "logspace":
+        return list(np.logspace(a, b, n))
+    if a <= 0 or b <= 0:
+        fail(where, "geomspace needs positive start and stop")
+    return list(np.geomspace(a, b, n))
+
+
+def _parse_axis(model, name, value, where, fail) -> Axis:
+    is_zip = isinstance(value, Mapping) and not (set(value) & _GENERATORS)
+    if not is_zip:
+        inp_name, convert, units, long_name = _resolve_key(model, name, where, fail)
+        raw = _generate(value, where, fail)
+        numbers = convert(raw, where)
+        _check_domain(model, inp_name, numbers, where, fail)
+        if any(isinstance(v, str) for v in raw):
+            if not all(isinstance(v, str) for v in raw):
+                fail(where, "do not mix names and numbers in one axis")
+            if model.input(inp_name).labels == "ion":
+                raw = [ion_table.canonical(v) for v in raw]
+            coord = np.asarray(raw, dtype=str)
+        elif name == "celsius":
+            coord = numbers - ZERO_CELSIUS
+        else:
+            coord = numbers
+        if len(set(coord.tolist())) != len(coord):
+            fail(where, "axis values must be distinct")
+        return Axis(name, coord, units, long_name, {inp_name: numbers})
+
+    feeds, extra, length, names_seen = {}, {}, None, []
+    labels = value.get("labels")
+    for key, vals in value.items():
+        if key == "labels":
+            continue
+        w = f"{where}.{key}"
+        inp_name, convert, units, long_name = _resolve_key(model, key, w, fail)
+        if inp_name in feeds:
+            fail(w, f"input {inp_name!r} appears twice in this zip axis")
+        raw = _generate(vals, w, fail)
+        numbers = convert(raw, w)
+        _check_domain(model, inp_name, numbers, w, fail)
+        if length is not None and len(numbers) != length:
+            fail(where, f"zip axis members have unequal lengths ({key!r} has {len(numbers)}, "
+                 f"earlier members have {length})")
+        length = len(numbers)
+        feeds[inp_name] = numbers
+        if all(isinstance(v, str) for v in raw):
+            if model.input(inp_name).labels == "ion":
+                raw = [ion_table.canonical(v) for v in raw]
+            names_seen.append(raw)
+            if key == name:
+                continue  # the names label the dimension itself (see below)
+            shown = np.asarray(raw, dtype=str)
+        else:
+            shown = numbers - ZERO_CELSIUS if key == "celsius" else numbers
+        extra[key] = (shown, units, long_name)
+    if not feeds:
+        fail(where, "a zip axis needs at least one input")
+    if labels is None and names_seen:
+        labels = names_seen[0]  # e.g. ion = ["K+", "Na+"] in a zip axis labels its points
+    if labels is not None:
+        if not isinstance(labels, list) or len(labels) != length:
+            fail(f"{where}.labels", f"needs {length} labels, one per point")
+        coord = np.asarray([str(x) for x in labels], dtype=str)
+        if len(set(coord.tolist())) != len(coord):
+            fail(f"{where}.labels", "labels must be distinct")
+    else:
+        coord = np.arange(length)
+    return Axis(name, coord, "", f"{name} (zip axis)", feeds, extra)
+
+
+def _parse_reduce(tbl, dims, outputs, fail) -> Reduction | None:
+    if tbl is None:
+        return None
+    _no_unknown(tbl, _REDUCE_KEYS, "[reduce]", fail)
+    over = tuple(tbl.get("over", dims))
+    for d in over:
+        if d not in dims:
+            fail("[reduce] over", f"{d!r} is not an axis; axes: {', '.join(dims)}")
+    if not over:
+        fail("[reduce] over", "name at least one axis to reduce over")
+    stats = tuple(tbl.get("stats", ["min", "max", "mean", "std"]))
+    for s in stats:
+        if s not in _STATS:
+            fail("[reduce] stats", f"unknown statistic {s!r}; known: {', '.join(_STATS)}")
+    counts = []
+    for expr in tbl.get("count", []):
+        m = _COUNT_RE.match(str(expr))
+        if not m:
+            fail("[reduce] count", f"cannot parse {expr!r}; write e.g. \"abs(E) > 5\" or \"E < 0\"")
+        var = m.group(2) or m.group(3)
+        if var not in outputs:
+            fail("[reduce] count", f"{var!r} is not a stored output ({', '.join(outputs)})")
+        label = re.sub(r"\W+", "_", str(expr)).strip("_")
+        counts.append((f"count_{label}", var, m.group(4), float(m.group(5)), bool(m.group(2))))
+    hists = []
+    for var, h in tbl.get("histogram", {}).items():
+        if var not in outputs:
+            fail(f"[reduce] histogram {var}", "not a stored output")
+        try:
+            bins, (lo, hi) = int(h["bins"]), map(float, h["range"])
+        except (KeyError, TypeError, ValueError):
+            fail(f"[reduce] histogram {var}", "needs bins = N and range = [low, high]")
+        if bins < 1 or not (hi > lo) or not (math.isfinite(lo) and math.isfinite(hi)):
+            fail(f"[reduce] histogram {var}", "needs bins >= 1 and high > low")
+        hists.append((var, bins, lo, hi))
+    return Reduction(over, stats, tuple(counts), tuple(hists))
