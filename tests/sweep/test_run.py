@@ -56,16 +56,28 @@ def test_store_matches_closed_form_and_gradients(tmp_path):
     np.testing.assert_allclose(ds.celsius.values, [5, 20.5, 37, 40])
     assert ds.attrs["ionsweep_complete"] is True
     assert ds.attrs["dtype"] == "float64"
-    for key in ("ionsweep_spec", "jax_version", "numpy_version", "xarray_version",
-                "zarr_version", "backend", "device", "started", "finished", "wall_time_s",
-                "points_per_s"):
+    for key in (
+        "ionsweep_spec",
+        "jax_version",
+        "numpy_version",
+        "xarray_version",
+        "zarr_version",
+        "backend",
+        "device",
+        "started",
+        "finished",
+        "wall_time_s",
+        "points_per_s",
+    ):
         assert key in ds.attrs, key
 
 
 def test_chunked_run_equals_single_chunk_run_exactly(tmp_path):
     whole = parse_spec(NERNST.format(dtype="float32", run=""))
     # chunks that do not divide the axes: edge chunks are padded, then cut
-    parts = parse_spec(NERNST.format(dtype="float32", run="chunks = {ion = 2, c_out = 3, celsius = 3}"))
+    parts = parse_spec(
+        NERNST.format(dtype="float32", run="chunks = {ion = 2, c_out = 3, celsius = 3}")
+    )
     assert parts.n_chunks == 2 * 3 * 2
     run(whole, tmp_path / "a.zarr", progress=False)
     run(parts, tmp_path / "b.zarr", progress=False)
@@ -101,10 +113,10 @@ MODEL_SPECS = {
     "nernst": "[axes]\nc_out=[1,2]\n[fixed]\nc_in=1\nion='K+'",
     "ghk_current": "[axes]\nV=[-10,10]\n[fixed]\nP=1e-6\nc_in=140\nc_out=5\nion='K+'",
     "ghk_voltage": "ions=['K+','Na+','Cl-','Ca2+']\n[axes]\nP_Na=[0.01,0.05]\n[fixed]\n"
-                   "K_in=140\nK_out=5\nNa_in=12\nNa_out=145\nCl_in=7\nCl_out=120\n"
-                   "Ca_in=1e-4\nCa_out=2\nP_K=1\nP_Cl=0.4\nP_Ca=0.1",
+    "K_in=140\nK_out=5\nNa_in=12\nNa_out=145\nCl_in=7\nCl_out=120\n"
+    "Ca_in=1e-4\nCa_out=2\nP_K=1\nP_Cl=0.4\nP_Ca=0.1",
     "donnan": "ions=['K+','Cl-']\n[axes]\nfixed_charge=[-50,-10]\n[fixed]\nK_bath=150\n"
-              "Cl_bath=150\nc_impermeant=50",
+    "Cl_bath=150\nc_impermeant=50",
     "pump_leak": "[axes]\nP_Na=[0.01,0.05]\n[fixed]\nK_in=140\nK_out=5\nNa_in=12\nNa_out=145",
     "driving_force": "[axes]\nV=[-65,-50]\n[fixed]\nc_in=140\nc_out=5\nion='K+'",
 }
@@ -126,7 +138,7 @@ def test_every_variable_and_coordinate_has_units_and_long_name(tmp_path, name):
 
 def test_reduce_mode_matches_numpy_on_the_full_grid(tmp_path):
     base = NERNST.format(dtype="float64", run="chunks = {ion = 2, c_out = 2, celsius = 3}")
-    red = base.replace("[outputs]\ngrad = [\"c_out\", \"T\"]", "[outputs]\nvariables = [\"E\"]")
+    red = base.replace('[outputs]\ngrad = ["c_out", "T"]', '[outputs]\nvariables = ["E"]')
     red += """
 [reduce]
 over = ["c_out", "celsius"]
@@ -190,26 +202,31 @@ def test_kernel_compiles_once_per_run(tmp_path):
             traces.append(1)
             return {"y": x["a"] * x["b"]}
 
-        return Model("traced", (Input("a", "1", "a"), Input("b", "1", "b")),
-                     (Output("y", "1", "product"),), fn)
+        return Model(
+            "traced",
+            (Input("a", "1", "a"), Input("b", "1", "b")),
+            (Output("y", "1", "product"),),
+            fn,
+        )
 
     register_model("traced_test_model", factory)
-    text = ("[model]\nname='traced_test_model'\n[axes]\na={linspace=[0,1,50]}\n"
-            "b={linspace=[0,1,7]}\n[run]\nchunks={a=8,b=3}\n")
+    text = (
+        "[model]\nname='traced_test_model'\n[axes]\na={linspace=[0,1,50]}\n"
+        "b={linspace=[0,1,7]}\n[run]\nchunks={a=8,b=3}\n"
+    )
     plan = parse_spec(text)
     assert plan.n_chunks == 7 * 3
     run(plan, tmp_path / "t.zarr", progress=False)
     assert len(traces) == 1
     ds = open_results(tmp_path / "t.zarr").load()
-    np.testing.assert_allclose(ds.y.values, np.outer(np.linspace(0, 1, 50), np.linspace(0, 1, 7)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        ds.y.values, np.outer(np.linspace(0, 1, 50), np.linspace(0, 1, 7)), rtol=1e-6
+    )
 
 
 def test_user_module_function_model(tmp_path, monkeypatch):
     (tmp_path / "my_membrane.py").write_text(
-        "import jax.numpy as jnp\n"
-        "def ohmic(g, V, E=-80.0):\n"
-        "    return {'I': g * (V - E)}\n"
+        "import jax.numpy as jnp\ndef ohmic(g, V, E=-80.0):\n    return {'I': g * (V - E)}\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     text = """

@@ -36,9 +36,13 @@ def test_minimal_spec_builds_a_plan():
 
 
 def test_generators():
-    plan = parse_spec(spec(extra_axes="T = { logspace = [2, 3, 3] }\n"
-                                      "gamma_in = { geomspace = [0.5, 2, 3] }\n"
-                                      "gamma_out = { arange = [0.5, 1.0, 0.25] }"))
+    plan = parse_spec(
+        spec(
+            extra_axes="T = { logspace = [2, 3, 3] }\n"
+            "gamma_in = { geomspace = [0.5, 2, 3] }\n"
+            "gamma_out = { arange = [0.5, 1.0, 0.25] }"
+        )
+    )
     np.testing.assert_allclose(plan.axes[1].feeds["T"], [100, 10**2.5, 1000])
     np.testing.assert_allclose(plan.axes[2].feeds["gamma_in"], [0.5, 1, 2])
     np.testing.assert_allclose(plan.axes[3].feeds["gamma_out"], [0.5, 0.75])
@@ -82,17 +86,26 @@ celsius = [37]
         (spec(tail='[outputs]\ngrad = ["ion"]\n'), "not an input"),
         (spec(tail='[run]\ndtype = "float16"\n'), "[run] dtype"),
         (spec(tail='[run]\nmemory = "lots"\n'), "[run] memory"),
-        (spec(tail='[run]\nthreads = 4\n'), "[run] threads: unknown key"),
+        (spec(tail="[run]\nthreads = 4\n"), "[run] threads: unknown key"),
         (spec(tail='[reduce]\nover = ["nope"]\n'), "[reduce] over"),
         (spec(tail='[reduce]\ncount = ["E >> 5"]\n'), "[reduce] count"),
-        ("[model]\nname = 'nernst'\n[axes]\nc_out = [1, -5]\n[fixed]\nc_in = 1\nz = 1", "must be > 0"),
-        ("[model]\nname = 'nernst'\n[axes]\nc_out = [1, 0]\n[fixed]\nc_in = 1\nz = 1", "must be > 0"),
+        (
+            "[model]\nname = 'nernst'\n[axes]\nc_out = [1, -5]\n[fixed]\nc_in = 1\nz = 1",
+            "must be > 0",
+        ),
+        (
+            "[model]\nname = 'nernst'\n[axes]\nc_out = [1, 0]\n[fixed]\nc_in = 1\nz = 1",
+            "must be > 0",
+        ),
         ("[model]\nname = 'nernst'\n[axes]\nc_out = [1, 2]\n", "needs input 'c_in'"),
         ("[model]\nname = 'nerst'\n[axes]\nc_out = [1]\n", "unknown model 'nerst'"),
         ("[model]\nname = 'nernst'\n", "at least one axis"),
         ("[axes]\nc_out = [1]\n", "[model]"),
         ("model = [", "not valid TOML"),
-        ("[model]\nname='nernst'\n[axes.s]\nc_in=[1,2]\nc_out=[1]\n[fixed]\nz=1", "unequal lengths"),
+        (
+            "[model]\nname='nernst'\n[axes.s]\nc_in=[1,2]\nc_out=[1]\n[fixed]\nz=1",
+            "unequal lengths",
+        ),
         ("[model]\nname='ghk_voltage'\nions=['K+','K']\n[axes]\nT=[300]\n", "lists an ion twice"),
         ("[model]\nname='no.such.module:f'\n[axes]\nx=[1]\n", "cannot import model"),
     ],
@@ -112,8 +125,9 @@ def test_ghk_current_allows_zero_concentration_but_not_negative():
 
 
 def test_chunks_follow_memory_budget_and_requests():
-    text = spec(extra_axes="celsius = { linspace = [0, 40, 1000] }",
-                tail='[run]\nmemory = "100kB"\n')
+    text = spec(
+        extra_axes="celsius = { linspace = [0, 40, 1000] }", tail='[run]\nmemory = "100kB"\n'
+    )
     plan = parse_spec(text)
     assert plan.chunks[0] * plan.chunks[1] * 4 * 1 * 4 <= 100_000
     assert plan.chunks[1] > 1  # the last (contiguous) axis is filled first

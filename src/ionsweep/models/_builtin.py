@@ -88,11 +88,19 @@ def _per_ion_inputs(names, *, conc=("in", "out"), perm=True):
         s = symbol(ion)
         for side in conc:
             where = {"in": "inside", "out": "outside", "bath": "in the bath"}[side]
-            out.append(Input(f"{s}_{side}", "mM", f"{ion} concentration {where}", None,
-                             "nonnegative"))
+            out.append(
+                Input(f"{s}_{side}", "mM", f"{ion} concentration {where}", None, "nonnegative")
+            )
         if perm:
-            out.append(Input(f"P_{s}", "cm/s", f"{ion} permeability (absolute or relative)",
-                             None, "nonnegative"))
+            out.append(
+                Input(
+                    f"P_{s}",
+                    "cm/s",
+                    f"{ion} permeability (absolute or relative)",
+                    None,
+                    "nonnegative",
+                )
+            )
         out.append(_z(f"z_{s}", float(ion_table.valence(ion))))
     return out
 
@@ -144,10 +152,16 @@ def donnan(ions=("K+", "Cl-")) -> Model:
         return out
 
     outputs = [Output("V", "mV", "Donnan potential")]
-    outputs += [Output(f"{symbol(i)}_in", "mM", f"{i} concentration inside at equilibrium")
-                for i in names]
-    outputs.append(Output("osmotic_imbalance", "mOsm/L",
-                          "osmolarity inside minus bath (ideal, incl. impermeant species)"))
+    outputs += [
+        Output(f"{symbol(i)}_in", "mM", f"{i} concentration inside at equilibrium") for i in names
+    ]
+    outputs.append(
+        Output(
+            "osmotic_imbalance",
+            "mOsm/L",
+            "osmolarity inside minus bath (ideal, incl. impermeant species)",
+        )
+    )
     return Model(
         "donnan",
         (
@@ -164,8 +178,9 @@ def donnan(ions=("K+", "Cl-")) -> Model:
 
 def pump_leak() -> Model:
     def fn(x):
-        V = physics.pump_leak_voltage(x["P_K"], x["P_Na"], x["K_in"], x["K_out"], x["Na_in"],
-                                      x["Na_out"], x["T"], x["r"])
+        V = physics.pump_leak_voltage(
+            x["P_K"], x["P_Na"], x["K_in"], x["K_out"], x["Na_in"], x["Na_out"], x["T"], x["r"]
+        )
         return {"V": V}
 
     return Model(

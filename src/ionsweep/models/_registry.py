@@ -50,9 +50,7 @@ def _from_callable(func: Callable, ref: str, options: Mapping) -> Model:
         return dict(out) if isinstance(out, Mapping) else {"value": out}
 
     out_units = dict(options.get("output_units", {}))
-    outputs = tuple(
-        Output(n, out_units.get(n, "1"), n) for n in options.get("outputs", ["value"])
-    )
+    outputs = tuple(Output(n, out_units.get(n, "1"), n) for n in options.get("outputs", ["value"]))
     return Model(ref, tuple(inputs), outputs, fn, f"user model {ref}")
 
 

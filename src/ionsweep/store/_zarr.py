@@ -72,9 +72,11 @@ def create(path, variables, coords, attrs, *, overwrite=False) -> zarr.Group:
     path = Path(path)
     if path.exists():
         if not overwrite:
-            raise StoreError(f"{path} exists; use --resume to finish it or --overwrite to replace it")
-        if not is_store(path) and any(path.iterdir()):
-            raise StoreError(f"{path} exists and is not an ionsweep store; refusing to delete it")
+            raise StoreError(
+                f"{path} exists; use --resume to finish it or --overwrite to replace it"
+            )
+        if not is_store(path) and (not path.is_dir() or any(path.iterdir())):
+            raise StoreError(f"{path} exists and is not an ionsweep store; refusing to touch it")
         shutil.rmtree(path)
     tmp = path.with_name(path.name + ".initializing")
     if tmp.exists():
@@ -83,14 +85,16 @@ def create(path, variables, coords, attrs, *, overwrite=False) -> zarr.Group:
     for name, dims, values, a in coords:
         values = np.asarray(values)
         dtype = str if values.dtype.kind == "U" else values.dtype
-        arr = group.create_array(name, shape=values.shape, dtype=dtype, dimension_names=dims,
-                                 chunks=values.shape or None)
+        arr = group.create_array(
+            name, shape=values.shape, dtype=dtype, dimension_names=dims, chunks=values.shape or None
+        )
         arr[...] = values
         arr.attrs.update(a)
     for name, dims, shape, chunks, dtype, a in variables:
         fill = np.nan if np.dtype(dtype).kind == "f" else 0
-        arr = group.create_array(name, shape=shape, chunks=chunks, dtype=dtype,
-                                 dimension_names=dims, fill_value=fill)
+        arr = group.create_array(
+            name, shape=shape, chunks=chunks, dtype=dtype, dimension_names=dims, fill_value=fill
+        )
         arr.attrs.update(a)
     group.attrs.update({"ionsweep_format": _FORMAT, **attrs})
     # The manifest lives in a (array-less) zarr subgroup, so zarr and xarray skip it cleanly.
@@ -143,17 +147,29 @@ def summary(path) -> str:
             rng = f"[{shown}]"
         else:
             rng = f"{vals.min():.6g} … {vals.max():.6g}" if c.size > 1 else f"{vals.min():.6g}"
-        lines.append(f"  {name:<18} [{c.attrs.get('units', '')}] {rng}  "
-                     f"{c.attrs.get('long_name', '')}")
+        lines.append(
+            f"  {name:<18} [{c.attrs.get('units', '')}] {rng}  {c.attrs.get('long_name', '')}"
+        )
     lines.append("variables:")
     for name, v in ds.data_vars.items():
-        lines.append(f"  {name:<18} [{v.attrs.get('units', '')}] {v.dtype} "
-                     f"{tuple(v.dims)}  {v.attrs.get('long_name', '')}")
+        lines.append(
+            f"  {name:<18} [{v.attrs.get('units', '')}] {v.dtype} "
+            f"{tuple(v.dims)}  {v.attrs.get('long_name', '')}"
+        )
     pct = 100.0 * done / total if total else 0.0
     state = "complete" if a.get("ionsweep_complete") else "INCOMPLETE"
     lines.append(f"chunks: {done}/{total} finished ({pct:.1f} %), {state}")
-    for key in ("ionsweep_version", "jax_version", "backend", "device", "dtype", "started",
-                "finished", "wall_time_s", "points_per_s"):
+    for key in (
+        "ionsweep_version",
+        "jax_version",
+        "backend",
+        "device",
+        "dtype",
+        "started",
+        "finished",
+        "wall_time_s",
+        "points_per_s",
+    ):
         if key in a:
             lines.append(f"{key}: {a[key]}")
     return "\n".join(lines)

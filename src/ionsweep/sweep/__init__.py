@@ -1,8 +1,18 @@
 """Sweeps: TOML spec → validated plan → chunked JAX evaluation into a zarr store."""
 
-from ionsweep.sweep._executor import RunResult, dry_run, run
+from ionsweep.sweep._executor import RunResult, check_store, dry_run, run
 from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
 from ionsweep.sweep._spec import load_spec, parse_spec
 
-__all__ = ["Axis", "Plan", "Reduction", "RunResult", "SpecError", "dry_run", "load_spec",
-           "parse_spec", "run"]
+__all__ = [
+    "Axis",
+    "Plan",
+    "Reduction",
+    "RunResult",
+    "SpecError",
+    "check_store",
+    "dry_run",
+    "load_spec",
+    "parse_spec",
+    "run",
+]

@@ -6,8 +6,18 @@ import re
 
 __all__ = ["choose_chunks", "parse_bytes"]
 
-_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
 #: Largest chunk, in points, whatever the budget (keeps zarr chunks ≲ 100 MB a variable).
 MAX_CHUNK_POINTS = 1 << 24
 #: Working bytes per point per stored variable beyond the stored values: the device result,

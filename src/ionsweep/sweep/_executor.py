@@ -9,7 +9,6 @@ import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -22,7 +21,7 @@ from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs
 from ionsweep.sweep._plan import Plan
 from ionsweep.sweep._reduce import Accumulator
 
-__all__ = ["RunResult", "dry_run", "run"]
+__all__ = ["RunResult", "check_store", "dry_run", "run"]
 
 _CHECKPOINT_S = 30.0
 
@@ -61,19 +60,45 @@ def _layout(plan: Plan):
     for axis in plan.axes:
         if axis.name not in kept:
             continue
-        coords.append((axis.name, [axis.name], axis.coord,
-                       {"units": axis.units or "1", "long_name": axis.long_name}))
+        coords.append(
+            (
+                axis.name,
+                [axis.name],
+                axis.coord,
+                {"units": axis.units or "1", "long_name": axis.long_name},
+            )
+        )
         for key, (vals, units, long_name) in axis.extra_coords.items():
             coords.append((key, [axis.name], vals, {"units": units, "long_name": long_name}))
     variables = []
     if plan.reduce is None:
         extra = _coordinates_attr(plan, plan.dims)
         for name, units, long_name in plan.variables():
-            variables.append((name, list(plan.dims), plan.shape, plan.chunks, plan.dtype,
-                              {"units": units, "long_name": long_name, **extra}))
-        variables.append(("valid", list(plan.dims), plan.shape, plan.chunks, "uint8",
-                          {"units": "1", "long_name": "1 where every output is a number, 0 "
-                           "where the model is undefined (outputs NaN)", **extra}))
+            variables.append(
+                (
+                    name,
+                    list(plan.dims),
+                    plan.shape,
+                    plan.chunks,
+                    plan.dtype,
+                    {"units": units, "long_name": long_name, **extra},
+                )
+            )
+        variables.append(
+            (
+                "valid",
+                list(plan.dims),
+                plan.shape,
+                plan.chunks,
+                "uint8",
+                {
+                    "units": "1",
+                    "long_name": "1 where every output is a number, 0 "
+                    "where the model is undefined (outputs NaN)",
+                    **extra,
+                },
+            )
+        )
     return variables, coords
 
 
@@ -102,20 +127,39 @@ def _attrs(plan: Plan, device) -> dict:
     }
 
 
-def _prepare_store(plan: Plan, out: Path, device, *, resume: bool, overwrite: bool):
-    if zstore.is_store(out) and resume and not overwrite:
+def check_store(plan: Plan, out, *, resume: bool = False, overwrite: bool = False) -> str:
+    """What a run would do with ``out``: ``"new"``, ``"resume"`` or ``"complete"``.
+
+    Raises :class:`StoreError` (touching nothing) if the run must be refused: the store
+    exists and neither flag is given, it was written from another spec, or ``out`` is a
+    directory that is not an ionsweep store.
+    """
+    out = Path(out)
+    if resume and overwrite:
+        raise StoreError("choose --resume or --overwrite, not both")
+    if zstore.is_store(out) and not overwrite:
+        if not resume:
+            raise StoreError(
+                f"{out} already exists; use --resume to finish it or --overwrite to replace it"
+            )
         attrs = zstore.read_attrs(out)
         if attrs.get("ionsweep_spec_sha256") != plan.spec_hash:
-            raise StoreError(f"{out} was written from a different spec; refusing to resume "
-                             "(use --overwrite to start again)")
-        if attrs.get("ionsweep_complete"):
-            return "complete"
-        return "resume"
-    if zstore.is_store(out) and not overwrite:
-        raise StoreError(f"{out} already exists; use --resume to finish it or --overwrite to "
-                         "replace it")
+            raise StoreError(
+                f"{out} was written from a different spec; refusing to resume "
+                "(use --overwrite to start again)"
+            )
+        return "complete" if attrs.get("ionsweep_complete") else "resume"
+    if out.exists() and not zstore.is_store(out) and (not out.is_dir() or any(out.iterdir())):
+        raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")
+    return "new"
+
+
+def _prepare_store(plan: Plan, out: Path, device, *, resume: bool, overwrite: bool):
+    state = check_store(plan, out, resume=resume, overwrite=overwrite)
+    if state != "new":
+        return state
     variables, coords = _layout(plan)
-    zstore.create(out, variables, coords, _attrs(plan, device), overwrite=overwrite)
+    zstore.create(out, variables, coords, _attrs(plan, device), overwrite=out.exists())
     return "new"
 
 
@@ -124,8 +168,15 @@ def _progress(total, done, enabled):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=done, unit="pt", unit_scale=True, dynamic_ncols=True,
-                desc="ionsweep", file=sys.stderr)
+    return tqdm(
+        total=total,
+        initial=done,
+        unit="pt",
+        unit_scale=True,
+        dynamic_ncols=True,
+        desc="ionsweep",
+        file=sys.stderr,
+    )
 
 
 def run(plan: Plan, out, *, resume=False, overwrite=False, progress=None) -> RunResult:
@@ -148,8 +199,14 @@ def run(plan: Plan, out, *, resume=False, overwrite=False, progress=None) -> Run
     device = _device(plan)
     state = _prepare_store(plan, out, device, resume=resume, overwrite=overwrite)
     if state == "complete":
-        return RunResult(store=str(out), points=plan.n_points, computed_chunks=0,
-                         wall_time_s=0.0, points_per_s=math.nan, already_complete=True)
+        return RunResult(
+            store=str(out),
+            points=plan.n_points,
+            computed_chunks=0,
+            wall_time_s=0.0,
+            points_per_s=math.nan,
+            already_complete=True,
+        )
     if progress is None:
         progress = sys.stderr.isatty()
 
@@ -164,7 +221,8 @@ def run(plan: Plan, out, *, resume=False, overwrite=False, progress=None) -> Run
         done = set()
     todo = [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
     points_done = plan.n_points - sum(
-        math.prod(s.stop - s.start for s in plan.chunk_region(i)) for i in todo)
+        math.prod(s.stop - s.start for s in plan.chunk_region(i)) for i in todo
+    )
 
     group = zstore.open_group_rw(out)
     dtype = np.dtype(plan.dtype)
@@ -214,15 +272,24 @@ def run(plan: Plan, out, *, resume=False, overwrite=False, progress=None) -> Run
     wall = time.perf_counter() - t0
     n_new = plan.n_points - points_done
     rate = n_new / wall if wall > 0 else math.nan
-    zstore.update_attrs(out, {
-        "ionsweep_complete": True,
-        "started": started,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_time_s": round(wall, 3),
-        "points_per_s": float(f"{rate:.4g}"),
-    })
-    return RunResult(store=str(out), points=plan.n_points, computed_chunks=computed,
-                     wall_time_s=wall, points_per_s=rate, already_complete=False)
+    zstore.update_attrs(
+        out,
+        {
+            "ionsweep_complete": True,
+            "started": started,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wall_time_s": round(wall, 3),
+            "points_per_s": float(f"{rate:.4g}"),
+        },
+    )
+    return RunResult(
+        store=str(out),
+        points=plan.n_points,
+        computed_chunks=computed,
+        wall_time_s=wall,
+        points_per_s=rate,
+        already_complete=False,
+    )
 
 
 def _write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
@@ -238,17 +305,24 @@ def _write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
             bin_dim = f"{var}_bin"
             if bin_dim not in group:
                 edges = np.linspace(lo, hi, bins + 1)
-                c = group.create_array(bin_dim, shape=(bins,), dtype="float64",
-                                       dimension_names=[bin_dim])
+                c = group.create_array(
+                    bin_dim, shape=(bins,), dtype="float64", dimension_names=[bin_dim]
+                )
                 c[...] = 0.5 * (edges[:-1] + edges[1:])
-                c.attrs.update({"units": plan.model.output(var).units,
-                                "long_name": f"{var} bin centre"})
+                c.attrs.update(
+                    {"units": plan.model.output(var).units, "long_name": f"{var} bin centre"}
+                )
         dtype = str if values.dtype.kind == "U" else values.dtype
-        arr = group.create_array(name, shape=shape, dtype=dtype, dimension_names=list(dims),
-                                 chunks=shape or None, overwrite=True)
+        arr = group.create_array(
+            name,
+            shape=shape,
+            dtype=dtype,
+            dimension_names=list(dims),
+            chunks=shape or None,
+            overwrite=True,
+        )
         arr[...] = values
-        arr.attrs.update({"units": units, "long_name": long_name,
-                          **_coordinates_attr(plan, dims)})
+        arr.attrs.update({"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)})
 
 
 def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:

@@ -111,8 +111,11 @@ def _reduce_chunk(plan: Plan, res, valid, lengths):
             kept_index = kept_index + stride * jnp.arange(plan.chunks[k]).reshape(bshape)
             stride *= plan.chunks[k]
         n_kept = int(np.prod(kept_shape)) if kept_shape else 1
-        counts = jnp.bincount((kept_index * bins + b).ravel(), weights=m.ravel().astype(jnp.int32),
-                              length=n_kept * bins)
+        counts = jnp.bincount(
+            (kept_index * bins + b).ravel(),
+            weights=m.ravel().astype(jnp.int32),
+            length=n_kept * bins,
+        )
         out[f"{var}/hist"] = counts.reshape(kept_shape + (bins,))
     return out
 

@@ -31,8 +31,9 @@ class Axis:
     units: str
     long_name: str
     feeds: dict[str, np.ndarray] = field(compare=False)
-    extra_coords: dict[str, tuple[np.ndarray, str, str]] = field(default_factory=dict,
-                                                                 compare=False)
+    extra_coords: dict[str, tuple[np.ndarray, str, str]] = field(
+        default_factory=dict, compare=False
+    )
 
     @property
     def size(self) -> int:
@@ -103,8 +104,13 @@ class Plan:
             o = self.model.output(name)
             for g in self.grads:
                 i = self.model.input(g)
-                out.append((grad_name(name, g), f"{o.units}/{i.units}",
-                            f"derivative of {o.long_name} with respect to {i.long_name}"))
+                out.append(
+                    (
+                        grad_name(name, g),
+                        f"{o.units}/{i.units}",
+                        f"derivative of {o.long_name} with respect to {i.long_name}",
+                    )
+                )
         return out
 
     def chunk_region(self, index: tuple[int, ...]) -> tuple[slice, ...]:

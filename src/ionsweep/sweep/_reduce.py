@@ -94,28 +94,49 @@ class Accumulator:
             for stat in red.stats:
                 if stat in values:
                     v = np.where(empty, np.nan, values[stat])
-                    out[f"{var}_{stat}"] = (v, kd, o.units, f"{stat} of {o.long_name} over {over_txt}")
+                    out[f"{var}_{stat}"] = (
+                        v,
+                        kd,
+                        o.units,
+                        f"{stat} of {o.long_name} over {over_txt}",
+                    )
                     continue
                 for d in red.over:
                     axis = plan.axes[plan.dims.index(d)]
                     coord = np.take(axis.coord, s[f"{var}/{stat}/{d}"])
                     if coord.dtype.kind == "f":
                         coord = np.where(empty, np.nan, coord)
-                    out[f"{var}_{stat}_{d}"] = (coord, kd, axis.units,
-                                                f"{d} at the {stat[3:]} of {o.long_name}")
+                    out[f"{var}_{stat}_{d}"] = (
+                        coord,
+                        kd,
+                        axis.units,
+                        f"{d} at the {stat[3:]} of {o.long_name}",
+                    )
         for label, var, op, value, use_abs in red.counts:
             expr = f"{'|' + var + '|' if use_abs else var} {op} {value:g}"
-            out[label] = (s[label], kd, "1", f"number of points with {expr} over {', '.join(red.over)}")
+            out[label] = (
+                s[label],
+                kd,
+                "1",
+                f"number of points with {expr} over {', '.join(red.over)}",
+            )
         for var, bins, lo, hi in red.histograms:
             o = plan.model.output(var)
-            out[f"{var}_hist"] = (s[f"{var}/hist"], kd + (f"{var}_bin",), "1",
-                                  f"histogram of {o.long_name} ({bins} bins in [{lo:g}, {hi:g}] {o.units})")
+            out[f"{var}_hist"] = (
+                s[f"{var}/hist"],
+                kd + (f"{var}_bin",),
+                "1",
+                f"histogram of {o.long_name} ({bins} bins in [{lo:g}, {hi:g}] {o.units})",
+            )
         return out
 
     def save(self, path, done: set[str]) -> None:
         tmp = f"{path}.tmp.npz"
-        np.savez(tmp, __done__=np.asarray(sorted(done), dtype=str),
-                 **{k.replace("/", "|"): v for k, v in self.state.items()})
+        np.savez(
+            tmp,
+            __done__=np.asarray(sorted(done), dtype=str),
+            **{k.replace("/", "|"): v for k, v in self.state.items()},
+        )
         import os
 
         os.replace(tmp, path)

@@ -27,8 +27,13 @@ _GENERATORS = {"values", "linspace", "logspace", "geomspace", "arange"}
 _COUNT_RE = re.compile(r"^\s*(abs\(\s*(\w+)\s*\)|(\w+))\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
 
 
-def load_spec(path: str | Path, *, dtype: str | None = None, memory: str | None = None,
-              device: str | None = None) -> Plan:
+def load_spec(
+    path: str | Path,
+    *,
+    dtype: str | None = None,
+    memory: str | None = None,
+    device: str | None = None,
+) -> Plan:
     """Read and validate the TOML spec at ``path``; command-line overrides win over [run]."""
     path = Path(path)
     try:
@@ -38,8 +43,14 @@ def load_spec(path: str | Path, *, dtype: str | None = None, memory: str | None 
     return parse_spec(text, source=str(path), dtype=dtype, memory=memory, device=device)
 
 
-def parse_spec(text: str, source: str = "<spec>", *, dtype: str | None = None,
-               memory: str | None = None, device: str | None = None) -> Plan:
+def parse_spec(
+    text: str,
+    source: str = "<spec>",
+    *,
+    dtype: str | None = None,
+    memory: str | None = None,
+    device: str | None = None,
+) -> Plan:
     """Validate spec ``text`` and build the plan. Raises :class:`SpecError` on any problem."""
 
     def fail(field: str, msg: str):
@@ -92,8 +103,11 @@ def parse_spec(text: str, source: str = "<spec>", *, dtype: str | None = None,
     for inp in model.inputs:
         if inp.name not in seen:
             if inp.default is None:
-                fail("[fixed]", f"model {model.name!r} needs input {inp.name!r} "
-                     f"({inp.long_name}, {inp.units}): sweep it in [axes] or set it in [fixed]")
+                fail(
+                    "[fixed]",
+                    f"model {model.name!r} needs input {inp.name!r} "
+                    f"({inp.long_name}, {inp.units}): sweep it in [axes] or set it in [fixed]",
+                )
             fixed[inp.name] = float(inp.default)
 
     out_tbl = spec.get("outputs", {})
@@ -101,8 +115,11 @@ def parse_spec(text: str, source: str = "<spec>", *, dtype: str | None = None,
     outputs = tuple(out_tbl.get("variables", model.output_names))
     for o in outputs:
         if o not in model.output_names:
-            fail("[outputs] variables", f"unknown output {o!r} of model {model.name!r}; "
-                 f"it has {', '.join(model.output_names)}")
+            fail(
+                "[outputs] variables",
+                f"unknown output {o!r} of model {model.name!r}; "
+                f"it has {', '.join(model.output_names)}",
+            )
     if not outputs:
         fail("[outputs] variables", "at least one output is required")
     grads = []
@@ -137,14 +154,26 @@ def parse_spec(text: str, source: str = "<spec>", *, dtype: str | None = None,
             fail("[run] chunks", f"{k!r} is not an axis")
         if not isinstance(chunk_req[k], int) or chunk_req[k] < 1:
             fail(f"[run] chunks {k}", "must be a positive integer")
-    chunks = choose_chunks(shape, [a.name for a in axes], n_vars, np.dtype(dtype).itemsize,
-                           memory_bytes, chunk_req)
+    chunks = choose_chunks(
+        shape, [a.name for a in axes], n_vars, np.dtype(dtype).itemsize, memory_bytes, chunk_req
+    )
 
     return Plan(
-        spec_text=text, source=source, title=str(spec.get("title", "")), model=model,
-        model_name=str(model_tbl["name"]), model_options=options, axes=tuple(axes),
-        fixed=fixed, outputs=outputs, grads=tuple(grads), dtype=dtype, chunks=chunks,
-        memory_bytes=memory_bytes, device=device, reduce=reduce,
+        spec_text=text,
+        source=source,
+        title=str(spec.get("title", "")),
+        model=model,
+        model_name=str(model_tbl["name"]),
+        model_options=options,
+        axes=tuple(axes),
+        fixed=fixed,
+        outputs=outputs,
+        grads=tuple(grads),
+        dtype=dtype,
+        chunks=chunks,
+        memory_bytes=memory_bytes,
+        device=device,
+        reduce=reduce,
     )
 
 
@@ -172,11 +201,17 @@ def _resolve_key(model: Model, key: str, where: str, fail):
     labelled = [i for i in model.inputs if i.labels == key]
     if len(labelled) == 1:
         inp = labelled[0]
-        conv = (lambda v, w: _ion_valences(v, w, fail)) if key == "ion" else (
-            lambda v, w: _labels(inp, v, w, fail))
+        conv = (
+            (lambda v, w: _ion_valences(v, w, fail))
+            if key == "ion"
+            else (lambda v, w: _labels(inp, v, w, fail))
+        )
         return inp.name, conv, "", key.replace("_", " ")
-    fail(where, f"{key!r} is not an input of model {model.name!r}; inputs: "
-         f"{', '.join(model.input_names)}" + (", celsius" if "T" in model.input_names else ""))
+    fail(
+        where,
+        f"{key!r} is not an input of model {model.name!r}; inputs: "
+        f"{', '.join(model.input_names)}" + (", celsius" if "T" in model.input_names else ""),
+    )
 
 
 def _numeric(values, where, fail) -> np.ndarray:
@@ -221,8 +256,12 @@ def _check_domain(model, inp_name, arr, where, fail):
     }.get(d)
     if bad is not None and np.any(bad):
         first = arr[np.argmax(bad)]
-        what = {"positive": "must be > 0", "nonnegative": "must be >= 0",
-                "nonzero": "must be non-zero", "temperature": "must be > 0 K"}[d]
+        what = {
+            "positive": "must be > 0",
+            "nonnegative": "must be >= 0",
+            "nonzero": "must be non-zero",
+            "temperature": "must be > 0 K",
+        }[d]
         unit = "K" if d == "temperature" else inp.units
         fail(where, f"{inp.long_name} {what} for model {model.name!r} (got {first:g} {unit})")
 
@@ -243,8 +282,12 @@ def _generate(spec, where, fail) -> tuple[np.ndarray, list | None]:
     if kind == "values":
         return _generate(list(args), where, fail)
     if not isinstance(args, list) or len(args) != 3:
-        fail(where, f"{kind} takes [start, stop, num]" if kind != "arange"
-             else "arange takes [start, stop, step]")
+        fail(
+            where,
+            f"{kind} takes [start, stop, num]"
+            if kind != "arange"
+            else "arange takes [start, stop, step]",
+        )
     a, b, n = (_numeric([x], where, fail)[0] for x in args)
     if kind == "arange":
         if n <= 0 or not (b > a):
@@ -296,8 +339,11 @@ def _parse_axis(model, name, value, where, fail) -> Axis:
         numbers = convert(raw, w)
         _check_domain(model, inp_name, numbers, w, fail)
         if length is not None and len(numbers) != length:
-            fail(where, f"zip axis members have unequal lengths ({key!r} has {len(numbers)}, "
-                 f"earlier members have {length})")
+            fail(
+                where,
+                f"zip axis members have unequal lengths ({key!r} has {len(numbers)}, "
+                f"earlier members have {length})",
+            )
         length = len(numbers)
         feeds[inp_name] = numbers
         if all(isinstance(v, str) for v in raw):
@@ -343,7 +389,7 @@ def _parse_reduce(tbl, dims, outputs, fail) -> Reduction | None:
     for expr in tbl.get("count", []):
         m = _COUNT_RE.match(str(expr))
         if not m:
-            fail("[reduce] count", f"cannot parse {expr!r}; write e.g. \"abs(E) > 5\" or \"E < 0\"")
+            fail("[reduce] count", f'cannot parse {expr!r}; write e.g. "abs(E) > 5" or "E < 0"')
         var = m.group(2) or m.group(3)
         if var not in outputs:
             fail("[reduce] count", f"{var!r} is not a stored output ({', '.join(outputs)})")

@@ -1,0 +1,400 @@
+"""Helpers shared by the ``ionsweep`` subcommands.
+
+The parser class (one-line errors, exit status 2), argument types, validation that names
+the offending argument, and output formatting. Nothing here imports JAX at module level, so
+building the parsers (and ``ionsweep --help``) stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+__all__ = [
+    "CliError",
+    "CliParser",
+    "add_gamma",
+    "add_ion_options",
+    "add_temperature",
+    "align",
+    "check_concentrations",
+    "check_positive",
+    "finite_float",
+    "float64_kernels",
+    "float_list",
+    "fmt_conc",
+    "fmt_mv",
+    "fmt_num",
+    "fmt_z",
+    "name_list",
+    "per_ion",
+    "records",
+    "resolve_ions",
+    "table",
+    "temperature_json",
+    "temperature_kelvin",
+    "temperature_line",
+    "to_floats",
+    "valence_list",
+]
+
+
+class CliError(Exception):
+    """Bad user input: reported as one line naming the argument, exit status 2.
+
+    Parameters
+    ----------
+    argument : str
+        The offending option as the user types it (``"--inside"``).
+    message : str
+        What is wrong, in one line.
+    """
+
+    def __init__(self, argument: str, message: str):
+        super().__init__(f"{argument}: {message}")
+        self.argument = argument
+
+
+class CliParser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose errors are one line on stderr with exit status 2.
+
+    Option values that start with a minus sign and a digit (``--z -1,1``, ``--e -89,-70``)
+    are read as values: argparse itself only recognizes plain negative numbers (``-65``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+        # Private argparse attribute (present since Python 2.7); without it "-1,1" would be
+        # taken for an unknown option. No ionsweep option looks like a negative number.
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE`` as one line on stderr and exit with status 2."""
+        text = " ".join(str(message).split())
+        self.exit(2, f"{self.prog}: error: {text} (see '{self.prog} --help')\n")
+
+
+# --- argument types (argparse reports their errors as "argument --name: message") --------
+
+
+def finite_float(text: str) -> float:
+    """Parse one finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def float_list(text: str) -> list[float]:
+    """Parse a comma-separated list of finite numbers (``"140,12,7"``)."""
+    items = text.split(",")
+    try:
+        return [finite_float(item.strip()) for item in items]
+    except argparse.ArgumentTypeError as exc:
+        if len(items) == 1:
+            raise
+        raise argparse.ArgumentTypeError(f"{exc} in the list {text!r}") from None
+
+
+def valence_list(text: str) -> list[int]:
+    """Parse a comma-separated list of non-zero integer valences (``"2,-1"``)."""
+    valences = []
+    for value in float_list(text):
+        if value != int(value):
+            raise argparse.ArgumentTypeError(f"valences are integers, got {value:g}")
+        if value == 0:
+            raise argparse.ArgumentTypeError("z = 0 is not an ion; valences must be non-zero")
+        valences.append(int(value))
+    return valences
+
+
+def name_list(text: str) -> list[str]:
+    """Parse a comma-separated list of ion names (``"K+,Na+,Cl-"``)."""
+    names = [item.strip() for item in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"empty ion name in {text!r}")
+    return names
+
+
+def add_ion_options(parser: argparse.ArgumentParser, *, concentrations: bool = True) -> None:
+    """Add ``--ion`` and ``--z``, and ``--inside``/``--outside`` (required) if asked."""
+    parser.add_argument(
+        "--ion",
+        type=name_list,
+        required=True,
+        metavar="NAMES",
+        help="ion names, comma-separated (K+, Na+, Cl-, Ca2+, La3+, ...; aliases like K, Ca++)",
+    )
+    if concentrations:
+        for side in ("inside", "outside"):
+            parser.add_argument(
+                f"--{side}",
+                type=float_list,
+                metavar="MM",
+                required=True,
+                help=f"{side} concentrations, mM, one per ion",
+            )
+    parser.add_argument(
+        "--z",
+        type=valence_list,
+        metavar="Z",
+        help="valences, one per ion (override the ion table; needed for unknown ions)",
+    )
+
+
+def add_gamma(parser: argparse.ArgumentParser) -> None:
+    """Add ``--gamma-in`` and ``--gamma-out`` (activity coefficients, default 1)."""
+    for side in ("in", "out"):
+        parser.add_argument(
+            f"--gamma-{side}",
+            type=float_list,
+            metavar="GAMMA",
+            help=f"activity coefficients {side}side, one value or one per ion (default 1)",
+        )
+
+
+# --- temperature -----------------------------------------------------------------------
+
+
+def add_temperature(parser: argparse.ArgumentParser) -> None:
+    """Add the mutually exclusive ``--celsius`` / ``--kelvin`` options."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--celsius", type=finite_float, metavar="DEG_C", help="temperature, °C (default 37)"
+    )
+    group.add_argument("--kelvin", type=finite_float, metavar="K", help="temperature, K")
+
+
+def temperature_kelvin(args: argparse.Namespace) -> float:
+    """Absolute temperature from ``--kelvin`` or ``--celsius`` (default 37 °C), K.
+
+    Raises
+    ------
+    CliError
+        If the temperature is at or below absolute zero.
+    """
+    from ionsweep.constants import ZERO_CELSIUS
+
+    if args.kelvin is not None:
+        if args.kelvin <= 0:
+            raise CliError("--kelvin", f"temperature must be > 0 K, got {args.kelvin:g} K")
+        return args.kelvin
+    celsius = 37.0 if args.celsius is None else args.celsius
+    if celsius <= -ZERO_CELSIUS:
+        raise CliError(
+            "--celsius", f"{celsius:g} °C is at or below absolute zero ({-ZERO_CELSIUS} °C)"
+        )
+    return celsius + ZERO_CELSIUS
+
+
+def temperature_json(T: float) -> dict[str, float]:
+    """``{"T_K": ..., "T_C": ...}`` for a temperature in K."""
+    from ionsweep.constants import ZERO_CELSIUS
+
+    return {"T_K": T, "T_C": T - ZERO_CELSIUS}
+
+
+def temperature_line(T: float) -> str:
+    """``"T = 310.15 K (37.00 °C)"`` for a temperature in K."""
+    from ionsweep.constants import ZERO_CELSIUS
+
+    return f"T = {T:.2f} K ({T - ZERO_CELSIUS:.2f} °C)"
+
+
+# --- ions and per-ion lists ------------------------------------------------------------
+
+
+def resolve_ions(names: Sequence[str], z: Sequence[int] | None) -> tuple[list[str], list[int]]:
+    """Canonical names and valences of the ions named by ``--ion``.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Ion names or aliases as given to ``--ion``.
+    z : sequence of int or None
+        Valences from ``--z`` (one per ion), which override the table and make unknown
+        names usable; None to take every valence from ``ionsweep.ions``.
+
+    Returns
+    -------
+    names : list of str
+        Canonical names (unknown names given a valence by ``--z`` are kept as typed).
+    z : list of int
+        Signed valences.
+
+    Raises
+    ------
+    CliError
+        Unknown ion without ``--z``, or a ``--z`` list of the wrong length.
+    """
+    from ionsweep import ions
+
+    if z is not None and len(z) != len(names):
+        raise CliError("--z", _count_message(len(z), names))
+    canonical, valences = [], []
+    for i, name in enumerate(names):
+        try:
+            ion = ions[name]
+        except KeyError as exc:
+            if z is None:
+                head, _, known = str(exc.args[0]).partition(" (known: ")
+                if "did you mean" in head or not known:
+                    raise CliError("--ion", f"{head} (or give its valence with --z)") from None
+                raise CliError(
+                    "--ion", f"{head}; give its valence with --z, or use one of {known[:-1]}"
+                ) from None
+            canonical.append(name)
+            valences.append(z[i])
+            continue
+        canonical.append(ion.name)
+        valences.append(ion.z if z is None else z[i])
+    return canonical, valences
+
+
+def _count_message(count: int, names: Sequence[str]) -> str:
+    n = len(names)
+    values, ions = ("value" if count == 1 else "values"), ("ion" if n == 1 else "ions")
+    return f"{count} {values} for {n} {ions} (--ion {','.join(names)})"
+
+
+def per_ion(
+    values: Sequence[float] | None,
+    names: Sequence[str],
+    argument: str,
+    default: float | None = None,
+) -> list[float]:
+    """One value per ion: check the length of a list option, or broadcast a single value.
+
+    A single value is broadcast to every ion only where a ``default`` exists (optional
+    per-ion settings such as activity coefficients); required lists must match ``--ion``.
+    """
+    if values is None:
+        if default is None:
+            raise CliError(argument, "required")
+        return [default] * len(names)
+    if default is not None and len(values) == 1:
+        return list(values) * len(names)
+    if len(values) != len(names):
+        raise CliError(argument, _count_message(len(values), names))
+    return list(values)
+
+
+def check_concentrations(
+    values: Sequence[float], names: Sequence[str], argument: str, zero_reason: str | None = None
+) -> None:
+    """Refuse negative concentrations, and zero ones where ``zero_reason`` says why."""
+    for name, value in zip(names, values, strict=True):
+        if value < 0:
+            raise CliError(
+                argument, f"concentration of {name} is {value:g} mM; concentrations must be >= 0"
+            )
+        if value == 0 and zero_reason is not None:
+            raise CliError(argument, f"concentration of {name} is 0 mM; {zero_reason}")
+
+
+def check_positive(values: Sequence[float], names: Sequence[str], argument: str, what: str) -> None:
+    """Refuse values ≤ 0 (activity coefficients, ratios)."""
+    for name, value in zip(names, values, strict=True):
+        if value <= 0:
+            raise CliError(argument, f"{what} of {name} is {value:g}; it must be > 0")
+
+
+# --- computing and output ---
+
+
+def float64_kernels() -> Any:
+    """The ``ionsweep`` package, with JAX switched to float64 first (printed values exact)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import ionsweep
+
+    return ionsweep
+
+
+def to_floats(x: Any) -> list[float]:
+    """A kernel's result as a flat list of Python floats."""
+    import numpy as np
+
+    return np.asarray(x, dtype=np.float64).reshape(-1).tolist()
+
+
+#: A column of :func:`table`: label, key of the result entry, formatter, unit.
+Column = tuple[str, str, Callable[[Any], str], str]
+
+
+def records(keys: Sequence[str], *columns: Sequence[Any]) -> list[dict[str, Any]]:
+    """One dict per ion from parallel per-ion lists (``keys[i]`` names ``columns[i]``)."""
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def table(entries: Sequence[dict[str, Any]], columns: Sequence[Column]) -> list[str]:
+    """Aligned lines, one per ion: its name, then ``label = value unit`` for each column.
+
+    Columns whose key an entry lacks are skipped; a None value prints as ``undefined``;
+    an empty label prints the value alone (a sentence).
+    """
+    rows = []
+    for entry in entries:
+        row = [entry["ion"]]
+        for label, key, fmt, unit in columns:
+            value = entry.get(key, ...)
+            if value is ...:
+                continue
+            # A leading space on each label cell separates fields by two spaces.
+            if not label:
+                row.append(f" {fmt(value)}")
+                continue
+            shown = ["undefined", ""] if value is None else [fmt(value), unit]
+            row += [f" {label} =", *shown]
+        rows.append(row)
+    return align(rows)
+
+
+# --- output ----------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[+-]?(\d|\.\d)")
+
+
+def fmt_mv(value: float) -> str:
+    """A potential in mV with sign and 2 decimals (no ``-0.00``)."""
+    return f"{0.0 if round(value, 2) == 0 else value:+.2f}"
+
+
+def fmt_z(value: int) -> str:
+    """A valence with its sign (``+2``, ``-1``)."""
+    return f"{value:+d}"
+
+
+def fmt_num(value: float) -> str:
+    """An input value echoed compactly (``140``, ``0.04``, ``1e-06``)."""
+    return f"{value:g}"
+
+
+def fmt_conc(value: float) -> str:
+    """A computed concentration in mM: 2 decimals, or 3 significant digits when small."""
+    return f"{value:.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:.3g}"
+
+
+def align(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Align cells in columns: numbers right-justified, text left-justified."""
+    width: dict[int, int] = {}
+    for row in rows:
+        for i, cell in enumerate(row):
+            width[i] = max(width.get(i, 0), len(cell))
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width[i]) if _NUMBER.match(cell) else cell.ljust(width[i])
+            for i, cell in enumerate(row)
+            if width[i]  # a column empty in every row takes no space
+        ]
+        lines.append((indent + " ".join(cells)).rstrip())
+    return lines

@@ -1,0 +1,147 @@
+"""``ionsweep run``: evaluate a sweep spec into a zarr store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ionsweep.cli._common import CliError
+
+__all__ = ["register"]
+
+RUN_EPILOG = """\
+examples:
+  ionsweep run sweeps/quickstart.toml                    # writes quickstart.zarr
+  ionsweep run sweeps/quickstart.toml --dry-run          # the plan and an estimated time
+  ionsweep run big.toml --out /scratch/big.zarr --memory 8GB --quiet
+  ionsweep run big.toml --out /scratch/big.zarr --resume # finish an interrupted run
+"""
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"  # pragma: no cover
+
+
+def _human_time(s: float) -> str:
+    if s < 1:
+        return f"{s * 1000:.3g} ms"
+    if s < 120:
+        return f"{s:.3g} s"
+    if s < 7200:
+        return f"{s / 60:.3g} min"
+    return f"{s / 3600:.3g} h"
+
+
+def _load(args):
+    from ionsweep.sweep import SpecError, load_spec
+
+    try:
+        return load_spec(args.spec, dtype=args.dtype, memory=args.memory, device=args.device)
+    except SpecError as exc:
+        raise CliError("SPEC", str(exc)) from None
+
+
+def _run(args) -> int:
+    from ionsweep.store import StoreError
+    from ionsweep.sweep import check_store, dry_run, run
+
+    if args.resume and args.overwrite:
+        raise CliError("--resume/--overwrite", "choose one: finish the store, or replace it")
+    plan = _load(args)
+    out = Path(args.out) if args.out else Path(Path(args.spec).stem + ".zarr")
+    dims = " × ".join(f"{d}={n}" for d, n in zip(plan.dims, plan.shape, strict=True))
+    if args.dry_run:
+        info = dry_run(plan)
+        if args.json:
+            print(json.dumps({"store": str(out), **info}, default=str))
+            return 0
+        print(f"plan for {args.spec} (model {plan.model_name}, {plan.dtype})")
+        print(f"  grid:     {dims} = {plan.n_points:,} points")
+        chunk = " × ".join(str(c) for c in plan.chunks)
+        print(
+            f"  chunks:   {plan.n_chunks:,} of {chunk} (memory budget "
+            f"{_human_bytes(plan.memory_bytes)})"
+        )
+        mode = "reduce over " + ", ".join(plan.reduce.over) if plan.reduce else "store"
+        print(f"  mode:     {mode}")
+        print(f"  writes:   {_human_bytes(info['bytes_written'])} to {out}")
+        print(
+            f"  device:   {info['device']}; compile {_human_time(info['compile_s'])}, "
+            f"estimated run {_human_time(info['estimated_s'])}"
+        )
+        return 0
+    try:
+        check_store(plan, out, resume=args.resume, overwrite=args.overwrite)
+    except StoreError as exc:
+        raise CliError("--out", str(exc)) from None
+    if not args.quiet:
+        print(
+            f"ionsweep run {args.spec}: {plan.model_name}, {dims} = {plan.n_points:,} points "
+            f"in {plan.n_chunks:,} chunks → {out}",
+            file=sys.stderr,
+        )
+    try:
+        result = run(
+            plan,
+            out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=(args.progress or None) if not args.quiet else False,
+        )
+    except StoreError as exc:
+        raise CliError("--out", str(exc)) from None
+    if args.json:
+        print(json.dumps(dict(result), default=float))
+    elif result["already_complete"]:
+        print(f"{out}: already complete, nothing to do")
+    else:
+        print(
+            f"wrote {out}: {plan.n_points:,} points, {result['computed_chunks']} chunks in "
+            f"{_human_time(result['wall_time_s'])} ({result['points_per_s']:.3g} points/s)"
+        )
+        print(f"open it with: ionsweep info {out}   or   ionsweep.open_results('{out}')")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="evaluate a sweep spec (TOML) into a zarr store",
+        description="Evaluate every point of the grid a sweep spec describes, chunk by chunk, "
+        "into a labeled zarr store (xarray Dataset). Progress is shown on a terminal. "
+        "A killed run can be finished with --resume.",
+        epilog=RUN_EPILOG,
+    )
+    p.add_argument("spec", metavar="SPEC", help="sweep spec, a TOML file (see sweeps/)")
+    p.add_argument(
+        "--out",
+        metavar="STORE",
+        help="store directory (default: SPEC's name with .zarr, in the current directory)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted store written from the same spec",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    p.add_argument("--dtype", choices=("float32", "float64"), help="override [run] dtype")
+    p.add_argument(
+        "--memory", metavar="SIZE", help="memory budget, e.g. 2GB (override [run] memory)"
+    )
+    p.add_argument("--device", choices=("auto", "cpu", "gpu"), help="override [run] device")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (points, chunks, bytes, estimated time) and exit",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or plan line")
+    p.add_argument(
+        "--progress", action="store_true", help="progress bar even when not on a terminal"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable result")
+    p.set_defaults(handler=_run, cli_parser=p)
