@@ -2,6 +2,7 @@
 
 import math
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -249,3 +250,120 @@ grad = ["V", "g"]
     np.testing.assert_allclose(ds.dI_dg.values, [-20, 0, 80])
     assert ds.I.attrs["units"] == "uA/cm2" and ds.V.attrs["units"] == "mV"
     assert math.isclose(ds.attrs["ionsweep_n_points"], 3)
+
+
+def _direct(name, x):
+    """The model's outputs by calling the public kernels directly on scalars."""
+    import ionsweep
+
+    if name == "nernst":
+        return {
+            "E": ionsweep.nernst(
+                x["c_in"], x["c_out"], x["z"], x["T"], x["gamma_in"], x["gamma_out"]
+            )
+        }
+    if name == "ghk_current":
+        return {"I": ionsweep.ghk_current(x["V"], x["P"], x["c_in"], x["c_out"], x["z"], x["T"])}
+    if name == "ghk_voltage":
+        ions = ["K", "Na", "Cl", "Ca"]
+        P = jnp.stack([x[f"P_{i}"] for i in ions])
+        ci = jnp.stack([x[f"{i}_in"] for i in ions])
+        co = jnp.stack([x[f"{i}_out"] for i in ions])
+        z = jnp.stack([x[f"z_{i}"] for i in ions])
+        return {"V_rev": ionsweep.ghk_voltage(P, ci, co, z, x["T"])}
+    if name == "donnan":
+        V, c_in = ionsweep.donnan(
+            jnp.stack([x["K_bath"], x["Cl_bath"]]),
+            jnp.stack([x["z_K"], x["z_Cl"]]),
+            x["fixed_charge"],
+            x["T"],
+        )
+        osm = ionsweep.donnan_osmotic_imbalance(
+            jnp.stack([x["K_bath"], x["Cl_bath"]]),
+            jnp.stack([x["z_K"], x["z_Cl"]]),
+            x["fixed_charge"],
+            x["T"],
+            x["c_impermeant"],
+        )
+        return {"V": V, "K_in": c_in[0], "Cl_in": c_in[1], "osmotic_imbalance": osm}
+    if name == "pump_leak":
+        return {
+            "V": ionsweep.pump_leak_voltage(
+                x["P_K"], x["P_Na"], x["K_in"], x["K_out"], x["Na_in"], x["Na_out"], x["T"], x["r"]
+            )
+        }
+    E = ionsweep.nernst(x["c_in"], x["c_out"], x["z"], x["T"])
+    return {"E": E, "driving_force": ionsweep.driving_force(x["V"], E)}
+
+
+SWEPT = {
+    "nernst": "c_out",
+    "ghk_current": "V",
+    "ghk_voltage": "P_Na",
+    "donnan": "fixed_charge",
+    "pump_leak": "P_Na",
+    "driving_force": "V",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_SPECS))
+def test_stored_values_and_gradients_equal_direct_kernel_calls(tmp_path, name):
+    import jax
+
+    body = MODEL_SPECS[name]
+    head, _, rest = body.partition("[axes]")
+    text = (
+        f"[model]\nname='{name}'\n{head}[axes]{rest}\n"
+        f"[outputs]\ngrad=['{SWEPT[name]}', 'T']\n[run]\ndtype='float64'\n"
+    )
+    plan = parse_spec(text)
+    run(plan, tmp_path / "m.zarr", progress=False)
+    ds = open_results(tmp_path / "m.zarr").load()
+    (axis,) = plan.axes
+    for k in range(axis.size):
+        x = {n: jnp.asarray(v, jnp.float64) for n, v in plan.fixed.items()}
+        for n, vals in axis.feeds.items():
+            x[n] = jnp.asarray(vals[k], jnp.float64)
+        direct = _direct(name, x)
+        for out in plan.outputs:
+            np.testing.assert_allclose(ds[out].values[k], direct[out], rtol=1e-12, atol=1e-12)
+            for g in (SWEPT[name], "T"):
+
+                def f(v, out=out, g=g, x=x):
+                    return _direct(name, {**x, g: v})[out]
+
+                expected = jax.grad(f)(x[g])
+                np.testing.assert_allclose(
+                    ds[f"d{out}_d{g}"].values[k], expected, rtol=1e-10, atol=1e-12
+                )
+
+
+def test_two_runs_give_identical_stores(tmp_path):
+    plan = parse_spec(NERNST.format(dtype="float32", run="chunks = {c_out = 2}"))
+    run(plan, tmp_path / "a.zarr", progress=False)
+    run(plan, tmp_path / "b.zarr", progress=False)
+    a = open_results(tmp_path / "a.zarr").load()
+    b = open_results(tmp_path / "b.zarr").load()
+    for v in a.data_vars:
+        np.testing.assert_array_equal(a[v].values, b[v].values)
+
+
+def test_run_sweep_in_memory_and_from_a_dict(tmp_path):
+    from ionsweep import run_sweep
+
+    spec = {
+        "model": {"name": "nernst"},
+        "axes": {"c_out": [5.0, 10.0], "solution": {"labels": ["a", "b"], "c_in": [140.0, 100.0]}},
+        "fixed": {"ion": "K+", "celsius": 37.0},
+    }
+    ds = run_sweep(spec, dtype="float64")
+    T = 310.15
+    np.testing.assert_allclose(
+        ds.E.values,
+        nernst_ref(1, np.array([140.0, 100.0])[None, :], np.array([5.0, 10.0])[:, None], T),
+        rtol=1e-12,
+    )
+    assert ds.solution.values.tolist() == ["a", "b"]
+    assert "c_in" in ds.coords
+    on_disk = run_sweep(spec, store=tmp_path / "d.zarr")
+    assert on_disk.E.dtype == np.float32

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
+from ionsweep.physics._ionaxis import ion_all, ion_sum
 from ionsweep.physics._root import implicit_root
 
 __all__ = ["donnan", "donnan_osmotic_imbalance"]
@@ -16,7 +17,7 @@ V_BRACKET = 30.0
 
 def _net_charge_neg(v, c_bath, z, rho):
     """−(inside charge density) as a function of v = FV/RT; increasing in v."""
-    return -(jnp.sum(z * c_bath * jnp.exp(-z * v[..., None]), axis=-1) + rho)
+    return -(ion_sum(z * c_bath * jnp.exp(-z * v[..., None])) + rho)
 
 
 _solve_neutral = implicit_root(_net_charge_neg)
@@ -79,9 +80,9 @@ def donnan(c_bath, z, fixed_charge, T):
     """
     c_bath, z, rho, T = _broadcast(c_bath, z, fixed_charge, T)
     ion_ok = (c_bath >= 0) & jnp.isfinite(c_bath) & jnp.isfinite(z)
-    cation_charge = jnp.sum(jnp.where(z > 0, z * c_bath, 0), axis=-1)
-    anion_charge = jnp.sum(jnp.where(z < 0, -z * c_bath, 0), axis=-1)
-    valid = jnp.all(ion_ok, axis=-1) & (T > 0) & jnp.isfinite(T) & jnp.isfinite(rho)
+    cation_charge = ion_sum(jnp.where(z > 0, z * c_bath, 0))
+    anion_charge = ion_sum(jnp.where(z < 0, -z * c_bath, 0))
+    valid = ion_all(ion_ok) & (T > 0) & jnp.isfinite(T) & jnp.isfinite(rho)
     valid &= ((cation_charge > 0) | (rho > 0)) & ((anion_charge > 0) | (rho < 0))
 
     # Exact root for monovalent ions, C+ x^2 + rho x - C- = 0 with x = exp(-v), as the start.
@@ -134,4 +135,4 @@ def donnan_osmotic_imbalance(c_bath, z, fixed_charge, T, c_impermeant):
     _, c_in = donnan(c_bath, z, fixed_charge, T)
     c_bath, _, _, _ = _broadcast(c_bath, z, fixed_charge, T)
     (c_imp,) = as_float(c_impermeant)
-    return jnp.sum(c_in, axis=-1) - jnp.sum(c_bath, axis=-1) + c_imp
+    return ion_sum(c_in) - ion_sum(c_bath) + c_imp

@@ -7,6 +7,7 @@ from jax import lax
 
 from ionsweep._util import as_float
 from ionsweep.constants import FARADAY, R_OVER_F_MV
+from ionsweep.physics._ionaxis import ion_all, ion_any, ion_sum
 from ionsweep.physics._root import implicit_root
 
 __all__ = ["ghk_current", "ghk_voltage"]
@@ -77,7 +78,7 @@ def ghk_current(V, P, c_in, c_out, z, T):
 def _net_current(v, P, c_in, c_out, z):
     """Dimensionless net GHK current Σ P·z·(c_in·B(−zv) − c_out·B(zv)), increasing in v."""
     u = z * v[..., None]
-    return jnp.sum(P * z * (c_in * _bernoulli(-u) - c_out * _bernoulli(u)), axis=-1)
+    return ion_sum(P * z * (c_in * _bernoulli(-u) - c_out * _bernoulli(u)))
 
 
 _solve_zero_current = implicit_root(_net_current)
@@ -148,17 +149,17 @@ def ghk_voltage(P, c_in, c_out, z, T):
     cation = z > 0
     p = jnp.where(permeant & cation, c_in, jnp.where(permeant, c_out, 0))
     q = jnp.where(permeant & cation, c_out, jnp.where(permeant, c_in, 0))
-    valid = jnp.all(ion_ok, axis=-1) & (T > 0) & jnp.isfinite(T)
-    valid &= (jnp.sum(P * p, axis=-1) > 0) & (jnp.sum(P * q, axis=-1) > 0)
+    valid = ion_all(ion_ok) & (T > 0) & jnp.isfinite(T)
+    valid &= (ion_sum(P * p) > 0) & (ion_sum(P * q) > 0)
 
     # Quadratic in x = exp(-v): exact for |z| <= 2; ions with |z| >= 3 enter with weight z^2
     # (only as the starting point of the solve below).
     absz = jnp.abs(z)
     mono = absz == 1
     w = jnp.where(mono, 1, absz * absz) * P
-    A = jnp.sum(w * q, axis=-1)
-    c = jnp.sum(w * p, axis=-1)
-    b = jnp.sum(jnp.where(mono, P * (p - q), 0), axis=-1)
+    A = ion_sum(w * q)
+    c = ion_sum(w * p)
+    b = ion_sum(jnp.where(mono, P * (p - q), 0))
     one = jnp.ones_like(A)
     A = jnp.where(valid, A, one)
     c = jnp.where(valid, c, one)
@@ -167,7 +168,7 @@ def ghk_voltage(P, c_in, c_out, z, T):
     x = jnp.where(b >= 0, (b + sqrt_d) / (2 * A), 2 * c / (sqrt_d - b))
     v_quad = -jnp.log(x)
 
-    need_solve = valid & jnp.any(permeant & (absz != 1) & (absz != 2), axis=-1)
+    need_solve = valid & ion_any(permeant & (absz != 1) & (absz != 2))
 
     def solve(_):
         # Points that need no solve get a trivial problem (one monovalent ion at equal

@@ -1,5 +1,6 @@
 """Sweeps: TOML spec → validated plan → chunked JAX evaluation into a zarr store."""
 
+from ionsweep.sweep._api import run_sweep
 from ionsweep.sweep._executor import RunResult, check_store, dry_run, run
 from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
 from ionsweep.sweep._spec import load_spec, parse_spec
@@ -15,4 +16,5 @@ __all__ = [
     "load_spec",
     "parse_spec",
     "run",
+    "run_sweep",
 ]

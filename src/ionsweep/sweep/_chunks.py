@@ -40,12 +40,14 @@ def parse_bytes(text) -> int:
     return int(value)
 
 
-def choose_chunks(shape, dims, n_vars, itemsize, memory_bytes, requested=None):
+def choose_chunks(shape, dims, n_vars, itemsize, memory_bytes, requested=None, first=()):
     """Chunk shape whose working set fits ``memory_bytes``.
 
     Dimensions named in ``requested`` keep their requested size; the others are filled from
     the last (fastest-varying, contiguous) dimension backwards, each taken whole while the
-    budget allows, so chunks are as contiguous as possible in the C-ordered store.
+    budget allows, so chunks are as contiguous as possible in the C-ordered store. Dimensions
+    named in ``first`` are filled before all others (reduce mode passes the reduced axes, so
+    each chunk covers whole reductions and no two chunks share an output element).
     """
     requested = dict(requested or {})
     per_point = itemsize * n_vars * _COPIES + _SCRATCH_BYTES
@@ -55,7 +57,9 @@ def choose_chunks(shape, dims, n_vars, itemsize, memory_bytes, requested=None):
         if d in requested:
             chunks[k] = min(int(requested[d]), shape[k])
             budget = max(1, budget // chunks[k])
-    for k in reversed(range(len(shape))):
+    order = [k for k in reversed(range(len(shape))) if dims[k] in first]
+    order += [k for k in reversed(range(len(shape))) if dims[k] not in first]
+    for k in order:
         if chunks[k]:
             continue
         chunks[k] = max(1, min(shape[k], budget))

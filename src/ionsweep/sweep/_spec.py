@@ -155,7 +155,13 @@ def parse_spec(
         if not isinstance(chunk_req[k], int) or chunk_req[k] < 1:
             fail(f"[run] chunks {k}", "must be a positive integer")
     chunks = choose_chunks(
-        shape, [a.name for a in axes], n_vars, np.dtype(dtype).itemsize, memory_bytes, chunk_req
+        shape,
+        [a.name for a in axes],
+        n_vars,
+        np.dtype(dtype).itemsize,
+        memory_bytes,
+        chunk_req,
+        first=reduce.over if reduce else (),
     )
 
     return Plan(

@@ -1,0 +1,104 @@
+"""``run_sweep``: the one-call Python entry point (spec path, TOML text or dict)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import xarray as xr
+
+from ionsweep.store import open_results
+from ionsweep.sweep._executor import run
+from ionsweep.sweep._spec import load_spec, parse_spec
+
+__all__ = ["run_sweep"]
+
+#: Largest result ``run_sweep(store=None)`` keeps in memory.
+IN_MEMORY_LIMIT_BYTES = 2 * 10**9
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + " }"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if hasattr(v, "tolist"):
+        return _toml_value(v.tolist())
+    return repr(float(v)) if isinstance(v, float) else str(v)
+
+
+def spec_to_toml(spec: Mapping) -> str:
+    """Render a spec given as nested dicts as TOML text (what the store records)."""
+    lines = []
+    for key, value in spec.items():
+        if not isinstance(value, Mapping):
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in spec.items():
+        if isinstance(value, Mapping):
+            lines.append(f"\n[{key}]")
+            for k, v in value.items():
+                lines.append(f'"{k}" = {_toml_value(v)}')
+    return "\n".join(lines) + "\n"
+
+
+def run_sweep(
+    spec, store=None, *, resume=False, overwrite=False, progress=False, **overrides
+) -> xr.Dataset:
+    """Run a sweep and return its results as an :class:`xarray.Dataset`.
+
+    Parameters
+    ----------
+    spec : str, Path or Mapping
+        A path to a TOML spec, TOML text, or the spec as nested dicts (``{"model": {...},
+        "axes": {...}, ...}``), validated exactly like a file.
+    store : str or Path, optional
+        Zarr store to write; the result is then opened lazily from it. With ``None`` the
+        sweep runs in a temporary store and the (small) result is returned loaded in memory.
+    resume, overwrite, progress : bool
+        As for ``ionsweep run``.
+    **overrides
+        ``dtype``, ``memory`` or ``device``, overriding the spec's ``[run]`` table.
+
+    Returns
+    -------
+    xarray.Dataset
+        Outputs, gradients and the ``valid`` flag with ``units`` and ``long_name`` attributes.
+
+    Examples
+    --------
+    >>> import ionsweep
+    >>> ds = ionsweep.run_sweep({"model": {"name": "nernst"},
+    ...                          "axes": {"c_out": [5.0, 10.0], "ion": ["K+"]},
+    ...                          "fixed": {"c_in": 140.0, "celsius": 37.0}})
+    >>> [round(float(e), 2) for e in ds.E.sel(ion="K+")]
+    [-89.06, -70.53]
+    """
+    if isinstance(spec, Mapping):
+        plan = parse_spec(spec_to_toml(spec), source="<dict>", **overrides)
+    elif isinstance(spec, Path) or (
+        isinstance(spec, str) and "\n" not in spec and spec.endswith(".toml")
+    ):
+        plan = load_spec(spec, **overrides)
+    else:
+        plan = parse_spec(str(spec), source="<string>", **overrides)
+    if store is not None:
+        run(plan, store, resume=resume, overwrite=overwrite, progress=progress)
+        return open_results(store)
+    n_vars = len(plan.variables()) + 1
+    if plan.reduce is None and plan.n_points * n_vars * plan.itemsize() > IN_MEMORY_LIMIT_BYTES:
+        raise ValueError(
+            f"this sweep has {plan.n_points:,} points; pass store=PATH to write it to zarr "
+            f"(in-memory results are limited to {IN_MEMORY_LIMIT_BYTES / 1e9:g} GB)"
+        )
+    tmp = Path(tempfile.mkdtemp(prefix="ionsweep-"))
+    try:
+        run(plan, tmp / "result.zarr", progress=progress)
+        return open_results(tmp / "result.zarr").load()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
