@@ -16,6 +16,8 @@ examples:
   ionsweep run sweeps/quickstart.toml --dry-run          # the plan and an estimated time
   ionsweep run big.toml --out /scratch/big.zarr --memory 8GB --quiet
   ionsweep run big.toml --out /scratch/big.zarr --resume # finish an interrupted run
+  ionsweep run big.toml --out /scratch/big.zarr --shard $SLURM_ARRAY_TASK_ID/16
+  ionsweep run big.toml --out big.zarr --dask tcp://scheduler:8786
 """
 
 
@@ -37,6 +39,12 @@ def _human_time(s: float) -> str:
     return f"{s / 3600:.3g} h"
 
 
+def zstore_finished(out):
+    from ionsweep.store._zarr import finished_chunks
+
+    return finished_chunks(out)
+
+
 def _load(args):
     from ionsweep.sweep import SpecError, load_spec
 
@@ -48,7 +56,7 @@ def _load(args):
 
 def _run(args) -> int:
     from ionsweep.store import StoreError
-    from ionsweep.sweep import check_store, dry_run, run
+    from ionsweep.sweep import check_store, dry_run, parse_shard, run, run_dask
 
     if args.resume and args.overwrite:
         raise CliError("--resume/--overwrite", "choose one: finish the store, or replace it")
@@ -75,8 +83,16 @@ def _run(args) -> int:
             f"estimated run {_human_time(info['estimated_s'])}"
         )
         return 0
+    shard = None
+    if args.shard:
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            raise CliError("--shard", str(exc)) from None
+        if args.dask:
+            raise CliError("--shard/--dask", "choose one way to split the work")
     try:
-        check_store(plan, out, resume=args.resume, overwrite=args.overwrite)
+        check_store(plan, out, resume=args.resume, overwrite=args.overwrite, shard=shard)
     except StoreError as exc:
         raise CliError("--out", str(exc)) from None
     if not args.quiet:
@@ -86,19 +102,29 @@ def _run(args) -> int:
             file=sys.stderr,
         )
     try:
-        result = run(
-            plan,
-            out,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            progress=(args.progress or None) if not args.quiet else False,
-        )
+        show = (args.progress or None) if not args.quiet else False
+        if args.dask:
+            result = run_dask(
+                plan, out, args.dask, resume=args.resume, overwrite=args.overwrite, progress=show
+            )
+        else:
+            result = run(
+                plan, out, resume=args.resume, overwrite=args.overwrite, progress=show, shard=shard
+            )
+
     except StoreError as exc:
         raise CliError("--out", str(exc)) from None
     if args.json:
         print(json.dumps(dict(result), default=float))
     elif result["already_complete"]:
         print(f"{out}: already complete, nothing to do")
+    elif not result.get("complete", True):
+        done = len(zstore_finished(out))
+        print(
+            f"wrote {result['computed_chunks']} chunks of shard {args.shard} to {out} in "
+            f"{_human_time(result['wall_time_s'])}; {done}/{plan.n_chunks} chunks of the "
+            "store are finished (ionsweep info shows progress; --resume finishes the rest)"
+        )
     else:
         print(
             f"wrote {out}: {plan.n_points:,} points, {result['computed_chunks']} chunks in "
@@ -142,6 +168,18 @@ def register(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar or plan line")
     p.add_argument(
         "--progress", action="store_true", help="progress bar even when not on a terminal"
+    )
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="compute only shard I of N (0-based) into "
+        "a store shared with the other shards, e.g. from a SLURM job array",
+    )
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the chunks as Dask tasks on the "
+        "scheduler at ADDRESS, or 'local' for a local cluster",
     )
     p.add_argument("--json", action="store_true", help="machine-readable result")
     p.set_defaults(handler=_run, cli_parser=p)

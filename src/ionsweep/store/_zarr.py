@@ -60,28 +60,17 @@ def mark_done(path, index) -> None:
         os.fsync(fh.fileno())
 
 
-def create(path, variables, coords, attrs, *, overwrite=False) -> zarr.Group:
-    """Create an empty store.
+def create(path, variables, coords, attrs) -> None:
+    """Write an empty store at ``path`` (which must not exist).
 
     Parameters
     ----------
     variables : list of (name, dims, shape, chunks, dtype, attrs)
     coords : list of (name, dims, values, attrs)
-    attrs : dict of root attributes (must be JSON-serializable)
+    attrs : dict of root attributes (JSON-serializable)
     """
     path = Path(path)
-    if path.exists():
-        if not overwrite:
-            raise StoreError(
-                f"{path} exists; use --resume to finish it or --overwrite to replace it"
-            )
-        if not is_store(path) and (not path.is_dir() or any(path.iterdir())):
-            raise StoreError(f"{path} exists and is not an ionsweep store; refusing to touch it")
-        shutil.rmtree(path)
-    tmp = path.with_name(path.name + ".initializing")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    group = zarr.open_group(str(tmp), mode="w")
+    group = zarr.open_group(str(path), mode="w-")
     for name, dims, values, a in coords:
         values = np.asarray(values)
         dtype = str if values.dtype.kind == "U" else values.dtype
@@ -91,17 +80,32 @@ def create(path, variables, coords, attrs, *, overwrite=False) -> zarr.Group:
         arr[...] = values
         arr.attrs.update(a)
     for name, dims, shape, chunks, dtype, a in variables:
-        fill = np.nan if np.dtype(dtype).kind == "f" else 0
+        kind = "U" if dtype is str else np.dtype(dtype).kind
+        fill = {"f": np.nan, "U": ""}.get(kind, 0)
         arr = group.create_array(
             name, shape=shape, chunks=chunks, dtype=dtype, dimension_names=dims, fill_value=fill
         )
         arr.attrs.update(a)
     group.attrs.update({"ionsweep_format": _FORMAT, **attrs})
-    # The manifest lives in a (array-less) zarr subgroup, so zarr and xarray skip it cleanly.
+    # The manifest lives in an (array-less) zarr subgroup, so zarr and xarray skip it cleanly.
     group.create_group(MANIFEST_DIR)
-    (tmp / MANIFEST_DIR / "done").mkdir()
-    os.replace(tmp, path)  # the store appears complete-or-not-at-all
-    return zarr.open_group(str(path), mode="r+")
+    (path / MANIFEST_DIR / "done").mkdir()
+    (path / MANIFEST_DIR / "shards").mkdir()
+
+
+def remove(path) -> None:
+    """Delete a store (refusing anything that is not one)."""
+    path = Path(path)
+    if not is_store(path):
+        raise StoreError(f"{path} is not an ionsweep store; refusing to delete it")
+    shutil.rmtree(path)
+
+
+def write_shard_log(path, shard, info) -> None:
+    """Record one shard's timing in the manifest (one file per shard, no shared writes)."""
+    i, n = shard
+    f = Path(path) / MANIFEST_DIR / "shards" / f"{i}-of-{n}.json"
+    f.write_text(json.dumps(info))
 
 
 def update_attrs(path, attrs) -> None:

@@ -1,7 +1,8 @@
 """Sweeps: TOML spec → validated plan → chunked JAX evaluation into a zarr store."""
 
 from ionsweep.sweep._api import run_sweep
-from ionsweep.sweep._executor import RunResult, check_store, dry_run, run
+from ionsweep.sweep._dask import run_dask
+from ionsweep.sweep._executor import RunResult, check_store, dry_run, parse_shard, run
 from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
 from ionsweep.sweep._spec import load_spec, parse_spec
 
@@ -15,6 +16,8 @@ __all__ = [
     "dry_run",
     "load_spec",
     "parse_spec",
+    "parse_shard",
     "run",
+    "run_dask",
     "run_sweep",
 ]

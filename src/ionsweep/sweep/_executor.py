@@ -1,4 +1,15 @@
-"""Run a plan: chunks through the jitted kernel, writes overlapped with compute, resumable."""
+"""Run a plan: chunks through the jitted kernel on every device, writes overlapped with
+compute, resumable from the manifest, shardable across processes.
+
+Modes
+-----
+* store: every output at every grid point is written.
+* reduce, direct: each chunk spans the reduced axes whole, so its partial reductions are
+  final for its block of kept coordinates and are written like a store chunk. Resume,
+  shards and Dask work exactly as in store mode.
+* reduce, accumulate: the reduced axes are too long for one chunk; partial reductions are
+  merged on the host and written at the end (one process; state checkpointed for resume).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +18,7 @@ import os
 import platform
 import sys
 import time
+import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -30,6 +42,36 @@ class RunResult(dict):
     """Summary of a run: points, chunks computed, wall time, points/s, store path."""
 
 
+def mode(plan: Plan) -> str:
+    """``"store"``, ``"reduce-direct"`` or ``"reduce-accumulate"`` (see module docstring)."""
+    if plan.reduce is None:
+        return "store"
+    whole = all(
+        plan.chunks[plan.dims.index(d)] == plan.shape[plan.dims.index(d)] for d in plan.reduce.over
+    )
+    return "reduce-direct" if whole else "reduce-accumulate"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` → (I, N) with 0 ≤ I < N."""
+    try:
+        i, n = (int(x) for x in str(text).split("/"))
+    except ValueError:
+        raise ValueError(f"--shard takes I/N (e.g. 0/4), got {text!r}") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise ValueError(f"--shard I/N needs 0 <= I < N, got {text!r}")
+    return i, n
+
+
+def shard_chunks(plan: Plan, shard: tuple[int, int] | None) -> list[tuple[int, ...]]:
+    """The chunk indices of ``shard`` (every N-th chunk from the I-th), in C order."""
+    chunks = list(np.ndindex(*plan.chunk_grid))
+    if shard is None:
+        return chunks
+    i, n = shard
+    return chunks[i::n]
+
+
 def _versions() -> dict:
     out = {"python_version": platform.python_version()}
     for pkg in ("ionsweep", "jax", "jaxlib", "numpy", "xarray", "zarr"):
@@ -40,23 +82,60 @@ def _versions() -> dict:
     return out
 
 
-def _device(plan: Plan):
+def devices_for(plan: Plan):
+    """The JAX devices a run uses: all devices of the chosen platform."""
     import jax
 
     if plan.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
     if plan.device == "auto":
-        return jax.devices()[0]
+        return jax.devices()
     try:
-        return jax.devices(plan.device)[0]
+        return jax.devices(plan.device)
     except RuntimeError as exc:
         raise StoreError(f"--device {plan.device}: no such device available ({exc})") from exc
 
 
+def _coordinates_attr(plan: Plan, dims) -> dict:
+    """CF ``coordinates`` attribute naming the zip-axis members along ``dims``."""
+    names = [k for a in plan.axes if a.name in dims for k in a.extra_coords]
+    return {"coordinates": " ".join(names)} if names else {}
+
+
+def _reduced_layout(plan: Plan):
+    """Reduced variables (name, dims, dtype, attrs) and histogram bin coordinates."""
+    probe = Accumulator(plan, tuple(slice(0, 1) for _ in plan.dims))
+    variables, coords = [], []
+    for name, (values, dims, units, long_name) in probe.results().items():
+        v = np.asarray(values)
+        dtype = str if v.dtype.kind == "U" else (plan.dtype if v.dtype.kind == "f" else v.dtype)
+        variables.append(
+            (
+                name,
+                list(dims),
+                dtype,
+                {"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)},
+            )
+        )
+    for var, bins, lo, hi in plan.reduce.histograms:
+        edges = np.linspace(lo, hi, bins + 1)
+        coords.append(
+            (
+                f"{var}_bin",
+                [f"{var}_bin"],
+                0.5 * (edges[:-1] + edges[1:]),
+                {"units": plan.model.output(var).units, "long_name": f"{var} bin centre"},
+            )
+        )
+    return variables, coords
+
+
 def _layout(plan: Plan):
-    """(variables, coords) definitions for the store of ``plan``."""
-    coords = []
-    kept = plan.dims if plan.reduce is None else [d for d in plan.dims if d not in plan.reduce.over]
+    """(variables, coords) for the store: variables as (name, dims, shape, chunks, dtype,
+    attrs), coords as (name, dims, values, attrs)."""
+    coords, variables = [], []
+    m = mode(plan)
+    kept = plan.dims if m == "store" else [d for d in plan.dims if d not in plan.reduce.over]
     for axis in plan.axes:
         if axis.name not in kept:
             continue
@@ -70,8 +149,7 @@ def _layout(plan: Plan):
         )
         for key, (vals, units, long_name) in axis.extra_coords.items():
             coords.append((key, [axis.name], vals, {"units": units, "long_name": long_name}))
-    variables = []
-    if plan.reduce is None:
+    if m == "store":
         extra = _coordinates_attr(plan, plan.dims)
         for name, units, long_name in plan.variables():
             variables.append(
@@ -99,67 +177,98 @@ def _layout(plan: Plan):
                 },
             )
         )
+    elif m == "reduce-direct":
+        size = dict(zip(plan.dims, plan.shape, strict=True))
+        chunk = dict(zip(plan.dims, plan.chunks, strict=True))
+        rvars, rcoords = _reduced_layout(plan)
+        coords += rcoords
+        for name, dims, dtype, attrs in rvars:
+            shape = tuple(
+                size.get(d) or len(rcoords[[c[0] for c in rcoords].index(d)][2]) for d in dims
+            )
+            chunks = tuple(chunk.get(d, n) for d, n in zip(dims, shape, strict=True))
+            variables.append((name, dims, shape, chunks, dtype, attrs))
     return variables, coords
 
 
-def _coordinates_attr(plan: Plan, dims) -> dict:
-    """CF ``coordinates`` attribute naming the zip-axis members along ``dims``."""
-    names = [k for a in plan.axes if a.name in dims for k in a.extra_coords]
-    return {"coordinates": " ".join(names)} if names else {}
-
-
-def _attrs(plan: Plan, device) -> dict:
+def _attrs(plan: Plan, devices) -> dict:
     return {
         "title": plan.title,
         "ionsweep_spec": plan.spec_text,
         "ionsweep_spec_source": os.path.basename(plan.source),
         "ionsweep_spec_sha256": plan.spec_hash,
         "ionsweep_model": plan.model_name,
-        "ionsweep_mode": "reduce" if plan.reduce else "store",
+        "ionsweep_mode": mode(plan),
         "ionsweep_n_chunks": plan.n_chunks,
         "ionsweep_n_points": plan.n_points,
         "ionsweep_complete": False,
         "dtype": plan.dtype,
-        "backend": device.platform,
-        "device": str(device.device_kind),
+        "backend": devices[0].platform,
+        "device": str(devices[0].device_kind),
+        "n_devices": len(devices),
         "host": platform.machine(),
         **_versions(),
     }
 
 
-def check_store(plan: Plan, out, *, resume: bool = False, overwrite: bool = False) -> str:
-    """What a run would do with ``out``: ``"new"``, ``"resume"`` or ``"complete"``.
+def check_store(
+    plan: Plan, out, *, resume: bool = False, overwrite: bool = False, shard=None
+) -> str:
+    """What a run would do with ``out``: ``"new"``, ``"join"``, ``"resume"`` or ``"complete"``.
 
-    Raises :class:`StoreError` (touching nothing) if the run must be refused: the store
-    exists and neither flag is given, it was written from another spec, or ``out`` is a
-    directory that is not an ionsweep store.
+    Raises :class:`StoreError` (touching nothing) if the run must be refused: the store exists
+    and no flag allows using it, it was written from another spec, or ``out`` is a directory
+    that is not an ionsweep store. A shard joins a store of the same spec without a flag.
     """
     out = Path(out)
     if resume and overwrite:
         raise StoreError("choose --resume or --overwrite, not both")
+    if shard is not None and overwrite:
+        raise StoreError(
+            "--overwrite with --shard would let one shard delete another's work; "
+            "remove the store first"
+        )
+    if shard is not None and mode(plan) == "reduce-accumulate":
+        raise StoreError(
+            "this reduction spans more than one chunk along the reduced axes, "
+            "which only one process can accumulate; raise --memory so a chunk "
+            "holds the reduced axes whole, or run without --shard"
+        )
     if zstore.is_store(out) and not overwrite:
-        if not resume:
-            raise StoreError(
-                f"{out} already exists; use --resume to finish it or --overwrite to replace it"
-            )
         attrs = zstore.read_attrs(out)
         if attrs.get("ionsweep_spec_sha256") != plan.spec_hash:
             raise StoreError(
-                f"{out} was written from a different spec; refusing to resume "
+                f"{out} was written from a different spec; refusing to use it "
                 "(use --overwrite to start again)"
             )
-        return "complete" if attrs.get("ionsweep_complete") else "resume"
+        if not resume and shard is None:
+            raise StoreError(
+                f"{out} already exists; use --resume to finish it or --overwrite to replace it"
+            )
+        if attrs.get("ionsweep_complete"):
+            return "complete"
+        return "join" if shard is not None else "resume"
     if out.exists() and not zstore.is_store(out) and (not out.is_dir() or any(out.iterdir())):
         raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")
     return "new"
 
 
-def _prepare_store(plan: Plan, out: Path, device, *, resume: bool, overwrite: bool):
-    state = check_store(plan, out, resume=resume, overwrite=overwrite)
+def prepare_store(plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None) -> str:
+    """Create the store if needed (idempotent and race-free between shards)."""
+    out = Path(out)
+    state = check_store(plan, out, resume=resume, overwrite=overwrite, shard=shard)
     if state != "new":
         return state
     variables, coords = _layout(plan)
-    zstore.create(out, variables, coords, _attrs(plan, device), overwrite=out.exists())
+    if overwrite and out.exists():
+        zstore.remove(out)
+    tmp = out.with_name(f"{out.name}.init-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    zstore.create(tmp, variables, coords, _attrs(plan, devices))
+    try:
+        os.rename(tmp, out)  # atomic; fails if another shard created the store first
+    except OSError:
+        zstore.remove(tmp)
+        return check_store(plan, out, shard=shard or (0, 1))
     return "new"
 
 
@@ -179,7 +288,46 @@ def _progress(total, done, enabled):
     )
 
 
-def run(plan: Plan, out, *, resume=False, overwrite=False, progress=None) -> RunResult:
+def _points(plan, index) -> int:
+    return math.prod(s.stop - s.start for s in plan.chunk_region(index))
+
+
+def host_results(plan: Plan, index, result) -> dict:
+    """Device results of one chunk → numpy arrays to write at the chunk's region."""
+    region = plan.chunk_region(index)
+    cut = tuple(slice(0, s.stop - s.start) for s in region)
+    if plan.reduce is None:
+        res, valid = result
+        host = {k: np.asarray(v)[cut] for k, v in res.items()}
+        host["valid"] = np.asarray(valid)[cut].astype(np.uint8)
+        return host
+    acc = Accumulator(plan, region)
+    acc.merge(region, {k: np.asarray(v) for k, v in result.items()})
+    return {
+        name: np.asarray(vals).astype(plan.dtype)
+        if np.asarray(vals).dtype.kind == "f"
+        else np.asarray(vals)
+        for name, (vals, *_) in acc.results().items()
+    }
+
+
+def write_chunk(group, plan: Plan, out, index, host) -> None:
+    """Write one chunk's arrays to its region, then mark it done in the manifest."""
+    region = plan.chunk_region(index)
+    kept = [k for k, d in enumerate(plan.dims) if plan.reduce is None or d not in plan.reduce.over]
+    for name, values in host.items():
+        arr = group[name]
+        if plan.reduce is None:
+            arr[region] = values
+        else:
+            sel = tuple(region[k] for k in kept) + (slice(None),) * (values.ndim - len(kept))
+            arr[sel] = values
+    zstore.mark_done(out, index)
+
+
+def run(
+    plan: Plan, out, *, resume=False, overwrite=False, progress=None, shard=None, devices=None
+) -> RunResult:
     """Evaluate ``plan`` into the zarr store ``out``.
 
     Parameters
@@ -187,17 +335,22 @@ def run(plan: Plan, out, *, resume=False, overwrite=False, progress=None) -> Run
     plan : Plan
         From :func:`ionsweep.sweep.load_spec`.
     out : str or Path
-        Store directory. Must not exist unless ``resume`` or ``overwrite``.
+        Store directory. Must not exist unless ``resume``, ``overwrite`` or ``shard``.
     resume : bool
         Finish an interrupted store written from the same spec (refused if the spec differs).
     overwrite : bool
         Replace an existing store.
     progress : bool or None
         Show a progress bar (points, points/s, ETA); ``None``: only on a terminal.
+    shard : (int, int) or None
+        ``(I, N)``: compute only every N-th chunk starting at the I-th, into a store shared
+        with the other shards (created by whichever shard comes first).
+    devices : list of jax.Device, optional
+        Devices to feed chunks to, round-robin; default every device of the spec's platform.
     """
     out = Path(out)
-    device = _device(plan)
-    state = _prepare_store(plan, out, device, resume=resume, overwrite=overwrite)
+    devices = list(devices or devices_for(plan))
+    state = prepare_store(plan, out, devices, resume=resume, overwrite=overwrite, shard=shard)
     if state == "complete":
         return RunResult(
             store=str(out),
@@ -212,113 +365,107 @@ def run(plan: Plan, out, *, resume=False, overwrite=False, progress=None) -> Run
 
     import jax
 
-    done = zstore.finished_chunks(out)
-    acc = Accumulator(plan) if plan.reduce else None
-    state_file = out / zstore.MANIFEST_DIR / "reduce_state.npz"
-    if acc is not None and state_file.exists():
-        done = acc.load(state_file)
-    elif acc is not None:
-        done = set()
-    todo = [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
-    points_done = plan.n_points - sum(
-        math.prod(s.stop - s.start for s in plan.chunk_region(i)) for i in todo
-    )
+    m = mode(plan)
+    mine = shard_chunks(plan, shard)
+    acc, state_file = None, out / zstore.MANIFEST_DIR / "reduce_state.npz"
+    if m == "reduce-accumulate":
+        acc = Accumulator(plan)
+        done = acc.load(state_file) if state_file.exists() else set()
+    else:
+        done = zstore.finished_chunks(out)
+    todo = [i for i in mine if zstore.chunk_key(i) not in done]
+    total = sum(_points(plan, i) for i in mine)
+    bar = _progress(total, total - sum(_points(plan, i) for i in todo), progress)
 
     group = zstore.open_group_rw(out)
     dtype = np.dtype(plan.dtype)
     fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    bar = _progress(plan.n_points, points_done, progress)
-    computed = 0
     last_ckpt = time.perf_counter()
+    kernel = build_chunk_kernel(plan)
+    in_flight: deque = deque()
+    writes: deque = deque()
 
-    def write(index, region, host):
-        for name, values in host.items():
-            group[name][region] = values
-        zstore.mark_done(out, index)
+    def finish(index, result):
+        nonlocal last_ckpt
+        if acc is not None:
+            acc.merge(plan.chunk_region(index), {k: np.asarray(v) for k, v in result.items()})
+            done.add(zstore.chunk_key(index))
+            if time.perf_counter() - last_ckpt > _CHECKPOINT_S:
+                acc.save(state_file, done)
+                last_ckpt = time.perf_counter()
+        else:
+            host = host_results(plan, index, result)
+            writes.append(writer.submit(write_chunk, group, plan, out, index, host))
+            while len(writes) > len(devices):  # bounded: memory follows the budget
+                writes.popleft().result()
+        if bar is not None:
+            bar.update(_points(plan, index))
 
-    with jax.default_device(device), ThreadPoolExecutor(1) as writer:
-        kernel = build_chunk_kernel(plan)
-        pending: deque = deque()
-        for index in todo:
-            region = plan.chunk_region(index)
+    with ThreadPoolExecutor(1) as writer:
+        for k, index in enumerate(todo):
+            device = devices[k % len(devices)]
             feeds, lengths = chunk_inputs(plan, index, dtype)
-            result = kernel(feeds, fixed, lengths)  # dispatched asynchronously
-            cut = tuple(slice(0, s.stop - s.start) for s in region)
-            if acc is None:
-                res, valid = result
-                host = {k: np.asarray(v)[cut] for k, v in res.items()}
-                host["valid"] = np.asarray(valid)[cut].astype(np.uint8)
-                pending.append(writer.submit(write, index, region, host))
-                while len(pending) > 1:  # chunk k is written while chunk k+1 computes
-                    pending.popleft().result()
-            else:
-                acc.merge(region, {k: np.asarray(v) for k, v in result.items()})
-                done.add(zstore.chunk_key(index))
-                if time.perf_counter() - last_ckpt > _CHECKPOINT_S:
-                    acc.save(state_file, done)
-                    last_ckpt = time.perf_counter()
-            computed += 1
-            if bar is not None:
-                bar.update(math.prod(s.stop - s.start for s in region))
-        while pending:
-            pending.popleft().result()
+            args = jax.device_put((feeds, fixed, lengths), device)
+            in_flight.append((index, kernel(*args)))  # asynchronous dispatch
+            if len(in_flight) > len(devices):  # every device busy: collect the oldest
+                finish(*in_flight.popleft())
+        while in_flight:
+            finish(*in_flight.popleft())
+        while writes:
+            writes.popleft().result()
     if acc is not None:
         acc.save(state_file, done)
-        _write_reduced(out, plan, acc)
+        _write_accumulated(out, plan, acc)
     if bar is not None:
         bar.close()
     wall = time.perf_counter() - t0
-    n_new = plan.n_points - points_done
+    n_new = sum(_points(plan, i) for i in todo)
     rate = n_new / wall if wall > 0 else math.nan
-    zstore.update_attrs(
-        out,
-        {
-            "ionsweep_complete": True,
-            "started": started,
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "wall_time_s": round(wall, 3),
-            "points_per_s": float(f"{rate:.4g}"),
-        },
-    )
+    timing = {
+        "started": started,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_time_s": round(wall, 3),
+        "points_per_s": float(f"{rate:.4g}"),
+    }
+    if shard is not None:
+        zstore.write_shard_log(out, shard, timing)
+    complete = acc is not None or len(zstore.finished_chunks(out)) == plan.n_chunks
+    if complete:
+        zstore.update_attrs(out, {"ionsweep_complete": True, **timing})
     return RunResult(
         store=str(out),
         points=plan.n_points,
-        computed_chunks=computed,
+        computed_chunks=len(todo),
         wall_time_s=wall,
         points_per_s=rate,
         already_complete=False,
+        complete=complete,
     )
 
 
-def _write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
+def _write_accumulated(out: Path, plan: Plan, acc: Accumulator) -> None:
     group = zstore.open_group_rw(out)
+    _, coords = _reduced_layout(plan)
+    for name, dims, values, attrs in coords:
+        if name not in group:
+            c = group.create_array(
+                name, shape=values.shape, dtype=values.dtype, dimension_names=dims
+            )
+            c[...] = values
+            c.attrs.update(attrs)
     for name, (values, dims, units, long_name) in acc.results().items():
         values = np.asarray(values)
         if values.dtype.kind == "f":
             values = values.astype(plan.dtype)
-        shape = values.shape
-        if name.endswith("_hist"):
-            var = name[: -len("_hist")]
-            _, bins, lo, hi = next(h for h in plan.reduce.histograms if h[0] == var)
-            bin_dim = f"{var}_bin"
-            if bin_dim not in group:
-                edges = np.linspace(lo, hi, bins + 1)
-                c = group.create_array(
-                    bin_dim, shape=(bins,), dtype="float64", dimension_names=[bin_dim]
-                )
-                c[...] = 0.5 * (edges[:-1] + edges[1:])
-                c.attrs.update(
-                    {"units": plan.model.output(var).units, "long_name": f"{var} bin centre"}
-                )
         dtype = str if values.dtype.kind == "U" else values.dtype
         arr = group.create_array(
             name,
-            shape=shape,
+            shape=values.shape,
             dtype=dtype,
             dimension_names=list(dims),
-            chunks=shape or None,
+            chunks=values.shape or None,
             overwrite=True,
         )
         arr[...] = values
@@ -328,14 +475,17 @@ def _write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
 def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
     """The plan in numbers, plus an estimated run time from timing one chunk."""
     variables, _ = _layout(plan)
-    nbytes = sum(math.prod(v[2]) * np.dtype(v[4]).itemsize for v in variables)
+    nbytes = sum(
+        math.prod(v[2]) * (np.dtype(v[4]).itemsize if v[4] is not str else 16) for v in variables
+    )
     info = {
         "model": plan.model_name,
         "dims": dict(zip(plan.dims, plan.shape, strict=True)),
         "points": plan.n_points,
         "chunk_shape": dict(zip(plan.dims, plan.chunks, strict=True)),
         "chunks": plan.n_chunks,
-        "variables": [v[0] for v in variables] if plan.reduce is None else "reduced",
+        "mode": mode(plan),
+        "variables": [v[0] for v in variables],
         "bytes_written": nbytes,
         "dtype": plan.dtype,
         "memory_budget": plan.memory_bytes,
@@ -343,8 +493,8 @@ def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
     if calibrate:
         import jax
 
-        device = _device(plan)
-        with jax.default_device(device):
+        devices = devices_for(plan)
+        with jax.default_device(devices[0]):
             kernel = build_chunk_kernel(plan)
             dtype = np.dtype(plan.dtype)
             fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
@@ -356,6 +506,6 @@ def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
             jax.block_until_ready(kernel(feeds, fixed, lengths))
             per_chunk = time.perf_counter() - t
         per_point = per_chunk / math.prod(plan.chunks)
-        info["device"] = str(device.device_kind)
-        info["estimated_s"] = per_point * plan.n_points
+        info["device"] = f"{len(devices)} × {devices[0].device_kind}"
+        info["estimated_s"] = per_point * plan.n_points / len(devices)
     return info

@@ -16,12 +16,18 @@ __all__ = ["Accumulator"]
 class Accumulator:
     """Reduction state over the kept dimensions of a plan."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, region=None):
+        """State over the kept dims of ``region`` (a tuple of slices over all dims; default
+        the whole grid). A chunk whose region spans every reduced axis whole gets final
+        values from a state over its own kept region alone."""
         self.plan = plan
         red = plan.reduce
         self.over = tuple(plan.dims.index(d) for d in red.over)
         self.kept = tuple(k for k in range(len(plan.dims)) if k not in self.over)
-        shape = tuple(plan.shape[k] for k in self.kept)
+        if region is None:
+            region = tuple(slice(0, n) for n in plan.shape)
+        self.offset = tuple(region[k].start for k in self.kept)
+        shape = tuple(region[k].stop - region[k].start for k in self.kept)
         self.state: dict[str, np.ndarray] = {}
         for var in plan.outputs:
             self.state[f"{var}/n"] = np.zeros(shape, np.int64)
@@ -40,7 +46,10 @@ class Accumulator:
     def merge(self, region, part: dict) -> None:
         """Fold one chunk's partial reductions (host arrays) into the state."""
         plan, red = self.plan, self.plan.reduce
-        kreg = tuple(region[k] for k in self.kept)
+        kreg = tuple(
+            slice(region[k].start - o, region[k].stop - o)
+            for k, o in zip(self.kept, self.offset, strict=True)
+        )
         ksl = tuple(slice(0, r.stop - r.start) for r in kreg)
         over_shape = tuple(plan.chunks[k] for k in self.over)
         s = self.state

@@ -1,0 +1,167 @@
+"""Scale-out: several devices, shards (job arrays) and Dask give the single-process result."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ionsweep.store import open_results
+from ionsweep.sweep import parse_spec, run, run_dask
+
+SPEC = """
+[model]
+name = "ghk_voltage"
+ions = ["K+", "Na+", "Cl-", "Ca2+"]
+[axes]
+P_Na = { logspace = [-3, 0, 13] }
+K_out = { linspace = [2, 20, 7] }
+celsius = [20, 37]
+[fixed]
+P_K = 1
+P_Cl = 0.4
+P_Ca = 0.05
+K_in = 140
+Na_in = 12
+Na_out = 145
+Cl_in = 7
+Cl_out = 120
+Ca_in = 1e-4
+Ca_out = 2
+[outputs]
+grad = ["K_out"]
+[run]
+chunks = { P_Na = 4, K_out = 3 }
+"""
+
+REDUCE = (
+    SPEC.replace('[outputs]\ngrad = ["K_out"]', '[outputs]\nvariables = ["V_rev"]')
+    + """
+[reduce]
+over = ["P_Na", "celsius"]
+stats = ["min", "max", "mean", "std", "argmax"]
+count = ["V_rev > -60"]
+histogram = { V_rev = { bins = 8, range = [-100, 0] } }
+"""
+)
+
+CMD = [str(Path(sys.executable).with_name("ionsweep"))]
+
+
+def _equal(a_path, b_path):
+    a = open_results(a_path).load()
+    b = open_results(b_path).load()
+    assert set(a.data_vars) == set(b.data_vars)
+    for v in a.data_vars:
+        np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
+    assert b.attrs["ionsweep_complete"] is True
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ref")
+    run(parse_spec(SPEC), d / "ref.zarr", progress=False)
+    run(
+        parse_spec(REDUCE.replace("chunks = { P_Na = 4, K_out = 3 }", "")),
+        d / "red.zarr",
+        progress=False,
+    )
+    return d
+
+
+def test_union_of_shards_equals_single_run(tmp_path, reference):
+    plan = parse_spec(SPEC)
+    assert plan.n_chunks == 4 * 3 * 1
+    out = tmp_path / "s.zarr"
+    for i in (2, 0, 1):  # any order; the first creates the store, the others join it
+        r = run(plan, out, shard=(i, 3), progress=False)
+        assert r["computed_chunks"] == 4
+    _equal(reference / "ref.zarr", out)
+
+
+def test_concurrent_shards_initialize_one_store_without_races(tmp_path, reference):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC)
+    out = tmp_path / "c.zarr"
+    procs = [
+        subprocess.Popen(
+            [*CMD, "run", str(spec), "--out", str(out), "--shard", f"{i}/4", "--quiet"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert not list(tmp_path.glob("c.zarr.init-*"))  # losers cleaned up their drafts
+    _equal(reference / "ref.zarr", out)
+
+
+def test_missing_shard_is_finished_by_resume(tmp_path, reference):
+    plan = parse_spec(SPEC)
+    out = tmp_path / "m.zarr"
+    for i in (0, 2):  # shard 1 of 3 "died" before starting
+        run(plan, out, shard=(i, 3), progress=False)
+    assert open_results(out).attrs["ionsweep_complete"] is False
+    r = run(plan, out, resume=True, progress=False)
+    assert r["computed_chunks"] == 4
+    _equal(reference / "ref.zarr", out)
+
+
+def test_reduce_mode_direct_with_shards_equals_accumulated_single_run(tmp_path, reference):
+    plan = parse_spec(REDUCE.replace("chunks = { P_Na = 4, K_out = 3 }", "chunks = { K_out = 2 }"))
+    from ionsweep.sweep._executor import mode
+
+    assert mode(plan) == "reduce-direct" and plan.n_chunks == 4
+    acc = parse_spec(
+        REDUCE.replace("chunks = { P_Na = 4, K_out = 3 }", "chunks = { P_Na = 5, K_out = 2 }")
+    )
+    assert mode(acc) == "reduce-accumulate"
+    run(acc, tmp_path / "acc.zarr", progress=False)
+    for i in (1, 0):
+        run(plan, tmp_path / "direct.zarr", shard=(i, 2), progress=False)
+    a = open_results(tmp_path / "acc.zarr").load()
+    b = open_results(tmp_path / "direct.zarr").load()
+    for v in a.data_vars:
+        np.testing.assert_allclose(a[v].values, b[v].values, rtol=1e-5, err_msg=v)
+
+
+def test_reduce_accumulate_refuses_shards(tmp_path):
+    from ionsweep.store import StoreError
+
+    plan = parse_spec(REDUCE)
+    with pytest.raises(StoreError, match="one process"):
+        run(plan, tmp_path / "x.zarr", shard=(0, 2), progress=False)
+    assert not (tmp_path / "x.zarr").exists()
+
+
+def test_four_simulated_devices_equal_one(tmp_path, reference):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC)
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu"
+    )
+    code = (
+        "import jax, sys; from ionsweep.sweep import load_spec, run; "
+        "assert len(jax.devices()) == 4; "
+        f"run(load_spec(sys.argv[1]), sys.argv[2], progress=False)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(spec), str(tmp_path / "d.zarr")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert open_results(tmp_path / "d.zarr").attrs["n_devices"] == 4
+    _equal(reference / "ref.zarr", tmp_path / "d.zarr")
+
+
+def test_dask_local_cluster_equals_single_run(tmp_path, reference):
+    pytest.importorskip("distributed")
+    r = run_dask(parse_spec(SPEC), tmp_path / "k.zarr", "local", progress=False, n_workers=2)
+    assert r["computed_chunks"] == 12
+    _equal(reference / "ref.zarr", tmp_path / "k.zarr")
