@@ -4,7 +4,8 @@
 neither vectorizes nor fuses with the surrounding elementwise work, and it made the 4-ion
 GHK voltage kernel ~20× slower than its arithmetic. The ion count is always static, so these
 helpers add the slices instead: the whole kernel then fuses into one vectorized loop. Long
-ion axes (> 16) fall back to the library reduction.
+ion axes (> 16) and empty ones (no ions: the reduction's identity) fall back to the library
+reduction.
 """
 
 from __future__ import annotations
@@ -21,16 +22,20 @@ def _fold(op, x):
     return functools.reduce(op, [x[..., k] for k in range(x.shape[-1])])
 
 
+def _unroll(x):
+    return 0 < x.shape[-1] <= _UNROLL_MAX
+
+
 def ion_sum(x):
     """Sum over the last axis."""
-    return _fold(operator.add, x) if x.shape[-1] <= _UNROLL_MAX else jnp.sum(x, axis=-1)
+    return _fold(operator.add, x) if _unroll(x) else jnp.sum(x, axis=-1)
 
 
 def ion_all(x):
     """Logical AND over the last axis."""
-    return _fold(operator.and_, x) if x.shape[-1] <= _UNROLL_MAX else jnp.all(x, axis=-1)
+    return _fold(operator.and_, x) if _unroll(x) else jnp.all(x, axis=-1)
 
 
 def ion_any(x):
     """Logical OR over the last axis."""
-    return _fold(operator.or_, x) if x.shape[-1] <= _UNROLL_MAX else jnp.any(x, axis=-1)
+    return _fold(operator.or_, x) if _unroll(x) else jnp.any(x, axis=-1)

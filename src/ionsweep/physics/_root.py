@@ -50,8 +50,8 @@ def _rtsafe(f, args, lo, hi, x0, max_iter):
         step_ok = (
             (dfx > 0)
             & jnp.isfinite(newton)
-            & (newton > lo)
-            & (newton < hi)
+            & (newton >= lo)
+            & (newton <= hi)
             & (jnp.abs(newton - x) <= 0.5 * jnp.abs(dx_old))
         )
         x_new = jnp.where(step_ok, newton, 0.5 * (lo + hi))

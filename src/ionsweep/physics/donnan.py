@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from ionsweep._util import as_float
@@ -78,7 +79,13 @@ def donnan(c_bath, z, fixed_charge, T):
     >>> round(float(V), 2), [round(float(c), 2) for c in c_in]
     (-4.43, [177.07, 127.07])
     """
-    c_bath, z, rho, T = _broadcast(c_bath, z, fixed_charge, T)
+    return _donnan(*_broadcast(c_bath, z, fixed_charge, T))
+
+
+# jit here although the library otherwise leaves jit to its callers: the root solve's
+# while_loop is otherwise compiled anew on every eager call. Inlined inside a caller's jit.
+@jax.jit
+def _donnan(c_bath, z, rho, T):
     ion_ok = (c_bath >= 0) & jnp.isfinite(c_bath) & jnp.isfinite(z)
     cation_charge = ion_sum(jnp.where(z > 0, z * c_bath, 0))
     anion_charge = ion_sum(jnp.where(z < 0, -z * c_bath, 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -133,7 +134,14 @@ def ghk_voltage(P, c_in, c_out, z, T):
     >>> round(float(V), 1)
     -59.4
     """
-    P, c_in, c_out, z, T = as_float(P, c_in, c_out, z, T)
+    return _ghk_voltage(*as_float(P, c_in, c_out, z, T))
+
+
+# jit here although the library otherwise leaves jit to its callers: the lax.cond and the
+# while_loop of the root solve are otherwise compiled anew on every eager call (~1 s each).
+# Inside a caller's jit this inner jit is simply inlined.
+@jax.jit
+def _ghk_voltage(P, c_in, c_out, z, T):
     shape = jnp.broadcast_shapes(P.shape, c_in.shape, c_out.shape, z.shape)
     if not shape:
         raise ValueError("ghk_voltage: P, c_in, c_out and z need an ion axis (the last axis)")
@@ -165,7 +173,11 @@ def ghk_voltage(P, c_in, c_out, z, T):
     c = jnp.where(valid, c, one)
     b = jnp.where(valid, b, 0 * one)
     sqrt_d = jnp.sqrt(b * b + 4 * A * c)
-    x = jnp.where(b >= 0, (b + sqrt_d) / (2 * A), 2 * c / (sqrt_d - b))
+    # The cancellation-free root for either sign of b. Double where: for b >= 0, sqrt_d - b
+    # can round to 0 (when 4Ac << b², i.e. |V| of ~1 V in float64, ~0.5 V in float32), and
+    # the unused branch's inf would make the gradient NaN.
+    pos = b >= 0
+    x = jnp.where(pos, (b + sqrt_d) / (2 * A), 2 * c / jnp.where(pos, one, sqrt_d - b))
     v_quad = -jnp.log(x)
 
     need_solve = valid & ion_any(permeant & (absz != 1) & (absz != 2))
