@@ -13,6 +13,27 @@ case-sensitive only where chemistry needs it (``"Co2+"`` vs ``"CO3 2-"`` never c
 -1
 >>> ions.canonical("potassium")
 'K+'
+
+Each :class:`Ion` also carries the per-ion parameters of the activity-coefficient models
+(``None`` where no published value exists), so that no model code holds numbers of its own:
+
+* ``kielland_a`` — ion-size parameter å (Å) of the extended Debye–Hückel equation, from
+  Kielland, J. (1937) "Individual activity coefficients of ions in aqueous solutions",
+  J. Am. Chem. Soc. 59:1675–1678, Table I. Kielland gives a range, 4–4.5 Å, for Na⁺, HCO₃⁻
+  and H₂PO₄⁻; the lower end, 4.0 Å, is used. Taking 4.5 Å instead raises γ(Na⁺) at
+  I = 0.15 mol/kg, 25 °C, by 1.2 %.
+* ``truesdell_jones_a``, ``truesdell_jones_b`` — å (Å) and b (kg/mol) of the
+  Truesdell–Jones equation, from Truesdell, A. H. & Jones, B. F. (1974) "WATEQ, a computer
+  program for calculating chemical equilibria of natural waters", J. Res. U.S. Geol. Surv.
+  2:233–248 (fitted å, b for Na⁺, K⁺, Ca²⁺, Mg²⁺, Cl⁻, SO₄²⁻, HCO₃⁻, CO₃²⁻), with the
+  further ions of the WATEQ4F database (Ball, J. W. & Nordstrom, D. K. (1991) U.S. Geol.
+  Surv. Open-File Report 91-183), i.e. the ``-gamma a b`` lines of PHREEQC's
+  ``wateq4f.dat``. Ions listed there with b = 0 (H⁺, Li⁺, Ba²⁺, …) use the WATEQ
+  Debye–Hückel form with the WATEQ å. (PHREEQC's own ``phreeqc.dat`` refits Na⁺ as
+  4.08/0.082 and Cl⁻ as 3.63/0.017; the WATEQ4F values are kept here.)
+
+>>> ions["Na+"].kielland_a, ions["Na+"].truesdell_jones_a, ions["Na+"].truesdell_jones_b
+(4.0, 4.0, 0.075)
 """
 
 from __future__ import annotations
@@ -20,7 +41,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["Ion", "IonTable", "ions"]
 
@@ -39,12 +60,21 @@ class Ion:
         Human-readable name.
     aliases : tuple of str
         Other accepted spellings.
+    kielland_a : float or None
+        Kielland (1937) ion-size parameter å, Å (extended Debye–Hückel); None if unpublished.
+    truesdell_jones_a : float or None
+        Truesdell–Jones / WATEQ4F ion-size parameter å, Å; None if unpublished.
+    truesdell_jones_b : float or None
+        Truesdell–Jones / WATEQ4F linear coefficient b, kg/mol; None if unpublished.
     """
 
     name: str
     z: int
     long_name: str
     aliases: tuple[str, ...] = ()
+    kielland_a: float | None = None
+    truesdell_jones_a: float | None = None
+    truesdell_jones_b: float | None = None
 
 
 _IONS = (
@@ -96,6 +126,43 @@ _IONS = (
     Ion("PO4 3-", -3, "phosphate", ("PO4", "PO4---", "PO4_3-", "phosphate")),
     Ion("Citrate3-", -3, "citrate", ("citrate",)),
 )
+
+# Kielland (1937), J. Am. Chem. Soc. 59:1675, Table I: ion-size parameter å in Å.
+# Only the ions of this table that appear in that paper; the 4–4.5 Å group at 4.0 Å.
+_KIELLAND_A = {
+    "H+": 9.0, "Li+": 6.0, "Na+": 4.0, "K+": 3.0, "Rb+": 2.5, "Cs+": 2.5, "NH4+": 2.5,
+    "Mg2+": 8.0, "Ca2+": 6.0, "Sr2+": 5.0, "Ba2+": 5.0, "Mn2+": 6.0, "Fe2+": 6.0,
+    "Co2+": 6.0, "Ni2+": 6.0, "Cu2+": 6.0, "Zn2+": 6.0, "Cd2+": 5.0,
+    "Fe3+": 9.0, "Al3+": 9.0, "La3+": 9.0,
+    "F-": 3.5, "Cl-": 3.0, "Br-": 3.0, "I-": 3.0, "SCN-": 3.5, "NO3-": 3.0, "OH-": 3.5,
+    "HCO3-": 4.0, "H2PO4-": 4.0,
+    "CO3 2-": 4.5, "SO4 2-": 4.0, "HPO4 2-": 4.0, "PO4 3-": 4.0,
+}  # fmt: skip
+
+# Truesdell & Jones (1974) and WATEQ4F (Ball & Nordstrom 1991): (å in Å, b in kg/mol),
+# as in the "-gamma a b" lines of PHREEQC's wateq4f.dat.
+_TRUESDELL_JONES = {
+    "H+": (9.0, 0.0), "Li+": (6.0, 0.0), "Na+": (4.0, 0.075), "K+": (3.5, 0.015),
+    "Mg2+": (5.5, 0.20), "Ca2+": (5.0, 0.165), "Sr2+": (5.26, 0.121), "Ba2+": (5.0, 0.0),
+    "Mn2+": (6.0, 0.0), "Fe2+": (6.0, 0.0), "Cu2+": (6.0, 0.0), "Zn2+": (6.0, 0.0),
+    "Fe3+": (9.0, 0.0), "Al3+": (9.0, 0.0),
+    "F-": (3.5, 0.0), "Cl-": (3.5, 0.015), "OH-": (3.5, 0.0), "NO3-": (3.0, 0.0),
+    "HCO3-": (5.4, 0.0), "H2PO4-": (5.4, 0.0),
+    "CO3 2-": (5.4, 0.0), "SO4 2-": (5.0, -0.04), "HPO4 2-": (5.0, 0.0), "PO4 3-": (5.0, 0.0),
+}  # fmt: skip
+
+
+def _with_parameters(ion: Ion) -> Ion:
+    tj = _TRUESDELL_JONES.get(ion.name, (None, None))
+    return replace(
+        ion,
+        kielland_a=_KIELLAND_A.get(ion.name),
+        truesdell_jones_a=tj[0],
+        truesdell_jones_b=tj[1],
+    )
+
+
+_IONS = tuple(_with_parameters(ion) for ion in _IONS)
 
 
 def _key(name: str) -> str:

@@ -148,7 +148,7 @@ def test_four_simulated_devices_equal_one(tmp_path, reference):
     code = (
         "import jax, sys; from ionsweep.sweep import load_spec, run; "
         "assert len(jax.devices()) == 4; "
-        f"run(load_spec(sys.argv[1]), sys.argv[2], progress=False)"
+        "run(load_spec(sys.argv[1]), sys.argv[2], progress=False)"
     )
     subprocess.run(
         [sys.executable, "-c", code, str(spec), str(tmp_path / "d.zarr")],

@@ -13,6 +13,11 @@
   - ``B = (2 N_A ρ_w e² / (ε₀ ε_r k T))^½`` — the constant of the extended law's
     denominator ``1 + B å √I``, (kg/mol)^½ per Å; 0.3285 at 25 °C.
 
+Range: the activity models use these from 0 to 100 °C at 1 atm. There, A(T) agrees within
+1 % with the classic tables (Robinson & Stokes 1959, App. 7.1; Beynon & Easterby 1996), which
+used the Malmberg & Maryott (1956) permittivity: A ∝ ε_r^(−3/2), so the two differ by
+exactly (ε_MM/ε_BP)^{3/2}, −0.2 % at 0 °C to +0.7 % at 100 °C (tests/activity/test_water.py).
+
 All functions are pure JAX, broadcast over ``T`` and keep its floating dtype.
 """
 

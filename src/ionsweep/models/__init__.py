@@ -2,6 +2,15 @@
 
 from ionsweep.models._base import Input, Model, Output
 from ionsweep.models._builtin import symbol
-from ionsweep.models._registry import get_model, model_names, register_model
+from ionsweep.models._registry import get_model, label_index, model_names, register_model
 
-__all__ = ["Input", "Model", "Output", "get_model", "model_names", "register_model", "symbol"]
+__all__ = [
+    "Input",
+    "Model",
+    "Output",
+    "get_model",
+    "label_index",
+    "model_names",
+    "register_model",
+    "symbol",
+]

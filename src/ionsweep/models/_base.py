@@ -40,6 +40,8 @@ class Input:
     differentiable : bool
         Whether gradients with respect to this input make sense (False for valences and
         model indices).
+    choices : tuple of str or None
+        For ``labels = "activity_model"``: the model names this input accepts.
     """
 
     name: str
@@ -49,6 +51,7 @@ class Input:
     domain: str = "any"
     labels: str | None = None
     differentiable: bool = True
+    choices: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ import importlib
 import inspect
 from collections.abc import Callable, Mapping
 
-from ionsweep.models import _builtin
+from ionsweep.models import _activity, _builtin
 from ionsweep.models._base import Input, Model, Output
 
-__all__ = ["get_model", "model_names", "register_model"]
+__all__ = ["get_model", "label_index", "model_names", "register_model"]
 
 _FACTORIES: dict[str, Callable[..., Model]] = {
     "nernst": _builtin.nernst,
@@ -18,7 +18,26 @@ _FACTORIES: dict[str, Callable[..., Model]] = {
     "donnan": _builtin.donnan,
     "pump_leak": _builtin.pump_leak,
     "driving_force": _builtin.driving_force,
+    "activity_error": _activity.activity_error,
+    "nernst_activity": _activity.nernst_activity,
+    "activity_error_ghk": importlib.import_module("ionsweep.models._activity_ghk").factory,
 }
+
+
+def label_index(inp: Input, value, where: str, fail) -> float:
+    """Numeric value of a categorical label for input ``inp`` (e.g. a model name → index)."""
+    if inp.labels == "activity_model":
+        from ionsweep.activity._registry import model_index
+
+        choices = inp.choices or ()
+        if value not in choices:
+            fail(
+                where,
+                f"activity model {value!r} is not among this model's activity models "
+                f"({', '.join(choices)}); set them with the model option 'models'",
+            )
+        return float(model_index(value))
+    fail(where, f"input {inp.name!r} takes {inp.labels} names; {value!r} is not one")
 
 
 def register_model(name: str, factory: Callable[..., Model]) -> None:

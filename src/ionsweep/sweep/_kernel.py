@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ionsweep.sweep._plan import Plan, grad_name
+from ionsweep.sweep._plan import Plan, elasticity_name, grad_name
 
 __all__ = ["build_chunk_kernel", "chunk_inputs"]
 
@@ -49,12 +49,15 @@ def _evaluate(plan: Plan, feeds, fixed):
 
     out = f(x)
     res = {k: jnp.broadcast_to(v, shape) for k, v in out.items()}
-    for g in plan.grads:
+    for g in dict.fromkeys(plan.grads + plan.elasticities):
         tangent = {k: jnp.zeros_like(v) for k, v in x.items()}
         tangent[g] = jnp.ones_like(x[g])
         _, dout = jax.jvp(f, (x,), (tangent,))
         for k in plan.outputs:
-            res[grad_name(k, g)] = jnp.broadcast_to(dout[k], shape)
+            if g in plan.grads:
+                res[grad_name(k, g)] = jnp.broadcast_to(dout[k], shape)
+            if g in plan.elasticities:
+                res[elasticity_name(k, g)] = jnp.broadcast_to(x[g] * dout[k] / out[k], shape)
     valid = jnp.ones(shape, bool)
     for k in plan.outputs:
         valid &= jnp.isfinite(res[k])

@@ -69,6 +69,7 @@ class Plan:
     memory_bytes: int
     device: str
     reduce: Reduction | None = None
+    elasticities: tuple[str, ...] = ()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -111,6 +112,16 @@ class Plan:
                         f"derivative of {o.long_name} with respect to {i.long_name}",
                     )
                 )
+            for g in self.elasticities:
+                i = self.model.input(g)
+                out.append(
+                    (
+                        elasticity_name(name, g),
+                        "1",
+                        f"elasticity ({g}/{name}) d{name}/d{g} of {o.long_name} with "
+                        f"respect to {i.long_name}",
+                    )
+                )
         return out
 
     def chunk_region(self, index: tuple[int, ...]) -> tuple[slice, ...]:
@@ -126,3 +137,8 @@ class Plan:
 def grad_name(output: str, wrt: str) -> str:
     """Name of the stored derivative of ``output`` with respect to input ``wrt``."""
     return f"d{output}_d{wrt}"
+
+
+def elasticity_name(output: str, wrt: str) -> str:
+    """Name of the stored elasticity (x/y)·∂y/∂x of ``output`` y with respect to ``wrt`` x."""
+    return f"{output}_elasticity_{wrt}"

@@ -20,7 +20,7 @@ __all__ = ["load_spec", "parse_spec"]
 
 _TOP_KEYS = {"title", "description", "model", "axes", "fixed", "outputs", "run", "reduce"}
 _RUN_KEYS = {"dtype", "memory", "chunks", "device"}
-_OUTPUT_KEYS = {"variables", "grad"}
+_OUTPUT_KEYS = {"variables", "grad", "elasticity"}
 _REDUCE_KEYS = {"over", "stats", "count", "histogram"}
 _STATS = ("min", "max", "mean", "std", "argmin", "argmax")
 _GENERATORS = {"values", "linspace", "logspace", "geomspace", "arange"}
@@ -131,6 +131,14 @@ def parse_spec(
         if not inp.differentiable:
             fail("[outputs] grad", f"{g!r} is categorical/discrete; no gradient is defined")
         grads.append(inp_name)
+    elasticities = []
+    for g in out_tbl.get("elasticity", []):
+        inp_name = "T" if g == "celsius" else g
+        if inp_name not in model.input_names:
+            fail("[outputs] elasticity", f"{g!r} is not an input of model {model.name!r}")
+        if not model.input(inp_name).differentiable:
+            fail("[outputs] elasticity", f"{g!r} is categorical/discrete; no elasticity")
+        elasticities.append(inp_name)
 
     run = spec.get("run", {})
     _no_unknown(run, _RUN_KEYS, "[run]", fail)
@@ -147,7 +155,7 @@ def parse_spec(
 
     reduce = _parse_reduce(spec.get("reduce"), [a.name for a in axes], outputs, fail)
     shape = tuple(a.size for a in axes)
-    n_vars = len(outputs) * (1 + len(grads)) + 1
+    n_vars = len(outputs) * (1 + len(grads) + len(elasticities)) + 1
     chunk_req = run.get("chunks", {})
     for k in chunk_req:
         if k not in [a.name for a in axes]:
@@ -180,6 +188,7 @@ def parse_spec(
         memory_bytes=memory_bytes,
         device=device,
         reduce=reduce,
+        elasticities=tuple(elasticities),
     )
 
 
@@ -245,10 +254,10 @@ def _ion_valences(values, where, fail) -> np.ndarray:
     return _numeric(out, where, fail)
 
 
-def _labels(inp, values, where, fail) -> np.ndarray:  # pragma: no cover - activity models
+def _labels(inp, values, where, fail) -> np.ndarray:
     from ionsweep.models import label_index
 
-    return np.asarray([label_index(inp.labels, v, where, fail) for v in values], np.float64)
+    return np.asarray([label_index(inp, v, where, fail) for v in values], np.float64)
 
 
 def _check_domain(model, inp_name, arr, where, fail):

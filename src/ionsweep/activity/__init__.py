@@ -1,0 +1,98 @@
+"""Activity coefficients: ionic strength, single-ion models, and activity-corrected potentials.
+
+Models (registry order, :data:`MODELS`): ``"ideal"``, ``"debye_huckel"`` (limiting law),
+``"extended_debye_huckel"`` (Kielland's å), ``"truesdell_jones"`` (WATEQ å, b),
+``"davies"`` (c = 0.3; ``"davies_0.2"`` for c = 0.2) and ``"pitzer"``. Every model is a
+pure JAX function ``(names, molality, T) -> ln γ``; :func:`log_gamma` picks one by name and
+:func:`log_gamma_indexed` by a traced integer index (one kernel for a model sweep axis).
+
+Units: molality mol/kg of water, concentrations mM, temperature K, potentials mV. The
+Debye–Hückel constants follow T through the density and permittivity of water, valid
+0–100 °C at 1 atm.
+
+>>> import ionsweep
+>>> g = ionsweep.activity.activity_coefficients("davies", {"K+": 0.1, "Cl-": 0.1}, 298.15)
+>>> round(float(g["K+"]), 3)
+0.781
+"""
+
+from ionsweep.activity._coefficients import (
+    activity_coefficients,
+    mean_activity_coefficient,
+    osmotic_coefficient,
+)
+from ionsweep.activity._composition import (
+    NEUTRALITY_RTOL,
+    charge_imbalance,
+    ionic_strength,
+    mM_to_molality,
+    molality_to_mM,
+    parse_salt,
+)
+from ionsweep.activity._corrected import ghk_voltage_activity, nernst_activity
+from ionsweep.activity._debye_huckel import (
+    log10_gamma_davies,
+    log10_gamma_debye_huckel,
+    log10_gamma_extended_debye_huckel,
+    log10_gamma_truesdell_jones,
+)
+from ionsweep.activity._models import (
+    log_gamma_davies,
+    log_gamma_davies_1938,
+    log_gamma_debye_huckel,
+    log_gamma_extended_debye_huckel,
+    log_gamma_ideal,
+    log_gamma_truesdell_jones,
+)
+from ionsweep.activity._registry import (
+    MODELS,
+    get_model,
+    log_gamma,
+    log_gamma_indexed,
+    model_index,
+    pitzer_available,
+    registered_models,
+)
+from ionsweep.activity._water import (
+    debye_huckel_A,
+    debye_huckel_Aphi,
+    debye_huckel_B,
+    water_density,
+    water_permittivity,
+)
+
+__all__ = [
+    "MODELS",
+    "NEUTRALITY_RTOL",
+    "activity_coefficients",
+    "charge_imbalance",
+    "debye_huckel_A",
+    "debye_huckel_Aphi",
+    "debye_huckel_B",
+    "get_model",
+    "ghk_voltage_activity",
+    "ionic_strength",
+    "log10_gamma_davies",
+    "log10_gamma_debye_huckel",
+    "log10_gamma_extended_debye_huckel",
+    "log10_gamma_truesdell_jones",
+    "log_gamma",
+    "log_gamma_davies",
+    "log_gamma_davies_1938",
+    "log_gamma_debye_huckel",
+    "log_gamma_extended_debye_huckel",
+    "log_gamma_ideal",
+    "log_gamma_indexed",
+    "log_gamma_truesdell_jones",
+    "mM_to_molality",
+    "mean_activity_coefficient",
+    "model_index",
+    "molality_to_mM",
+    "nernst_activity",
+    "osmotic_coefficient",
+    "parse_salt",
+    "pitzer_available",
+    "registered_models",
+    "water_density",
+    "water_permittivity",
+]

@@ -1,0 +1,201 @@
+"""The registry of activity-coefficient models: by name, or by a traced integer index.
+
+:data:`MODELS` fixes the order of the models, so that a sweep axis
+``activity_model = ["ideal", "davies", "pitzer"]`` becomes an integer axis evaluated by one
+compiled kernel through :func:`log_gamma_indexed` (``lax.switch``).
+
+Davies' coefficient is 0.3 under the name ``"davies"`` (Davies 1962); the older 0.2
+(Davies 1938) is registered as ``"davies_0.2"``. It is accepted wherever a model name is,
+but it is not in :data:`MODELS`, whose order stays fixed; put it in the ``models`` tuple of
+:func:`log_gamma_indexed` to sweep over it.
+
+The Pitzer model lives in ``ionsweep.activity._pitzer`` and is imported only when it is
+first used; where that module is absent, asking for ``"pitzer"`` raises
+NotImplementedError.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from functools import partial
+
+import jax.numpy as jnp
+from jax import lax
+
+from ionsweep.activity._composition import canonical_names
+from ionsweep.activity._models import (
+    log_gamma_davies,
+    log_gamma_davies_1938,
+    log_gamma_debye_huckel,
+    log_gamma_extended_debye_huckel,
+    log_gamma_ideal,
+    log_gamma_truesdell_jones,
+)
+
+__all__ = [
+    "MODELS",
+    "get_model",
+    "log_gamma",
+    "log_gamma_indexed",
+    "model_index",
+    "pitzer_available",
+    "registered_models",
+]
+
+#: The activity-coefficient models, in the order of their integer index.
+MODELS = (
+    "ideal",
+    "debye_huckel",
+    "extended_debye_huckel",
+    "truesdell_jones",
+    "davies",
+    "pitzer",
+)
+
+_PITZER_MODULE = "ionsweep.activity._pitzer"
+
+
+def _pitzer_module():
+    try:
+        return importlib.import_module(_PITZER_MODULE)
+    except ModuleNotFoundError as err:
+        if err.name != _PITZER_MODULE:
+            raise
+        raise NotImplementedError(
+            f"activity model 'pitzer' is not available: module {_PITZER_MODULE} is missing"
+        ) from None
+
+
+def pitzer_available() -> bool:
+    """Whether the Pitzer model's module can be imported."""
+    try:
+        _pitzer_module()
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _log_gamma_pitzer(names, molality, T):
+    return _pitzer_module().log_gamma_pitzer(names, molality, T)
+
+
+_REGISTRY: dict[str, Callable] = {
+    "ideal": log_gamma_ideal,
+    "debye_huckel": log_gamma_debye_huckel,
+    "extended_debye_huckel": log_gamma_extended_debye_huckel,
+    "truesdell_jones": log_gamma_truesdell_jones,
+    "davies": log_gamma_davies,
+    "pitzer": _log_gamma_pitzer,
+    "davies_0.2": log_gamma_davies_1938,
+}
+
+
+def registered_models() -> tuple[str, ...]:
+    """Every accepted model name: :data:`MODELS` and then ``"davies_0.2"``."""
+    return tuple(_REGISTRY)
+
+
+def get_model(model: str) -> Callable:
+    """The function ``(names, molality, T) -> ln γ`` of the model called ``model``.
+
+    Raises ValueError naming ``model`` and listing the known models.
+
+    >>> get_model("davies").__name__
+    'log_gamma_davies'
+    """
+    try:
+        return _REGISTRY[model]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown activity model {model!r}; known models: {', '.join(_REGISTRY)}"
+        ) from None
+
+
+def model_index(model: str, models: Sequence[str] = MODELS) -> int:
+    """Position of ``model`` in ``models`` (the index :func:`log_gamma_indexed` takes).
+
+    >>> model_index("davies")
+    4
+    """
+    get_model(model)
+    models = tuple(models)
+    if model not in models:
+        raise ValueError(f"activity model {model!r} is not among {models}")
+    return models.index(model)
+
+
+def log_gamma(model: str, names: Sequence[str], molality, T):
+    """ln γ of each ion under the model called ``model``.
+
+    Parameters
+    ----------
+    model : str
+        One of :func:`registered_models` (``"ideal"``, ``"debye_huckel"``,
+        ``"extended_debye_huckel"``, ``"truesdell_jones"``, ``"davies"``, ``"pitzer"``,
+        ``"davies_0.2"``).
+    names : sequence of str
+        Ion names (aliases accepted; static), length n.
+    molality : array_like, shape (..., n)
+        Molalities, mol/kg.
+    T : array_like, broadcastable to (...)
+        Temperature, K.
+
+    Returns
+    -------
+    jax.Array, shape (..., n)
+        Natural-log activity coefficients; NaN at points with a negative or non-finite
+        molality or temperature.
+
+    Examples
+    --------
+    >>> g = log_gamma("davies", ("K+", "Cl-"), [0.1, 0.1], 298.15)
+    >>> [round(float(x), 4) for x in g]
+    [-0.2469, -0.2469]
+    """
+    fn = get_model(model)
+    return fn(canonical_names(names), molality, T)
+
+
+def log_gamma_indexed(index, names: Sequence[str], molality, T, models: Sequence[str] = MODELS):
+    """ln γ under the model ``models[index]``, with ``index`` an integer that may be traced.
+
+    All models in ``models`` are compiled into one kernel by ``lax.switch``; under ``vmap``
+    over ``index`` every model is evaluated and the results selected, so a batch of model
+    indices needs one compilation. Each model must accept all of ``names`` (an ion without
+    a parameter for one of the models raises ValueError when the kernel is traced).
+
+    Parameters
+    ----------
+    index : int or integer array
+        Model index into ``models`` (scalar per call; ``vmap`` for batches). Out-of-range
+        indices give NaN.
+    names, molality, T
+        As :func:`log_gamma`.
+    models : sequence of str, optional
+        The models the index runs over; :data:`MODELS` by default.
+
+    Returns
+    -------
+    jax.Array, shape (..., n)
+        ln γ.
+
+    Examples
+    --------
+    >>> models = ("ideal", "davies")
+    >>> g = log_gamma_indexed(1, ("K+", "Cl-"), [0.1, 0.1], 298.15, models=models)
+    >>> [round(float(x), 4) for x in g]
+    [-0.2469, -0.2469]
+    """
+    models = tuple(models)
+    if not models:
+        raise ValueError("models must name at least one activity model")
+    fns = [get_model(m) for m in models]
+    names = canonical_names(names)
+    branches = [partial(fn, names) for fn in fns]
+    index = jnp.asarray(index)
+    if index.ndim != 0:
+        raise ValueError(f"index must be a scalar (vmap over it for a batch); shape {index.shape}")
+    ok = (index >= 0) & (index < len(models))
+    out = lax.switch(jnp.clip(index, 0, len(models) - 1), branches, molality, T)
+    return jnp.where(ok, out, jnp.nan)

@@ -1,0 +1,184 @@
+"""Sweepable activity-aware models: activity-corrected Nernst potentials and their error.
+
+The composition of each side is given ion by ion (``K_in``, ``K_out``, ``Na_in``, …, mM);
+each side's activity coefficients come from that side's whole composition. With
+``balance = "Cl-"`` the balancing ion's concentration on each side is not an input but
+follows from electroneutrality, so sweeping one ion keeps every grid point neutral.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ionsweep import physics
+from ionsweep._ions import ions as ion_table
+from ionsweep.activity import MODELS, log_gamma, mM_to_molality
+from ionsweep.activity._registry import model_index
+from ionsweep.models._base import Input, Model, Output
+from ionsweep.models._builtin import _T, _ion_list, symbol
+
+
+def _check_models(models, names):
+    models = tuple(models)
+    if not models:
+        raise ValueError("model option 'models' must list at least one activity model")
+    for m in models:
+        if m not in MODELS:
+            raise ValueError(f"unknown activity model {m!r}; known: {', '.join(MODELS)}")
+        m_arr = jax.ShapeDtypeStruct((len(names),), jnp.float32)
+        try:
+            jax.eval_shape(lambda x, m=m: log_gamma(m, names, x, 298.15), m_arr)
+        except (ValueError, KeyError, NotImplementedError) as exc:
+            raise ValueError(
+                f"activity model {m!r} cannot treat this composition: {exc}; list the models "
+                "that can in the model option 'models'"
+            ) from None
+    return models
+
+
+def _composition(names, balance):
+    if balance is not None:
+        balance = ion_table.canonical(balance)
+        if balance not in names:
+            raise ValueError(f"model option 'balance' = {balance!r} is not one of 'ions'")
+    inputs = []
+    for ion in names:
+        if ion == balance:
+            continue
+        s = symbol(ion)
+        inputs.append(Input(f"{s}_in", "mM", f"{ion} concentration inside", None, "nonnegative"))
+        inputs.append(Input(f"{s}_out", "mM", f"{ion} concentration outside", None, "nonnegative"))
+    return balance, inputs
+
+
+def _sides(x, names, balance):
+    """Concentration arrays (..., n) of both sides, the balancing ion filled in."""
+    lead = jnp.broadcast_shapes(*(jnp.shape(v) for v in x.values()))
+    z = jnp.asarray([ion_table.valence(i) for i in names], jnp.result_type(float))
+    out = []
+    for side in ("in", "out"):
+        cols = []
+        for ion in names:
+            if ion == balance:
+                cols.append(None)
+            else:
+                cols.append(jnp.broadcast_to(x[f"{symbol(ion)}_{side}"], lead))
+        if balance is not None:
+            k = names.index(balance)
+            charge = sum(
+                ion_table.valence(i) * c for i, c in zip(names, cols, strict=True) if c is not None
+            )
+            cols[k] = -charge / ion_table.valence(balance)
+        out.append(jnp.stack(cols, axis=-1))
+    return out[0], out[1], z.astype(out[0].dtype)
+
+
+def _potentials(x, names, balance, models, reference, report):
+    """E under the swept model and under the reference, for each reported ion."""
+    c_in, c_out, z = _sides(x, names, balance)
+    T = x["T"]
+    Tb = jnp.broadcast_to(T, c_in.shape[:-1])[..., None]
+    m_in, m_out = mM_to_molality(c_in, Tb), mM_to_molality(c_out, Tb)
+    idx = x["activity_model"]
+
+    def select(m):
+        out = jnp.full(m.shape, jnp.nan, m.dtype)
+        for name in models:
+            lg = log_gamma(name, names, m, Tb[..., 0])
+            out = jnp.where(jnp.expand_dims(idx == model_index(name), -1), lg, out)
+        return out
+
+    lg_in, lg_out = select(m_in), select(m_out)
+    ref_in = log_gamma(reference, names, m_in, Tb[..., 0])
+    ref_out = log_gamma(reference, names, m_out, Tb[..., 0])
+    neutral_ok = jnp.ones(c_in.shape[:-1], bool)
+    if balance is not None:  # a negative balancing concentration: no neutral composition
+        k = names.index(balance)
+        neutral_ok = (c_in[..., k] >= 0) & (c_out[..., k] >= 0)
+    res = {}
+    for ion in report:
+        k = names.index(ion)
+        E = physics.nernst(
+            c_in[..., k], c_out[..., k], z[k], T, jnp.exp(lg_in[..., k]), jnp.exp(lg_out[..., k])
+        )
+        E_ref = physics.nernst(
+            c_in[..., k], c_out[..., k], z[k], T, jnp.exp(ref_in[..., k]), jnp.exp(ref_out[..., k])
+        )
+        res[ion] = (
+            jnp.where(neutral_ok, E, jnp.nan),
+            jnp.where(neutral_ok, E_ref, jnp.nan),
+            jnp.where(neutral_ok, jnp.exp(lg_in[..., k]), jnp.nan),
+            jnp.where(neutral_ok, jnp.exp(lg_out[..., k]), jnp.nan),
+        )
+    return res
+
+
+def activity_error(
+    ions=("K+", "Na+", "Cl-"), report=None, balance=None, models=MODELS, reference="ideal"
+) -> Model:
+    """ΔE = E(model) − E(reference) of each reported ion, with both sides' γ from their
+    full compositions; also E under the model and the activity coefficients."""
+    names = _ion_list(ions)
+    balance, comp = _composition(names, balance)
+    models = _check_models(models, names)
+    reference = _check_models([reference], names)[0]
+    report = tuple(ion_table.canonical(i) for i in (report or names))
+    for ion in report:
+        if ion not in names:
+            raise ValueError(f"model option 'report' names {ion!r}, which is not in 'ions'")
+
+    def fn(x):
+        out = {}
+        for ion, (E, E_ref, g_in, g_out) in _potentials(
+            x, names, balance, models, reference, report
+        ).items():
+            s = symbol(ion)
+            out[f"dE_{s}"] = E - E_ref
+            out[f"E_{s}"] = E
+            out[f"gamma_in_{s}"] = g_in
+            out[f"gamma_out_{s}"] = g_out
+        return out
+
+    outputs = []
+    for ion in report:
+        s = symbol(ion)
+        outputs += [
+            Output(f"dE_{s}", "mV", f"activity error of E_{s}: E(activity_model) - E({reference})"),
+            Output(f"E_{s}", "mV", f"{ion} equilibrium potential with activities"),
+            Output(f"gamma_in_{s}", "1", f"{ion} activity coefficient inside"),
+            Output(f"gamma_out_{s}", "1", f"{ion} activity coefficient outside"),
+        ]
+    return Model(
+        "activity_error",
+        (
+            *comp,
+            _T(),
+            Input(
+                "activity_model",
+                "1",
+                "activity-coefficient model",
+                None,
+                labels="activity_model",
+                differentiable=False,
+                choices=models,
+            ),
+        ),
+        tuple(outputs),
+        fn,
+        f"activity error of Nernst potentials relative to {reference!r}",
+    )
+
+
+def nernst_activity(ions=("K+", "Na+", "Cl-"), report=None, balance=None, models=MODELS) -> Model:
+    """Activity-corrected Nernst potential of each reported ion (outputs ``E_<ion>``)."""
+    base = activity_error(ions, report, balance, models, reference="ideal")
+    outputs = tuple(o for o in base.outputs if not o.name.startswith("dE_"))
+
+    def fn(x):
+        out = base.fn(x)
+        return {o.name: out[o.name] for o in outputs}
+
+    return Model(
+        "nernst_activity", base.inputs, outputs, fn, "activity-corrected Nernst potentials"
+    )
