@@ -102,3 +102,17 @@ def test_grads_of_constants_in_T():
     both = jax.jit(lambda T: (debye_huckel_A(T), debye_huckel_B(T), water_density(T)))
     check_grads(both, (310.15,), order=1, modes=("fwd", "rev"))
     assert float(jax.grad(debye_huckel_A)(298.15)) > 0
+
+
+def test_A_within_0p3_percent_of_moller_1988_over_0_to_100C():
+    # Møller (1988), Geochim. Cosmochim. Acta 52:821, eq. 13 fit of the Bradley & Pitzer
+    # (1979) Debye–Hückel osmotic slope A_φ (valid 0–300 °C):
+    # A_φ = a1 + a2 T + a3/T + a4 ln T + a5/(T − 263) + a6 T² + a7/(680 − T).
+    a = (3.36901532e-1, -6.32100430e-4, 9.14252359, -1.35143986e-2, 2.26089488e-3,
+         1.92118597e-6, 4.52586464e1)  # fmt: skip
+    T = np.linspace(273.15, 373.15, 21)
+    aphi = (a[0] + a[1] * T + a[2] / T + a[3] * np.log(T) + a[4] / (T - 263)
+            + a[5] * T**2 + a[6] / (680 - T))  # fmt: skip
+    A_published = 3 * aphi / math.log(10)  # log10 basis, (kg/mol)^½
+    np.testing.assert_allclose(np.asarray(debye_huckel_Aphi(T)), aphi, rtol=3e-3)
+    np.testing.assert_allclose(np.asarray(debye_huckel_A(T)), A_published, rtol=3e-3)

@@ -66,24 +66,60 @@ def _rtsafe(f, args, lo, hi, x0, max_iter):
     return jnp.where(bracketed, x, jnp.nan)
 
 
-def implicit_root(f: Callable, max_iter: int = 100) -> Callable:
-    """Build ``root(lo, hi, x0, *args)`` solving ``f(x, *args) = 0`` elementwise.
+def _newton(f, args, lo, hi, x0, steps):
+    """``steps`` plain Newton steps from ``x0`` (no loop-carried convergence test).
+
+    Returns the iterate and whether it converged: the last step was below the tolerance,
+    the slope positive and the iterate inside ``[lo, hi]``. Cheap when the start is good
+    (the callers start from an exact special-case solution), and never trusted otherwise.
+    """
+    tol = 8 * jnp.finfo(x0.dtype).eps
+    x = jnp.clip(jnp.where(jnp.isfinite(x0), x0, 0), lo, hi)
+    step = jnp.full_like(x, jnp.inf)
+    dfx = jnp.ones_like(x)
+    for _ in range(steps):
+        fx, dfx = jax.jvp(lambda y: f(y, *args), (x,), (jnp.ones_like(x),))
+        step = fx / jnp.where(dfx != 0, dfx, 1)
+        x = x - step
+    ok = (jnp.abs(step) <= 4 * tol * (1 + jnp.abs(x))) & (dfx > 0) & (x >= lo) & (x <= hi)
+    return x, ok
+
+
+def implicit_root(f: Callable, max_iter: int = 100, newton_steps: int = 0) -> Callable:
+    """Build ``root(lo, hi, x0, active, *args)`` solving ``f(x, *args) = 0`` elementwise.
 
     ``f(x, *args)`` must be elementwise in ``x`` (same shape out as in) and increasing in
     ``x``. ``lo``, ``hi`` and ``x0`` have the batch shape. The result is NaN where
     ``[lo, hi]`` does not bracket a root. The returned function has an implicit-function
     JVP with respect to ``args``; ``lo``, ``hi`` and ``x0`` carry no derivative.
+
+    With ``newton_steps > 0``, that many unguarded Newton steps from ``x0`` come first; the
+    safeguarded solve then runs (``lax.cond``) only if some point did not converge, and its
+    results replace only those points. Good starting points make the fast path the rule.
+    ``active`` (bool, batch shape) marks the points whose result matters: inactive points
+    never trigger the fallback (their values are the caller's to discard).
     """
 
+    def solve(lo, hi, x0, active, *args):
+        if not newton_steps:
+            return _rtsafe(f, args, lo, hi, x0, max_iter)
+        x, ok = _newton(f, args, lo, hi, x0, newton_steps)
+        ok |= ~active
+
+        def fallback(_):
+            return jnp.where(ok, x, _rtsafe(f, args, lo, hi, x0, max_iter))
+
+        return lax.cond(jnp.all(ok), lambda _: x, fallback, None)
+
     @jax.custom_jvp
-    def root(lo, hi, x0, *args):
-        return _rtsafe(f, args, lo, hi, x0, max_iter)
+    def root(lo, hi, x0, active, *args):
+        return solve(lo, hi, x0, active, *args)
 
     @root.defjvp
     def _root_jvp(primals, tangents):
-        lo, hi, x0, *args = primals
-        _, _, _, *dargs = tangents
-        x = root(lo, hi, x0, *args)
+        lo, hi, x0, active, *args = primals
+        _, _, _, _, *dargs = tangents
+        x = root(lo, hi, x0, active, *args)
         _, df_dtheta = jax.jvp(lambda *a: f(x, *a), tuple(args), tuple(dargs))
         _, df_dx = jax.jvp(lambda y: f(y, *args), (x,), (jnp.ones_like(x),))
         df_dx = jnp.where(df_dx != 0, df_dx, 1)

@@ -21,7 +21,9 @@ def _net_charge_neg(v, c_bath, z, rho):
     return -(ion_sum(z * c_bath * jnp.exp(-z * v[..., None])) + rho)
 
 
-_solve_neutral = implicit_root(_net_charge_neg)
+# Four Newton steps from the exact monovalent solution converge for physiological baths
+# (divalent ions at a few mM); anything else falls back to the safeguarded solve.
+_solve_neutral = implicit_root(_net_charge_neg, newton_steps=4)
 
 
 def _broadcast(c_bath, z, fixed_charge, T):
@@ -102,12 +104,15 @@ def _donnan(c_bath, z, rho, T):
     v0 = -jnp.log(x0)
 
     vmask = valid[..., None]
-    c_safe = jnp.where(vmask, c_bath, 1)
-    z_safe = jnp.where(vmask, z, jnp.where(jnp.arange(z.shape[-1]) % 2 == 0, 1, -1))
+    # The solver sees the raw inputs: masking them would make XLA materialize copies of the
+    # whole (..., n_ions) arrays for the fallback branch. Points are independent, so an
+    # invalid point can only produce NaN values and gradients at itself; it is masked below
+    # and marked inactive, so it never triggers the safeguarded fallback either.
     lo = jnp.full_like(v0, -V_BRACKET)
-    v = _solve_neutral(lo, -lo, v0, c_safe, z_safe, r)
+    v = _solve_neutral(lo, -lo, v0, valid, c_bath, z, r)
+    v = jnp.where(valid, v, 0)
     V = jnp.where(valid, R_OVER_F_MV * jnp.where(valid, T, one) * v, jnp.nan)
-    c_in = jnp.where(vmask, c_safe * jnp.exp(-z_safe * v[..., None]), jnp.nan)
+    c_in = jnp.where(vmask, c_bath * jnp.exp(-z * v[..., None]), jnp.nan)
     return V, c_in
 
 

@@ -194,7 +194,7 @@ def _ghk_voltage(P, c_in, c_out, z, T):
         )
         x0 = jnp.where(need_solve, v_quad, 0)
         lo = jnp.full_like(x0, -V_BRACKET)
-        v = _solve_zero_current(lo, -lo, x0, *args)
+        v = _solve_zero_current(lo, -lo, x0, need_solve, *args)
         return jnp.where(need_solve, v, v_quad)
 
     v = lax.cond(jnp.any(need_solve), solve, lambda _: v_quad, None)
