@@ -26,7 +26,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import machine_description, markdown_table, print_section, update_section  # noqa: E402
+from _harness import (  # noqa: E402
+    load_average,
+    machine_description,
+    markdown_table,
+    print_section,
+    update_section,
+)
 
 SPEC = """
 [model]
@@ -73,6 +79,7 @@ def main(argv=None):
     ap.add_argument("--points", type=float, default=2e7)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
+    load0 = load_average()
     n = max(1, int(round(args.points / 1e4)))
     points = n * 10_000
     tmp = Path(tempfile.mkdtemp(prefix="ionsweep-scale-"))
@@ -103,7 +110,7 @@ def main(argv=None):
     body = "\n".join([
         "## Scaling over devices and shards (`bench_scale.py`)",
         "",
-        *machine_description(),
+        *machine_description(load0),
         "",
         f"4-ion GHK voltage (K⁺, Na⁺, Cl⁻, Ca²⁺), {points:.1e} points, float32, store mode, "
         "memory budget 64 MB; end-to-end wall time including process start and compilation. "

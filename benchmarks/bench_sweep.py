@@ -29,7 +29,13 @@ import jax
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import machine_description, markdown_table, print_section, update_section  # noqa: E402
+from _harness import (  # noqa: E402
+    load_average,
+    machine_description,
+    markdown_table,
+    print_section,
+    update_section,
+)
 
 from ionsweep.store import _zarr as zstore  # noqa: E402
 from ionsweep.sweep import parse_spec, run  # noqa: E402
@@ -143,6 +149,7 @@ def main(argv=None):
     ap.add_argument("--memory", default="256MB")
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args(argv)
+    load0 = load_average()
     tmp = Path(tempfile.mkdtemp(prefix="ionsweep-bench-"))
     try:
         plan, compute, write, e2e, size = bench_overlap(args.points, args.memory, tmp)
@@ -167,7 +174,7 @@ def main(argv=None):
     body = "\n".join([
         "## Sweep engine: compute/write overlap and reduce-mode memory (`bench_sweep.py`)",
         "",
-        *machine_description(),
+        *machine_description(load0),
         "",
         f"### {plan.n_points:.0e}-point Nernst sweep to zarr (float32, {plan.n_chunks} chunks "
         f"of {math.prod(plan.chunks):,} points, memory budget {args.memory}; store "

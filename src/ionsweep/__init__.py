@@ -6,7 +6,17 @@ K, permeabilities in cm/s (or relative), current densities in mA/cm² (outward p
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ionsweep import activity, plot, sensitivity
 from ionsweep._ions import Ion, IonTable, ions
+from ionsweep.activity import (
+    activity_coefficients,
+    activity_error,
+    ghk_voltage_activity,
+    mean_activity_coefficient,
+    nernst_activity,
+    osmotic_coefficient,
+)
+from ionsweep.analysis import PermeabilityFit, fit_permeability_ratios
 from ionsweep.constants import FARADAY, GAS_CONSTANT, ZERO_CELSIUS, thermal_voltage
 from ionsweep.physics import (
     donnan,
@@ -17,6 +27,8 @@ from ionsweep.physics import (
     nernst,
     pump_leak_voltage,
 )
+from ionsweep.store import open_results
+from ionsweep.sweep import run_sweep
 
 try:
     __version__ = version("ionsweep")
@@ -29,14 +41,27 @@ __all__ = [
     "ZERO_CELSIUS",
     "Ion",
     "IonTable",
+    "PermeabilityFit",
     "__version__",
+    "activity",
+    "activity_coefficients",
+    "activity_error",
     "donnan",
     "donnan_osmotic_imbalance",
     "driving_force",
+    "fit_permeability_ratios",
     "ghk_current",
     "ghk_voltage",
+    "ghk_voltage_activity",
     "ions",
+    "mean_activity_coefficient",
     "nernst",
+    "nernst_activity",
+    "open_results",
+    "osmotic_coefficient",
+    "plot",
     "pump_leak_voltage",
+    "run_sweep",
+    "sensitivity",
     "thermal_voltage",
 ]

@@ -116,3 +116,13 @@ def test_A_within_0p3_percent_of_moller_1988_over_0_to_100C():
     A_published = 3 * aphi / math.log(10)  # log10 basis, (kg/mol)^½
     np.testing.assert_allclose(np.asarray(debye_huckel_Aphi(T)), aphi, rtol=3e-3)
     np.testing.assert_allclose(np.asarray(debye_huckel_A(T)), A_published, rtol=3e-3)
+
+
+def test_float32_gradients_are_finite():
+    # e²/(ε₀ ε_r k T) ~ 3e-30 m⁻¹·…: its square underflows in float32, so the constant must be
+    # folded before T enters. d A/dT > 0 (A grows with T over 0–100 °C).
+    import jax.numpy as jnp
+
+    for f in (debye_huckel_A, debye_huckel_Aphi):
+        g = jax.grad(f)(jnp.float32(310.0))
+        assert g.dtype == jnp.float32 and np.isfinite(g) and g > 0

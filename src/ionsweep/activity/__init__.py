@@ -36,6 +36,7 @@ from ionsweep.activity._debye_huckel import (
     log10_gamma_extended_debye_huckel,
     log10_gamma_truesdell_jones,
 )
+from ionsweep.activity._error import activity_error
 from ionsweep.activity._models import (
     log_gamma_davies,
     log_gamma_davies_1938,
@@ -65,6 +66,7 @@ __all__ = [
     "MODELS",
     "NEUTRALITY_RTOL",
     "activity_coefficients",
+    "activity_error",
     "charge_imbalance",
     "debye_huckel_A",
     "debye_huckel_Aphi",

@@ -79,11 +79,16 @@ def water_permittivity(T):
     return eps1000 + C * jnp.log((B + _ATM_BAR) / (B + 1000.0))
 
 
+#: e² / (ε₀ k), m·K. Folded into one Python constant: the product ε₀ ε_r k T (~3e-30) is
+#: representable in float32 but its square, which its derivative needs, underflows.
+_E2_OVER_EPS0_K = ELEMENTARY_CHARGE**2 / (VACUUM_PERMITTIVITY * BOLTZMANN)
+
+
 def _kappa_factor(T):
     """(e² / (ε₀ ε_r k T)) in m, and ρ_w in kg/m³."""
     (T,) = as_float(T)
     eps = water_permittivity(T)
-    return ELEMENTARY_CHARGE**2 / (VACUUM_PERMITTIVITY * eps * BOLTZMANN * T), water_density(T)
+    return _E2_OVER_EPS0_K / (eps * T), water_density(T)
 
 
 def debye_huckel_Aphi(T):

@@ -33,6 +33,9 @@ COMMANDS: dict[str, str] = {
     "calc": "ionsweep.cli._calc",
     "run": "ionsweep.cli._run",
     "info": "ionsweep.cli._info",
+    "fit": "ionsweep.cli._fit",
+    "sensitivity": "ionsweep.cli._sensitivity",
+    "plot": "ionsweep.cli._plot",
 }
 
 

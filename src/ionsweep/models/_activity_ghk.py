@@ -21,11 +21,22 @@ include each side's ionic strength in mol/kg (what the activity models see).
 
 from __future__ import annotations
 
+import functools
+import math
+
 import jax.numpy as jnp
 
 from ionsweep import physics
 from ionsweep._ions import ions as ion_table
-from ionsweep.activity import MODELS, log_gamma, mM_to_molality
+from ionsweep.activity import (
+    MODELS,
+    log10_gamma_davies,
+    log10_gamma_debye_huckel,
+    log10_gamma_extended_debye_huckel,
+    log10_gamma_truesdell_jones,
+    log_gamma,
+    mM_to_molality,
+)
 from ionsweep.activity._registry import model_index
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.models._activity import _check_models
@@ -33,6 +44,8 @@ from ionsweep.models._base import Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
 
 __all__ = ["activity_error_ghk"]
+
+_LN10 = math.log(10.0)
 
 
 def _options(names, balance, fill, permeant, report):
@@ -109,7 +122,7 @@ def _inputs(names, balance, fill, permeant, models):
 
 
 def _side(x, names, balance, fill, side, lead, dtype):
-    """Concentrations (..., n) of one side in mM, fill and balance ions solved for."""
+    """Concentrations of one side in mM, one array per ion (fill and balance solved for)."""
     cols = {}
     for ion in names:
         if ion not in (balance, fill):
@@ -119,13 +132,62 @@ def _side(x, names, balance, fill, side, lead, dtype):
     if fill is not None:
         zf, zb = ion_table.valence(fill), ion_table.valence(balance)
         two_i = 2000.0 * jnp.broadcast_to(jnp.asarray(x[f"I_{side}"], dtype), lead)  # 2I, mM
-        cols[fill] = (two_i - s + zb * q) / (zf * (zf - zb))
+        cols[fill] = (two_i - s + zb * q) * (1.0 / (zf * (zf - zb)))
         q = q + zf * cols[fill]
     if balance is not None:
-        cols[balance] = -q / ion_table.valence(balance)
-    c = jnp.stack([cols[i] for i in names], axis=-1)
-    ok = jnp.all(c >= 0, axis=-1)
-    return c, ok
+        cols[balance] = q * (-1.0 / ion_table.valence(balance))
+    ok = functools.reduce(jnp.logical_and, [c >= 0 for c in cols.values()])
+    return {i: cols[i] for i in names}, ok
+
+
+#: Models whose γ depends on the composition only through I: evaluated ion by ion below.
+_IONIC_STRENGTH_MODELS = (
+    "ideal",
+    "debye_huckel",
+    "extended_debye_huckel",
+    "truesdell_jones",
+    "davies",
+)
+
+
+def _ln_gamma(model, names, c, T, wanted):
+    """ln γ of the ``wanted`` ions (dict) under ``model``; ``c`` maps ions to mM.
+
+    The Debye–Hückel family and Davies are evaluated from the ionic strength, summed ion by
+    ion and converted to mol/kg once (:func:`~ionsweep.activity.mM_to_molality`), with the
+    per-ion formulas of :mod:`ionsweep.activity` for the wanted ions only — the same numbers
+    as :func:`ionsweep.activity.log_gamma` (a test checks it) without an ion axis, whose
+    short reductions are slow on XLA:CPU. Other models (Pitzer) go through
+    :func:`~ionsweep.activity.log_gamma`.
+    """
+    if model not in _IONIC_STRENGTH_MODELS:
+        m = mM_to_molality(jnp.stack([c[i] for i in names], axis=-1), T[..., None])
+        lg = log_gamma(model, names, m, T)
+        return {w: lg[..., names.index(w)] for w in wanted}
+    t_ok = (T > 0) & jnp.isfinite(T)
+    valid = t_ok
+    for i in names:
+        valid &= (c[i] >= 0) & jnp.isfinite(c[i])
+    # T masked by its own validity only: both sides then share one A(T), B(T) (CSE)
+    T = jnp.where(t_ok, T, 298.15)
+    half_z2c = 0.5 * sum(ion_table.valence(i) ** 2 * jnp.where(valid, c[i], 0) for i in names)
+    I = mM_to_molality(half_z2c, T)
+    out = {}
+    for w in wanted:
+        z, ion = float(ion_table.valence(w)), ion_table[w]
+        if model == "ideal":
+            lg10 = jnp.zeros_like(I)
+        elif model == "debye_huckel":
+            lg10 = log10_gamma_debye_huckel(z, I, T)
+        elif model == "davies":
+            lg10 = log10_gamma_davies(z, I, T)
+        elif model == "extended_debye_huckel":
+            lg10 = log10_gamma_extended_debye_huckel(z, ion.kielland_a, I, T)
+        else:
+            a, b = ion.truesdell_jones_a, ion.truesdell_jones_b
+            lg10 = log10_gamma_truesdell_jones(z, a, b, I, T)
+        out[w] = jnp.where(valid, _LN10 * lg10, jnp.nan)
+    return out
 
 
 def activity_error_ghk(
@@ -149,7 +211,7 @@ def activity_error_ghk(
     balance, fill, permeant, report = _options(names, balance, fill, permeant, report)
     models = _check_models(models, names)
     reference = _check_models([reference], names)[0]
-    z = [ion_table.valence(i) for i in names]
+    wanted = tuple(dict.fromkeys(report + permeant))
 
     def fn(x):
         lead = jnp.broadcast_shapes(*(jnp.shape(v) for v in x.values()))
@@ -158,48 +220,45 @@ def activity_error_ghk(
         c_in, ok_in = _side(x, names, balance, fill, "in", lead, dtype)
         c_out, ok_out = _side(x, names, balance, fill, "out", lead, dtype)
         ok = ok_in & ok_out
-        m_in, m_out = mM_to_molality(c_in, T[..., None]), mM_to_molality(c_out, T[..., None])
         idx = jnp.broadcast_to(x["activity_model"], lead)
 
-        def swept(m):
-            out = jnp.full(m.shape, jnp.nan, m.dtype)
+        def swept(c, factor):
+            out = {w: jnp.full(lead, jnp.nan, dtype) for w in wanted}
             for name in models:
-                lg = log_gamma(name, names, m, T)
-                out = jnp.where((idx == model_index(name))[..., None], lg, out)
-            return out
+                lg = _ln_gamma(name, names, c, T, wanted)
+                sel = idx == model_index(name)
+                out = {w: jnp.where(sel, lg[w], out[w]) for w in wanted}
+            return {w: v + jnp.log(factor) for w, v in out.items()}
 
-        lg_in = swept(m_in) + jnp.log(x["gamma_factor_in"])[..., None]
-        lg_out = swept(m_out) + jnp.log(x["gamma_factor_out"])[..., None]
-        ref_in, ref_out = log_gamma(reference, names, m_in, T), log_gamma(reference, names, m_out, T)
+        lg_in, lg_out = swept(c_in, x["gamma_factor_in"]), swept(c_out, x["gamma_factor_out"])
+        ref_in = _ln_gamma(reference, names, c_in, T, wanted)
+        ref_out = _ln_gamma(reference, names, c_out, T, wanted)
         res = {}
         vt = R_OVER_F_MV * T  # RT/F, mV
         for ion in report:
-            k, s = names.index(ion), symbol(ion)
-            E = physics.nernst(
-                c_in[..., k], c_out[..., k], z[k], T, jnp.exp(lg_in[..., k]), jnp.exp(lg_out[..., k])
-            )
-            diff = (lg_out[..., k] - lg_in[..., k]) - (ref_out[..., k] - ref_in[..., k])
-            dE = jnp.where(jnp.isfinite(E), vt / z[k] * diff, jnp.nan)
-            res[f"dE_{s}"] = dE
-            res[f"E_{s}"] = E
-            res[f"gamma_in_{s}"] = jnp.exp(lg_in[..., k])
-            res[f"gamma_out_{s}"] = jnp.exp(lg_out[..., k])
+            s, zi = symbol(ion), ion_table.valence(ion)
+            g_in, g_out = jnp.exp(lg_in[ion]), jnp.exp(lg_out[ion])
+            diff = (lg_out[ion] - lg_in[ion]) - (ref_out[ion] - ref_in[ion])
+            defined = (c_in[ion] > 0) & (c_out[ion] > 0)  # where E itself is defined
+            res[f"dE_{s}"] = jnp.where(defined, vt / zi * diff, jnp.nan)
+            res[f"E_{s}"] = physics.nernst(c_in[ion], c_out[ion], zi, T, g_in, g_out)
+            res[f"gamma_in_{s}"] = g_in
+            res[f"gamma_out_{s}"] = g_out
         if permeant:
-            kk = [names.index(p) for p in permeant]
             P = jnp.stack([jnp.broadcast_to(x[f"P_{symbol(p)}"], lead) for p in permeant], -1)
-            zz = jnp.asarray([z[k] for k in kk], dtype)
+            zz = jnp.asarray([ion_table.valence(p) for p in permeant], dtype)
 
             def ghk(lgi, lgo):
-                a_in = jnp.exp(lgi[..., kk]) * c_in[..., kk]
-                a_out = jnp.exp(lgo[..., kk]) * c_out[..., kk]
+                a_in = jnp.stack([jnp.exp(lgi[p]) * c_in[p] for p in permeant], -1)
+                a_out = jnp.stack([jnp.exp(lgo[p]) * c_out[p] for p in permeant], -1)
                 return physics.ghk_voltage(P, a_in, a_out, zz, T)
 
             V = ghk(lg_in, lg_out)
             res["V_rev"] = V
             res["dV_rev"] = V - ghk(ref_in, ref_out)
-        m_z2 = jnp.asarray([zi * zi for zi in z], dtype)
-        res["ionic_strength_in"] = 0.5 * jnp.sum(m_in * m_z2, axis=-1)
-        res["ionic_strength_out"] = 0.5 * jnp.sum(m_out * m_z2, axis=-1)
+        for side, c in (("in", c_in), ("out", c_out)):
+            half_z2c = 0.5 * sum(ion_table.valence(i) ** 2 * c[i] for i in names)
+            res[f"ionic_strength_{side}"] = mM_to_molality(half_z2c, T)
         return {k: jnp.where(ok, v, jnp.nan) for k, v in res.items()}
 
     outputs = []

@@ -1,0 +1,335 @@
+"""The measurement table of a permeability-ratio fit: reading it and refusing bad input.
+
+A table has one row per measured reversal potential. Its columns are ``<ion>_in`` and
+``<ion>_out`` (mM) for every fitted ion and every background ion, ``V_rev`` (mV) and,
+optionally, ``V_rev_sd`` (mV), ``celsius`` (°C) and ``cell`` (a recording id). Ion names
+in column names may be canonical names or aliases (``K+_in``, ``K_in``, ``potassium_in``).
+Other columns are ignored. The table may be a CSV file, a pandas DataFrame, an xarray
+Dataset (1-D variables along one dimension; 0-d variables apply to every row) or a mapping
+of column names to sequences.
+
+Every check runs here, before any computation, and a failure raises
+:class:`FitInputError`, whose ``field`` names the argument or column at fault.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ionsweep._ions import ions as ion_table
+from ionsweep.constants import ZERO_CELSIUS
+
+__all__ = ["FitInputError", "FitWarning", "Measurements", "read_measurements"]
+
+_MAX_LISTED = 5
+
+
+class FitInputError(ValueError):
+    """Bad input to :func:`~ionsweep.fit_permeability_ratios`.
+
+    Parameters
+    ----------
+    field : str
+        The argument (``"ions"``, ``"T"``) or table column (``"Na+_out"``) at fault.
+    message : str
+        What is wrong, in one line.
+    """
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class FitWarning(UserWarning):
+    """A fitted number that cannot be trusted: unidentifiable, unconverged, no dof."""
+
+
+@dataclass(frozen=True)
+class RowNames:
+    """Names of table rows for messages: ``"line 5"`` (CSV, counting the header) or
+    ``"row 3"`` (0-based position in a DataFrame, Dataset or mapping)."""
+
+    csv: bool
+
+    def __getitem__(self, i: int) -> str:
+        return f"line {i + 2}" if self.csv else f"row {i}"
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """A checked measurement table as arrays (n rows, k fitted ions, b background ions)."""
+
+    ions: tuple[str, ...]
+    z: tuple[int, ...]
+    c_in: np.ndarray  # (n, k) mM
+    c_out: np.ndarray  # (n, k) mM
+    background: tuple[str, ...]
+    b_in: np.ndarray  # (n, b) mM
+    b_out: np.ndarray  # (n, b) mM
+    V: np.ndarray  # (n,) mV
+    sd: np.ndarray | None  # (n,) mV
+    T: np.ndarray  # (n,) K
+    cell: np.ndarray | None  # (n,) recording ids (str)
+    row_names: RowNames
+
+    @property
+    def n(self) -> int:
+        return len(self.V)
+
+
+def _listed(items: Sequence[Any]) -> str:
+    shown = ", ".join(str(i) for i in items[:_MAX_LISTED])
+    more = len(items) - _MAX_LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _read_csv(path: Path) -> dict[str, list[str]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                raise FitInputError("data", f"{path} is empty (expected a header line)")
+            header = [h.strip() for h in header]
+            columns: dict[str, list[str]] = {h: [] for h in header}
+            if len(columns) != len(header):
+                dup = sorted({h for h in header if header.count(h) > 1})
+                raise FitInputError(dup[0], f"{path}: duplicate column(s) {_listed(dup)}")
+            for line, row in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in row):
+                    continue  # blank line
+                if len(row) != len(header):
+                    raise FitInputError(
+                        "data", f"{path}, line {line}: {len(row)} fields, header has {len(header)}"
+                    )
+                for h, cell in zip(header, row, strict=True):
+                    columns[h].append(cell.strip())
+    except FileNotFoundError:
+        raise FitInputError("data", f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise FitInputError("data", f"cannot read {path}: {exc}") from None
+    return columns
+
+
+def _table_columns(data: Any) -> tuple[dict[str, Any], bool]:
+    """Columns of ``data`` by name, and whether the rows are lines of a CSV file."""
+    if isinstance(data, str | os.PathLike):
+        return _read_csv(Path(data)), True
+    if hasattr(data, "data_vars") and hasattr(data, "variables"):  # xarray.Dataset
+        variables = {str(name): np.asarray(var.values) for name, var in data.variables.items()}
+        dims = {v.dims for v in data.variables.values() if v.ndim > 0}
+        if len(dims) > 1 or any(len(d) > 1 for d in dims):
+            raise FitInputError("data", f"Dataset variables must share one dimension; got {dims}")
+        n = max((v.shape[0] for v in variables.values() if v.ndim == 1), default=0)
+        return {
+            k: (np.full(n, v.item(), dtype=v.dtype) if v.ndim == 0 else v)
+            for k, v in variables.items()
+        }, False
+    if hasattr(data, "columns") and hasattr(data, "__getitem__"):  # pandas.DataFrame
+        return {str(c): np.asarray(data[c]) for c in data.columns}, False
+    if isinstance(data, Mapping):
+        return {str(k): np.asarray(v) for k, v in data.items()}, False
+    raise FitInputError(
+        "data",
+        f"expected a CSV path, DataFrame, xarray Dataset or mapping of columns; "
+        f"got {type(data).__name__}",
+    )
+
+
+def _numbers(columns: dict[str, Any], name: str, row_names: RowNames) -> np.ndarray:
+    values = columns[name]
+    if isinstance(values, list):  # CSV text
+        out = np.empty(len(values))
+        for i, text in enumerate(values):
+            try:
+                out[i] = float(text) if text else math.nan
+            except ValueError:
+                raise FitInputError(
+                    name, f"column {name!r}: {text!r} at {row_names[i]} is not a number"
+                ) from None
+        return out
+    try:
+        return np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise FitInputError(name, f"column {name!r} is not numeric") from None
+
+
+def _ion_columns(columns: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """(canonical ion, "in" | "out") -> column name, for columns named ``<ion>_<side>``."""
+    found: dict[tuple[str, str], str] = {}
+    for col in columns:
+        prefix, sep, side = col.rpartition("_")
+        if not sep or side not in ("in", "out") or prefix not in ion_table:
+            continue
+        key = (ion_table.canonical(prefix), side)
+        if key in found:
+            both = f"columns {found[key]!r} and {col!r} both give {key[0]} {side}"
+            raise FitInputError(col, both)
+        found[key] = col
+    return found
+
+
+def _canonical(names: Sequence[str], field: str) -> tuple[str, ...]:
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",")]
+    out: list[str] = []
+    for name in names:
+        try:
+            canon = ion_table.canonical(name)
+        except KeyError as exc:
+            raise FitInputError(field, str(exc.args[0])) from None
+        if canon in out:
+            raise FitInputError(field, f"ion {canon} is listed twice")
+        out.append(canon)
+    return tuple(out)
+
+
+def read_measurements(
+    data: Any,
+    ions: Sequence[str],
+    reference: str,
+    T: Any = None,
+    background_ions: Sequence[str] = (),
+) -> tuple[Measurements, int]:
+    """Read and check a measurement table.
+
+    Returns the :class:`Measurements` and the position of ``reference`` in their ions.
+    Raises :class:`FitInputError` naming the field for every problem listed in the module
+    docstring of :mod:`ionsweep.analysis._fit`.
+    """
+    names = _canonical(ions, "ions")
+    if not names:
+        raise FitInputError("ions", "no ions given")
+    (ref,) = _canonical([reference], "reference")
+    if ref not in names:
+        among = ", ".join(names)
+        raise FitInputError("reference", f"reference {ref} is not among the ions {among}")
+    background = _canonical(background_ions, "background_ions")
+    both = sorted(set(background) & set(names))
+    if both:
+        raise FitInputError("background_ions", f"{_listed(both)} cannot be fitted and background")
+
+    columns, is_csv = _table_columns(data)
+    by_ion = _ion_columns(columns)
+    wanted = [(ion, side) for ion in names + background for side in ("in", "out")]
+    missing = [f"{ion}_{side}" for ion, side in wanted if (ion, side) not in by_ion]
+    missing += [c for c in ("V_rev",) if c not in columns]
+    if missing:
+        found = ", ".join(repr(c) for c in list(columns)[:12])
+        raise FitInputError(
+            missing[0],
+            f"missing column(s) {', '.join(repr(m) for m in missing)} (the table has {found})",
+        )
+    n = len(columns["V_rev"])
+    if n == 0:
+        raise FitInputError("data", "the table has no rows")
+    row_names = RowNames(is_csv)
+
+    def numbers(col: str) -> np.ndarray:
+        values = _numbers(columns, col, row_names)
+        if values.shape != (n,):
+            raise FitInputError(col, f"column {col!r} has {values.size} values for {n} rows")
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise FitInputError(
+                col,
+                f"column {col!r} has NaN, infinite or empty values at "
+                f"{_listed([row_names[i] for i in bad])}; remove or fill those rows",
+            )
+        return values
+
+    def concentrations(ion_names: Sequence[str], side: str) -> np.ndarray:
+        out = np.zeros((n, len(ion_names)))
+        for j, ion in enumerate(ion_names):
+            col = by_ion[(ion, side)]
+            out[:, j] = numbers(col)
+            neg = np.flatnonzero(out[:, j] < 0)
+            if neg.size:
+                raise FitInputError(
+                    col,
+                    f"negative concentration in column {col!r} at "
+                    f"{_listed([row_names[i] for i in neg])} ({out[neg[0], j]:g} mM); "
+                    "concentrations must be >= 0 (0 means the ion is absent on that side)",
+                )
+        return out
+
+    c_in, c_out = concentrations(names, "in"), concentrations(names, "out")
+    b_in, b_out = concentrations(background, "in"), concentrations(background, "out")
+    V = numbers("V_rev")
+    sd = numbers("V_rev_sd") if "V_rev_sd" in columns else None
+    if sd is not None and np.any(sd <= 0):
+        bad = np.flatnonzero(sd <= 0)
+        raise FitInputError(
+            "V_rev_sd", f"V_rev_sd must be > 0 mV; see {_listed([row_names[i] for i in bad])}"
+        )
+    T_rows = _temperature(columns, T, n, numbers)
+    cell = None
+    if "cell" in columns:
+        cell = np.asarray(columns["cell"]).astype(str).reshape(-1)
+        if cell.shape != (n,):
+            raise FitInputError("cell", f"column 'cell' has {cell.size} values for {n} rows")
+        empty = np.flatnonzero(np.isin(cell, ["", "nan", "None"]))
+        if empty.size:
+            listed = _listed([row_names[i] for i in empty])
+            raise FitInputError("cell", f"column 'cell' is empty at {listed}")
+
+    z = tuple(ion_table.valence(ion) for ion in names)
+    _check_carriers(np.asarray(z), c_in, c_out, names, row_names)
+    m = Measurements(names, z, c_in, c_out, background, b_in, b_out, V, sd, T_rows, cell, row_names)
+    return m, names.index(ref)
+
+
+def _temperature(columns, T, n, numbers) -> np.ndarray:
+    """Temperature of each row, K, from T or the 'celsius' column (both: they must agree)."""
+    given = None
+    if T is not None:
+        try:
+            given = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
+        except (TypeError, ValueError):
+            raise FitInputError("T", f"T must be a number (K) or one per row; got {T!r}") from None
+        if not np.all(np.isfinite(given)) or np.any(given <= 0):
+            raise FitInputError("T", f"temperature must be finite and > 0 K; got {T!r}")
+    if "celsius" not in columns:
+        if given is None:
+            raise FitInputError("T", "no temperature: give T (K) or a 'celsius' column")
+        return given
+    celsius = numbers("celsius")
+    if np.any(celsius <= -ZERO_CELSIUS):
+        raise FitInputError("celsius", "column 'celsius' has values at or below -273.15 °C")
+    kelvin = celsius + ZERO_CELSIUS
+    if given is not None and not np.allclose(given, kelvin, rtol=0, atol=1e-6):
+        i = int(np.argmax(np.abs(given - kelvin)))
+        raise FitInputError(
+            "T",
+            f"T ({given[i]:g} K) disagrees with the table's 'celsius' column "
+            f"({celsius[i]:g} °C = {kelvin[i]:g} K); give one of them",
+        )
+    return kelvin
+
+
+def _check_carriers(z, c_in, c_out, names, row_names) -> None:
+    """Each row needs a fitted ion that can carry outward and one that can carry inward
+    current; otherwise no reversal potential exists for any permeability ratios."""
+    cation = z > 0
+    outward = np.where(cation, c_in, c_out) > 0
+    inward = np.where(cation, c_out, c_in) > 0
+    for ok, direction, side, other in (
+        (outward, "outward", "inside", "outside"),
+        (inward, "inward", "outside", "inside"),
+    ):
+        bad = np.flatnonzero(~ok.any(axis=1))
+        if bad.size:
+            raise FitInputError(
+                "data",
+                f"no reversal potential at {_listed([row_names[i] for i in bad])}: none of "
+                f"{', '.join(names)} can carry {direction} current there (that needs a cation "
+                f"{side} or an anion {other} with c > 0)",
+            )

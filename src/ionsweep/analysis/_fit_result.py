@@ -1,0 +1,330 @@
+"""The result of a permeability-ratio fit: its fields, text summary, JSON and plot."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PermeabilityFit"]
+
+
+def _jsonable(x: Any) -> Any:
+    """Plain Python values for JSON: arrays to lists, NaN and inf to None."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return _jsonable(x.item())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _g(x: float, digits: int = 4) -> str:
+    return "nan" if not math.isfinite(x) else f"{x:.{digits}g}"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PermeabilityFit:
+    """Permeability ratios fitted to reversal potentials (see
+    :func:`ionsweep.fit_permeability_ratios`).
+
+    In a pooled fit every per-parameter field is a float; in a per-cell fit it is an
+    array with one entry per cell, in the order of :attr:`cells`. Ratios are
+    P_ion/P_reference (the reference's ratio is 1, its standard error 0). An
+    unidentifiable parameter has NaN ratio, standard error and interval (a warning said
+    why). Potentials are in mV.
+
+    Attributes
+    ----------
+    reference : str
+        The reference ion.
+    ions : tuple of str
+        The fitted ions (canonical names), reference included.
+    parameters : tuple of str
+        Names of the fitted parameters, in the order of :attr:`estimates`:
+        ``"P_Na+/P_K+"`` (fitted as its natural log) for each ion but the reference,
+        then ``"offset"`` (mV) if one was fitted.
+    per_cell : bool
+        Whether each cell was fitted on its own.
+    cells : tuple of str or None
+        Cell ids (per-cell fits, or pooled fits of a table with a ``cell`` column).
+    ratios, stderr : dict of str to float or ndarray
+        Estimated P_ion/P_reference and its standard error (delta method,
+        ratio × SE of the log ratio).
+    ci95 : dict of str to (lower, upper)
+        95 % intervals of the ratios, exp(log ratio ± q·SE) with q the 97.5 % quantile of
+        Student's t with ``dof`` degrees of freedom (of the normal distribution when the
+        table gave ``V_rev_sd``).
+    offset, offset_stderr : float or ndarray or None
+        Fitted offset (mV, added to the GHK potential: a liquid-junction or electrode
+        offset) and its standard error; None when not fitted.
+    offset_ci95 : tuple or None
+        95 % interval of the offset, mV.
+    estimates : ndarray, shape (..., p)
+        The solver's parameters (log ratios, then the offset); entries of unidentifiable
+        parameters are arbitrary.
+    covariance, correlation : ndarray, shape (..., p, p)
+        Of :attr:`estimates`; NaN rows and columns for unidentifiable parameters.
+    identifiable : dict of str to bool or ndarray
+        Per parameter name.
+    n_measurements, dof : int or ndarray
+        Measurements and residual degrees of freedom (measurements − parameters).
+    rms : float or ndarray
+        Root-mean-square residual, mV.
+    chi2, reduced_chi2 : float or ndarray or None
+        Σ((measured − fitted)/V_rev_sd)² and chi2/dof, when the table gave ``V_rev_sd``.
+    sigma : float or ndarray or None
+        Residual standard deviation estimated from the fit, mV (without ``V_rev_sd``).
+    status : str
+        ``"converged"``, or what went wrong.
+    converged : bool or ndarray
+        Per fit.
+    n_steps : int or ndarray
+        Solver steps.
+    measured, fitted, residuals : ndarray, shape (n,)
+        Per table row: measured V_rev, fitted V_rev and measured − fitted, mV.
+    row_cell : ndarray of str or None
+        Cell id of each row.
+    sd : ndarray or None
+        V_rev_sd of each row, mV.
+    T : ndarray, shape (n,)
+        Temperature of each row, K.
+    activity_model : str or None
+        Activity model of the fit (None: concentrations).
+    method : str
+        Solver method.
+    bootstrap : dict or None
+        With ``bootstrap=N``: ``n_resamples``, ``seed``, ``n_failed``, and ``stderr``,
+        ``ci95`` (2.5 and 97.5 percentiles) of the ratios, ``offset_stderr`` and
+        ``offset_ci95``.
+    """
+
+    reference: str
+    ions: tuple[str, ...]
+    parameters: tuple[str, ...]
+    per_cell: bool
+    cells: tuple[str, ...] | None
+    ratios: dict[str, Any]
+    stderr: dict[str, Any]
+    ci95: dict[str, tuple[Any, Any]]
+    offset: Any
+    offset_stderr: Any
+    offset_ci95: tuple[Any, Any] | None
+    estimates: np.ndarray
+    covariance: np.ndarray
+    correlation: np.ndarray
+    identifiable: dict[str, Any]
+    n_measurements: Any
+    dof: Any
+    rms: Any
+    chi2: Any
+    reduced_chi2: Any
+    sigma: Any
+    status: str
+    converged: Any
+    n_steps: Any
+    measured: np.ndarray
+    fitted: np.ndarray
+    residuals: np.ndarray
+    row_cell: np.ndarray | None
+    sd: np.ndarray | None
+    T: np.ndarray
+    activity_model: str | None
+    method: str
+    bootstrap: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        kind = f"per-cell, {len(self.cells or ())} cells" if self.per_cell else "pooled"
+        if self.per_cell:
+            shown = {ion: f"median {_g(float(np.nanmedian(v)))}" for ion, v in self.ratios.items()}
+        else:
+            shown = {ion: _g(v) for ion, v in self.ratios.items()}
+        body = ", ".join(f"{ion}: {v}" for ion, v in shown.items())
+        return f"PermeabilityFit({kind}; {body}; status={self.status!r})"
+
+    # --- JSON ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field of the result as JSON-ready plain values (arrays as lists, NaN and
+        infinities as null), plus ``"units"``."""
+        names = [f.name for f in fields(self)]
+        out = {name: getattr(self, name) for name in names}
+        out["ci95"] = {ion: list(ci) for ion, ci in self.ci95.items()}
+        out["units"] = {
+            "ratios": "P_ion/P_reference",
+            "offset": "mV",
+            "rms": "mV",
+            "sigma": "mV",
+            "measured": "mV",
+            "fitted": "mV",
+            "residuals": "mV (measured - fitted)",
+            "sd": "mV",
+            "T": "K",
+        }
+        return _jsonable(out)
+
+    def to_json(self, path: str | Path) -> None:
+        """Write :meth:`to_dict` to ``path`` as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    # --- text ------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """A text table of the ratios ± SE and the quality of the fit."""
+        return "\n".join(self._per_cell_lines() if self.per_cell else self._pooled_lines())
+
+    def _header(self) -> str:
+        n = int(np.sum(self.n_measurements))
+        if self.per_cell:
+            what = f"per-cell fits of {len(self.cells or ())} cells ({n} measurements)"
+        else:
+            cells = f", {len(self.cells)} cells" if self.cells else ""
+            what = f"pooled fit of {n} measurements{cells}"
+        return f"Permeability ratios P/P_{self.reference}, {what}"
+
+    def _footer(self) -> list[str]:
+        T = np.unique(np.round(self.T, 2))
+        temp = f"{T[0]:.2f} K" if T.size == 1 else f"{T.min():.2f}-{T.max():.2f} K"
+        act = self.activity_model or "none (concentrations)"
+        return [
+            f"  T = {temp}; activity model: {act}; method: {self.method}, exact JAX Jacobians",
+            f"  status: {self.status}",
+        ]
+
+    def _pooled_lines(self) -> list[str]:
+        boot = self.bootstrap
+        head = ["ion", "ratio", "SE", "95% CI"] + (["boot SE", "boot 95% CI"] if boot else [])
+        rows = [head]
+        for ion in self.ions:
+            if ion == self.reference:
+                rows.append([ion, "1", "(reference)", ""] + (["", ""] if boot else []))
+                continue
+            lo, hi = self.ci95[ion]
+            row = [ion, _g(self.ratios[ion]), _g(self.stderr[ion], 2), f"[{_g(lo)}, {_g(hi)}]"]
+            if boot:
+                blo, bhi = boot["ci95"][ion]
+                row += [_g(boot["stderr"][ion], 2), f"[{_g(blo)}, {_g(bhi)}]"]
+            rows.append(row)
+        if self.offset is not None:
+            lo, hi = self.offset_ci95
+            row = [
+                "offset",
+                f"{self.offset:+.3g} mV",
+                f"{_g(self.offset_stderr, 2)} mV",
+                f"[{lo:+.3g}, {hi:+.3g}] mV",
+            ]
+            if boot:
+                blo, bhi = boot["offset_ci95"]
+                row += [f"{_g(boot['offset_stderr'], 2)} mV", f"[{blo:+.3g}, {bhi:+.3g}] mV"]
+            rows.append(row)
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        lines = [self._header()]
+        lines += [
+            "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows
+        ]
+        if self.chi2 is not None:
+            fit = f"chi2 = {self.chi2:.4g} for {self.dof} dof (reduced {_g(self.reduced_chi2, 3)})"
+        else:
+            fit = f"sigma = {_g(self.sigma, 3)} mV from the residuals ({self.dof} dof)"
+        lines.append(f"  fit: {fit}; RMS residual {_g(self.rms, 3)} mV")
+        if boot:
+            lines.append(
+                f"  bootstrap: {boot['n_resamples']} residual resamples (seed {boot['seed']}), "
+                f"{boot['n_failed']} failed"
+            )
+        names = [p for p in self.parameters]
+        if len(names) > 1:
+            short = [p.split("/")[0].removeprefix("P_") for p in names]
+            lines.append("  correlation of the estimates (log ratios, offset):")
+            width = max(len(s) for s in short) + 2
+            lines.append(" " * (width + 2) + "".join(s.rjust(9) for s in short))
+            for s, row in zip(short, self.correlation, strict=True):
+                lines.append("  " + s.ljust(width) + "".join(f"{v:9.3f}" for v in row))
+        return lines + self._footer()
+
+    def _per_cell_lines(self) -> list[str]:
+        others = [ion for ion in self.ions if ion != self.reference]
+        head = ["cell", *(f"{ion} (± SE)" for ion in others)]
+        head += ["offset mV"] if self.offset is not None else []
+        head += ["RMS mV", "status"]
+        rows = [head]
+        for c, cell in enumerate(self.cells or ()):
+            row = [cell]
+            row += [f"{_g(self.ratios[i][c])} ± {_g(self.stderr[i][c], 2)}" for i in others]
+            if self.offset is not None:
+                row.append(f"{self.offset[c]:+.3g} ± {_g(self.offset_stderr[c], 2)}")
+            ok = bool(self.converged[c])
+            row += [_g(self.rms[c], 3), "converged" if ok else "NOT converged"]
+            rows.append(row)
+        median = ["median", *(_g(float(np.nanmedian(self.ratios[i]))) for i in others)]
+        if self.offset is not None:
+            median.append(f"{float(np.nanmedian(self.offset)):+.3g}")
+        rows.append(median + [_g(float(np.nanmedian(self.rms)), 3), ""])
+        widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(len(head))]
+        lines = [self._header()]
+        for r in rows:
+            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)))
+            lines[-1] = lines[-1].rstrip()
+        return lines + self._footer()
+
+    # --- plot ------------------------------------------------------------------------
+
+    def plot(self, ax=None):
+        """Measured against fitted reversal potentials, with the identity line.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure otherwise.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(4.8, 4.4), layout="constrained")
+        cells = np.asarray(
+            self.row_cell if self.row_cell is not None else [""] * len(self.measured)
+        )
+        labels = list(dict.fromkeys(cells.tolist()))
+        for label in labels:
+            rows = cells == label
+            yerr = None if self.sd is None else self.sd[rows]
+            name = label if label and len(labels) <= 10 else None
+            ax.errorbar(
+                self.fitted[rows],
+                self.measured[rows],
+                yerr=yerr,
+                fmt="o",
+                ms=4,
+                capsize=2,
+                label=name,
+                alpha=0.8,
+            )
+        both = np.concatenate([self.fitted, self.measured])
+        lo, hi = np.nanmin(both), np.nanmax(both)
+        pad = 0.05 * (hi - lo or 1.0)
+        ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], "k--", lw=1, label="measured = fitted")
+        ax.set_xlabel("fitted V_rev (mV)")
+        ax.set_ylabel("measured V_rev (mV)")
+        if not self.per_cell:
+            text = ", ".join(
+                f"P_{ion}/P_{self.reference} = {_g(self.ratios[ion], 3)}"
+                for ion in self.ions
+                if ion != self.reference
+            )
+            ax.set_title(text, fontsize=9)
+        ax.legend(fontsize=8)
+        return ax

@@ -1,0 +1,123 @@
+"""Statistics of a permeability-ratio fit at its optimum, and the residual bootstrap."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ionsweep.analysis._fit_core import CONVERGED, padded_indices, solve
+
+__all__ = ["Statistics", "bootstrap_fits", "bootstrap_summary", "statistics"]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Per-group statistics at the optimum (arrays with a leading group axis)."""
+
+    rss: np.ndarray  # Σ r² (weighted residuals)
+    n: np.ndarray  # measurements
+    dof: np.ndarray  # n − rank(J)
+    sigma2: np.ndarray  # residual variance factor of the covariance (1 when weighted)
+    covariance: np.ndarray  # (G, p, p), NaN rows/columns for unidentifiable parameters
+    stderr: np.ndarray  # (G, p)
+    correlation: np.ndarray  # (G, p, p)
+    identifiable: np.ndarray  # (G, p) bool
+    confounded: np.ndarray  # (G, p, p) bool: parameters sharing a null direction
+
+
+def statistics(r, H, mask, weighted: bool, rcond: float) -> Statistics:
+    """Covariance (JᵀJ)⁻¹σ² with rank-deficient directions removed.
+
+    From the eigen-decomposition of ``H`` = JᵀJ (eigenvalues s² for the singular values s
+    of J; shape (G, p, p)):
+    an eigenvalue below ``rcond²`` times the largest marks a direction of parameter space
+    the data do not constrain; every parameter with a component above 1e-3 along such a
+    direction is unidentifiable (NaN standard error, correlation and covariance).
+    """
+    n = mask.sum(axis=1)
+    rss = np.sum(r * r, axis=1)
+    finite = np.all(np.isfinite(H), axis=(1, 2)) & np.isfinite(rss)
+    H = np.where(finite[:, None, None], H, 0.0)
+    lam, vec = np.linalg.eigh(H)  # ascending eigenvalues
+    null = lam <= rcond**2 * lam[:, -1:]
+    dof = n - np.sum(~null, axis=1)  # n − rank(J)
+    weight = null[:, None, :] * vec
+    share = np.einsum("gji,gki->gjk", weight, weight)  # projector onto the null space
+    involved = np.abs(np.diagonal(share, axis1=1, axis2=2)) > 1e-6
+    identifiable = finite[:, None] & ~involved
+    confounded = involved[:, :, None] & involved[:, None, :] & (np.abs(share) > 1e-6)
+    inv = np.where(null, 0.0, 1.0 / np.where(null, 1.0, lam))
+    cov0 = np.einsum("gji,gi,gki->gjk", vec, inv, vec)
+    if weighted:
+        sigma2 = np.ones_like(rss)
+    else:
+        sigma2 = np.where(dof > 0, rss / np.maximum(dof, 1), np.nan)
+    cov = cov0 * sigma2[:, None, None]
+    bad = ~identifiable
+    cov = np.where(bad[:, :, None] | bad[:, None, :], np.nan, cov)
+    stderr = np.sqrt(np.maximum(np.diagonal(cov, axis1=1, axis2=2), 0.0))  # NaN stays NaN
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / (stderr[:, :, None] * stderr[:, None, :])
+    return Statistics(rss, n, dof, sigma2, cov, stderr, corr, identifiable, confounded)
+
+
+def bootstrap_fits(theta, groups, fitted, r, model, settings, n_resamples, seed, n_groups):
+    """Residual bootstrap: refit every group to fitted + resampled residuals.
+
+    Residuals (weighted) of each group are resampled with replacement among its own rows,
+    inflated by √(n/(n−p)), and added back to the fitted potentials (in mV, through the
+    row's sd when weighted); the design (concentrations, T) stays fixed. All resamples of
+    all groups are fitted in batched calls, from the original estimates. Returns the
+    parameters (n_resamples, G, p), NaN where a refit did not converge.
+    """
+    rng = np.random.default_rng(seed)
+    real = {key: v[:n_groups] for key, v in groups.items()}
+    mask, w = real["mask"], real["w"]
+    n = mask.sum(axis=1)
+    p = theta.shape[-1]
+    inflate = np.sqrt(n / np.maximum(n - p, 1))
+    rows = mask.shape[1]
+    chunk = max(1, 2_000_000 // max(n_groups * rows, 1))
+    out = np.full((n_resamples, n_groups, p), np.nan)
+    for b0 in range(0, n_resamples, chunk):
+        b = min(b0 + chunk, n_resamples) - b0
+        pick = np.floor(rng.random((b, n_groups, rows)) * n[None, :, None]).astype(int)
+        r_star = np.take_along_axis(np.broadcast_to(r, pick.shape), pick, axis=2)
+        V_star = fitted - r_star * inflate[None, :, None] / w[None]
+        idx = padded_indices(np.arange(b * n_groups), rows)
+        big = {key: np.concatenate([v] * b)[idx] for key, v in real.items() if key != "V"}
+        big["V"] = V_star.reshape(b * n_groups, rows)[idx]
+        t, code, *_ = solve(np.tile(theta, (b, 1))[idx], big, model, *settings)
+        t = np.where((code == CONVERGED)[:, None], t, np.nan)[: b * n_groups]
+        out[b0 : b0 + b] = t.reshape(b, n_groups, p)
+    return out
+
+
+def bootstrap_summary(samples, ions, fit_idx, ident, offset, per, seed) -> dict[str, Any]:
+    """Bootstrap standard errors and 2.5–97.5 percentile intervals of the ratios (and the
+    offset) from the refitted parameters ``samples`` (n_resamples, G, p); NaN for
+    unidentifiable parameters; ``per`` turns per-group arrays into the result's values."""
+    n_failed = int(np.sum(~np.all(np.isfinite(samples) | ~ident[None], axis=2)))
+    samples = np.where(ident[None], samples, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
+        sd = np.nanstd(samples, axis=0, ddof=1)
+        lo, hi = np.nanpercentile(samples, [2.5, 97.5], axis=0)
+        ratio = np.exp(samples[..., : len(fit_idx)])
+        rsd = np.nanstd(ratio, axis=0, ddof=1)
+    out: dict[str, Any] = {
+        "n_resamples": samples.shape[0],
+        "seed": seed,
+        "n_failed": n_failed,
+        "stderr": {ions[i]: per(rsd[:, j]) for j, i in enumerate(fit_idx)},
+        "ci95": {
+            ions[i]: (per(np.exp(lo[:, j])), per(np.exp(hi[:, j]))) for j, i in enumerate(fit_idx)
+        },
+    }
+    if offset:
+        out["offset_stderr"] = per(sd[:, -1])
+        out["offset_ci95"] = (per(lo[:, -1]), per(hi[:, -1]))
+    return out

@@ -1,0 +1,305 @@
+"""Run a sensitivity plan: one batched evaluation per analysis, results stored like a sweep.
+
+The store is an ordinary ionsweep zarr store (``ionsweep info`` and
+:func:`ionsweep.open_results` read it): one Dataset with ``units``/``long_name`` on every
+variable, the spec, versions, backend, dtype and timings in its attributes, and a manifest
+holding one finished "chunk" (the whole result is written at once).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ionsweep.analysis._sensitivity import morris, sobol
+from ionsweep.analysis._sensitivity_spec import (
+    SensitivityPlan,
+    load_sensitivity_spec,
+    parse_sensitivity_spec,
+)
+from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
+from ionsweep.store import _zarr as zstore
+from ionsweep.store._zarr import StoreError
+
+__all__ = ["format_results", "run_sensitivity", "write_results"]
+
+
+def _plan(spec, overrides) -> SensitivityPlan:
+    if isinstance(spec, SensitivityPlan):
+        return spec
+    if isinstance(spec, Mapping):
+        from ionsweep.sweep._api import spec_to_toml
+
+        return parse_sensitivity_spec(spec_to_toml(spec), source="<dict>", **overrides)
+    if isinstance(spec, Path) or (isinstance(spec, str) and "\n" not in spec):
+        return load_sensitivity_spec(spec, **overrides)
+    return parse_sensitivity_spec(str(spec), source="<string>", **overrides)
+
+
+def _model_func(plan: SensitivityPlan):
+    """``func(x)`` of the spec keys' sample arrays → dict of the requested outputs."""
+    import jax.numpy as jnp
+
+    dtype = jnp.dtype(plan.dtype)
+    fixed = dict(plan.fixed)
+    feeds = {ri.key: (ri.input, ri.offset) for ri in plan.inputs}
+
+    def func(x):
+        full = {k: jnp.asarray(v, dtype) for k, v in fixed.items()}
+        for key, (name, offset) in feeds.items():
+            full[name] = (
+                jnp.asarray(x[key], dtype) + offset if offset else jnp.asarray(x[key], dtype)
+            )
+        n = jnp.shape(next(iter(x.values())))
+        out = plan.model.fn(full)
+        return {k: jnp.broadcast_to(out[k], n) for k in plan.outputs}
+
+    return func
+
+
+def _versions() -> dict:
+    out = {"python_version": platform.python_version()}
+    for pkg in ("ionsweep", "jax", "jaxlib", "numpy", "xarray", "zarr", "SALib"):
+        try:
+            out[f"{pkg}_version"] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover
+            out[f"{pkg}_version"] = "unknown"
+    return out
+
+
+def _jsonable(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -> xr.Dataset:
+    """Run the analyses of a sensitivity spec and return (and optionally store) the results.
+
+    Parameters
+    ----------
+    spec : str, Path, Mapping or SensitivityPlan
+        A path to a TOML sensitivity spec, TOML text, or the spec as nested dicts (see
+        :mod:`ionsweep.sensitivity` for the format).
+    store : str or Path, optional
+        Zarr store to write (refused if it exists, unless ``overwrite``); the result is then
+        opened lazily from it.
+    overwrite : bool, keyword-only
+        Replace an existing store.
+    **overrides
+        ``dtype``, ``device``, ``n`` or ``seed``, overriding the spec.
+
+    Returns
+    -------
+    xarray.Dataset
+        Along ``output`` (the model outputs) and ``parameter`` (the random inputs, named as
+        in the spec): ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` from ``[sobol]``;
+        ``mu_star``, ``mu_star_conf``, ``sigma`` from ``[morris]``; ``mean``, ``std``,
+        ``quantiles``, ``histogram`` … from ``[uncertainty]``.
+
+    Examples
+    --------
+    >>> import ionsweep
+    >>> ds = ionsweep.sensitivity.run_sensitivity({
+    ...     "model": {"name": "nernst"},
+    ...     "inputs": {"c_out": {"uniform": [2.0, 10.0]}, "celsius": {"uniform": [20, 40]}},
+    ...     "fixed": {"c_in": 140.0, "ion": "K+"},
+    ...     "sobol": {"n": 256}})
+    >>> ds.ST.sel(output="E").to_series().round(2).to_dict()
+    {'c_out': 0.98, 'celsius': 0.02}
+    """
+    plan = _plan(spec, overrides)
+    import jax
+
+    if plan.dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    devices = jax.devices() if plan.device == "auto" else jax.devices(plan.device)
+    func = _model_func(plan)
+    dists = {ri.key: ri.dist for ri in plan.inputs}
+    units = {o: plan.model.output(o).units for o in plan.outputs}
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    parts, attrs = [], {}
+    with jax.default_device(devices[0]):
+        for method, opts in plan.methods.items():
+            seed = int(opts.get("seed", 0))
+            common = {
+                "num_resamples": opts.get("num_resamples", 100),
+                "conf_level": opts.get("conf_level", 0.95),
+                "dtype": plan.dtype,
+            }
+            if method == "sobol":
+                ds = sobol(func, dists, opts["n"], seed, **common)
+            elif method == "morris":
+                ds = morris(
+                    func,
+                    dists,
+                    opts["n"],
+                    seed,
+                    num_levels=opts.get("num_levels", 4),
+                    units=units,
+                    **common,
+                )
+            else:
+                ds = propagate(
+                    func,
+                    dists,
+                    opts["n"],
+                    seed,
+                    dtype=plan.dtype,
+                    quantiles=opts.get("quantiles", DEFAULT_QUANTILES),
+                    bins=opts.get("bins", 60),
+                    range=tuple(opts["range"]) if "range" in opts else None,
+                    thresholds=opts.get("thresholds", ()),
+                    keep_samples=bool(opts.get("keep_samples", False)),
+                    units=units,
+                    input_units={ri.key: ri.units for ri in plan.inputs},
+                )
+            attrs.update({f"{method}_{k}": _jsonable(v) for k, v in ds.attrs.items()})
+            ds = ds.copy()
+            ds.attrs = {}
+            parts.append(ds)
+    wall = time.perf_counter() - t0
+    result = xr.merge(parts, combine_attrs="drop_conflicts", compat="no_conflicts", join="outer")
+    result = result.sel(output=list(plan.outputs))  # jit returns dicts sorted by key
+    result = result.assign_coords(
+        output_long_name=("output", [plan.model.output(o).long_name for o in plan.outputs]),
+        output_units=("output", [units[o] for o in plan.outputs]),
+    )
+    result.output_long_name.attrs.update(units="1", long_name="description of each output")
+    result.output_units.attrs.update(units="1", long_name="units of each output")
+    if "parameter" in result.dims:
+        result = result.assign_coords(
+            parameter_units=("parameter", [ri.units for ri in plan.inputs]),
+            distribution=("parameter", [ri.dist.describe() for ri in plan.inputs]),
+        )
+        result.parameter_units.attrs.update(units="1", long_name="units of each input")
+        result.distribution.attrs.update(units="1", long_name="distribution of each input")
+    result.attrs = {
+        "title": plan.title,
+        "ionsweep_spec": plan.spec_text,
+        "ionsweep_spec_source": os.path.basename(plan.source),
+        "ionsweep_spec_sha256": plan.spec_hash,
+        "ionsweep_model": plan.model_name,
+        "ionsweep_mode": "sensitivity",
+        "ionsweep_methods": list(plan.methods),
+        "ionsweep_n_chunks": 1,
+        "ionsweep_n_points": plan.n_evaluations,
+        "ionsweep_complete": True,
+        "dtype": plan.dtype,
+        "backend": devices[0].platform,
+        "device": str(devices[0].device_kind),
+        "n_devices": 1,
+        "host": platform.machine(),
+        **_versions(),
+        **attrs,
+        "started": started,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_time_s": wall,
+    }
+    if store is None:
+        return result
+    write_results(result, store, overwrite=overwrite)
+    return zstore.open_results(store)
+
+
+def write_results(ds: xr.Dataset, out, *, overwrite: bool = False) -> None:
+    """Write an in-memory result Dataset as an ionsweep store (one finished chunk)."""
+    out = Path(out)
+    if zstore.is_store(out):
+        if not overwrite:
+            raise StoreError(f"{out} already exists; use --overwrite to replace it")
+        zstore.remove(out)
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")
+    index = set(ds.dims)
+    coords = [
+        (name, list(c.dims), np.asarray(c.values), dict(c.attrs)) for name, c in ds.coords.items()
+    ]
+    variables = []
+    for name, v in ds.data_vars.items():
+        aux = [c for c in ds.coords if c not in index and set(ds[c].dims) <= set(v.dims)]
+        attrs = dict(v.attrs, **({"coordinates": " ".join(aux)} if aux else {}))
+        values = np.asarray(v.values)
+        dtype = str if values.dtype.kind in "UO" else values.dtype
+        shape = values.shape
+        variables.append((name, list(v.dims), shape, shape or None, dtype, attrs))
+    zstore.create(out, variables, coords, {k: _jsonable(v) for k, v in ds.attrs.items()})
+    group = zstore.open_group_rw(out)
+    for name, v in ds.data_vars.items():
+        values = np.asarray(v.values)
+        group[name][...] = values.astype(str) if values.dtype.kind == "O" else values
+    zstore.mark_done(out, (0,))
+
+
+def _align(rows) -> list[str]:
+    """Columns left-aligned, two spaces apart, indented by two."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+
+
+def _pm(value, conf) -> str:
+    return f"{value:.3f} ± {conf:.3f}"
+
+
+def format_results(ds: xr.Dataset) -> list[str]:
+    """Aligned text tables of a sensitivity result, one block per output and analysis."""
+    outputs = ds.output.values.tolist() if "output" in ds.dims else [None]
+    lines = []
+    for out in outputs:
+        d = ds if out is None else ds.sel(output=out)
+        name = out or "output"
+        unit = ""
+        if "output_units" in d.coords:
+            unit = str(d.output_units.values)
+        elif "mean" in d:
+            unit = d["mean"].attrs.get("units", "")
+        elif "mu_star" in d:
+            unit = d.mu_star.attrs.get("units", "")
+        head = f"{name} [{unit}]" if unit and unit != "1" else name
+        if "S1" in d:
+            lvl = ds.attrs.get("sobol_conf_level", 0.95)
+            lines.append(f"Sobol indices of {head} (± {100 * lvl:g} % bootstrap CI):")
+            rows = [["parameter", "S1", "ST"]]
+            for p in d.parameter.values.tolist():
+                s = d.sel(parameter=p)
+                rows.append(
+                    [p, _pm(float(s.S1), float(s.S1_conf)), _pm(float(s.ST), float(s.ST_conf))]
+                )
+            lines += _align(rows)
+        if "mu_star" in d:
+            lines.append(f"Morris screening of {head}:")
+            rows = [["parameter", "mu*", "sigma"]]
+            for p in d.parameter.values.tolist():
+                s = d.sel(parameter=p)
+                rows.append(
+                    [
+                        p,
+                        f"{float(s.mu_star):.4g} ± {float(s.mu_star_conf):.2g}",
+                        f"{float(s.sigma):.4g}",
+                    ]
+                )
+            lines += _align(rows)
+        if "quantiles" in d:
+            q = d.quantiles
+            lines.append(f"Monte Carlo distribution of {head}:")
+            row = [f"mean {float(d['mean']):.4g}", f"sd {float(d['std']):.3g}"]
+            qs = zip(q["quantile"].values, q.values, strict=True)
+            row += [f"q{100 * float(k):g} {float(v):.4g}" for k, v in qs]
+            lines.append("  " + "  ".join(row))
+            if "p_exceed" in d:
+                for t, p in zip(d.threshold.values, d.p_exceed.values, strict=True):
+                    lines.append(f"  P(|{name}| > {float(t):g}) = {float(p):.4f}")
+    return lines

@@ -1,0 +1,275 @@
+"""Sensitivity specs (TOML) → validated, immutable plan; every error names its field.
+
+The format is described in :mod:`ionsweep.sensitivity`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ionsweep.analysis._distributions import Distribution, as_distribution, choice
+from ionsweep.constants import ZERO_CELSIUS
+from ionsweep.models import Model, get_model
+from ionsweep.sweep._plan import SpecError
+from ionsweep.sweep._spec import _check_domain, _no_unknown, _resolve_key
+
+__all__ = ["RandomInput", "SensitivityPlan", "load_sensitivity_spec", "parse_sensitivity_spec"]
+
+_TOP_KEYS = {
+    "title",
+    "description",
+    "model",
+    "inputs",
+    "fixed",
+    "outputs",
+    "sobol",
+    "morris",
+    "uncertainty",
+    "run",
+}
+METHOD_KEYS = {
+    "sobol": {"n", "seed", "num_resamples", "conf_level"},
+    "morris": {"n", "seed", "num_levels", "num_resamples", "conf_level"},
+    "uncertainty": {"n", "seed", "quantiles", "bins", "range", "thresholds", "keep_samples"},
+}
+_RUN_KEYS = {"dtype", "device"}
+
+
+@dataclass(frozen=True)
+class RandomInput:
+    """One random input: its spec key, the model input it feeds, and its distribution.
+
+    ``dist`` is in the units of the spec key; the model receives a sample plus ``offset``
+    (273.15 for a continuous ``celsius`` input, else 0).
+    """
+
+    key: str
+    input: str
+    dist: Distribution
+    units: str
+    long_name: str
+    offset: float = 0.0
+
+
+@dataclass(frozen=True)
+class SensitivityPlan:
+    """Everything a sensitivity run needs; produced by :func:`parse_sensitivity_spec`."""
+
+    spec_text: str
+    source: str
+    title: str
+    model: Model
+    model_name: str
+    model_options: dict
+    inputs: tuple[RandomInput, ...]
+    fixed: dict[str, float]
+    outputs: tuple[str, ...]
+    methods: dict[str, dict] = field(default_factory=dict)
+    dtype: str = "float32"
+    device: str = "auto"
+
+    @property
+    def spec_hash(self) -> str:
+        return hashlib.sha256(self.spec_text.encode()).hexdigest()
+
+    @property
+    def n_evaluations(self) -> int:
+        """Model evaluations of all the analyses (Sobol N rounded up to a power of two)."""
+        d, total = len(self.inputs), 0
+        for method, opts in self.methods.items():
+            n = int(opts["n"])
+            if method == "sobol":
+                total += (1 << (n - 1).bit_length()) * (d + 2)
+            elif method == "morris":
+                total += n * (d + 1)
+            else:
+                total += n
+        return total
+
+
+def load_sensitivity_spec(path, **overrides) -> SensitivityPlan:
+    """Read and validate the sensitivity spec at ``path`` (see the module docstring)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read spec: {exc.strerror}") from exc
+    return parse_sensitivity_spec(text, source=str(path), **overrides)
+
+
+def _random_input(model, key, value, where, fail) -> RandomInput:
+    inp_name, convert, units, long_name = _resolve_key(model, key, where, fail)
+    inp = model.input(inp_name)
+    if not isinstance(value, Mapping):
+        fail(
+            where, "give a distribution such as { uniform = [low, high] }; fix constants in [fixed]"
+        )
+    offset = ZERO_CELSIUS if key == "celsius" else 0.0
+    if "choices" in value:
+        raw = value["choices"]
+        if not isinstance(raw, list) or not raw:
+            fail(where, "choices must be a non-empty list")
+        numbers = convert(list(raw), where)
+        _check_domain(model, inp_name, numbers, where, fail)
+        try:
+            dist = choice([str(v) for v in raw], numbers.tolist(), value.get("weights"))
+        except ValueError as exc:
+            fail(where, str(exc))
+        if set(value) - {"choices", "weights"}:
+            fail(where, "a choice takes only 'choices' and 'weights'")
+        return RandomInput(key, inp_name, dist, units or "1", long_name)  # values in model units
+    if inp.labels is not None:
+        fail(where, f"{key!r} is categorical: give it as {{ choices = [...] }}")
+    value = dict(value)
+    if "relative" in value:
+        if key == "celsius":
+            fail(where, "a relative error of a Celsius temperature is meaningless; give T in K")
+        if "value" not in value:
+            if inp.default is None:
+                fail(where, f"relative needs 'value' (input {inp_name!r} has no default)")
+            value["value"] = inp.default
+    try:
+        dist = as_distribution(value, key)
+    except ValueError as exc:
+        fail(where, str(exc).removeprefix(f"{key}: "))
+    ends = dist.ppf(np.asarray([1e-12, 1 - 1e-12])) + offset
+    _check_domain(model, inp_name, ends, where + " (distribution)", fail)
+    return RandomInput(key, inp_name, dist, units or "1", long_name, offset)
+
+
+def _method(name, tbl, fail, n, seed) -> dict:
+    if not isinstance(tbl, Mapping):
+        fail(f"[{name}]", "must be a table")
+    _no_unknown(tbl, METHOD_KEYS[name], f"[{name}]", fail)
+    opts = dict(tbl)
+    if n is not None:
+        opts["n"] = n
+    if seed is not None:
+        opts["seed"] = seed
+    if "n" not in opts:
+        fail(f"[{name}] n", "the number of samples is required")
+    for key in ("n", "seed", "num_resamples", "num_levels", "bins"):
+        if key in opts and not (
+            isinstance(opts[key], int) and opts[key] >= (0 if key == "seed" else 2)
+        ):
+            fail(f"[{name}] {key}", f"must be an integer >= 2 (seed >= 0), got {opts[key]!r}")
+    if "conf_level" in opts and not 0 < opts["conf_level"] < 1:
+        fail(f"[{name}] conf_level", "must lie strictly between 0 and 1")
+    if name == "morris" and opts.get("num_levels", 4) % 2:
+        fail("[morris] num_levels", "must be even")
+    return opts
+
+
+def parse_sensitivity_spec(
+    text: str,
+    source: str = "<spec>",
+    *,
+    dtype: str | None = None,
+    device: str | None = None,
+    n: int | None = None,
+    seed: int | None = None,
+) -> SensitivityPlan:
+    """Validate a sensitivity spec; every problem raises :class:`SpecError` naming its field.
+
+    ``dtype``, ``device``, ``n`` and ``seed`` override the spec (``n`` and ``seed`` for
+    every analysis it asks for).
+    """
+
+    def fail(where: str, msg: str):
+        raise SpecError(f"{source}: {where}: {msg}")
+
+    try:
+        spec = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+    _no_unknown(spec, _TOP_KEYS, "", fail)
+    model_tbl = spec.get("model")
+    if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
+        fail("[model]", "a [model] table with a 'name' is required")
+    options = {k: v for k, v in model_tbl.items() if k != "name"}
+    try:
+        model = get_model(str(model_tbl["name"]), options)
+    except (ValueError, KeyError, TypeError) as exc:
+        fail("[model]", str(exc).strip('"'))
+
+    inputs_tbl = spec.get("inputs", {})
+    if not isinstance(inputs_tbl, Mapping) or not inputs_tbl:
+        fail("[inputs]", "give at least one input a distribution")
+    seen: dict[str, str] = {}
+    inputs = []
+    for key, value in inputs_tbl.items():
+        ri = _random_input(model, key, value, f"[inputs] {key}", fail)
+        if ri.input in seen:
+            fail(f"[inputs] {key}", f"input {ri.input!r} is already set by {seen[ri.input]}")
+        seen[ri.input] = f"[inputs] {key}"
+        inputs.append(ri)
+
+    fixed: dict[str, float] = {}
+    fixed_tbl = spec.get("fixed", {})
+    if not isinstance(fixed_tbl, Mapping):
+        fail("[fixed]", "must be a table")
+    for key, value in fixed_tbl.items():
+        where = f"[fixed] {key}"
+        inp_name, convert, _, _ = _resolve_key(model, key, where, fail)
+        if inp_name in seen:
+            fail(where, f"input {inp_name!r} is also set by {seen[inp_name]}")
+        if isinstance(value, list | dict):
+            fail(where, "a fixed value must be a single number (or name)")
+        arr = convert([value], where)
+        _check_domain(model, inp_name, arr, where, fail)
+        fixed[inp_name] = float(arr[0])
+        seen[inp_name] = where
+    for inp in model.inputs:
+        if inp.name not in seen:
+            if inp.default is None:
+                fail(
+                    "[fixed]",
+                    f"model {model.name!r} needs input {inp.name!r} ({inp.long_name}, "
+                    f"{inp.units}): give it a distribution in [inputs] or a value in [fixed]",
+                )
+            fixed[inp.name] = float(inp.default)
+
+    out_tbl = spec.get("outputs", {})
+    _no_unknown(out_tbl, {"variables"}, "[outputs]", fail)
+    outputs = tuple(out_tbl.get("variables", model.output_names))
+    if not outputs:
+        fail("[outputs] variables", "at least one output is required")
+    for o in outputs:
+        if o not in model.output_names:
+            fail(
+                "[outputs] variables",
+                f"unknown output {o!r} of model {model.name!r}; it has "
+                f"{', '.join(model.output_names)}",
+            )
+
+    methods = {m: _method(m, spec[m], fail, n, seed) for m in METHOD_KEYS if m in spec}
+    if not methods:
+        fail("spec", "ask for at least one analysis: [sobol], [morris] or [uncertainty]")
+    run = spec.get("run", {})
+    _no_unknown(run, _RUN_KEYS, "[run]", fail)
+    dtype = dtype or run.get("dtype", "float32")
+    if dtype not in ("float32", "float64"):
+        fail("[run] dtype", f"must be 'float32' or 'float64', got {dtype!r}")
+    device = device or run.get("device", "auto")
+    if device not in ("auto", "cpu", "gpu"):
+        fail("[run] device", f"must be 'auto', 'cpu' or 'gpu', got {device!r}")
+    return SensitivityPlan(
+        spec_text=text,
+        source=source,
+        title=str(spec.get("title", "")),
+        model=model,
+        model_name=str(model_tbl["name"]),
+        model_options=options,
+        inputs=tuple(inputs),
+        fixed=fixed,
+        outputs=outputs,
+        methods=methods,
+        dtype=dtype,
+        device=device,
+    )
