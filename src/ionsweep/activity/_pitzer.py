@@ -41,101 +41,31 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ionsweep._ions import ions
 from ionsweep._util import as_float
-from ionsweep.activity._pitzer_params import MP98_CHLORIDES, PitzerParameters, eval_m88
+from ionsweep.activity._pitzer_params import MP98_CHLORIDES, PitzerParameters
+from ionsweep.activity._pitzer_terms import M88Basis, etheta, g_terms
 
 __all__ = ["log_gamma_and_osmotic_pitzer", "log_gamma_pitzer", "osmotic_coefficient_pitzer"]
 
 #: Pitzer's universal b, (kg/mol)^½.
 B_PITZER = 1.2
 
-# Harvie's Chebyshev coefficients a_k, k = 0…20 (Pitzer 1991, Table B-1), for x ≤ 1 and x > 1.
-_AK_I = (1.925154014814667, -0.060076477753119, -0.029779077456514, -0.007299499690937,
-         0.000388260636404, 0.000636874599598, 0.000036583601823, -0.000045036975204,
-         -0.000004537895710, 0.000002937706971, 0.000000396566462, -0.000000202099617,
-         -0.000000025267769, 0.000000013522610, 0.000000001229405, -0.000000000821969,
-         -0.000000000050847, 0.000000000046333, 0.000000000001943, -0.000000000002563,
-         -0.000000000010991)  # fmt: skip
-_AK_II = (0.628023320520852, 0.462762985338493, 0.150044637187895, -0.028796057604906,
-          -0.036552745910311, -0.001668087945272, 0.006519840398744, 0.001130378079086,
-          -0.000887171310131, -0.000242107641309, 0.000087294451594, 0.000034682122751,
-          -0.000004583768938, -0.000003548684306, -0.000000250453880, 0.000000216991779,
-          0.000000080779570, 0.000000004558555, -0.000000006944757, -0.000000002849257,
-          0.000000000237816)  # fmt: skip
-
-# Below x = 1e-3 the closed forms of g(x) and g'(x) lose digits to cancellation; there their
-# Taylor series (ascending powers of x, truncation error < 1e-13 relative) are used instead:
-# g = 1 − 2x/3 + x²/4 − x³/15 + …,  g' = −x/3 + x²/4 − x³/10 + x⁴/36 − ….
-_G_SERIES = (1.0, -2 / 3, 1 / 4, -1 / 15, 1 / 72)
-_GP_SERIES = (0.0, -1 / 3, 1 / 4, -1 / 10, 1 / 36, -1 / 168)
-_X_SERIES = 1e-3
-
-
-def _poly(coeffs, x):
-    out = jnp.zeros_like(x)
-    for c in reversed(coeffs):
-        out = out * x + c
-    return out
-
-
-def _g_terms(x):
-    """g(x), g'(x) and e^{−x} of the B, B' and B^φ functions (x = α√I ≥ 0).
-
-    g(x) = 2[1 − (1 + x)e^{−x}]/x², g'(x) = −2[1 − (1 + x + x²/2)e^{−x}]/x²; finite with
-    finite gradients down to x = 0.
-    """
-    small = x < _X_SERIES
-    xs = jnp.where(small, jnp.ones_like(x), x)  # safe branch for the closed forms
-    e = jnp.exp(-xs)
-    one_minus = -jnp.expm1(-xs) - xs * e  # 1 − (1 + x)e^{−x}
-    g_closed = 2 * one_minus / (xs * xs)
-    gp_closed = e - g_closed
-    return (
-        jnp.where(small, _poly(_G_SERIES, x), g_closed),
-        jnp.where(small, _poly(_GP_SERIES, x), gp_closed),
-        jnp.exp(-x),
-    )
-
-
-def _harvie_j(x):
-    """J(x) and J'(x) by Harvie's Chebyshev method; x > 0 (callers pass a safe x)."""
-    low = x <= 1
-    x_lo = jnp.where(low, x, jnp.ones_like(x))
-    x_hi = jnp.where(low, jnp.ones_like(x), x)
-    z = jnp.where(low, 4 * x_lo**0.2 - 2, 40 / 9 * x_hi**-0.1 - 22 / 9)  # eqs. B-21, B-25
-    dz = jnp.where(low, 0.8 * x_lo**-0.8, -4 / 9 * x_hi**-1.1)  # eqs. B-22, B-26
-    ak = jnp.asarray(np.array([_AK_I, _AK_II]).T[::-1].copy(), x.dtype)  # rows k = 20 … 0
-
-    def clenshaw(carry, a):  # eqs. B-23, B-24 (B-27, B-28)
-        b0, b1, _, d0, d1, _ = carry
-        b_new = z * b0 - b1 + jnp.where(low, a[0], a[1])
-        d_new = b0 + z * d0 - d1
-        return (b_new, b0, b1, d_new, d0, d1), None
-
-    zero = jnp.zeros_like(x)
-    (b0, _, b2, d0, _, d2), _ = jax.lax.scan(clenshaw, (zero,) * 6, ak)
-    return 0.25 * x - 1 + 0.5 * (b0 - b2), 0.25 + 0.5 * dz * (d0 - d2)  # eqs. B-29, B-30
-
 
 @dataclass(frozen=True)
 class _Plan:
-    """Static (trace-time) description of one Pitzer system: indices, charges, coefficients."""
+    """Static (trace-time) description of one Pitzer system: indices, charges, coefficients.
 
-    z: np.ndarray  # (n,)
-    cat: np.ndarray  # cation indices (nc,)
-    an: np.ndarray  # anion indices (na,)
-    coeffs: np.ndarray  # (4·nc·na + n_theta + n_psi, 8): β0, β1, β2, C^φ blocks, θ, ψ
-    alpha1: np.ndarray  # (nc, na)
-    alpha2: np.ndarray  # (nc, na)
-    pairs: np.ndarray  # (n_theta, 2) like-charged pairs with θ or unsymmetrical ᴱθ
-    unsym: np.ndarray  # (n_theta,) bool: z_i ≠ z_j
-    n_theta_params: int  # number of pairs with tabulated θ (first rows of ``pairs``)
-    triplets: np.ndarray  # (n_psi, 3)
+    Parameter rows are Møller eq.-13 coefficients (8 floats each).
+    """
+
+    z: tuple  # (n,) valences
+    binary: tuple  # (i, j, β0, β1, β2, C^φ rows, α1, α2) per cation i, anion j
+    pairs: tuple  # (i, j, θ row or None): like-charged pairs with θ or unsymmetrical ᴱθ
+    triplets: tuple  # (i, j, k, ψ row)
     aphi: object
 
 
@@ -153,54 +83,36 @@ def _plan(names: tuple, params: PitzerParameters) -> _Plan:
     canon = [_canonical(n) for n in names]
     if len(set(canon)) != len(canon):
         raise ValueError(f"Pitzer: duplicate ion in {names!r}")
-    z = np.array([ions.valence(c) for c in canon], dtype=int)
-    cat, an = np.flatnonzero(z > 0), np.flatnonzero(z < 0)
-    b0, b1, b2, cp, a1, a2 = [], [], [], [], [], []
+    z = tuple(int(ions.valence(c)) for c in canon)
+    cat = [i for i in range(len(z)) if z[i] > 0]
+    an = [i for i in range(len(z)) if z[i] < 0]
+    binary = []
     for i in cat:
         for j in an:
-            entry = params.binary.get((canon[i], canon[j]))
-            if entry is None:
+            e = params.binary.get((canon[i], canon[j]))
+            if e is None:
                 raise ValueError(
                     f"Pitzer set {params.name!r} has no binary parameters for the pair "
                     f"{canon[i]}–{canon[j]} (ions {names!r})"
                 )
-            b0.append(entry.beta0), b1.append(entry.beta1), b2.append(entry.beta2)
-            cp.append(entry.cphi), a1.append(entry.alpha1), a2.append(entry.alpha2)
-    theta_rows, pairs_tab, pairs_unsym = [], [], []
+            binary.append((i, j, e.beta0, e.beta1, e.beta2, e.cphi, e.alpha1, e.alpha2))
+    pairs = []
     for group in (cat, an):
         for p, i in enumerate(group):
             for j in group[p + 1 :]:
                 entry = params.theta.get(frozenset((canon[i], canon[j])))
-                if entry is not None:
-                    theta_rows.append(entry.value)
-                    pairs_tab.append((i, j))
-                elif z[i] != z[j]:  # θ missing → 0, but ᴱθ still applies
-                    pairs_unsym.append((i, j))
-    pairs = pairs_tab + pairs_unsym
-    psi_rows, triplets = [], []
+                if entry is not None or z[i] != z[j]:  # θ missing → 0, but ᴱθ still applies
+                    pairs.append((i, j, None if entry is None else entry.value))
+    triplets = []
     for group, other in ((cat, an), (an, cat)):
         for p, i in enumerate(group):
             for j in group[p + 1 :]:
                 for k in other:
                     entry = params.psi.get((frozenset((canon[i], canon[j])), canon[k]))
                     if entry is not None:  # missing ψ → 0 (documented)
-                        psi_rows.append(entry.value)
-                        triplets.append((i, j, k))
-    rows = [*b0, *b1, *b2, *cp, *theta_rows, *psi_rows]
-    shape = (len(cat), len(an))
-    return _Plan(
-        z=z,
-        cat=cat,
-        an=an,
-        coeffs=np.array(rows, dtype=float).reshape(-1, 8),
-        alpha1=np.array(a1, dtype=float).reshape(shape),
-        alpha2=np.array(a2, dtype=float).reshape(shape),
-        pairs=np.array(pairs, dtype=int).reshape(-1, 2),
-        unsym=np.array([z[i] != z[j] for i, j in pairs], dtype=bool),
-        n_theta_params=len(pairs_tab),
-        triplets=np.array(triplets, dtype=int).reshape(-1, 3),
-        aphi=params.aphi,
-    )
+                        triplets.append((i, j, k, entry.value))
+    return _Plan(z=z, binary=tuple(binary), pairs=tuple(pairs), triplets=tuple(triplets),
+                 aphi=params.aphi)  # fmt: skip
 
 
 def _prepare(names, molality, T, parameters):
@@ -217,74 +129,66 @@ def _prepare(names, molality, T, parameters):
     return plan, m, T
 
 
-def _one_hot(idx, n, dtype):
-    return jnp.asarray(np.eye(n)[np.asarray(idx, dtype=int)], dtype)  # (len(idx), n)
+def _total(terms, start=None):
+    """Left-to-right sum of a sequence of arrays (``start`` first; 0 if there are none)."""
+    out = start
+    for t in terms:
+        out = t if out is None else out + t
+    return 0.0 if out is None else out
 
 
 def _terms(plan: _Plan, m, T):
-    """Everything both ln γ and φ need; see the module docstring for the equations."""
-    dt = m.dtype
-    z = jnp.asarray(plan.z, dt)
-    nc, na = len(plan.cat), len(plan.an)
-    ionic = 0.5 * jnp.sum(m * z * z, axis=-1)
-    Z = jnp.sum(m * jnp.abs(z), axis=-1)
+    """Everything both ln γ and φ need; see the module docstring for the equations.
+
+    Written per ion, pair and triplet over the static indices of ``plan``: every quantity is
+    an array of the batch shape ``m.shape[:-1]``, so the whole evaluation is elementwise.
+    """
+    z = plan.z
+    ms = [m[..., i] for i in range(len(z))]
+    ionic = 0.5 * _total(mi * float(zi * zi) for mi, zi in zip(ms, z, strict=True))
+    Z = _total(mi * float(abs(zi)) for mi, zi in zip(ms, z, strict=True))
     pos = ionic > 0
     I_safe = jnp.where(pos, ionic, jnp.ones_like(ionic))
     sqrt_I = jnp.where(pos, jnp.sqrt(I_safe), jnp.zeros_like(ionic))
-    aphi = plan.aphi(T).astype(dt)
+    aphi = plan.aphi(T).astype(m.dtype)
+    param = M88Basis(T)
 
-    p = eval_m88(plan.coeffs, T) if plan.coeffs.size else jnp.zeros(T.shape + (0,), dt)
-    k = nc * na
-    beta0, beta1, beta2, cphi = (p[..., i * k : (i + 1) * k].reshape(T.shape + (nc, na))
-                                 for i in range(4))  # fmt: skip
-    theta = p[..., 4 * k : 4 * k + plan.n_theta_params]
-    psi = p[..., 4 * k + plan.n_theta_params :]
+    # Binary terms B, B', B^φ, C for every cation–anion pair; g(α√I) once per distinct α.
+    g_cache, binary, f_terms = {}, [], []
+    for i, j, b0_row, b1_row, b2_row, cphi_row, alpha1, alpha2 in plan.binary:
+        beta0, beta1 = param(b0_row), param(b1_row)
+        for alpha in (alpha1, alpha2):
+            if alpha not in g_cache:
+                g_cache[alpha] = g_terms(float(alpha) * sqrt_I)
+        g1, gp1, e1 = g_cache[alpha1]
+        B, Bp, Bphi = beta0 + beta1 * g1, beta1 * gp1, beta0 + beta1 * e1
+        if any(b2_row):
+            beta2 = param(b2_row)
+            g2, gp2, e2 = g_cache[alpha2]
+            B, Bp, Bphi = B + beta2 * g2, Bp + beta2 * gp2, Bphi + beta2 * e2
+        C = param(cphi_row) / float(2 * np.sqrt(abs(z[i] * z[j])))
+        mcma = ms[i] * ms[j]
+        binary.append((i, j, mcma, B, Bphi, C))
+        f_terms.append(mcma * (Bp / I_safe))
 
-    # Binary terms B, B', B^φ, C for every cation–anion pair.
-    alpha = jnp.asarray(np.stack([plan.alpha1, plan.alpha2]), dt)  # (2, nc, na)
-    g, gp, e = _g_terms(alpha * sqrt_I[..., None, None, None])
-    B = beta0 + beta1 * g[..., 0, :, :] + beta2 * g[..., 1, :, :]
-    Bp = (beta1 * gp[..., 0, :, :] + beta2 * gp[..., 1, :, :]) / I_safe[..., None, None]
-    Bphi = beta0 + beta1 * e[..., 0, :, :] + beta2 * e[..., 1, :, :]
-    zc, za = plan.z[plan.cat], plan.z[plan.an]
-    C = cphi / jnp.asarray(2 * np.sqrt(np.abs(np.outer(zc, za))), dt)
-    mc, ma = m[..., plan.cat], m[..., plan.an]
-    mcma = mc[..., :, None] * ma[..., None, :]
-
-    # Like-charged pairs: Φ = θ + ᴱθ, Φ' = ᴱθ', Φ^φ = Φ + I Φ'.
-    ii, jj = plan.pairs[:, 0], plan.pairs[:, 1]
-    zz = (plan.z[ii] * plan.z[jj]).astype(float)
-    npair = len(ii)
-    etheta = jnp.zeros(T.shape + (npair,), dt)
-    ethetap = jnp.zeros(T.shape + (npair,), dt)
-    if plan.unsym.any():
-        u = np.flatnonzero(plan.unsym)
-        prods = np.stack([zz[u], plan.z[ii[u]] ** 2.0, plan.z[jj[u]] ** 2.0])  # (3, nu)
-        x = 6 * jnp.asarray(prods, dt) * (aphi * sqrt_I)[..., None, None]  # (..., 3, nu)
-        x_safe = jnp.where(pos[..., None, None], x, jnp.ones_like(x))
-        J, Jp = _harvie_j(x_safe)
-        w = jnp.asarray([1.0, -0.5, -0.5], dt)[:, None]
-        dJ = jnp.sum(w * J, axis=-2)
-        dxJp = jnp.sum(w * x_safe * Jp, axis=-2)
-        zu = jnp.asarray(zz[u], dt)
-        Is = I_safe[..., None]
-        et = zu / (4 * Is) * dJ
-        etp = -et / Is + zu / (8 * Is * Is) * dxJp
-        et = jnp.where(pos[..., None], et, 0)
-        etp = jnp.where(pos[..., None], etp, 0)
-        etheta = etheta.at[..., u].set(et)
-        ethetap = ethetap.at[..., u].set(etp)
-    theta_full = jnp.concatenate(
-        [theta, jnp.zeros(T.shape + (npair - plan.n_theta_params,), dt)], axis=-1
-    )
-    Phi = theta_full + etheta
-    mimj = m[..., ii] * m[..., jj]
+    # Like-charged pairs: Φ = θ + ᴱθ, Φ' = ᴱθ', Φ^φ = Φ + I Φ'; J(x) once per charge product.
+    j_cache, pairs = {}, []
+    for i, j, theta_row in plan.pairs:
+        Phi = 0.0 if theta_row is None else param(theta_row)
+        etp = None
+        if z[i] != z[j]:
+            et, etp = etheta(abs(z[i]), abs(z[j]), aphi * sqrt_I, I_safe, pos, j_cache)
+            Phi = Phi + et
+        mimj = ms[i] * ms[j]
+        pairs.append((i, j, mimj, Phi, etp))
+        if etp is not None:
+            f_terms.append(mimj * etp)
+    triplets = [(i, j, k, param(row)) for i, j, k, row in plan.triplets]
 
     f_dh = -aphi * (sqrt_I / (1 + B_PITZER * sqrt_I)
                     + 2 / B_PITZER * jnp.log1p(B_PITZER * sqrt_I))  # fmt: skip
-    F = f_dh + jnp.sum(mcma * Bp, axis=(-2, -1)) + jnp.sum(mimj * ethetap, axis=-1)
-    return dict(I=ionic, Z=Z, sqrt_I=sqrt_I, aphi=aphi, B=B, Bphi=Bphi, C=C, mc=mc, ma=ma,
-                mcma=mcma, Phi=Phi, ethetap=ethetap, mimj=mimj, psi=psi, F=F)  # fmt: skip
+    return dict(I=ionic, Z=Z, sqrt_I=sqrt_I, aphi=aphi, ms=ms, binary=binary, pairs=pairs,
+                triplets=triplets, F=_total(f_terms, f_dh))  # fmt: skip
 
 
 def log_gamma_pitzer(names, molality, T, *, parameters: PitzerParameters | None = None):
@@ -325,29 +229,29 @@ def log_gamma_pitzer(names, molality, T, *, parameters: PitzerParameters | None 
 
 
 def _log_gamma(plan: _Plan, m, t):
-    dt = m.dtype
-    n = len(plan.z)
-    z = jnp.asarray(plan.z, dt)
+    ms, Z = t["ms"], t["Z"]
+    terms = [[t["F"] * float(zi * zi)] for zi in plan.z]
     # Binary: cation i gets Σ_a m_a (2B + Z C); anion j gets Σ_c m_c (2B + Z C).
-    BZC = 2 * t["B"] + t["Z"][..., None, None] * t["C"]
-    lg_c = jnp.einsum("...ca,...a->...c", BZC, t["ma"])
-    lg_a = jnp.einsum("...ca,...c->...a", BZC, t["mc"])
-    out = (
-        z * z * t["F"][..., None]
-        + lg_c @ _one_hot(plan.cat, n, dt)
-        + lg_a @ _one_hot(plan.an, n, dt)
-        + jnp.abs(z) * jnp.sum(t["mcma"] * t["C"], axis=(-2, -1))[..., None]
-    )
-    if len(plan.pairs):  # 2 Σ_j m_j Φ_ij over like-charged partners
-        ii, jj = plan.pairs[:, 0], plan.pairs[:, 1]
-        out = out + (2 * t["Phi"] * m[..., jj]) @ _one_hot(ii, n, dt)
-        out = out + (2 * t["Phi"] * m[..., ii]) @ _one_hot(jj, n, dt)
-    if len(plan.triplets):  # ψ_ijk: each ion gets ψ times the other two molalities
-        i, j, k = plan.triplets.T
-        psi = t["psi"]
-        out = out + (psi * m[..., j] * m[..., k]) @ _one_hot(i, n, dt)
-        out = out + (psi * m[..., i] * m[..., k]) @ _one_hot(j, n, dt)
-        out = out + (psi * m[..., i] * m[..., j]) @ _one_hot(k, n, dt)
+    for i, j, _, B, _, C in t["binary"]:
+        BZC = 2 * B + Z * C
+        terms[i].append(ms[j] * BZC)
+        terms[j].append(ms[i] * BZC)
+    mmC = _total(mcma * C for _, _, mcma, _, _, C in t["binary"])
+    for zi, ti in zip(plan.z, terms, strict=True):
+        ti.append(mmC * float(abs(zi)))
+    for i, j, _, Phi, _ in t["pairs"]:  # 2 Σ_j m_j Φ_ij over like-charged partners
+        terms[i].append(2 * Phi * ms[j])
+        terms[j].append(2 * Phi * ms[i])
+    for i, j, k, psi in t["triplets"]:  # ψ_ijk: each ion gets ψ times the other two molalities
+        terms[i].append(psi * ms[j] * ms[k])
+        terms[j].append(psi * ms[i] * ms[k])
+        terms[k].append(psi * ms[i] * ms[j])
+    # Column by column rather than jnp.stack: XLA CPU fuses a stack (concatenate) with all its
+    # operands into one loop over the output elements, recomputing the shared terms (F, ᴱθ,
+    # …) once per column; in-place column updates keep those terms computed once.
+    out = jnp.zeros_like(m)
+    for i, ti in enumerate(terms):
+        out = out.at[..., i].set(_total(ti))
     return out
 
 
@@ -369,14 +273,13 @@ def osmotic_coefficient_pitzer(names, molality, T, *, parameters: PitzerParamete
 
 
 def _osmotic(plan: _Plan, m, t):
-    sI = t["sqrt_I"]
-    s = -t["aphi"] * t["I"] * sI / (1 + B_PITZER * sI)
-    s = s + jnp.sum(t["mcma"] * (t["Bphi"] + t["Z"][..., None, None] * t["C"]), axis=(-2, -1))
-    s = s + jnp.sum(t["mimj"] * (t["Phi"] + t["I"][..., None] * t["ethetap"]), axis=-1)
-    if len(plan.triplets):
-        i, j, k = plan.triplets.T
-        s = s + jnp.sum(t["psi"] * m[..., i] * m[..., j] * m[..., k], axis=-1)
-    total = jnp.sum(m, axis=-1)
+    sI, ionic, Z, ms = t["sqrt_I"], t["I"], t["Z"], t["ms"]
+    s = -t["aphi"] * ionic * sI / (1 + B_PITZER * sI)
+    s = _total((mcma * (Bphi + Z * C) for _, _, mcma, _, Bphi, C in t["binary"]), s)
+    s = _total((mimj * (Phi if etp is None else Phi + ionic * etp)
+                for _, _, mimj, Phi, etp in t["pairs"]), s)  # fmt: skip
+    s = _total((psi * ms[i] * ms[j] * ms[k] for i, j, k, psi in t["triplets"]), s)
+    total = _total(ms)
     pos = total > 0
     return jnp.where(pos, 1 + 2 * s / jnp.where(pos, total, jnp.ones_like(total)), 1)
 
