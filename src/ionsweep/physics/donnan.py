@@ -21,9 +21,10 @@ def _net_charge_neg(v, c_bath, z, rho):
     return -(ion_sum(z * c_bath * jnp.exp(-z * v[..., None])) + rho)
 
 
-# Four Newton steps from the exact monovalent solution converge for physiological baths
-# (divalent ions at a few mM); anything else falls back to the safeguarded solve.
-_solve_neutral = implicit_root(_net_charge_neg, newton_steps=4)
+# Ten Newton steps from the exact monovalent solution converge for baths with divalent ions
+# up to ~10 mM and fixed charges to −200 mM (4 suffice for typical baths, but a single
+# straggler would make the safeguarded fallback run over the whole batch).
+_solve_neutral = implicit_root(_net_charge_neg, newton_steps=10)
 
 
 def _broadcast(c_bath, z, fixed_charge, T):

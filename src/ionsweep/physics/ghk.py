@@ -19,15 +19,25 @@ V_BRACKET = 30.0
 _SERIES_CUTOFF = 1e-2
 
 
-def _bernoulli(u):
-    """B(u) = u / (exp(u) − 1), overflow-free for any u, smooth and differentiable at 0."""
+def _bernoulli_pair(u):
+    """(B(u), B(−u)) with B(u) = u / (exp(u) − 1): one exp and one expm1 for both, no
+    overflow, no cancellation, smooth and differentiable through u = 0.
+
+    With a = |u|: B(a) = a·e^(−a) / (1 − e^(−a)) is small and stable, and B(−a) = a + B(a)
+    adds two positive numbers; the pair is then swapped for u < 0.
+    """
     small = jnp.abs(u) < _SERIES_CUTOFF
     u_safe = jnp.where(small, jnp.ones_like(u), u)
-    m = -jnp.abs(u_safe)  # m ≤ 0, so neither exp(m) nor expm1(m) overflows
-    large = m / jnp.expm1(m) * jnp.where(u_safe > 0, jnp.exp(m), jnp.ones_like(m))
+    a = jnp.abs(u_safe)
+    em1 = -jnp.expm1(-a)  # 1 − e^(−a) > 0, accurate for small a
+    b_pos = a * jnp.exp(-a) / em1  # B(a); e^(−a) not as 1 − em1, which loses it for large a
+    b_neg = a + b_pos  # B(−a)
+    pos = u_safe > 0
     u2 = u * u
-    series = 1 - u / 2 + u2 / 12 - u2 * u2 / 720
-    return jnp.where(small, series, large)
+    even = 1 + u2 / 12 - u2 * u2 / 720  # B(±u) = even ∓ u/2 (Taylor)
+    b_u = jnp.where(small, even - u / 2, jnp.where(pos, b_pos, b_neg))
+    b_minus_u = jnp.where(small, even + u / 2, jnp.where(pos, b_neg, b_pos))
+    return b_u, b_minus_u
 
 
 def ghk_current(V, P, c_in, c_out, z, T):
@@ -72,14 +82,16 @@ def ghk_current(V, P, c_in, c_out, z, T):
         valid &= jnp.isfinite(a)
     T_safe = jnp.where(valid, T, jnp.ones_like(T))
     u = jnp.where(valid, z * V / (R_OVER_F_MV * T_safe), jnp.zeros_like(V))
-    flux = c_in * _bernoulli(-u) - c_out * _bernoulli(u)
+    b_u, b_minus_u = _bernoulli_pair(u)
+    flux = c_in * b_minus_u - c_out * b_u
     return jnp.where(valid, P * (1e-3 * FARADAY) * z * flux, jnp.nan)
 
 
 def _net_current(v, P, c_in, c_out, z):
     """Dimensionless net GHK current Σ P·z·(c_in·B(−zv) − c_out·B(zv)), increasing in v."""
     u = z * v[..., None]
-    return ion_sum(P * z * (c_in * _bernoulli(-u) - c_out * _bernoulli(u)))
+    b_u, b_minus_u = _bernoulli_pair(u)
+    return ion_sum(P * z * (c_in * b_minus_u - c_out * b_u))
 
 
 _solve_zero_current = implicit_root(_net_current)

@@ -13,7 +13,12 @@ import numpy as np
 from ionsweep._ions import ions as ion_table
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model, get_model
-from ionsweep.sweep._chunks import choose_chunks, parse_bytes
+from ionsweep.sweep._chunks import (
+    MAX_CHUNK_POINTS_ACCELERATOR,
+    MAX_CHUNK_POINTS_CPU,
+    choose_chunks,
+    parse_bytes,
+)
 from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
 
 __all__ = ["load_spec", "parse_spec"]
@@ -162,6 +167,7 @@ def parse_spec(
             fail("[run] chunks", f"{k!r} is not an axis")
         if not isinstance(chunk_req[k], int) or chunk_req[k] < 1:
             fail(f"[run] chunks {k}", "must be a positive integer")
+    max_points = {"cpu": MAX_CHUNK_POINTS_CPU, "gpu": MAX_CHUNK_POINTS_ACCELERATOR}.get(device)
     chunks = choose_chunks(
         shape,
         [a.name for a in axes],
@@ -170,6 +176,7 @@ def parse_spec(
         memory_bytes,
         chunk_req,
         first=reduce.over if reduce else (),
+        max_points=max_points,
     )
 
     return Plan(
