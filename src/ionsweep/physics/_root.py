@@ -85,7 +85,7 @@ def _newton(f, args, lo, hi, x0, steps):
     return x, ok
 
 
-def implicit_root(f: Callable, max_iter: int = 100, newton_steps: int = 0) -> Callable:
+def implicit_root(f: Callable, max_iter: int = 100, newton_steps: int | tuple = 0) -> Callable:
     """Build ``root(lo, hi, x0, active, *args)`` solving ``f(x, *args) = 0`` elementwise.
 
     ``f(x, *args)`` must be elementwise in ``x`` (same shape out as in) and increasing in
@@ -96,20 +96,36 @@ def implicit_root(f: Callable, max_iter: int = 100, newton_steps: int = 0) -> Ca
     With ``newton_steps > 0``, that many unguarded Newton steps from ``x0`` come first; the
     safeguarded solve then runs (``lax.cond``) only if some point did not converge, and its
     results replace only those points. Good starting points make the fast path the rule.
+    A tuple ``(n1, n2, …)`` runs the stages in turn, each only if an earlier one left an
+    unconverged point, so easy batches pay for ``n1`` steps only.
     ``active`` (bool, batch shape) marks the points whose result matters: inactive points
     never trigger the fallback (their values are the caller's to discard).
     """
 
+    stages = tuple(newton_steps) if isinstance(newton_steps, tuple | list) else (newton_steps,)
+    stages = tuple(n for n in stages if n)
+
     def solve(lo, hi, x0, active, *args):
-        if not newton_steps:
+        if not stages:
             return _rtsafe(f, args, lo, hi, x0, max_iter)
-        x, ok = _newton(f, args, lo, hi, x0, newton_steps)
-        ok |= ~active
 
-        def fallback(_):
-            return jnp.where(ok, x, _rtsafe(f, args, lo, hi, x0, max_iter))
+        def stage(k, x_start):
+            # Newton stage k; if some active point is still unconverged, the next stage (or,
+            # after the last, the safeguarded solve) runs — skipped entirely when none is.
+            x, ok = _newton(f, args, lo, hi, x_start, stages[k])
+            ok |= ~active
+            if k + 1 < len(stages):
 
-        return lax.cond(jnp.all(ok), lambda _: x, fallback, None)
+                def more(_):
+                    return jnp.where(ok, x, stage(k + 1, x))
+            else:
+
+                def more(_):
+                    return jnp.where(ok, x, _rtsafe(f, args, lo, hi, x0, max_iter))
+
+            return lax.cond(jnp.all(ok), lambda _: x, more, None)
+
+        return stage(0, x0)
 
     @jax.custom_jvp
     def root(lo, hi, x0, active, *args):
