@@ -6,7 +6,6 @@ The format is described in :mod:`ionsweep.sensitivity`.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +14,9 @@ import numpy as np
 
 from ionsweep.analysis._distributions import Distribution, as_distribution, choice
 from ionsweep.constants import ZERO_CELSIUS
-from ionsweep.models import Model, get_model
+from ionsweep.models import Model
 from ionsweep.sweep._plan import SpecError
-from ionsweep.sweep._spec import _check_domain, _no_unknown, _resolve_key
+from ionsweep.sweep._spec import _check_domain, _no_unknown, _resolve_key, load_header
 
 __all__ = ["RandomInput", "SensitivityPlan", "load_sensitivity_spec", "parse_sensitivity_spec"]
 
@@ -181,22 +180,7 @@ def parse_sensitivity_spec(
     every analysis it asks for).
     """
 
-    def fail(where: str, msg: str):
-        raise SpecError(f"{source}: {where}: {msg}")
-
-    try:
-        spec = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{source}: not valid TOML: {exc}") from exc
-    _no_unknown(spec, _TOP_KEYS, "", fail)
-    model_tbl = spec.get("model")
-    if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
-        fail("[model]", "a [model] table with a 'name' is required")
-    options = {k: v for k, v in model_tbl.items() if k != "name"}
-    try:
-        model = get_model(str(model_tbl["name"]), options)
-    except (ValueError, KeyError, TypeError) as exc:
-        fail("[model]", str(exc).strip('"'))
+    spec, model, model_tbl, options, fail = load_header(text, source, _TOP_KEYS)
 
     inputs_tbl = spec.get("inputs", {})
     if not isinstance(inputs_tbl, Mapping) or not inputs_tbl:

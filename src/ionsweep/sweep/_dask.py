@@ -19,7 +19,9 @@ import numpy as np
 from ionsweep.store import _zarr as zstore
 from ionsweep.sweep._executor import (
     RunResult,
+    already_complete,
     devices_for,
+    finish_run,
     host_results,
     mode,
     prepare_store,
@@ -86,14 +88,7 @@ def run_dask(
     out = Path(out)
     state = prepare_store(plan, out, devices_for(plan), resume=resume, overwrite=overwrite)
     if state == "complete":
-        return RunResult(
-            store=str(out),
-            points=plan.n_points,
-            computed_chunks=0,
-            wall_time_s=0.0,
-            points_per_s=math.nan,
-            already_complete=True,
-        )
+        return already_complete(plan, out)
     done = zstore.finished_chunks(out)
     todo = [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
     if progress is None:
@@ -128,28 +123,4 @@ def run_dask(
             cluster.close()
         if bar is not None:
             bar.close()
-    wall = time.perf_counter() - t0
-    n_new = sum(math.prod(s.stop - s.start for s in plan.chunk_region(i)) for i in todo)
-    rate = n_new / wall if wall > 0 else math.nan
-    complete = len(zstore.finished_chunks(out)) == plan.n_chunks
-    if complete:
-        zstore.update_attrs(
-            out,
-            {
-                "ionsweep_complete": True,
-                "started": started,
-                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                "wall_time_s": round(wall, 3),
-                "points_per_s": float(f"{rate:.4g}"),
-                "executor": f"dask ({address})",
-            },
-        )
-    return RunResult(
-        store=str(out),
-        points=plan.n_points,
-        computed_chunks=len(todo),
-        wall_time_s=wall,
-        points_per_s=rate,
-        already_complete=False,
-        complete=complete,
-    )
+    return finish_run(plan, out, todo, t0, started, extra={"executor": f"dask ({address})"})

@@ -352,14 +352,7 @@ def run(
     devices = list(devices or devices_for(plan))
     state = prepare_store(plan, out, devices, resume=resume, overwrite=overwrite, shard=shard)
     if state == "complete":
-        return RunResult(
-            store=str(out),
-            points=plan.n_points,
-            computed_chunks=0,
-            wall_time_s=0.0,
-            points_per_s=math.nan,
-            already_complete=True,
-        )
+        return already_complete(plan, out)
     if progress is None:
         progress = sys.stderr.isatty()
 
@@ -420,18 +413,37 @@ def run(
         _write_accumulated(out, plan, acc)
     if bar is not None:
         bar.close()
+    return finish_run(plan, out, todo, t0, started, shard=shard, complete=acc is not None)
+
+
+def already_complete(plan: Plan, out) -> RunResult:
+    """The result of a run that found its store already complete."""
+    return RunResult(
+        store=str(out),
+        points=plan.n_points,
+        computed_chunks=0,
+        wall_time_s=0.0,
+        points_per_s=math.nan,
+        already_complete=True,
+    )
+
+
+def finish_run(
+    plan: Plan, out, todo, t0, started, *, shard=None, complete=False, extra=None
+) -> RunResult:
+    """Record timings (per shard, and in the attrs once every chunk is done); the result."""
     wall = time.perf_counter() - t0
-    n_new = sum(_points(plan, i) for i in todo)
-    rate = n_new / wall if wall > 0 else math.nan
+    rate = sum(_points(plan, i) for i in todo) / wall if wall > 0 else math.nan
     timing = {
         "started": started,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_s": round(wall, 3),
         "points_per_s": float(f"{rate:.4g}"),
+        **(extra or {}),
     }
     if shard is not None:
         zstore.write_shard_log(out, shard, timing)
-    complete = acc is not None or len(zstore.finished_chunks(out)) == plan.n_chunks
+    complete = complete or len(zstore.finished_chunks(out)) == plan.n_chunks
     if complete:
         zstore.update_attrs(out, {"ionsweep_complete": True, **timing})
     return RunResult(

@@ -58,23 +58,7 @@ def parse_spec(
 ) -> Plan:
     """Validate spec ``text`` and build the plan. Raises :class:`SpecError` on any problem."""
 
-    def fail(field: str, msg: str):
-        raise SpecError(f"{source}: {field}: {msg}")
-
-    try:
-        spec = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{source}: not valid TOML: {exc}") from exc
-    _no_unknown(spec, _TOP_KEYS, "", fail)
-
-    model_tbl = spec.get("model")
-    if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
-        fail("[model]", "a [model] table with a 'name' is required")
-    options = {k: v for k, v in model_tbl.items() if k != "name"}
-    try:
-        model = get_model(str(model_tbl["name"]), options)
-    except (ValueError, KeyError, TypeError) as exc:
-        fail("[model]", str(exc).strip('"'))
+    spec, model, model_tbl, options, fail = load_header(text, source, _TOP_KEYS)
 
     axes_tbl = spec.get("axes", {})
     fixed_tbl = spec.get("fixed", {})
@@ -197,6 +181,33 @@ def parse_spec(
         reduce=reduce,
         elasticities=tuple(elasticities),
     )
+
+
+def load_header(text: str, source: str, top_keys):
+    """Parse spec ``text``, check its top-level keys and build its ``[model]``.
+
+    Returns ``(spec, model, model_table, model_options, fail)``, where ``fail(field, msg)``
+    raises :class:`SpecError` naming ``source`` and the field. Shared by sweep and
+    sensitivity specs.
+    """
+
+    def fail(field: str, msg: str):
+        raise SpecError(f"{source}: {field}: {msg}")
+
+    try:
+        spec = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+    _no_unknown(spec, top_keys, "", fail)
+    model_tbl = spec.get("model")
+    if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
+        fail("[model]", "a [model] table with a 'name' is required")
+    options = {k: v for k, v in model_tbl.items() if k != "name"}
+    try:
+        model = get_model(str(model_tbl["name"]), options)
+    except (ValueError, KeyError, TypeError) as exc:
+        fail("[model]", str(exc).strip('"'))
+    return spec, model, model_tbl, options, fail
 
 
 def _no_unknown(table, allowed, where, fail):
