@@ -73,8 +73,10 @@ def main(argv=None):
 
     k = args.sample
     ref = np.empty((k, len(NAMES)))
-    solutes = [pz.get_solutes(**{PYTZER[nm]: float(m[i, j]) for j, nm in enumerate(NAMES)})
-               for i in range(k)]
+    solutes = [
+        pz.get_solutes(**{PYTZER[nm]: float(m[i, j]) for j, nm in enumerate(NAMES)})
+        for i in range(k)
+    ]
     pz.log_activity_coefficients(solutes[0], float(T[0]), 10.1325)  # compile once, untimed
     t = time.perf_counter()
     for i in range(k):
@@ -84,10 +86,22 @@ def main(argv=None):
     diff = np.max(np.abs(np.asarray(ours[:k]) - ref))
     ratio = per_pytzer / (batch / n)
 
-    rows = [["ionsweep, one jitted call", f"{n:,}", f"{batch:.3f} s", f"{batch / n * 1e9:.0f} ns",
-             f"first call {first:.1f} s"],
-            [f"pytzer {pz.__version__}, one call per composition", f"{k} (sample)",
-             f"{per_pytzer * k:.2f} s", f"{per_pytzer * 1e6:.0f} µs", ""]]
+    rows = [
+        [
+            "ionsweep, one jitted call",
+            f"{n:,}",
+            f"{batch:.3f} s",
+            f"{batch / n * 1e9:.0f} ns",
+            f"first call {first:.1f} s",
+        ],
+        [
+            f"pytzer {pz.__version__}, one call per composition",
+            f"{k} (sample)",
+            f"{per_pytzer * k:.2f} s",
+            f"{per_pytzer * 1e6:.0f} µs",
+            "",
+        ],
+    ]
     perf = markdown_table(["candidate", "compositions", "time", "per composition", "note"], rows)
 
     err_rows = []
@@ -101,30 +115,37 @@ def main(argv=None):
             err_rows.append([model, "—", f"not applicable to this mixture: {exc}"[:80]])
             continue
         assert g(m32, T32).dtype == jnp.float32
-        err_rows.append([model, f"{np.max(np.abs(lg32 - lg64)):.2e}",
-                         f"max \\|ln γ\\| {np.max(np.abs(lg64)):.2f}"])
+        err_rows.append(
+            [
+                model,
+                f"{np.max(np.abs(lg32 - lg64)):.2e}",
+                f"max \\|ln γ\\| {np.max(np.abs(lg64)):.2f}",
+            ]
+        )
     errs = markdown_table(["model", "max \\|ln γ(float32) − ln γ(float64)\\|", "scale"], err_rows)
 
-    body = "\n".join([
-        "## Activity models (`bench_activity.py`)",
-        "",
-        *machine_description(load0),
-        "",
-        "Pitzer ln γ of Na⁺, K⁺, Ca²⁺, Mg²⁺, Cl⁻ mixtures (I up to ~0.5 mol/kg, 5–40 °C), "
-        "float64 on both sides; pytzer timed on a sample and extrapolated per composition "
-        "(its compile excluded).",
-        "",
-        perf,
-        "",
-        f"Speed-up per composition: **{ratio:,.0f}×** (target ≥ 100,000×: "
-        f"{'met' if ratio >= 1e5 else 'not met'}). Max |Δ ln γ| against pytzer on the sample: "
-        f"{diff:.1e} (pytzer's default library differs from ionsweep's default set for "
-        "Ca–Cl and Mg–Cl; the tests compare with identical parameters to 1e-13).",
-        "",
-        "float32 error of each model on 10⁵ of the same compositions:",
-        "",
-        errs,
-    ])
+    body = "\n".join(
+        [
+            "## Activity models (`bench_activity.py`)",
+            "",
+            *machine_description(load0),
+            "",
+            "Pitzer ln γ of Na⁺, K⁺, Ca²⁺, Mg²⁺, Cl⁻ mixtures (I up to ~0.5 mol/kg, 5–40 °C), "
+            "float64 on both sides; pytzer timed on a sample and extrapolated per composition "
+            "(its compile excluded).",
+            "",
+            perf,
+            "",
+            f"Speed-up per composition: **{ratio:,.0f}×** (target ≥ 100,000×: "
+            f"{'met' if ratio >= 1e5 else 'not met'}). Max |Δ ln γ| against pytzer on the sample: "
+            f"{diff:.1e} (pytzer's default library differs from ionsweep's default set for "
+            "Ca–Cl and Mg–Cl; the tests compare with identical parameters to 1e-13).",
+            "",
+            "float32 error of each model on 10⁵ of the same compositions:",
+            "",
+            errs,
+        ]
+    )
     print_section("bench_activity", body)
     if not args.no_write:
         update_section("bench_activity", body)

@@ -18,16 +18,22 @@ separately as the first-call time. Candidates are timed interleaved (see ``_harn
 * **Davies-corrected Nernst**: γ on each side from Davies' equation (c = 0.3) at per-point
   ionic strengths ``I_in``, ``I_out`` (mol/kg) and the same single temperature, so the
   Debye–Hückel A(T) is one scalar per call on both sides. ionsweep evaluates
-  ``nernst(c_in, c_out, z, T, gamma_in=10**log10_gamma_davies(z, I_in, T), gamma_out=…)``
-  in one ``jax.jit``; NumPy evaluates the same formulas, with A(T) from a NumPy
-  transcription of ionsweep's water model (checked against ``debye_huckel_A``).
+  ``jax.jit(ionsweep.activity.nernst_davies)``; NumPy evaluates the textbook form
+  (γ = 10**log10 γ on each side, then the Nernst potential of the activities), with A(T)
+  from a NumPy transcription of ionsweep's water model (checked against ``debye_huckel_A``).
 * **3-ion GHK voltage** (K⁺, Na⁺, Cl⁻): per-point permeabilities and concentrations as
-  (N, 3) arrays with the ion axis last, ``jax.jit(ionsweep.ghk_voltage)(P, c_in, c_out, z, T)``,
-  against the Goldman equation in NumPy on the columns of the same arrays.
+  (N, 3) arrays with the ion axis last, ``jax.jit(ionsweep.ghk_voltage)(P, c_in, c_out, z, T)``
+  with the valences passed in (traced, as in a sweep), against the Goldman equation in
+  NumPy on the columns of the same arrays.
+
+Everything is measured twice in the same process: first with glibc's default allocator
+settings, then after ``ionsweep.tune_cpu_allocator()`` (what the ``ionsweep`` command line
+does), which keeps large buffers in the malloc heap instead of fresh page-faulting ``mmap``
+regions. NumPy runs under the same allocator as ionsweep in each round.
 
 Informational rows (no target): NumPy Nernst computed in place into a preallocated output;
-Davies with γ written as ``exp(ln 10 · log10 γ)`` instead of ``10**log10 γ``; GHK with the
-valences closed over as a constant instead of passed to the jitted function.
+ionsweep's Davies written the textbook way (``nernst`` with ``gamma = 10**log10_gamma_davies``);
+GHK with the valences closed over as a constant instead of passed to the jitted function.
 
 Usage: ``python benchmarks/bench_kernels.py [--n N] [--repeat R] [--no-write]``.
 """
@@ -53,7 +59,7 @@ from _harness import (
 )
 
 import ionsweep
-from ionsweep.activity import debye_huckel_A, log10_gamma_davies
+from ionsweep.activity import debye_huckel_A, log10_gamma_davies, nernst_davies
 
 #: R/F in mV/K.
 R_OVER_F_MV = 1e3 * ionsweep.GAS_CONSTANT / ionsweep.FARADAY
@@ -131,16 +137,13 @@ jit_copy = jax.jit(lambda x: x + 0)
 
 @jax.jit
 def ionsweep_davies_nernst(c_in, c_out, I_in, I_out, z, T):
-    g_in = 10 ** log10_gamma_davies(z, I_in, T, DAVIES_C)
-    g_out = 10 ** log10_gamma_davies(z, I_out, T, DAVIES_C)
-    return ionsweep.nernst(c_in, c_out, z, T, gamma_in=g_in, gamma_out=g_out)
+    return nernst_davies(c_in, c_out, z, T, I_in, I_out, DAVIES_C)
 
 
 @jax.jit
-def ionsweep_davies_nernst_exp(c_in, c_out, I_in, I_out, z, T):
-    ln10 = math.log(10)
-    g_in = jnp.exp(ln10 * log10_gamma_davies(z, I_in, T, DAVIES_C))
-    g_out = jnp.exp(ln10 * log10_gamma_davies(z, I_out, T, DAVIES_C))
+def ionsweep_davies_nernst_gamma(c_in, c_out, I_in, I_out, z, T):
+    g_in = 10 ** log10_gamma_davies(z, I_in, T, DAVIES_C)
+    g_out = 10 ** log10_gamma_davies(z, I_out, T, DAVIES_C)
     return ionsweep.nernst(c_in, c_out, z, T, gamma_in=g_in, gamma_out=g_out)
 
 
@@ -175,7 +178,15 @@ def max_abs_diff(a, b):
 
 # ------------------------------------------------------------------------------ benchmark
 def run(n, repeat):
+    """Both allocator rounds on the same data: glibc defaults first, then tuned."""
     d, j = make_data(n)
+    default = run_round(d, j, n, repeat)
+    if not ionsweep.tune_cpu_allocator():
+        return {"default": default, "tuned": None}
+    return {"default": default, "tuned": run_round(d, j, n, repeat)}
+
+
+def run_round(d, j, n, repeat):
     T, z = T_KELVIN, Z_ION
     nbytes = 4 * n
 
@@ -211,13 +222,13 @@ def run(n, repeat):
             "numpy": lambda: numpy_davies_nernst(
                 d["c_in"], d["c_out"], d["I_in"], d["I_out"], z, T
             ),
-            "ionsweep, γ = exp(ln10·lg γ)": lambda: ionsweep_davies_nernst_exp(*dav_args),
+            "ionsweep, nernst(γ = 10**lg γ)": lambda: ionsweep_davies_nernst_gamma(*dav_args),
         },
         repeat=repeat,
     )
     ref = numpy_davies_nernst(d["c_in"], d["c_out"], d["I_in"], d["I_out"], z, T)
     davies_diff = max_abs_diff(ionsweep_davies_nernst(*dav_args), ref)
-    davies_exp_diff = max_abs_diff(ionsweep_davies_nernst_exp(*dav_args), ref)
+    davies_gamma_diff = max_abs_diff(ionsweep_davies_nernst_gamma(*dav_args), ref)
 
     z3 = jnp.asarray(Z_GHK)
     ghk_const = jax.jit(lambda P, ci, co: ionsweep.ghk_voltage(P, ci, co, Z_GHK, T))
@@ -242,15 +253,16 @@ def run(n, repeat):
         "nernst_diff": nernst_diff,
         "davies": davies,
         "davies_diff": davies_diff,
-        "davies_exp_diff": davies_exp_diff,
+        "davies_gamma_diff": davies_gamma_diff,
         "A_check": a_check,
         "ghk": ghk,
         "ghk_diff": ghk_diff,
     }
 
 
-def render(r):
-    n, nbytes = r["n"], r["nbytes"]
+def render_round(r):
+    """Tables of one allocator round."""
+    nbytes = r["nbytes"]
 
     def met(ok):
         return "**met**" if ok else "not met"
@@ -336,11 +348,13 @@ def render(r):
             + " (ionsweep speed-up over it)",
         ],
         [
-            "Davies, ionsweep with γ = exp(ln 10 · log10 γ)",
-            t(r["davies"]["ionsweep, γ = exp(ln10·lg γ)"]),
-            fmt_ratio(r["davies"]["numpy"].best / r["davies"]["ionsweep, γ = exp(ln10·lg γ)"].best)
+            "Davies, ionsweep `nernst` with γ = 10**log10_gamma_davies",
+            t(r["davies"]["ionsweep, nernst(γ = 10**lg γ)"]),
+            fmt_ratio(
+                r["davies"]["numpy"].best / r["davies"]["ionsweep, nernst(γ = 10**lg γ)"].best
+            )
             + " vs NumPy",
-            f"max abs diff {r['davies_exp_diff']:.2g} mV",
+            f"max abs diff {r['davies_gamma_diff']:.2g} mV",
         ],
         [
             "GHK, ionsweep with z closed over (a constant)",
@@ -354,17 +368,7 @@ def render(r):
         ["variant (informational)", "best / median", "speed-up", "note"], info_rows
     )
 
-    lines = [
-        f"### Elementwise kernels, {n:,} float32 points",
-        "",
-        *machine_description(r["load"]),
-        "",
-        f"Single T = {T_KELVIN} K and z = {Z_ION} for Nernst and Davies (A(T) is one scalar; "
-        f"NumPy's A agrees with `debye_huckel_A` to {r['A_check']:.1g}); GHK arrays are "
-        "(N, 3) with the ion axis last, z = (+1, +1, −1). Times per call (best / median); "
-        "the speed-up is NumPy best / ionsweep best. The first call includes tracing and "
-        "compilation.",
-        "",
+    return [
         main,
         "",
         f"Memory throughput (bytes read + written by the minimal algorithm, per second). "
@@ -377,6 +381,34 @@ def render(r):
         "",
         info,
     ]
+
+
+def render(result):
+    r = result["default"]
+    n = r["n"]
+    lines = [
+        f"### Elementwise kernels, {n:,} float32 points",
+        "",
+        *machine_description(result["load"]),
+        "",
+        f"Single T = {T_KELVIN} K and z = {Z_ION} for Nernst and Davies (A(T) is one scalar; "
+        f"NumPy's A agrees with `debye_huckel_A` to {r['A_check']:.1g}); GHK arrays are "
+        "(N, 3) with the ion axis last, z = (+1, +1, −1) passed to the jitted function. "
+        "Times per call (best / median); the speed-up is NumPy best / ionsweep best. The "
+        "first call includes tracing and compilation. Both rounds ran in this order in one "
+        "process, on the same arrays; NumPy and ionsweep share the allocator in each.",
+        "",
+    ]
+    if result["tuned"] is not None:
+        lines += [
+            "#### After `ionsweep.tune_cpu_allocator()` (as the `ionsweep` command line runs)",
+            "",
+            *render_round(result["tuned"]),
+            "",
+        ]
+    else:
+        lines += ["(`ionsweep.tune_cpu_allocator()` is not available here: not glibc.)", ""]
+    lines += ["#### glibc's default allocator settings", "", *render_round(r)]
     return "\n".join(lines)
 
 

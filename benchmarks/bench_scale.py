@@ -59,14 +59,18 @@ variables = ["V_rev"]
 memory = "64MB"
 """
 
-ONE = ("import sys, time; from ionsweep.sweep import load_spec, run; p = load_spec(sys.argv[1]); "
-       "run(p, sys.argv[2], progress=False)")
+ONE = (
+    "import sys, time; from ionsweep.sweep import load_spec, run; p = load_spec(sys.argv[1]); "
+    "run(p, sys.argv[2], progress=False)"
+)
 
 
 def timed(cmds, env):
     t = time.perf_counter()
-    procs = [subprocess.Popen(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True) for c in cmds]
+    procs = [
+        subprocess.Popen(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for c in cmds
+    ]
     for p in procs:
         _, err = p.communicate()
         if p.returncode:
@@ -89,35 +93,54 @@ def main(argv=None):
     rows, base = [], None
     try:
         for d in (1, 2, 4):
-            env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={d}",
-                       JAX_PLATFORMS="cpu")
+            env = dict(
+                os.environ,
+                XLA_FLAGS=f"--xla_force_host_platform_device_count={d}",
+                JAX_PLATFORMS="cpu",
+            )
             out = tmp / f"dev{d}.zarr"
             wall = timed([[sys.executable, "-c", ONE, str(spec), str(out)]], env)
             base = base or wall
-            rows.append([f"1 process, {d} device{'s' if d > 1 else ''}", f"{wall:.1f} s",
-                         f"{points / wall:.3g}", f"{base / wall:.2f}×"])
+            rows.append(
+                [
+                    f"1 process, {d} device{'s' if d > 1 else ''}",
+                    f"{wall:.1f} s",
+                    f"{points / wall:.3g}",
+                    f"{base / wall:.2f}×",
+                ]
+            )
             shutil.rmtree(out)
         for s in (1, 2, 3, 4):
             out = tmp / f"shard{s}.zarr"
-            cmds = [[cli, "run", str(spec), "--out", str(out), "--shard", f"{i}/{s}", "--quiet"]
-                    for i in range(s)]
+            cmds = [
+                [cli, "run", str(spec), "--out", str(out), "--shard", f"{i}/{s}", "--quiet"]
+                for i in range(s)
+            ]
             wall = timed(cmds, dict(os.environ, JAX_PLATFORMS="cpu"))
-            rows.append([f"{s} shard process{'es' if s > 1 else ''}", f"{wall:.1f} s",
-                         f"{points / wall:.3g}", f"{base / wall:.2f}×"])
+            rows.append(
+                [
+                    f"{s} shard process{'es' if s > 1 else ''}",
+                    f"{wall:.1f} s",
+                    f"{points / wall:.3g}",
+                    f"{base / wall:.2f}×",
+                ]
+            )
             shutil.rmtree(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    body = "\n".join([
-        "## Scaling over devices and shards (`bench_scale.py`)",
-        "",
-        *machine_description(load0),
-        "",
-        f"4-ion GHK voltage (K⁺, Na⁺, Cl⁻, Ca²⁺), {points:.1e} points, float32, store mode, "
-        "memory budget 64 MB; end-to-end wall time including process start and compilation. "
-        "On this CPU the simulated devices and the shard processes share the same cores.",
-        "",
-        markdown_table(["configuration", "wall time", "points/s", "vs 1 device"], rows),
-    ])
+    body = "\n".join(
+        [
+            "## Scaling over devices and shards (`bench_scale.py`)",
+            "",
+            *machine_description(load0),
+            "",
+            f"4-ion GHK voltage (K⁺, Na⁺, Cl⁻, Ca²⁺), {points:.1e} points, float32, store mode, "
+            "memory budget 64 MB; end-to-end wall time including process start and compilation. "
+            "On this CPU the simulated devices and the shard processes share the same cores.",
+            "",
+            markdown_table(["configuration", "wall time", "points/s", "vs 1 device"], rows),
+        ]
+    )
     print_section("bench_scale", body)
     if not args.no_write:
         update_section("bench_scale", body)

@@ -57,11 +57,14 @@ variables = ["E"]
 memory = "{memory}"
 """
 
-REDUCE_SPEC = STORE_SPEC.replace('[run]', """[reduce]
+REDUCE_SPEC = STORE_SPEC.replace(
+    "[run]",
+    """[reduce]
 over = ["c_out"]
 stats = ["min", "max", "mean", "std"]
 count = ["E > -80"]
-[run]""")
+[run]""",
+)
 
 CHILD = r"""
 import json, resource, sys, time
@@ -88,8 +91,13 @@ def bench_overlap(points: float, memory: str, tmp: Path):
     fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
     kernel = build_chunk_kernel(plan)
     chunks = list(np.ndindex(*plan.chunk_grid))
-    jax.block_until_ready(kernel(*chunk_inputs(plan, chunks[0], dtype)[:1], fixed,
-                                 chunk_inputs(plan, chunks[0], dtype)[1]))
+    jax.block_until_ready(
+        kernel(
+            *chunk_inputs(plan, chunks[0], dtype)[:1],
+            fixed,
+            chunk_inputs(plan, chunks[0], dtype)[1],
+        )
+    )
 
     # compute only (results fetched to host, as a run does, then dropped)
     t = time.perf_counter()
@@ -105,8 +113,9 @@ def bench_overlap(points: float, memory: str, tmp: Path):
         feeds, lengths = chunk_inputs(plan, idx, dtype)
         res, valid = kernel(feeds, fixed, lengths)
         cut = tuple(slice(0, s.stop - s.start) for s in plan.chunk_region(idx))
-        host.append({"E": np.asarray(res["E"])[cut],
-                     "valid": np.asarray(valid)[cut].astype(np.uint8)})
+        host.append(
+            {"E": np.asarray(res["E"])[cut], "valid": np.asarray(valid)[cut].astype(np.uint8)}
+        )
     out = tmp / "write_only.zarr"
     variables, coords = _layout(plan)
     zstore.create(out, variables, coords, _attrs(plan, devices))
@@ -135,8 +144,12 @@ def bench_rss(sizes, memory: str, tmp: Path):
         n_c, n_t = grid(points)
         spec = REDUCE_SPEC.format(n_c=n_c, n_t=n_t, memory=memory)
         out = tmp / f"reduce_{int(points)}.zarr"
-        r = subprocess.run([sys.executable, "-c", CHILD, spec, str(out)], capture_output=True,
-                           text=True, check=True)
+        r = subprocess.run(
+            [sys.executable, "-c", CHILD, spec, str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
         shutil.rmtree(out, ignore_errors=True)
     return rows
@@ -156,9 +169,11 @@ def main(argv=None):
         bound = max(compute, write)
         overlap = markdown_table(
             ["measurement", "wall time", "points/s"],
-            [["compute only", f"{compute:.2f} s", f"{plan.n_points / compute:.3g}"],
-             ["write only (same arrays)", f"{write:.2f} s", f"{plan.n_points / write:.3g}"],
-             ["end to end (`run`)", f"{e2e:.2f} s", f"{plan.n_points / e2e:.3g}"]],
+            [
+                ["compute only", f"{compute:.2f} s", f"{plan.n_points / compute:.3g}"],
+                ["write only (same arrays)", f"{write:.2f} s", f"{plan.n_points / write:.3g}"],
+                ["end to end (`run`)", f"{e2e:.2f} s", f"{plan.n_points / e2e:.3g}"],
+            ],
         )
         ratio = e2e / bound
         sizes = [float(s) for s in args.reduce_sizes.split(",")]
@@ -167,33 +182,43 @@ def main(argv=None):
         shutil.rmtree(tmp, ignore_errors=True)
     rss_table = markdown_table(
         ["points", "chunks", "wall time", "points/s", "peak RSS"],
-        [[f"{r['points']:.0e}", r["chunks"], f"{r['wall']:.1f} s",
-          f"{r['points'] / r['wall']:.3g}", f"{r['rss'] / 2**20:.0f} MiB"] for r in rss],
+        [
+            [
+                f"{r['points']:.0e}",
+                r["chunks"],
+                f"{r['wall']:.1f} s",
+                f"{r['points'] / r['wall']:.3g}",
+                f"{r['rss'] / 2**20:.0f} MiB",
+            ]
+            for r in rss
+        ],
     )
     growth = rss[-1]["rss"] / rss[0]["rss"]
-    body = "\n".join([
-        "## Sweep engine: compute/write overlap and reduce-mode memory (`bench_sweep.py`)",
-        "",
-        *machine_description(load0),
-        "",
-        f"### {plan.n_points:.0e}-point Nernst sweep to zarr (float32, {plan.n_chunks} chunks "
-        f"of {math.prod(plan.chunks):,} points, memory budget {args.memory}; store "
-        f"{size / 1e6:.0f} MB on disk)",
-        "",
-        overlap,
-        "",
-        f"End to end / max(compute only, write only) = **{ratio:.2f}** (target ≤ 1.3: "
-        f"{'met' if ratio <= 1.3 else 'not met'}).",
-        "",
-        f"### Reduce mode (min/max/mean/std and a count over `c_out`), memory budget "
-        f"{args.memory}",
-        "",
-        rss_table,
-        "",
-        f"Peak RSS at {rss[-1]['points']:.0e} points: {rss[-1]['rss'] / 2**30:.2f} GiB "
-        f"(target ≤ 1.5 GB: {'met' if rss[-1]['rss'] <= 1.5e9 else 'not met'}); growth from "
-        f"{rss[0]['points']:.0e} to {rss[-1]['points']:.0e} points: ×{growth:.2f}.",
-    ])
+    body = "\n".join(
+        [
+            "## Sweep engine: compute/write overlap and reduce-mode memory (`bench_sweep.py`)",
+            "",
+            *machine_description(load0),
+            "",
+            f"### {plan.n_points:.0e}-point Nernst sweep to zarr (float32, {plan.n_chunks} chunks "
+            f"of {math.prod(plan.chunks):,} points, memory budget {args.memory}; store "
+            f"{size / 1e6:.0f} MB on disk)",
+            "",
+            overlap,
+            "",
+            f"End to end / max(compute only, write only) = **{ratio:.2f}** (target ≤ 1.3: "
+            f"{'met' if ratio <= 1.3 else 'not met'}).",
+            "",
+            f"### Reduce mode (min/max/mean/std and a count over `c_out`), memory budget "
+            f"{args.memory}",
+            "",
+            rss_table,
+            "",
+            f"Peak RSS at {rss[-1]['points']:.0e} points: {rss[-1]['rss'] / 2**30:.2f} GiB "
+            f"(target ≤ 1.5 GB: {'met' if rss[-1]['rss'] <= 1.5e9 else 'not met'}); growth from "
+            f"{rss[0]['points']:.0e} to {rss[-1]['points']:.0e} points: ×{growth:.2f}.",
+        ]
+    )
     print_section("bench_sweep", body)
     if not args.no_write:
         update_section("bench_sweep", body)

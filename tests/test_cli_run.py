@@ -13,7 +13,7 @@ import pytest
 from ionsweep.cli import main
 from ionsweep.store import open_results
 
-SLOW_MODEL = '''
+SLOW_MODEL = """
 import time
 import jax
 import jax.numpy as jnp
@@ -30,7 +30,7 @@ def slow_nernst(c_out, T, c_in=140.0):
     # A host callback that only waits: it makes each chunk slow enough to be killed mid-run.
     e0 = jax.lax.stop_gradient(E)
     return E + 0 * jax.pure_callback(_pause, jax.ShapeDtypeStruct(jnp.shape(E), E.dtype), e0)
-'''
+"""
 
 SPEC = """
 [model]
@@ -67,10 +67,18 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, env):
     spec = str(tmp_path / "spec.toml")
     ref = tmp_path / "ref.zarr"
     out = tmp_path / "killed.zarr"
-    subprocess.run([*ionsweep_cmd(), "run", spec, "--out", str(ref), "--quiet"], env=env,
-                   check=True, capture_output=True)
-    proc = subprocess.Popen([*ionsweep_cmd(), "run", spec, "--out", str(out), "--quiet"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [*ionsweep_cmd(), "run", spec, "--out", str(ref), "--quiet"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    proc = subprocess.Popen(
+        [*ionsweep_cmd(), "run", spec, "--out", str(out), "--quiet"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     done_dir = out / ".ionsweep" / "done"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -83,20 +91,27 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, env):
     assert 5 <= n_done < 40, "the run should have been killed part-way"
     assert open_results(out).attrs["ionsweep_complete"] is False
 
-    r = subprocess.run([*ionsweep_cmd(), "info", str(out)], env=env, capture_output=True,
-                       text=True)
+    r = subprocess.run([*ionsweep_cmd(), "info", str(out)], env=env, capture_output=True, text=True)
     assert r.returncode == 0 and f"chunks: {n_done}/40 finished" in r.stdout
     assert "INCOMPLETE" in r.stdout
 
     # Resuming from a changed spec is refused and touches nothing.
     (tmp_path / "other.toml").write_text(SPEC.format(c_in=100))
-    r = subprocess.run([*ionsweep_cmd(), "run", str(tmp_path / "other.toml"), "--out",
-                        str(out), "--resume"], env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [*ionsweep_cmd(), "run", str(tmp_path / "other.toml"), "--out", str(out), "--resume"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "different spec" in r.stderr
     assert len(list(done_dir.iterdir())) == n_done
 
-    r = subprocess.run([*ionsweep_cmd(), "run", spec, "--out", str(out), "--resume", "--quiet"],
-                       env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [*ionsweep_cmd(), "run", spec, "--out", str(out), "--resume", "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     a = open_results(ref).load()
     b = open_results(out).load()
@@ -124,8 +139,10 @@ def test_bad_spec_exits_2_naming_file_and_field(tmp_path, capsys):
 
 def test_dry_run_and_info(tmp_path, capsys):
     spec = tmp_path / "s.toml"
-    spec.write_text("[model]\nname='nernst'\n[axes]\nc_out={linspace=[1,10,10]}\n"
-                    "celsius=[20,37]\n[fixed]\nc_in=140\nion='K+'\n")
+    spec.write_text(
+        "[model]\nname='nernst'\n[axes]\nc_out={linspace=[1,10,10]}\n"
+        "celsius=[20,37]\n[fixed]\nc_in=140\nion='K+'\n"
+    )
     out = tmp_path / "s.zarr"
     assert main(["run", str(spec), "--out", str(out), "--dry-run"]) == 0
     text = capsys.readouterr().out

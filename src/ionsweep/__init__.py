@@ -7,6 +7,7 @@ K, permeabilities in cm/s (or relative), current densities in mA/cm² (outward p
 from importlib.metadata import PackageNotFoundError, version
 
 from ionsweep import activity, plot, sensitivity
+from ionsweep._allocator import tune_cpu_allocator
 from ionsweep._ions import Ion, IonTable, ions
 from ionsweep.activity import (
     activity_coefficients,
@@ -64,4 +65,5 @@ __all__ = [
     "run_sweep",
     "sensitivity",
     "thermal_voltage",
+    "tune_cpu_allocator",
 ]

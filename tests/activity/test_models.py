@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax.test_util import check_grads
 
+import ionsweep
 from ionsweep import ions
 from ionsweep.activity import (
     debye_huckel_A,
@@ -23,6 +24,7 @@ from ionsweep.activity import (
     log_gamma_extended_debye_huckel,
     log_gamma_ideal,
     log_gamma_truesdell_jones,
+    nernst_davies,
 )
 
 LN10 = math.log(10)
@@ -118,7 +120,7 @@ ion_names = ("Na+", "K+", "Ca2+", "Mg2+", "Cl-", "SO4 2-")
 
 @settings(max_examples=40, deadline=None)
 @given(
-    fractions=st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6).filter(lambda f: sum(f) > 0),
+    fractions=st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6).filter(lambda f: sum(f) > 1e-3),
     log_I=st.floats(-10.0, -4.0),
     T=st.floats(273.15, 373.15),
 )
@@ -201,3 +203,69 @@ def test_truesdell_jones_matches_phreeqc():
                 ion = ions[ours[sp]]
                 assert (ion.truesdell_jones_a, ion.truesdell_jones_b) == (a, b)
         sol.forget()
+
+
+# ----------------------------------------------------------------------------- nernst_davies
+def _nernst_davies_by_hand(c_in, c_out, z, T, I_in, I_out, c=0.3):
+    """Independent scalar form: γ = 10**log10γ on each side, then RT/(zF) ln(a_out/a_in)."""
+    A = float(debye_huckel_A(T))
+
+    def gamma(I):
+        s = math.sqrt(I)
+        return 10 ** (-A * z * z * (s / (1 + s) - c * I))
+
+    r_over_f = 1.380649e-23 / 1.602176634e-19 * 1e3  # R/F = k/e, CODATA 2018 (exact)
+    return r_over_f * T / z * math.log(gamma(I_out) * c_out / (gamma(I_in) * c_in))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    c_in=st.floats(0.01, 500.0),
+    c_out=st.floats(0.01, 500.0),
+    z=st.sampled_from([-3, -2, -1, 1, 2, 3]),
+    T=st.floats(273.15, 373.15),
+    I_in=st.floats(0.0, 0.5),
+    I_out=st.floats(0.0, 0.5),
+    c=st.sampled_from([0.2, 0.3]),
+)
+def test_nernst_davies_matches_gamma_form(c_in, c_out, z, T, I_in, I_out, c):
+    got = float(nernst_davies(c_in, c_out, z, T, I_in, I_out, c))
+    assert got == pytest.approx(_nernst_davies_by_hand(c_in, c_out, z, T, I_in, I_out, c), abs=1e-9)
+
+
+def test_nernst_davies_equals_nernst_with_davies_gammas():
+    rng = np.random.default_rng(3)
+    c_in, c_out = rng.uniform(1, 200, (2, 50))
+    I_in, I_out = rng.uniform(0, 0.5, (2, 50))
+    T = rng.uniform(280, 320, 50)
+    gi = 10 ** log10_gamma_davies(2, I_in, T)
+    go = 10 ** log10_gamma_davies(2, I_out, T)
+    np.testing.assert_allclose(
+        nernst_davies(c_in, c_out, 2, T, I_in, I_out),
+        ionsweep.nernst(c_in, c_out, 2, T, gamma_in=gi, gamma_out=go),
+        rtol=1e-12,
+    )
+    # Equal ionic strengths: the γ cancel and it is the plain Nernst potential.
+    np.testing.assert_allclose(
+        nernst_davies(c_in, c_out, 1, T, I_in, I_in), ionsweep.nernst(c_in, c_out, 1, T), rtol=1e-12
+    )
+
+
+def test_nernst_davies_invalid_points_are_nan_with_finite_gradients():
+    bad = nernst_davies(
+        jnp.array([0.0, 140.0, 140.0, 140.0, 140.0]),
+        5.0,
+        jnp.array([1.0, 0.0, 1.0, 1.0, 1.0]),
+        jnp.array([310.0, 310.0, -1.0, 310.0, 310.0]),
+        jnp.array([0.1, 0.1, 0.1, -0.1, 0.1]),
+        jnp.array([0.1, 0.1, 0.1, 0.1, jnp.nan]),
+    )
+    assert np.isnan(np.asarray(bad)).all()
+    check_grads(lambda ci, I: nernst_davies(ci, 5.0, 1, 310.15, I, 0.15), (140.0, 0.1), order=2)
+    g = jax.grad(lambda ci: nernst_davies(ci, 5.0, 1, 310.15, 0.1, 0.1))(0.0)
+    assert np.isfinite(g)
+
+
+def test_nernst_davies_keeps_float32():
+    x = jnp.float32(140.0)
+    assert nernst_davies(x, jnp.float32(5.0), 1, 310.0, 0.1, 0.1).dtype == jnp.float32

@@ -35,6 +35,7 @@ from ionsweep.activity._debye_huckel import (
     log10_gamma_debye_huckel,
     log10_gamma_extended_debye_huckel,
     log10_gamma_truesdell_jones,
+    nernst_davies,
 )
 from ionsweep.activity._error import activity_error
 from ionsweep.activity._models import (
@@ -78,6 +79,7 @@ __all__ = [
     "log10_gamma_debye_huckel",
     "log10_gamma_extended_debye_huckel",
     "log10_gamma_truesdell_jones",
+    "nernst_davies",
     "log_gamma",
     "log_gamma_davies",
     "log_gamma_davies_1938",

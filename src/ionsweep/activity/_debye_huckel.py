@@ -10,6 +10,9 @@ temperature-dependent constants of :mod:`ionsweep.activity._water`:
 * Truesdell–Jones:     ``log10 γ = −A z² √I / (1 + B å √I) + b I``    (WATEQ å and b)
 * Davies:              ``log10 γ = −A z² (√I / (1 + √I) − c I)``     (c = 0.3, or 0.2)
 
+and :func:`nernst_davies`, the Davies-corrected Nernst potential from the ionic strength of
+each side.
+
 All are pure JAX, broadcast over their arguments and keep the floating dtype of the inputs.
 A(T) and B(T) come from the density and permittivity of water (:mod:`._water`) and are
 meant for 0–100 °C at 1 atm; the per-ion parameters (å, b) are taken as independent of T.
@@ -17,17 +20,24 @@ meant for 0–100 °C at 1 atm; the per-ion parameters (å, b) are taken as inde
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
 
 from ionsweep._util import as_float
 from ionsweep.activity._water import debye_huckel_A, debye_huckel_B
+from ionsweep.constants import R_OVER_F_MV
+from ionsweep.physics.nernst import _scaled_log_ratio
 
 __all__ = [
     "log10_gamma_davies",
     "log10_gamma_debye_huckel",
     "log10_gamma_extended_debye_huckel",
     "log10_gamma_truesdell_jones",
+    "nernst_davies",
 ]
+
+_LN10 = math.log(10.0)
 
 
 def _sqrt_I(I):
@@ -148,3 +158,54 @@ def log10_gamma_davies(z, I, T, coefficient=0.3):
     z, I, T, c = as_float(z, I, T, coefficient)
     s = _sqrt_I(I)
     return -debye_huckel_A(T) * z * z * (s / (1 + s) - c * I)
+
+
+def nernst_davies(c_in, c_out, z, T, I_in, I_out, coefficient=0.3):
+    r"""Nernst potential of activities with Davies γ on each side, from the ionic strengths.
+
+    .. math:: E = \frac{RT}{F}\left[\frac{1}{z}\ln\frac{c_{out}}{c_{in}}
+              - \ln 10\, A(T)\, z\,\bigl(f(I_{out}) - f(I_{in})\bigr)\right],\quad
+              f(I) = \frac{\sqrt I}{1 + \sqrt I} - cI
+
+    which is :func:`ionsweep.nernst` with ``gamma = 10**log10_gamma_davies(z, I, T, c)`` on
+    each side, rearranged so that no γ is ever exponentiated: one logarithm per point, and
+    A(T) evaluated on ``T`` as given (once, for a scalar temperature). For the ionic strengths
+    of a full composition use :func:`ionsweep.nernst_activity` instead.
+
+    Parameters
+    ----------
+    c_in, c_out : array_like
+        Concentrations of the ion inside and outside, mM (> 0).
+    z : array_like
+        Signed valence (non-zero).
+    T : array_like
+        Temperature, K (0–100 °C for A(T)).
+    I_in, I_out : array_like
+        Ionic strength inside and outside, mol/kg (≥ 0; Davies is meant for I ≲ 0.5).
+    coefficient : array_like, optional
+        Davies' linear coefficient c: 0.3 (default) or 0.2.
+
+    Returns
+    -------
+    jax.Array
+        E in mV (V = φ_in − φ_out), the broadcast shape of the inputs; NaN where undefined
+        (z = 0, a concentration ≤ 0, I < 0, T ≤ 0, non-finite input).
+
+    Examples
+    --------
+    >>> import ionsweep
+    >>> from ionsweep.activity import nernst_davies
+    >>> round(float(nernst_davies(140.0, 5.0, 1, 310.15, 0.17, 0.16)), 2)   # E_K at 37 °C
+    -88.96
+    """
+    c_in, c_out, z, T, I_in, I_out, c = as_float(c_in, c_out, z, T, I_in, I_out, coefficient)
+    # z and T are usually scalars: their checks, RT/(zF) and A(T) cost nothing per point.
+    ok = (z != 0) & (T > 0) & jnp.isfinite(z) & jnp.isfinite(T)
+    z_safe = jnp.where(ok, z, 1)
+    T_safe = jnp.where(ok, T, 1)
+    k = R_OVER_F_MV * T_safe / z_safe  # mV
+    k_davies = k * _LN10 * debye_huckel_A(T_safe) * z_safe * z_safe
+    s_in, s_out = _sqrt_I(I_in), _sqrt_I(I_out)  # NaN for I < 0 carries through
+    f = s_out / (1 + s_out) - s_in / (1 + s_in) - c * (I_out - I_in)
+    E = _scaled_log_ratio(k, c_in, c_out) - k_davies * f
+    return jnp.where(ok, E, jnp.nan)

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from ionsweep.cli._common import CliError, CliParser
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "HEAVY_COMMANDS", "build_parser", "main"]
 
 #: Subcommand name -> module defining ``register(subparsers)``, in the order of ``--help``.
 COMMANDS: dict[str, str] = {
@@ -37,6 +37,10 @@ COMMANDS: dict[str, str] = {
     "sensitivity": "ionsweep.cli._sensitivity",
     "plot": "ionsweep.cli._plot",
 }
+
+#: Commands that evaluate large arrays on the CPU: they first keep big buffers in the malloc
+#: heap (:func:`ionsweep.tune_cpu_allocator`; ``IONSWEEP_TUNE_MALLOC=0`` opts out).
+HEAVY_COMMANDS = frozenset({"run", "sensitivity", "fit"})
 
 
 def build_parser() -> CliParser:
@@ -87,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         leaf: argparse.ArgumentParser = getattr(args, "cli_parser", parser)
         if extra:
             leaf.error(f"unrecognized arguments: {' '.join(extra)}")
+        if args.command in HEAVY_COMMANDS:
+            from ionsweep._allocator import tune_from_environment
+
+            tune_from_environment()
         try:
             return int(args.handler(args))
         except BrokenPipeError:  # output piped into e.g. `head`, which closed early

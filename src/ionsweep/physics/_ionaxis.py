@@ -39,3 +39,8 @@ def ion_all(x):
 def ion_any(x):
     """Logical OR over the last axis."""
     return _fold(operator.or_, x) if _unroll(x) else jnp.any(x, axis=-1)
+
+
+def ion_min(x):
+    """Minimum over the last axis (NaN propagates)."""
+    return _fold(jnp.minimum, x) if _unroll(x) else jnp.min(x, axis=-1, initial=jnp.inf)

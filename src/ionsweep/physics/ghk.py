@@ -8,7 +8,7 @@ from jax import lax
 
 from ionsweep._util import as_float
 from ionsweep.constants import FARADAY, R_OVER_F_MV
-from ionsweep.physics._ionaxis import ion_all, ion_any, ion_sum
+from ionsweep.physics._ionaxis import ion_any, ion_min, ion_sum
 from ionsweep.physics._root import implicit_root
 
 __all__ = ["ghk_current", "ghk_voltage"]
@@ -117,7 +117,8 @@ def ghk_voltage(P, c_in, c_out, z, T):
     masks on ``z``, never by Python branching, and valences may be traced (a sweep axis).
     Only when an ion with |z| ≥ 3 is permeant does the function run a safeguarded
     Newton–bisection solve (started from the quadratic), with gradients by the
-    implicit-function theorem; ``lax.cond`` skips the solve when no point needs it.
+    implicit-function theorem; ``lax.cond`` skips the solve, decided once on ``z`` as
+    given, when no valence has |z| ≥ 3.
 
     Parameters
     ----------
@@ -157,29 +158,45 @@ def _ghk_voltage(P, c_in, c_out, z, T):
     shape = jnp.broadcast_shapes(P.shape, c_in.shape, c_out.shape, z.shape)
     if not shape:
         raise ValueError("ghk_voltage: P, c_in, c_out and z need an ion axis (the last axis)")
-    lead = jnp.broadcast_shapes(shape[:-1], T.shape)
-    full = lead + shape[-1:]
-    P, c_in, c_out, z = (jnp.broadcast_to(a, full) for a in (P, c_in, c_out, z))
-    T = jnp.broadcast_to(T, lead)
-
-    permeant = P > 0
-    ion_ok = (P >= 0) & (c_in >= 0) & (c_out >= 0) & ((z != 0) | ~permeant)
-    for a in (P, c_in, c_out, z):
-        ion_ok &= jnp.isfinite(a)
-    cation = z > 0
-    p = jnp.where(permeant & cation, c_in, jnp.where(permeant, c_out, 0))
-    q = jnp.where(permeant & cation, c_out, jnp.where(permeant, c_in, 0))
-    valid = ion_all(ion_ok) & (T > 0) & jnp.isfinite(T)
-    valid &= (ion_sum(P * p) > 0) & (ion_sum(P * q) > 0)
-
-    # Quadratic in x = exp(-v): exact for |z| <= 2; ions with |z| >= 3 enter with weight z^2
-    # (only as the starting point of the solve below).
+    # Whether the general solve may be needed anywhere is decided on z as given, before it is
+    # broadcast over the batch: for the usual (n_ions,) valences that is a handful of
+    # comparisons, and the closed-form branch stays one fused pass over the inputs.
     absz = jnp.abs(z)
+    maybe_solve = jnp.any((absz != 1) & (absz != 2) & (z != 0))
+    # Arrays go into the cond as given: a cond operand is materialized, so broadcasting a
+    # scalar T (or shared permeabilities) here would write a whole batch-sized array.
+    return lax.cond(maybe_solve, _general_voltage, _closed_form_voltage, P, c_in, c_out, z, T)
+
+
+def _quadratic(P, c_in, c_out, z, T):
+    """(v, valid): v = FV/RT from the quadratic, exact where every permeant ion has |z| <= 2.
+
+    The arrays broadcast against each other (the ion axis last; ``T`` without it), and the
+    results have the broadcast leading shape. Everything that depends on the valences alone
+    is computed on ``z`` as given, once, not per point; validity is checked with arithmetic
+    (min, sums) rather than per-ion boolean masks, which keeps the loop vectorized.
+    """
+    # Per-ion constants from z: which concentration carries outward current (c_in for
+    # cations), and the weights of the quadratic. Ions with |z| >= 3 enter with weight z^2
+    # (only as the starting point of the general solve).
+    absz = jnp.abs(z)
+    cation = z > 0
     mono = absz == 1
-    w = jnp.where(mono, 1, absz * absz) * P
-    A = ion_sum(w * q)
-    c = ion_sum(w * p)
-    b = ion_sum(jnp.where(mono, P * (p - q), 0))
+    w = jnp.where(mono, 1, absz * absz)
+    m = mono.astype(P.dtype)
+    zero = (z == 0).astype(P.dtype)
+    Pp = P * jnp.where(cation, c_in, c_out)
+    Pq = P * jnp.where(cation, c_out, c_in)
+    A = ion_sum(w * Pq)
+    c = ion_sum(w * Pp)
+    b = ion_sum(m * (Pp - Pq))
+    # Valid: no negative or NaN input (min propagates NaN), no permeant ion with z = 0, some
+    # ion to carry current each way (A, c > 0), no infinity (it reaches A or c), T > 0.
+    # A non-permeant ion (P = 0) drops out of every sum by its zero weight.
+    lowest = ion_min(jnp.minimum(jnp.minimum(P, c_in), c_out))
+    valid = (lowest >= 0) & (ion_sum(zero * P) == 0) & (A > 0) & (c > 0)
+    valid &= jnp.isfinite(A) & jnp.isfinite(c) & (T > 0) & jnp.isfinite(T)
+
     one = jnp.ones_like(A)
     A = jnp.where(valid, A, one)
     c = jnp.where(valid, c, one)
@@ -190,25 +207,28 @@ def _ghk_voltage(P, c_in, c_out, z, T):
     # the unused branch's inf would make the gradient NaN.
     pos = b >= 0
     x = jnp.where(pos, (b + sqrt_d) / (2 * A), 2 * c / jnp.where(pos, one, sqrt_d - b))
-    v_quad = -jnp.log(x)
+    return -jnp.log(x), valid
 
-    need_solve = valid & ion_any(permeant & (absz != 1) & (absz != 2))
 
-    def solve(_):
-        # Points that need no solve get a trivial problem (one monovalent ion at equal
-        # concentrations, root 0), so they converge at once and have finite gradients.
-        n = need_solve[..., None]
-        args = (
-            jnp.where(n, P, 1),
-            jnp.where(n, c_in, 1),
-            jnp.where(n, c_out, 1),
-            jnp.where(n, z, 1),
-        )
-        x0 = jnp.where(need_solve, v_quad, 0)
-        lo = jnp.full_like(x0, -V_BRACKET)
-        v = _solve_zero_current(lo, -lo, x0, need_solve, *args)
-        return jnp.where(need_solve, v, v_quad)
-
-    v = lax.cond(jnp.any(need_solve), solve, lambda _: v_quad, None)
-    T_safe = jnp.where(valid, T, one)
+def _to_mV(v, valid, T):
+    T_safe = jnp.where(valid, T, 1)
     return jnp.where(valid, R_OVER_F_MV * T_safe * v, jnp.nan)
+
+
+def _closed_form_voltage(P, c_in, c_out, z, T):
+    v, valid = _quadratic(P, c_in, c_out, z, T)
+    return _to_mV(v, valid, T)
+
+
+def _general_voltage(P, c_in, c_out, z, T):
+    v_quad, valid = _quadratic(P, c_in, c_out, z, T)
+    absz = jnp.abs(z)
+    need_solve = valid & ion_any((P > 0) & (absz != 1) & (absz != 2))
+    # Points that need no solve get a trivial problem (one monovalent ion at equal
+    # concentrations, root 0), so they converge at once and have finite gradients.
+    n = need_solve[..., None]
+    args = (jnp.where(n, P, 1), jnp.where(n, c_in, 1), jnp.where(n, c_out, 1), jnp.where(n, z, 1))
+    x0 = jnp.where(need_solve, v_quad, 0)
+    lo = jnp.full_like(x0, -V_BRACKET)
+    v = _solve_zero_current(lo, -lo, x0, need_solve, *args)
+    return _to_mV(jnp.where(need_solve, v, v_quad), valid, T)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from ionsweep._util import as_float
@@ -41,17 +42,39 @@ def nernst(c_in, c_out, z, T, gamma_in=1.0, gamma_out=1.0):
     -89.06
     """
     c_in, c_out, z, T, g_in, g_out = as_float(c_in, c_out, z, T, gamma_in, gamma_out)
-    a_in = g_in * c_in
-    a_out = g_out * c_out
-    valid = (z != 0) & (a_in > 0) & (a_out > 0) & (T > 0)
-    valid &= jnp.isfinite(a_in) & jnp.isfinite(a_out) & jnp.isfinite(z) & jnp.isfinite(T)
-    # "Double where": invalid points see harmless values, so neither the value nor the
-    # gradient of the discarded branch can be NaN or inf.
+    # z and T are usually scalars: their checks, and RT/(zF), cost nothing per point.
+    ok = (z != 0) & (T > 0) & jnp.isfinite(z) & jnp.isfinite(T)
+    k = R_OVER_F_MV * jnp.where(ok, T, 1) / jnp.where(ok, z, 1)
+    return jnp.where(ok, _scaled_log_ratio(k, g_in * c_in, g_out * c_out), jnp.nan)
+
+
+@jax.custom_jvp
+def _scaled_log_ratio(k, a_in, a_out):
+    """k·ln(a_out/a_in) where both activities are positive and finite, else NaN.
+
+    The forward pass is the bare formula and one select: validity is tested with min/max,
+    which keeps the loop vectorized and the kernel at memory speed. The derivative rule
+    below is zero at invalid points, so they never poison the gradients of valid ones
+    (what the "double where" does, without its selects in the forward pass).
+    """
+    return jnp.where(_positive_finite(a_in, a_out), k * jnp.log(a_out / a_in), jnp.nan)
+
+
+def _positive_finite(a_in, a_out):
+    return (jnp.minimum(a_in, a_out) > 0) & (jnp.maximum(a_in, a_out) < jnp.inf)
+
+
+@_scaled_log_ratio.defjvp
+def _scaled_log_ratio_jvp(primals, tangents):
+    k, a_in, a_out = primals
+    dk, da_in, da_out = tangents
+    valid = _positive_finite(a_in, a_out)
     one = jnp.ones_like(a_in)
-    ratio = jnp.where(valid, a_out, one) / jnp.where(valid, a_in, one)
-    z_safe = jnp.where(valid, z, jnp.ones_like(z))
-    E = (R_OVER_F_MV * T / z_safe) * jnp.log(ratio)
-    return jnp.where(valid, E, jnp.nan)
+    a_in_safe = jnp.where(valid, a_in, one)
+    a_out_safe = jnp.where(valid, a_out, one)
+    ln_ratio = jnp.log(a_out_safe / a_in_safe)
+    d = dk * ln_ratio + k * (da_out / a_out_safe - da_in / a_in_safe)
+    return _scaled_log_ratio(k, a_in, a_out), jnp.where(valid, d, 0)
 
 
 def driving_force(V, E):
