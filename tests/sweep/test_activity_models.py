@@ -96,3 +96,63 @@ def test_ideal_elasticities_match_closed_form():
 def test_bad_activity_specs(edit, needle):
     with pytest.raises(SpecError, match=needle):
         parse_spec(SPEC.replace(*edit))
+
+
+SULFATE_SPEC = """
+[model]
+name = "activity_error"
+ions = ["Na+", "Ca2+", "Cl-", "SO4 2-"]
+balance = "Cl-"
+models = MODELS
+[axes]
+activity_model = MODELS
+celsius = CELSIUS
+[fixed]
+Na_in = 12
+Ca_in = 0.0001
+SO4_in = 1
+Na_out = 145
+Ca_out = 2
+SO4_out = 1
+[outputs]
+variables = ["dE_Ca"]
+"""
+
+
+def _sulfate_spec(models, celsius):
+    return SULFATE_SPEC.replace("MODELS", repr(models).replace("'", '"')).replace(
+        "CELSIUS", repr(celsius)
+    )
+
+
+def test_pitzer_temperature_outside_range_is_flagged_in_plan_run_and_attrs():
+    from ionsweep.sweep import PlanWarning
+
+    # Ca2+–SO4 2- parameters (HMW84) are stated at 25 °C only.
+    plan = parse_spec(_sulfate_spec(["davies", "pitzer"], [25.0, 37.0]))
+    (note,) = plan.warnings
+    assert "298.15–310.15 K" in note and "Ca2+–SO4 2- (HMW84" in note
+    with pytest.warns(PlanWarning, match="Ca2\\+–SO4 2-"):
+        ds = ionsweep.run_sweep(_sulfate_spec(["davies", "pitzer"], [25.0, 37.0]))
+    assert list(ds.attrs["ionsweep_warnings"]) == [note]
+    assert np.isfinite(ds.dE_Ca.values).all()  # a warning, not NaN: the values are kept
+    # Within range, or without the Pitzer model, nothing to say.
+    assert parse_spec(_sulfate_spec(["davies", "pitzer"], [25.0])).warnings == ()
+    assert parse_spec(_sulfate_spec(["davies", "truesdell_jones"], [25.0, 37.0])).warnings == ()
+
+
+def test_cli_prints_plan_warnings_on_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    spec = tmp_path / "sulfate.toml"
+    spec.write_text(_sulfate_spec(["pitzer"], [37.0]))
+    out = subprocess.run(
+        [sys.executable, "-m", "ionsweep", "run", str(spec), "--out", str(tmp_path / "s.zarr")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("ionsweep: warning:")]
+    assert len(lines) == 1
+    assert lines[0].startswith("ionsweep: warning: Pitzer (MP98-chlorides): T = 310.15 K")

@@ -46,6 +46,7 @@ from ionsweep.activity._models import (
     log_gamma_ideal,
     log_gamma_truesdell_jones,
 )
+from ionsweep.activity._pitzer import PitzerTemperatureWarning, check_pitzer_temperature
 from ionsweep.activity._registry import (
     MODELS,
     get_model,
@@ -66,9 +67,11 @@ from ionsweep.activity._water import (
 __all__ = [
     "MODELS",
     "NEUTRALITY_RTOL",
+    "PitzerTemperatureWarning",
     "activity_coefficients",
     "activity_error",
     "charge_imbalance",
+    "check_pitzer_temperature",
     "debye_huckel_A",
     "debye_huckel_Aphi",
     "debye_huckel_B",

@@ -39,8 +39,10 @@ prescribes.
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -49,7 +51,58 @@ from ionsweep._util import as_float
 from ionsweep.activity._pitzer_params import MP98_CHLORIDES, PitzerParameters
 from ionsweep.activity._pitzer_terms import M88Basis, etheta, g_terms
 
-__all__ = ["log_gamma_and_osmotic_pitzer", "log_gamma_pitzer", "osmotic_coefficient_pitzer"]
+__all__ = [
+    "PitzerTemperatureWarning",
+    "check_pitzer_temperature",
+    "log_gamma_and_osmotic_pitzer",
+    "log_gamma_pitzer",
+    "osmotic_coefficient_pitzer",
+]
+
+
+class PitzerTemperatureWarning(UserWarning):
+    """A temperature lies outside the range its Pitzer parameters are stated for.
+
+    The result is still computed, by extrapolating the parameters' temperature functions
+    (or, for parameters given at 25 °C only, by using their 25 °C values), so it may be off
+    by more than the model's stated accuracy. Turn it into an error with
+    ``warnings.simplefilter("error", PitzerTemperatureWarning)``, or silence it the same way.
+    """
+
+
+def check_pitzer_temperature(
+    names, T, parameters: PitzerParameters | None = None, *, warn: bool = True
+) -> list[str]:
+    """Warn if concrete temperatures ``T`` (K) are outside the parameters' stated range.
+
+    Called by the Pitzer functions on concrete inputs, and through the activity models'
+    ``check`` on the temperatures of a sweep (traced values inside ``jit`` cannot be
+    checked). Only the cation–anion (β, C^φ) parameters are checked; see
+    :meth:`~ionsweep.activity._pitzer_params.PitzerParameters.out_of_range`. Returns the
+    messages (empty when all is within range), issued as :class:`PitzerTemperatureWarning`
+    unless ``warn=False``.
+    """
+    if isinstance(T, jax.core.Tracer):
+        return []
+    t = np.asarray(T, dtype=float)
+    t = t[np.isfinite(t)]
+    if t.size == 0:
+        return []
+    params = MP98_CHLORIDES if parameters is None else parameters
+    canon = [_canonical(n) for n in names]
+    bad = params.out_of_range(canon, float(t.min()), float(t.max()))
+    if not bad:
+        return []
+    shown = "; ".join(bad[:3]) + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
+    span = f"{t.min():g} K" if t.min() == t.max() else f"{t.min():g}–{t.max():g} K"
+    msg = (
+        f"Pitzer ({params.name}): T = {span} is outside the range stated for {shown}; "
+        "γ is extrapolated (25 °C-only parameters are used unchanged)"
+    )
+    if warn:
+        warnings.warn(PitzerTemperatureWarning(msg), stacklevel=3)
+    return [msg]
+
 
 #: Pitzer's universal b, (kg/mol)^½.
 B_PITZER = 1.2
@@ -119,6 +172,7 @@ def _prepare(names, molality, T, parameters):
     if not isinstance(names, tuple | list):
         raise ValueError(f"Pitzer: names must be a tuple of ion names, got {names!r}")
     plan = _plan(tuple(names), MP98_CHLORIDES if parameters is None else parameters)
+    check_pitzer_temperature(names, T, parameters)
     m, T = as_float(molality, T)
     if m.ndim < 1 or m.shape[-1] != len(plan.z):
         raise ValueError(

@@ -185,6 +185,23 @@ class PitzerParameters:
     psi: Mapping[tuple[frozenset, str], Mixing]
     aphi: Callable = field(default=aphi_moller1988)
 
+    def out_of_range(self, names, T_min: float, T_max: float, tol: float = 0.5) -> list[str]:
+        """The binary parameters used for ``names`` whose stated range misses [T_min, T_max].
+
+        Each entry reads like ``"Na+–HCO3- (HMW84 Table 1 (25 °C): 298.15–298.15 K)"``; an
+        empty list means every cation–anion parameter is within its stated range (``tol``
+        K of slack). The mixing parameters θ and ψ are not checked: those published at
+        25 °C only are small corrections that geochemical codes (PHREEQC's pitzer.dat,
+        HMW84 itself) apply unchanged at other temperatures, and so does this set.
+        """
+        names = set(names)
+        found = []
+        for (c, a), e in self.binary.items():
+            lo, hi = e.t_range
+            if {c, a} <= names and (T_min < lo - tol or T_max > hi + tol):
+                found.append(f"{c}–{a} ({e.source}: {lo:g}–{hi:g} K)")
+        return found
+
     def validity(self, names) -> tuple[float, float]:
         """Temperature range (K) over which every parameter used for ``names`` is stated valid."""
         names = set(names)

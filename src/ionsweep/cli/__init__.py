@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ionsweep.cli._common import CliError, CliParser
@@ -65,6 +66,11 @@ def build_parser() -> CliParser:
     return parser
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings on the command line: ``ionsweep: warning: message`` (no file and line)."""
+    return f"ionsweep: warning: {message}\n"
+
+
 def _status(code: object) -> int:
     """Exit status of a ``SystemExit`` code (None is success)."""
     if code is None:
@@ -85,6 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status: 0 on success, 2 for bad input (one line on stderr naming the argument).
     """
+    saved, warnings.formatwarning = warnings.formatwarning, _format_warning
+    try:
+        return _main(argv)
+    finally:
+        warnings.formatwarning = saved
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)

@@ -82,6 +82,8 @@ def _run(args) -> int:
             f"  device:   {info['device']}; compile {_human_time(info['compile_s'])}, "
             f"estimated run {_human_time(info['estimated_s'])}"
         )
+        for note in plan.warnings:
+            print(f"  warning:  {note}")
         return 0
     shard = None
     if args.shard:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ionsweep import physics
 from ionsweep._ions import ions as ion_table
-from ionsweep.activity import MODELS, log_gamma, mM_to_molality
+from ionsweep.activity import MODELS, check_pitzer_temperature, log_gamma, mM_to_molality
 from ionsweep.activity._registry import model_index
 from ionsweep.models._base import Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
@@ -35,6 +36,20 @@ def _check_models(models, names):
                 "that can in the model option 'models'"
             ) from None
     return models
+
+
+def _range_check(names, models, reference):
+    """``Model.check``: Pitzer temperatures outside the parameter set's stated range."""
+
+    def check(values):
+        used = {reference}
+        idx = np.unique(np.asarray(values.get("activity_model", []), dtype=int))
+        used |= {name for name in models if model_index(name) in idx}
+        if "pitzer" not in used or "T" not in values:
+            return []
+        return check_pitzer_temperature(names, values["T"], warn=False)
+
+    return check
 
 
 def _composition(names, balance):
@@ -167,6 +182,7 @@ def activity_error(
         tuple(outputs),
         fn,
         f"activity error of Nernst potentials relative to {reference!r}",
+        check=_range_check(names, models, reference),
     )
 
 
@@ -180,5 +196,10 @@ def nernst_activity(ions=("K+", "Na+", "Cl-"), report=None, balance=None, models
         return {o.name: out[o.name] for o in outputs}
 
     return Model(
-        "nernst_activity", base.inputs, outputs, fn, "activity-corrected Nernst potentials"
+        "nernst_activity",
+        base.inputs,
+        outputs,
+        fn,
+        "activity-corrected Nernst potentials",
+        check=base.check,
     )

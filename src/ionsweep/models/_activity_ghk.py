@@ -39,7 +39,7 @@ from ionsweep.activity import (
 )
 from ionsweep.activity._registry import model_index
 from ionsweep.constants import R_OVER_F_MV
-from ionsweep.models._activity import _check_models
+from ionsweep.models._activity import _check_models, _range_check
 from ionsweep.models._base import Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
 
@@ -291,6 +291,7 @@ def activity_error_ghk(
         tuple(outputs),
         fn,
         f"activity error of Nernst and GHK potentials relative to {reference!r}",
+        check=_range_check(names, models, reference),
     )
 
 

@@ -76,6 +76,10 @@ class Model:
     outputs: tuple[Output, ...]
     fn: Callable[[Mapping], Mapping] = field(repr=False)
     description: str = ""
+    #: Optional ``check(values) -> list of warning messages``, given the concrete values a
+    #: sweep will feed each input (1-d arrays; fixed inputs as 0-d). It flags values that
+    #: are valid but outside a model's stated range (e.g. Pitzer parameters' temperatures).
+    check: Callable[[Mapping], list] | None = field(default=None, repr=False)
 
     def input(self, name: str) -> Input:
         for inp in self.inputs:

@@ -3,7 +3,7 @@
 from ionsweep.sweep._api import run_sweep
 from ionsweep.sweep._dask import run_dask
 from ionsweep.sweep._executor import RunResult, check_store, dry_run, parse_shard, run
-from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
+from ionsweep.sweep._plan import Axis, Plan, PlanWarning, Reduction, SpecError
 from ionsweep.sweep._spec import load_spec, parse_spec
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Plan",
     "Reduction",
     "RunResult",
+    "PlanWarning",
     "SpecError",
     "check_store",
     "dry_run",

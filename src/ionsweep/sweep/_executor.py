@@ -19,6 +19,7 @@ import platform
 import sys
 import time
 import uuid
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ import numpy as np
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs
-from ionsweep.sweep._plan import Plan
+from ionsweep.sweep._plan import Plan, PlanWarning
 from ionsweep.sweep._reduce import Accumulator
 
 __all__ = ["RunResult", "check_store", "dry_run", "run"]
@@ -202,6 +203,7 @@ def _attrs(plan: Plan, devices) -> dict:
         "ionsweep_n_chunks": plan.n_chunks,
         "ionsweep_n_points": plan.n_points,
         "ionsweep_complete": False,
+        "ionsweep_warnings": list(plan.warnings),
         "dtype": plan.dtype,
         "backend": devices[0].platform,
         "device": str(devices[0].device_kind),
@@ -257,6 +259,8 @@ def prepare_store(plan: Plan, out, devices, *, resume=False, overwrite=False, sh
     """Create the store if needed (idempotent and race-free between shards)."""
     out = Path(out)
     state = check_store(plan, out, resume=resume, overwrite=overwrite, shard=shard)
+    for note in plan.warnings:
+        warnings.warn(PlanWarning(note), stacklevel=3)
     if state != "new":
         return state
     variables, coords = _layout(plan)
@@ -501,6 +505,7 @@ def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
         "bytes_written": nbytes,
         "dtype": plan.dtype,
         "memory_budget": plan.memory_bytes,
+        "warnings": list(plan.warnings),
     }
     if calibrate:
         import jax

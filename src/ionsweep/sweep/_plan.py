@@ -17,6 +17,10 @@ class SpecError(ValueError):
     """A sweep spec is invalid; the message names the file and the offending field."""
 
 
+class PlanWarning(UserWarning):
+    """A sweep's values are valid but outside a model's stated range (see ``Plan.warnings``)."""
+
+
 @dataclass(frozen=True)
 class Axis:
     """One dimension of the grid.
@@ -70,6 +74,9 @@ class Plan:
     device: str
     reduce: Reduction | None = None
     elasticities: tuple[str, ...] = ()
+    #: Warnings about the plan's values from the model's ``check`` (e.g. temperatures
+    #: outside a parameter set's range); shown when the sweep runs and stored in its attrs.
+    warnings: tuple[str, ...] = ()
 
     @property
     def shape(self) -> tuple[int, ...]:

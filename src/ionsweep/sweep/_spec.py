@@ -163,7 +163,12 @@ def parse_spec(
         max_points=max_points,
     )
 
+    values = {k: np.asarray(v) for k, v in fixed.items()}
+    values.update({k: np.asarray(v) for a in axes for k, v in a.feeds.items()})
+    notes = tuple(model.check(values)) if model.check is not None else ()
+
     return Plan(
+        warnings=notes,
         spec_text=text,
         source=source,
         title=str(spec.get("title", "")),
