@@ -14,7 +14,8 @@ per point. Both solutions are compared on the subset (max abs difference, mV).
 * **GHK voltage, K⁺ Na⁺ Cl⁻ Ca²⁺** (|z| ≤ 2: ionsweep's closed-form quadratic) against
   brentq on the summed GHK current in V ∈ [−250, 200] mV.
 * **Donnan potential, electroneutral K⁺ Cl⁻ Ca²⁺ bath and a negative fixed charge**
-  (ionsweep's Newton solve from the exact monovalent start, with a safeguarded fallback)
+  (ionsweep's Newton solve from the exact monovalent start, with a safeguarded fallback,
+  run block by block over 32,768-point blocks inside ``ionsweep.donnan``)
   against brentq on electroneutrality in V ∈ [−300, 300] mV, for two baths: a *wide* range
   (K⁺ 2–150 mM, Ca²⁺ 0.5–10 mM, fixed charge −1 … −200 mM) and a *typical* one (K⁺
   100–150 mM, Ca²⁺ 1–2 mM, fixed charge −10 … −100 mM).
@@ -29,6 +30,8 @@ as fast. Speed-ups are given against both.
 Informational rows: the iterative solves run in chunks of ``--chunk`` points with
 ``jax.lax.map``: each chunk decides for itself whether it needs the safeguarded fallback and
 stops iterating when its own points have converged, and its working set stays in cache.
+``ionsweep.donnan`` already does this itself for large batches, so its chunked rows match
+the plain ones; for the La³⁺ GHK solve the chunking is still the caller's to add.
 
 Usage: ``python benchmarks/bench_root.py [--n N] [--subset M] [--repeat R] [--no-write]``.
 """

@@ -259,3 +259,65 @@ def test_nan_points_do_not_poison_gradients_of_valid_points():
         assert np.isfinite(g).all()
         np.testing.assert_allclose(g[0], np.asarray(a)[0], rtol=1e-12)
         np.testing.assert_array_equal(g[1:], 0.0)
+
+
+def test_integer_valence_path_matches_the_general_one():
+    # Integer valences within ±3 take one exp per point and products for the powers; any
+    # other z takes exp(−z·v) per ion. A valence 1e-12 away from an integer must agree.
+    from ionsweep.physics.donnan import _exp_neg_zv, _exp_neg_zv_small_int
+
+    rng = np.random.default_rng(5)
+    c = np.stack([rng.uniform(2, 150, 50), rng.uniform(1, 60, 50), rng.uniform(0.5, 10, 50)], -1)
+    c = np.concatenate([c, (c[:, :1] + 2 * c[:, 2:] - c[:, 1:2])], -1)  # + Cl- to neutrality
+    c[:, 3] = np.abs(c[:, 3])
+    z_int = np.array([1.0, -2.0, 2.0, -1.0])
+    rho = -rng.uniform(1, 200, 50)
+    V_int, c_int = ionsweep.donnan(c, z_int, rho, 310.0)
+    V_gen, c_gen = ionsweep.donnan(c, z_int + 1e-12, rho, 310.0)
+    np.testing.assert_allclose(V_int, V_gen, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(c_int, c_gen, rtol=1e-9)
+    # The custom derivative rule is exp(−z·v)'s, in v and in z. Both functions take the
+    # batch v (...) and the valences (..., n_ions).
+    v = jnp.linspace(-3.0, 3.0, 7)
+    z = jnp.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_allclose(_exp_neg_zv_small_int(v, z), _exp_neg_zv(v, z), rtol=1e-14)
+    for tangents in ((jnp.ones(7), jnp.zeros(7)), (jnp.zeros(7), jnp.ones(7))):
+        _, got = jax.jvp(_exp_neg_zv_small_int, (v, z), tangents)
+        _, want = jax.jvp(_exp_neg_zv, (v, z), tangents)
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-300)
+
+
+def test_large_batches_are_solved_block_by_block_with_the_same_results():
+    # Above 2 × BLOCK_POINTS points the solve runs block by block, the last block shifted
+    # back to overlap its neighbour; every point must come out as when solved on its own,
+    # including per-point valences (a valence axis) and gradients.
+    from ionsweep.physics.donnan import BLOCK_POINTS
+
+    rng = np.random.default_rng(7)
+    shape = (3, 2 * BLOCK_POINTS // 3 + 1001)  # leading axes kept; not a block multiple
+    K = rng.uniform(2, 150, shape)
+    Ca = rng.uniform(0.5, 10, shape)
+    c = np.stack([K, K + 2 * Ca, Ca], -1)
+    rho = -rng.uniform(1, 200, shape)
+    rho[0, :5] = np.nan  # invalid points stay NaN
+    T = rng.uniform(293, 310, shape)
+    z = np.broadcast_to(np.array([1.0, -1.0, 2.0]), c.shape).copy()
+    z[1, :, 2] = 1.0  # some points with a monovalent third cation (per-point valences)
+    idx = (rng.integers(0, 3, 300), rng.integers(0, shape[1], 300))
+    for zz in (np.array([1.0, -1.0, 2.0]), z):
+        V, c_in = ionsweep.donnan(c, zz, rho, T)
+        assert V.shape == shape and c_in.shape == (*shape, 3)
+        assert np.isnan(np.asarray(V[0, :5])).all() and np.isfinite(np.asarray(V[0, 5:])).all()
+        z_sub = zz if zz.ndim == 1 else zz[idx]
+        V_small, c_small = ionsweep.donnan(c[idx], z_sub, rho[idx], T[idx])
+        np.testing.assert_allclose(np.asarray(V)[idx], V_small, rtol=1e-13, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(c_in)[idx], c_small, rtol=1e-13)
+
+    def total(r):
+        V, _ = ionsweep.donnan(c, [1, -1, 2], r, T)
+        return jnp.sum(jnp.where(jnp.isfinite(V), V, 0))
+
+    g = np.asarray(jax.grad(total)(jnp.asarray(rho)))
+    assert np.all(g[0, :5] == 0) and np.isfinite(g).all()
+    dV = jax.vmap(jax.grad(lambda r, cc, t: ionsweep.donnan(cc, [1, -1, 2], r, t)[0]))
+    np.testing.assert_allclose(g[idx], dV(rho[idx], c[idx], T[idx]), rtol=1e-10)
