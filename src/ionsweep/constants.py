@@ -50,7 +50,7 @@ def thermal_voltage(T):
     -------
     jax.Array
         RT/F in mV, with the floating dtype of ``T`` (float32 unless x64 is enabled and
-        ``T`` is float64). Non-positive temperatures give NaN.
+        ``T`` is float64). Non-positive or non-finite temperatures give NaN.
 
     Examples
     --------
@@ -59,4 +59,4 @@ def thermal_voltage(T):
     26.727
     """
     (T,) = as_float(T)
-    return jnp.where(T > 0, R_OVER_F_MV * T, jnp.nan)
+    return jnp.where((T > 0) & (T < jnp.inf), R_OVER_F_MV * T, jnp.nan)

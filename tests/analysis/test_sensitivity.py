@@ -431,3 +431,40 @@ def test_ion_by_ion_gamma_of_the_sweep_model_equals_log_gamma(model):
     np.testing.assert_allclose(got["Cl-"], expected[:, 3], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(got["Ca2+"], expected[:, 2], rtol=1e-12, atol=1e-15)
     assert np.isnan(got["Cl-"][1])
+
+
+def test_pitzer_temperatures_outside_the_parameter_range_are_flagged():
+    from ionsweep.sweep import PlanWarning
+
+    spec = {
+        "model": {
+            "name": "activity_error",
+            "ions": ["Na+", "Ca2+", "Cl-", "SO4 2-"],
+            "balance": "Cl-",
+            "models": ["davies", "pitzer"],
+        },
+        "inputs": {
+            "celsius": {"uniform": [20.0, 40.0]},
+            "activity_model": {"choices": ["davies", "pitzer"]},
+        },
+        "fixed": {
+            "Na_in": 12.0,
+            "Na_out": 145.0,
+            "Ca_in": 0.0001,
+            "Ca_out": 2.0,
+            "SO4_in": 1.0,
+            "SO4_out": 1.0,
+        },
+        "outputs": {"variables": ["dE_Ca"]},
+        "morris": {"n": 4},
+    }
+    # Ca2+–SO4 2- (HMW84) is stated at 25 °C only; the sampled 20–40 °C goes beyond it.
+    with pytest.warns(PlanWarning, match="293.15–313.15 K.*Ca2\\+–SO4 2-"):
+        ds = sensitivity.run_sensitivity(spec)
+    assert len(ds.attrs["ionsweep_warnings"]) == 1
+    # Without the Pitzer model among the choices there is nothing to flag.
+    from ionsweep.analysis._sensitivity_spec import parse_sensitivity_spec
+    from ionsweep.sweep._api import spec_to_toml
+
+    spec["inputs"]["activity_model"] = {"choices": ["davies"]}
+    assert parse_sensitivity_spec(spec_to_toml(spec)).warnings == ()

@@ -54,9 +54,9 @@ def test_thermal_voltage_is_k_over_e():
 
 
 def test_thermal_voltage_invalid_temperature_is_nan():
-    out = np.asarray(ionsweep.thermal_voltage(jnp.array([0.0, -1.0, 300.0])))
-    assert np.isnan(out[:2]).all()
-    assert np.isfinite(out[2])
+    out = np.asarray(ionsweep.thermal_voltage(jnp.array([0.0, -1.0, jnp.inf, jnp.nan, 300.0])))
+    assert np.isnan(out[:4]).all()
+    assert np.isfinite(out[4])
 
 
 def test_thermal_voltage_dtype():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -28,6 +29,7 @@ from ionsweep.analysis._sensitivity_spec import (
 from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
+from ionsweep.sweep._plan import PlanWarning
 
 __all__ = ["format_results", "run_sensitivity", "write_results"]
 
@@ -124,6 +126,8 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
     if plan.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
     devices = jax.devices() if plan.device == "auto" else jax.devices(plan.device)
+    for note in plan.warnings:
+        warnings.warn(PlanWarning(note), stacklevel=2)
     func = _model_func(plan)
     dists = {ri.key: ri.dist for ri in plan.inputs}
     units = {o: plan.model.output(o).units for o in plan.outputs}
@@ -196,6 +200,7 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
         "ionsweep_n_chunks": 1,
         "ionsweep_n_points": plan.n_evaluations,
         "ionsweep_complete": True,
+        "ionsweep_warnings": list(plan.warnings),
         "dtype": plan.dtype,
         "backend": devices[0].platform,
         "device": str(devices[0].device_kind),

@@ -72,6 +72,8 @@ class SensitivityPlan:
     methods: dict[str, dict] = field(default_factory=dict)
     dtype: str = "float32"
     device: str = "auto"
+    #: Warnings about the sampled ranges from the model's ``check`` (as ``Plan.warnings``).
+    warnings: tuple[str, ...] = ()
 
     @property
     def spec_hash(self) -> str:
@@ -243,7 +245,18 @@ def parse_sensitivity_spec(
     device = device or run.get("device", "auto")
     if device not in ("auto", "cpu", "gpu"):
         fail("[run] device", f"must be 'auto', 'cpu' or 'gpu', got {device!r}")
+    # Values the model will see, for its range check: the categories of a choice, else the
+    # 0.1 % and 99.9 % quantiles (the ends, for bounded distributions).
+    values = {k: np.asarray(v) for k, v in fixed.items()}
+    for ri in inputs:
+        if ri.dist.kind == "choice":
+            values[ri.input] = np.asarray(ri.dist.values)
+        else:
+            values[ri.input] = ri.dist.ppf(np.array([0.0, 0.001, 0.999, 1.0])) + ri.offset
+    notes = tuple(model.check(values)) if model.check is not None else ()
+
     return SensitivityPlan(
+        warnings=notes,
         spec_text=text,
         source=source,
         title=str(spec.get("title", "")),
