@@ -135,8 +135,13 @@ def _donnan(c_bath, z, rho, T):
         # Valences with leading axes of their own (a valence sweep) are sliced like the rest.
         per_point = any(d > 1 for d in z.shape[:-1])
         zb = jnp.broadcast_to(z, c_bath.shape).reshape(n, k) if per_point else z.reshape(k)
-        V = _blocks(c_bath.reshape(n, k), zb, rho.reshape(n), T.reshape(n), per_point)
-        V = V.reshape(lead)
+        flat = (c_bath.reshape(n, k), zb, rho.reshape(n), T.reshape(n))
+        # Blocks pay on CPU (cache); a GPU wants the whole batch in one kernel.
+        V = lax.platform_dependent(
+            *flat,
+            cpu=lambda c, zz, r, t: _blocks(c, zz, r, t, per_point),
+            default=_potential,
+        ).reshape(lead)
     else:
         V = _potential(c_bath, z, rho, T)
     # From V and outside the solve, so that a caller who only wants V does not pay for c_in.
@@ -147,7 +152,7 @@ def _donnan(c_bath, z, rho, T):
 
 
 def _blocks(c_bath, z, rho, T, per_point):
-    """:func:`_potential` block by block over flat (n,) points, in place in one buffer.
+    """:func:`_potential` block by block over flat (n,) points, in place in one buffer (CPU).
 
     A block's working set stays in cache, and each block runs only the Newton stages its
     own points need, so one hard bath no longer makes the whole batch iterate. The last
