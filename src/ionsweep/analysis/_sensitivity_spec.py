@@ -253,10 +253,9 @@ def parse_sensitivity_spec(
             values[ri.input] = np.asarray(ri.dist.values)
         else:
             values[ri.input] = ri.dist.ppf(np.array([0.0, 0.001, 0.999, 1.0])) + ri.offset
-    notes = tuple(model.check(values)) if model.check is not None else ()
 
     return SensitivityPlan(
-        warnings=notes,
+        warnings=model.range_warnings(values),
         spec_text=text,
         source=source,
         title=str(spec.get("title", "")),

@@ -81,6 +81,10 @@ class Model:
     #: are valid but outside a model's stated range (e.g. Pitzer parameters' temperatures).
     check: Callable[[Mapping], list] | None = field(default=None, repr=False)
 
+    def range_warnings(self, values: Mapping) -> tuple[str, ...]:
+        """Messages from :attr:`check` for the concrete input ``values`` (none without one)."""
+        return tuple(self.check(values)) if self.check is not None else ()
+
     def input(self, name: str) -> Input:
         for inp in self.inputs:
             if inp.name == name:

@@ -165,10 +165,9 @@ def parse_spec(
 
     values = {k: np.asarray(v) for k, v in fixed.items()}
     values.update({k: np.asarray(v) for a in axes for k, v in a.feeds.items()})
-    notes = tuple(model.check(values)) if model.check is not None else ()
 
     return Plan(
-        warnings=notes,
+        warnings=model.range_warnings(values),
         spec_text=text,
         source=source,
         title=str(spec.get("title", "")),
