@@ -52,6 +52,20 @@ def _range_check(names, models, reference):
     return check
 
 
+def _nernst_outputs(report, reference) -> list[Output]:
+    """ΔE, E and both sides' γ of each reported ion."""
+    outputs = []
+    for ion in report:
+        s = symbol(ion)
+        outputs += [
+            Output(f"dE_{s}", "mV", f"activity error of E_{s}: E(activity_model) - E({reference})"),
+            Output(f"E_{s}", "mV", f"{ion} equilibrium potential with activities"),
+            Output(f"gamma_in_{s}", "1", f"{ion} activity coefficient inside"),
+            Output(f"gamma_out_{s}", "1", f"{ion} activity coefficient outside"),
+        ]
+    return outputs
+
+
 def _composition(names, balance):
     if balance is not None:
         balance = ion_table.canonical(balance)
@@ -155,15 +169,7 @@ def activity_error(
             out[f"gamma_out_{s}"] = g_out
         return out
 
-    outputs = []
-    for ion in report:
-        s = symbol(ion)
-        outputs += [
-            Output(f"dE_{s}", "mV", f"activity error of E_{s}: E(activity_model) - E({reference})"),
-            Output(f"E_{s}", "mV", f"{ion} equilibrium potential with activities"),
-            Output(f"gamma_in_{s}", "1", f"{ion} activity coefficient inside"),
-            Output(f"gamma_out_{s}", "1", f"{ion} activity coefficient outside"),
-        ]
+    outputs = _nernst_outputs(report, reference)
     return Model(
         "activity_error",
         (

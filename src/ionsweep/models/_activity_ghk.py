@@ -39,7 +39,7 @@ from ionsweep.activity import (
 )
 from ionsweep.activity._registry import model_index
 from ionsweep.constants import R_OVER_F_MV
-from ionsweep.models._activity import _check_models, _range_check
+from ionsweep.models._activity import _check_models, _nernst_outputs, _range_check
 from ionsweep.models._base import Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
 
@@ -261,15 +261,7 @@ def activity_error_ghk(
             res[f"ionic_strength_{side}"] = mM_to_molality(half_z2c, T)
         return {k: jnp.where(ok, v, jnp.nan) for k, v in res.items()}
 
-    outputs = []
-    for ion in report:
-        s = symbol(ion)
-        outputs += [
-            Output(f"dE_{s}", "mV", f"activity error of E_{s}: E(activity_model) - E({reference})"),
-            Output(f"E_{s}", "mV", f"{ion} equilibrium potential with activities"),
-            Output(f"gamma_in_{s}", "1", f"{ion} activity coefficient inside"),
-            Output(f"gamma_out_{s}", "1", f"{ion} activity coefficient outside"),
-        ]
+    outputs = _nernst_outputs(report, reference)
     if permeant:
         ions_text = ", ".join(permeant)
         outputs += [
