@@ -16,7 +16,14 @@ from ionsweep.analysis._distributions import Distribution, as_distribution, choi
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
 from ionsweep.sweep._plan import SpecError
-from ionsweep.sweep._spec import _check_domain, _no_unknown, _resolve_key, load_header
+from ionsweep.sweep._spec import (
+    _check_domain,
+    _no_unknown,
+    _resolve_key,
+    load_header,
+    parse_fixed,
+    parse_output_names,
+)
 
 __all__ = ["RandomInput", "SensitivityPlan", "load_sensitivity_spec", "parse_sensitivity_spec"]
 
@@ -196,43 +203,16 @@ def parse_sensitivity_spec(
         seen[ri.input] = f"[inputs] {key}"
         inputs.append(ri)
 
-    fixed: dict[str, float] = {}
     fixed_tbl = spec.get("fixed", {})
     if not isinstance(fixed_tbl, Mapping):
         fail("[fixed]", "must be a table")
-    for key, value in fixed_tbl.items():
-        where = f"[fixed] {key}"
-        inp_name, convert, _, _ = _resolve_key(model, key, where, fail)
-        if inp_name in seen:
-            fail(where, f"input {inp_name!r} is also set by {seen[inp_name]}")
-        if isinstance(value, list | dict):
-            fail(where, "a fixed value must be a single number (or name)")
-        arr = convert([value], where)
-        _check_domain(model, inp_name, arr, where, fail)
-        fixed[inp_name] = float(arr[0])
-        seen[inp_name] = where
-    for inp in model.inputs:
-        if inp.name not in seen:
-            if inp.default is None:
-                fail(
-                    "[fixed]",
-                    f"model {model.name!r} needs input {inp.name!r} ({inp.long_name}, "
-                    f"{inp.units}): give it a distribution in [inputs] or a value in [fixed]",
-                )
-            fixed[inp.name] = float(inp.default)
+    fixed = parse_fixed(
+        model, fixed_tbl, seen, fail, "", "give it a distribution in [inputs] or a value in [fixed]"
+    )
 
     out_tbl = spec.get("outputs", {})
     _no_unknown(out_tbl, {"variables"}, "[outputs]", fail)
-    outputs = tuple(out_tbl.get("variables", model.output_names))
-    if not outputs:
-        fail("[outputs] variables", "at least one output is required")
-    for o in outputs:
-        if o not in model.output_names:
-            fail(
-                "[outputs] variables",
-                f"unknown output {o!r} of model {model.name!r}; it has "
-                f"{', '.join(model.output_names)}",
-            )
+    outputs = parse_output_names(model, out_tbl, fail)
 
     methods = {m: _method(m, spec[m], fail, n, seed) for m in METHOD_KEYS if m in spec}
     if not methods:

@@ -77,40 +77,18 @@ def parse_spec(
             seen[inp] = f"[axes] {name}"
         axes.append(axis)
 
-    fixed: dict[str, float] = {}
-    for key, value in fixed_tbl.items():
-        where = f"[fixed] {key}"
-        inp_name, convert, _, _ = _resolve_key(model, key, where, fail)
-        if inp_name in seen:
-            fail(where, f"input {inp_name!r} is also set by {seen[inp_name]}")
-        if isinstance(value, list | dict):
-            fail(where, "a fixed value must be a single number (or name); sweep it in [axes]")
-        arr = convert(np.asarray([value]), where)
-        _check_domain(model, inp_name, arr, where, fail)
-        fixed[inp_name] = float(arr[0])
-        seen[inp_name] = where
-    for inp in model.inputs:
-        if inp.name not in seen:
-            if inp.default is None:
-                fail(
-                    "[fixed]",
-                    f"model {model.name!r} needs input {inp.name!r} "
-                    f"({inp.long_name}, {inp.units}): sweep it in [axes] or set it in [fixed]",
-                )
-            fixed[inp.name] = float(inp.default)
+    fixed = parse_fixed(
+        model,
+        fixed_tbl,
+        seen,
+        fail,
+        list_hint="; sweep it in [axes]",
+        missing_hint="sweep it in [axes] or set it in [fixed]",
+    )
 
     out_tbl = spec.get("outputs", {})
     _no_unknown(out_tbl, _OUTPUT_KEYS, "[outputs]", fail)
-    outputs = tuple(out_tbl.get("variables", model.output_names))
-    for o in outputs:
-        if o not in model.output_names:
-            fail(
-                "[outputs] variables",
-                f"unknown output {o!r} of model {model.name!r}; "
-                f"it has {', '.join(model.output_names)}",
-            )
-    if not outputs:
-        fail("[outputs] variables", "at least one output is required")
+    outputs = parse_output_names(model, out_tbl, fail)
     grads = []
     for g in out_tbl.get("grad", []):
         inp_name = "T" if g == "celsius" else g
@@ -185,6 +163,52 @@ def parse_spec(
         reduce=reduce,
         elasticities=tuple(elasticities),
     )
+
+
+def parse_fixed(model: Model, fixed_tbl, seen: dict, fail, list_hint: str, missing_hint: str):
+    """The ``[fixed]`` table as {input: value}, defaults filled in; ``seen`` is updated.
+
+    ``seen`` maps the inputs already set elsewhere in the spec to where; ``list_hint`` ends
+    the message for a list given as a fixed value, ``missing_hint`` the one for a required
+    input set nowhere.
+    """
+    fixed: dict[str, float] = {}
+    for key, value in fixed_tbl.items():
+        where = f"[fixed] {key}"
+        inp_name, convert, _, _ = _resolve_key(model, key, where, fail)
+        if inp_name in seen:
+            fail(where, f"input {inp_name!r} is also set by {seen[inp_name]}")
+        if isinstance(value, list | dict):
+            fail(where, f"a fixed value must be a single number (or name){list_hint}")
+        arr = convert(np.asarray([value]), where)
+        _check_domain(model, inp_name, arr, where, fail)
+        fixed[inp_name] = float(arr[0])
+        seen[inp_name] = where
+    for inp in model.inputs:
+        if inp.name not in seen:
+            if inp.default is None:
+                fail(
+                    "[fixed]",
+                    f"model {model.name!r} needs input {inp.name!r} "
+                    f"({inp.long_name}, {inp.units}): {missing_hint}",
+                )
+            fixed[inp.name] = float(inp.default)
+    return fixed
+
+
+def parse_output_names(model: Model, out_tbl, fail) -> tuple[str, ...]:
+    """``[outputs] variables`` (all the model's outputs by default), each checked."""
+    outputs = tuple(out_tbl.get("variables", model.output_names))
+    for o in outputs:
+        if o not in model.output_names:
+            fail(
+                "[outputs] variables",
+                f"unknown output {o!r} of model {model.name!r}; "
+                f"it has {', '.join(model.output_names)}",
+            )
+    if not outputs:
+        fail("[outputs] variables", "at least one output is required")
+    return outputs
 
 
 def load_header(text: str, source: str, top_keys):
