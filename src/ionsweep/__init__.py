@@ -30,6 +30,7 @@ from ionsweep.physics import (
 )
 from ionsweep.store import open_results
 from ionsweep.sweep import run_sweep
+from ionsweep.view import view  # the app itself (panel, bokeh) loads on first call
 
 try:
     __version__ = version("ionsweep")
@@ -66,4 +67,5 @@ __all__ = [
     "sensitivity",
     "thermal_voltage",
     "tune_cpu_allocator",
+    "view",
 ]

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "fit": "ionsweep.cli._fit",
     "sensitivity": "ionsweep.cli._sensitivity",
     "plot": "ionsweep.cli._plot",
+    "view": "ionsweep.cli._view",
 }
 
 #: Commands that evaluate large arrays on the CPU: they first keep big buffers in the malloc

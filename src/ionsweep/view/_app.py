@@ -1,0 +1,313 @@
+"""The Panel app: controls built from a store's metadata around Bokeh figures of one slice.
+
+Changing the variable, statistic, axes or facet builds new figures; moving a slider (or
+the contour level, or the ``valid`` mask) reads the new slice and pushes it into the
+existing figures' data sources.
+"""
+
+from __future__ import annotations
+
+import io
+
+import panel as pn
+import xarray as xr
+
+from ionsweep.view import _figures
+from ionsweep.view._build import (
+    Selection,
+    axis_values,
+    default_axes,
+    fixed_coords,
+    is_log_spaced,
+    is_numeric,
+    quantities,
+    slice_csv,
+    slice_netcdf,
+    store_kind,
+    take_slice,
+    unit_text,
+    var_label,
+)
+
+__all__ = ["Explorer"]
+
+_NONE = ""
+_MAX_FACETS = 8
+
+
+def _fmt(value) -> str:
+    value = value.item() if hasattr(value, "item") else value
+    return str(value) if isinstance(value, str) else f"{value:.6g}"
+
+
+class Explorer:
+    """Explore one result Dataset: ``Explorer(ds).layout`` is the Panel object.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A store opened with :func:`ionsweep.open_results` (lazy; only shown slices are read).
+    """
+
+    def __init__(self, ds: xr.Dataset):
+        self.ds = ds
+        self.kind = store_kind(ds)
+        self.quantities = quantities(ds)
+        if not self.quantities:
+            raise ValueError("the store has no variables to show")
+        self._dim_widgets: dict[str, pn.widgets.Widget] = {}
+        self._shape: dict | None = None
+        self._figs: list = []
+        self._building = False
+        self._make_widgets()
+        self.plots = pn.Column(sizing_mode="stretch_width")
+        self.status = pn.pane.Markdown("", css_classes=["ionsweep-status"])
+        self.layout = pn.Row(self._sidebar(), pn.Column(self.plots, self.status, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        self._on_quantity()
+
+    # --- controls ---------------------------------------------------------------------
+
+    def _make_widgets(self) -> None:
+        ds = self.ds
+        labels = {}
+        for q, stats in self.quantities.items():
+            first = ds[next(iter(stats.values()))]
+            labels[var_label(first, q) if list(stats) == ["value"] else self._stat_label(q)] = q
+        self.quantity = pn.widgets.Select(label="Variable", options=labels, width=280)
+        self.stat = pn.widgets.Select(label="Statistic", options=[], width=280)
+        self.x = pn.widgets.Select(label="x axis", options=[], width=280)
+        self.y = pn.widgets.Select(label="y axis (heatmap)", options=[], width=280)
+        self.facet = pn.widgets.Select(label="Facet: one panel per value", options=[], width=280)
+        self.contour = pn.widgets.FloatInput(
+            label="Contour where |value| =", value=None, placeholder="none", width=280
+        )
+        self.mask = pn.widgets.Checkbox(
+            label="Hide points with valid = 0", value=True, visible="valid" in ds.data_vars
+        )
+        self.dims_box = pn.Column(width=300)
+        self.csv = pn.widgets.FileDownload(
+            callback=self._csv, filename="slice.csv", label="CSV", color="light", width=88
+        )
+        self.netcdf = pn.widgets.FileDownload(
+            callback=self._netcdf, filename="slice.nc", label="netCDF", color="light",
+            width=88,
+        )
+        self.png = pn.widgets.FileDownload(
+            callback=self._png, filename="view.png", label="PNG", color="light", width=88
+        )
+        self.quantity.param.watch(lambda e: self._on_quantity(), "value")
+        self.stat.param.watch(lambda e: self._on_structure(reset_axes=True), "value")
+        for w in (self.x, self.y, self.facet):
+            w.param.watch(lambda e: self._on_structure(), "value")
+        for w in (self.contour, self.mask):
+            w.param.watch(lambda e: self.redraw(), "value")
+
+    def _stat_label(self, q: str) -> str:
+        units = next(
+            (self.ds[v].attrs.get("units") for v in self.quantities[q].values()
+             if self.ds[v].attrs.get("units") not in (None, "1")),
+            "",
+        )
+        return f"{q} — statistics [{unit_text(units)}]" if units else f"{q} — statistics"
+
+    def _sidebar(self) -> pn.Column:
+        a = self.ds.attrs
+        head = f"### {a.get('title') or 'ionsweep results'}\n" + (
+            f"{self.kind} store · model `{a.get('ionsweep_model', '?')}` · "
+            + " × ".join(f"{d} {n}" for d, n in self.ds.sizes.items())
+        )
+        return pn.Column(
+            pn.pane.Markdown(head, width=300),
+            self.quantity,
+            self.stat,
+            self.x,
+            self.y,
+            self.facet,
+            self.contour,
+            self.mask,
+            pn.pane.Markdown("**Other dimensions**", width=300),
+            self.dims_box,
+            pn.pane.Markdown("**Export**: current view (PNG) or slice", width=300),
+            pn.Row(self.png, self.csv, self.netcdf),
+            width=320,
+        )
+
+    @property
+    def var(self) -> str:
+        stats = self.quantities[self.quantity.value]
+        return stats.get(self.stat.value) or next(iter(stats.values()))
+
+    def _on_quantity(self) -> None:
+        stats = list(self.quantities[self.quantity.value])
+        self._building = True
+        self.stat.options = stats
+        self.stat.value = "mean" if "mean" in stats else stats[0]
+        self.stat.visible = stats != ["value"]
+        self._building = False
+        self._on_structure(reset_axes=True)
+
+    def _on_structure(self, reset_axes: bool = False) -> None:
+        """Axes, facet and sliders consistent with the variable, then new figures."""
+        if self._building:
+            return
+        self._building = True
+        try:
+            self._set_axes(reset_axes)
+        finally:
+            self._building = False
+        self._shape = None
+        self.redraw()
+
+    def _set_axes(self, reset: bool) -> None:
+        ds, da = self.ds, self.ds[self.var]
+        dims = [str(d) for d in da.dims]
+        x0, y0 = default_axes(ds, self.var)
+        x = self.x.value if not reset and self.x.value in dims else x0
+        self.x.options = {_label(ds, d): d for d in dims}
+        self.x.value = x
+        heat = [d for d in dims if d != x and is_numeric(ds, d) and is_numeric(ds, x)]
+        y = self.y.value if not reset and self.y.value in heat else (y0 if y0 in heat else _NONE)
+        self.y.options = {"(none: lines)": _NONE, **{_label(ds, d): d for d in heat}}
+        self.y.value = y
+        self.y.visible = bool(heat)
+        cats = [d for d in dims if d not in (x, y) and not is_numeric(ds, d)]
+        cats = [d for d in cats if ds.sizes[d] <= _MAX_FACETS]
+        f = self.facet.value if self.facet.value in cats else _NONE
+        self.facet.options = {"(none)": _NONE, **{d: d for d in cats}}
+        self.facet.value = f
+        self.facet.visible = bool(cats)
+        self.contour.visible = bool(y)
+        shown = {x, y, f}
+        self.dims_box.objects = [self._dim_widget(d) for d in dims if d not in shown]
+
+    def _dim_widget(self, dim: str) -> pn.widgets.Widget:
+        if dim in self._dim_widgets:
+            return self._dim_widgets[dim]
+        values, coord = axis_values(self.ds, dim)
+        units = unit_text(coord.attrs.get("units", "")) if coord is not None else ""
+        name = f"{dim} [{units}]" if units else dim
+        options = {_fmt(v): i for i, v in enumerate(values)}
+        if values.dtype.kind in "fiu" and len(values) > 1:
+            w = pn.widgets.DiscreteSlider(label=name, options=options, value=0, width=280)
+        else:
+            w = pn.widgets.Select(label=name, options=options, value=0, width=280)
+        w.param.watch(lambda e: self.redraw(), "value")
+        self._dim_widgets[dim] = w
+        return w
+
+    # --- data and figures ---------------------------------------------------------------
+
+    def selection(self) -> Selection:
+        """The current choice of variable, axes, facet and slider positions."""
+        return Selection(
+            var=self.var,
+            x=self.x.value,
+            y=self.y.value or None,
+            facet=self.facet.value or None,
+            index={d: w.value for d, w in self._dim_widgets.items()},
+            mask_valid=bool(self.mask.value),
+        )
+
+    def current_slice(self) -> xr.DataArray:
+        """The displayed slice, read from the store (dims facet, y, x)."""
+        return take_slice(self.ds, self.selection())
+
+    def redraw(self) -> None:
+        """Read the current slice and show it (new figures only when the layout changed)."""
+        if self._building:
+            return
+        sel = self.selection()
+        da = take_slice(self.ds, sel)
+        conf_name = f"{sel.var}_conf"
+        conf = None
+        if conf_name in self.ds.data_vars and not is_numeric(self.ds, sel.x) and sel.y is None:
+            conf = take_slice(self.ds, Selection(conf_name, sel.x, None, sel.facet, sel.index))
+        kind = "heatmap" if sel.y else ("lines" if is_numeric(self.ds, sel.x) else "bars")
+        panels = list(range(da.sizes[sel.facet])) if sel.facet else [None]
+        key = (sel.var, sel.x, sel.y, sel.facet, kind, conf is not None)
+        level = self.contour.value if kind == "heatmap" else None
+        limits = _limits_all(da) if kind == "heatmap" else None
+        fresh = self._shape is None or self._shape["key"] != key
+        figs = []
+        for k, i in enumerate(panels):
+            part = da if i is None else da.isel({sel.facet: i})
+            part_conf = None if conf is None or i is None else conf.isel({sel.facet: i})
+            part_conf = conf if i is None else part_conf
+            shape = {"key": key, "kind": kind, "x": sel.x, "y": sel.y, "level": level,
+                     "limits": limits, "conf": part_conf, "title": self._title(part, kind, conf)}
+            if fresh:
+                figs.append(self._new_figure(part, shape, k))
+            else:
+                fig, sources = self._figs[k]
+                _figures.update(fig, sources, part, self.ds, shape)
+        if fresh:
+            self._figs = figs
+            self._shape = {"key": key}
+            panes = [pn.pane.Bokeh(f, sizing_mode="stretch_width") for f, _ in figs]
+            self.plots.objects = [pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width")
+                                  if len(panes) > 1 else panes[0]]
+        self.status.object = self._status(da, sel)
+
+    def _new_figure(self, da, shape, k):
+        if shape["kind"] == "heatmap":
+            return _figures.heatmap_figure(da, self.ds, shape["x"], shape["y"], shape["title"], k,
+                                           level=shape["level"], limits=shape["limits"])
+        if shape["kind"] == "bars":
+            return _figures.bars_figure(da, self.ds, shape["x"], shape["title"], k, shape["conf"])
+        return _figures.line_figure(da, self.ds, shape["x"], shape["title"], k)
+
+    def _title(self, da: xr.DataArray, kind: str, conf) -> str:
+        text = da.attrs.get("long_name") or str(da.name)
+        fixed = ", ".join(fixed_coords(da))
+        title = f"{text} at {fixed}" if fixed else text
+        if kind == "bars" and conf is not None:
+            title += " (whiskers: 95 % confidence interval)"
+        if kind == "heatmap" and self.contour.value is not None:
+            title += f" — black line: |{da.name}| = {self.contour.value:g}"
+        return title
+
+    def _status(self, da: xr.DataArray, sel: Selection) -> str:
+        import numpy as np
+
+        v = np.asarray(da.values, np.float64)
+        finite = v[np.isfinite(v)]
+        units = unit_text(da.attrs.get("units", ""))
+        shape = " × ".join(f"{d} {n}" for d, n in da.sizes.items())
+        if finite.size:
+            rng = f"min {finite.min():.6g} {units} · max {finite.max():.6g} {units}"
+        else:
+            rng = "no finite values"
+        logs = [d for d in (sel.x, sel.y) if d and is_log_spaced(axis_values(self.ds, d)[0])]
+        log = f" · log axis: {', '.join(logs)}" if logs else ""
+        return f"slice of **{da.name}**: {shape} points · {finite.size} finite · {rng}{log}"
+
+    # --- exports ------------------------------------------------------------------------
+
+    def _csv(self):
+        return io.StringIO(slice_csv(self.current_slice()))
+
+    def _netcdf(self):
+        return io.BytesIO(slice_netcdf(self.current_slice(), self.ds))
+
+    def _png(self):
+        from ionsweep.view._png import slice_png
+
+        sel = self.selection()
+        return io.BytesIO(slice_png(self.ds, sel, self.current_slice(), self.contour.value))
+
+
+def _label(ds: xr.Dataset, dim: str) -> str:
+    values, coord = axis_values(ds, dim)
+    units = unit_text(coord.attrs.get("units", "")) if coord is not None else ""
+    return f"{dim} [{units}]" if units else dim
+
+
+def _limits_all(da: xr.DataArray):
+    import numpy as np
+
+    v = np.asarray(da.values, np.float64)
+    finite = v[np.isfinite(v)]
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
