@@ -75,7 +75,7 @@ celsius = [37]
         (spec(extra_axes='ion = ["K+", "Xx+"]', extra_fixed=""), "unknown ion 'Xx+'"),
         (spec(extra_axes="z = [1, 0]", extra_fixed=""), "valence must be non-zero"),
         (spec(extra_axes="T = [300, 0]"), "must be > 0 K"),
-        (spec(extra_axes="celsius = [-300]"), "must be > 0 K"),
+        (spec(extra_axes="celsius = [-300]"), "above absolute zero (-273.15 °C), got -300 °C"),
         (spec(extra_axes="gamma_in = []"), "[axes] gamma_in: axis is empty"),
         (spec(extra_axes='gamma_in = [1, "abc"]'), "values must be numbers"),
         (spec(extra_axes="gamma_in = [1, nan]"), "must be finite"),

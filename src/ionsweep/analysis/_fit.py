@@ -180,6 +180,7 @@ def fit_permeability_ratios(
     mask = groups["mask"][:n_groups]
     weighted = meas.sd is not None
     st = stats.statistics(r, H, mask, weighted, rcond or 10 * eps**0.5)
+    st = _bounded(st, theta, H, meas, ref, gid, n_groups)
     ident = st.identifiable
     _report(meas, ref, gid, names, cells if per_cell else None, st, code, max_steps, weighted)
 
@@ -265,6 +266,27 @@ def fit_permeability_ratios(
     )
 
 
+#: Condition number of the Jacobian above which a fit is reported as ill-conditioned.
+ILL_CONDITIONED = 1e6
+
+
+def _bounded(st, theta, H, meas, ref, gid, n_groups):
+    """Mark estimates the data cannot bound (reference ion absent, runaway ratios) as
+    unidentifiable, and warn when the rest of the problem is ill-conditioned."""
+    here = (meas.c_in > 0) | (meas.c_out > 0)
+    ref_absent = np.bincount(gid, here[:, ref], n_groups) == 0
+    st = stats.unbounded(st, theta, len(meas.ions) - 1, ref_absent)
+    cond = stats.condition_number(H, st.identifiable)
+    worst = float(np.max(cond))
+    if worst > ILL_CONDITIONED:
+        _warn(
+            f"the fit is ill-conditioned (condition number of the Jacobian {worst:.3g}): "
+            "the data barely separate some ratios, so their estimates are strongly correlated "
+            "and uncertain; add measurements that vary those ions"
+        )
+    return st
+
+
 def _cell_groups(meas: Measurements, per_cell: bool):
     if meas.cell is None:
         if per_cell:
@@ -325,7 +347,10 @@ def _report(meas, ref, gid, names, cells, st, code, max_steps, weighted) -> None
             others = ", ".join(partners)
             why = f"the Jacobian is rank-deficient: it cannot be told apart from {others}"
         else:
-            why = "the measurements do not constrain it (its column of the Jacobian vanishes)"
+            why = (
+                "the measurements do not bound it (its estimate runs off to 0 or infinity, "
+                "or its column of the Jacobian vanishes)"
+            )
         _warn(
             f"{name} is not identifiable{where(groups)}: {why}; its estimate, standard error "
             "and interval are NaN"

@@ -251,6 +251,15 @@ def read_measurements(
         for j, ion in enumerate(ion_names):
             col = by_ion[(ion, side)]
             out[:, j] = numbers(col)
+            huge = np.flatnonzero(out[:, j] > MAX_CONCENTRATION_MM)
+            if huge.size:
+                raise FitInputError(
+                    col,
+                    f"concentration {out[huge[0], j]:g} mM in column {col!r} at "
+                    f"{_listed([row_names[i] for i in huge])} is above "
+                    f"{MAX_CONCENTRATION_MM:g} mM (100 M), no physical solution; values this "
+                    "large overflow the GHK sums",
+                )
             neg = np.flatnonzero(out[:, j] < 0)
             if neg.size:
                 raise FitInputError(
@@ -285,6 +294,10 @@ def read_measurements(
     _check_carriers(np.asarray(z), c_in, c_out, names, row_names)
     m = Measurements(names, z, c_in, c_out, background, b_in, b_out, V, sd, T_rows, cell, row_names)
     return m, names.index(ref)
+
+
+#: Largest concentration a measurement table may hold, mM (100 M: above any real solution).
+MAX_CONCENTRATION_MM = 1e5
 
 
 def _temperature(columns, T, n, numbers) -> np.ndarray:

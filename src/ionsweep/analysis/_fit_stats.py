@@ -10,7 +10,14 @@ import numpy as np
 
 from ionsweep.analysis._fit_core import CONVERGED, padded_indices, solve
 
-__all__ = ["Statistics", "bootstrap_fits", "bootstrap_summary", "statistics"]
+__all__ = [
+    "Statistics",
+    "bootstrap_fits",
+    "bootstrap_summary",
+    "condition_number",
+    "statistics",
+    "unbounded",
+]
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,48 @@ class Statistics:
     correlation: np.ndarray  # (G, p, p)
     identifiable: np.ndarray  # (G, p) bool
     confounded: np.ndarray  # (G, p, p) bool: parameters sharing a null direction
+
+
+#: |ln(ratio)| beyond which an estimate has run off to 0 or infinity (ratio outside
+#: 1e-22 … 1e22): the data do not bound it, whatever the rank test says.
+MAX_LOG_RATIO = 50.0
+
+
+def unbounded(st: Statistics, theta: np.ndarray, n_ratios: int, ref_absent: np.ndarray):
+    """``st`` with estimates the data cannot bound marked unidentifiable (NaN).
+
+    Every ratio of a group whose reference ion is absent everywhere (only ratios among the
+    other ions are then defined), and every log ratio beyond :data:`MAX_LOG_RATIO`.
+    """
+    runaway = np.zeros_like(st.identifiable)
+    runaway[:, :n_ratios] = np.abs(theta[:, :n_ratios]) > MAX_LOG_RATIO
+    runaway[:, :n_ratios] |= ref_absent[:, None]
+    if not runaway.any():
+        return st
+    bad = runaway | ~st.identifiable
+    nan2 = bad[:, :, None] | bad[:, None, :]
+    return Statistics(
+        st.rss,
+        st.n,
+        st.dof,
+        st.sigma2,
+        np.where(nan2, np.nan, st.covariance),
+        np.where(bad, np.nan, st.stderr),
+        np.where(nan2, np.nan, st.correlation),
+        ~bad,
+        st.confounded,
+    )
+
+
+def condition_number(H: np.ndarray, identifiable: np.ndarray) -> np.ndarray:
+    """Condition number of J (√ of JᵀJ's) over the identifiable parameters, per group."""
+    out = np.ones(H.shape[0])
+    for g in range(H.shape[0]):
+        keep = np.flatnonzero(identifiable[g])
+        if keep.size > 1 and np.all(np.isfinite(H[g])):
+            lam = np.linalg.eigvalsh(H[g][np.ix_(keep, keep)])
+            out[g] = np.sqrt(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
+    return out
 
 
 def statistics(r, H, mask, weighted: bool, rcond: float) -> Statistics:

@@ -20,9 +20,11 @@ from ionsweep.sweep._spec import (
     _check_domain,
     _no_unknown,
     _resolve_key,
+    check_model_evaluates,
     load_header,
     parse_fixed,
     parse_output_names,
+    parse_run_settings,
 )
 
 __all__ = ["RandomInput", "SensitivityPlan", "load_sensitivity_spec", "parse_sensitivity_spec"]
@@ -163,15 +165,45 @@ def _method(name, tbl, fail, n, seed) -> dict:
     if "n" not in opts:
         fail(f"[{name}] n", "the number of samples is required")
     for key in ("n", "seed", "num_resamples", "num_levels", "bins"):
+        v = opts.get(key)
         if key in opts and not (
-            isinstance(opts[key], int) and opts[key] >= (0 if key == "seed" else 2)
+            isinstance(v, int) and not isinstance(v, bool) and v >= (0 if key == "seed" else 2)
         ):
-            fail(f"[{name}] {key}", f"must be an integer >= 2 (seed >= 0), got {opts[key]!r}")
-    if "conf_level" in opts and not 0 < opts["conf_level"] < 1:
-        fail(f"[{name}] conf_level", "must lie strictly between 0 and 1")
+            fail(f"[{name}] {key}", f"must be an integer >= 2 (seed >= 0), got {v!r}")
+    if "conf_level" in opts and not (_is_number(opts["conf_level"]) and 0 < opts["conf_level"] < 1):
+        fail(
+            f"[{name}] conf_level",
+            f"must be a number strictly between 0 and 1, got {opts['conf_level']!r}",
+        )
+    if name == "uncertainty":
+        _uncertainty_options(opts, fail)
     if name == "morris" and opts.get("num_levels", 4) % 2:
         fail("[morris] num_levels", "must be even")
     return opts
+
+
+#: Most numbers (evaluations × (inputs + outputs)) a sensitivity run holds in memory.
+MAX_SAMPLE_VALUES = 10**9
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
+def _uncertainty_options(opts, fail) -> None:
+    """``[uncertainty]`` quantiles, range, thresholds and keep_samples, checked up front."""
+    q = opts.get("quantiles", [])
+    if not isinstance(q, list) or not all(_is_number(x) and 0 <= x <= 1 for x in q):
+        fail("[uncertainty] quantiles", f"must be a list of numbers in [0, 1], got {q!r}")
+    if "range" in opts:
+        r = opts["range"]
+        if not (isinstance(r, list) and len(r) == 2 and all(map(_is_number, r)) and r[0] < r[1]):
+            fail("[uncertainty] range", f"must be [low, high] with low < high, got {r!r}")
+    t = opts.get("thresholds", [])
+    if not isinstance(t, list) or not all(_is_number(x) and x >= 0 for x in t):
+        fail("[uncertainty] thresholds", f"must be a list of numbers >= 0, got {t!r}")
+    if not isinstance(opts.get("keep_samples", False), bool):
+        fail("[uncertainty] keep_samples", f"must be true or false, got {opts['keep_samples']!r}")
 
 
 def parse_sensitivity_spec(
@@ -219,12 +251,8 @@ def parse_sensitivity_spec(
         fail("spec", "ask for at least one analysis: [sobol], [morris] or [uncertainty]")
     run = spec.get("run", {})
     _no_unknown(run, _RUN_KEYS, "[run]", fail)
-    dtype = dtype or run.get("dtype", "float32")
-    if dtype not in ("float32", "float64"):
-        fail("[run] dtype", f"must be 'float32' or 'float64', got {dtype!r}")
-    device = device or run.get("device", "auto")
-    if device not in ("auto", "cpu", "gpu"):
-        fail("[run] device", f"must be 'auto', 'cpu' or 'gpu', got {device!r}")
+    dtype, device = parse_run_settings(run, fail, dtype, device)
+    check_model_evaluates(model, outputs, fail)
     # Values the model will see, for its range check: the categories of a choice, else the
     # 0.1 % and 99.9 % quantiles (the ends, for bounded distributions).
     values = {k: np.asarray(v) for k, v in fixed.items()}
@@ -234,7 +262,7 @@ def parse_sensitivity_spec(
         else:
             values[ri.input] = ri.dist.ppf(np.array([0.0, 0.001, 0.999, 1.0])) + ri.offset
 
-    return SensitivityPlan(
+    plan = SensitivityPlan(
         warnings=model.range_warnings(values),
         spec_text=text,
         source=source,
@@ -249,3 +277,12 @@ def parse_sensitivity_spec(
         dtype=dtype,
         device=device,
     )
+    size = plan.n_evaluations * (len(inputs) + len(outputs))
+    if size > MAX_SAMPLE_VALUES:
+        fail(
+            f"[{next(iter(methods))}] n",
+            f"{plan.n_evaluations:,} model evaluations of {len(inputs)} inputs and "
+            f"{len(outputs)} outputs are {size:,} values, more than one run holds in memory "
+            f"({MAX_SAMPLE_VALUES:,}); lower n",
+        )
+    return plan

@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from ionsweep.cli._common import CliError, CliParser
 
@@ -110,13 +114,72 @@ def _main(argv: Sequence[str] | None) -> int:
             from ionsweep._allocator import tune_from_environment
 
             tune_from_environment()
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
         try:
             return int(args.handler(args))
         except BrokenPipeError:  # output piped into e.g. `head`, which closed early
             sys.stderr.close()
             return 0
         except CliError as exc:
-            print(f"{leaf.prog}: error: {exc}", file=sys.stderr)
-            return 2
+            return _fail(leaf.prog, str(exc))
+        except OSError as exc:  # a file or directory the command had to read or write
+            return _fail(leaf.prog, _os_error(exc))
+        except _StoreError() as exc:
+            return _fail(leaf.prog, str(exc))
+        except KeyboardInterrupt:
+            return _fail(leaf.prog, f"interrupted{_resumable(args)}", 130)
+        except Terminated:
+            return _fail(leaf.prog, f"terminated (SIGTERM){_resumable(args)}", 143)
+        except Exception as exc:  # a bug, or a user model failing while it runs
+            if os.environ.get("IONSWEEP_DEBUG"):
+                raise
+            what = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+            return _fail(
+                leaf.prog,
+                f"unexpected error: {what}{_resumable(args)} "
+                "(set IONSWEEP_DEBUG=1 to see the traceback)",
+                1,
+            )
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return _status(exc.code)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (writes in flight finish, the store stays
+    resumable), then exit with status 143."""
+
+
+def _terminated(signum, frame):
+    raise Terminated
+
+
+def _fail(prog: str, message: str, status: int = 2) -> int:
+    print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
+    return status
+
+
+def _os_error(exc: OSError) -> str:
+    """``PATH: cause`` of a failed file operation (permissions, disk full, ...)."""
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    path = exc.filename if exc.filename is not None else ""
+    if exc.filename2 is not None:
+        path = f"{path} -> {exc.filename2}"
+    return f"{path}: {cause}" if path else cause
+
+
+def _resumable(args: argparse.Namespace) -> str:
+    """For an interrupted ``run``: how to finish its store."""
+    if getattr(args, "command", None) != "run" or getattr(args, "dry_run", False):
+        return ""
+    out = args.out or f"{Path(args.spec).stem}.zarr"
+    return f"; {out} is left resumable: ionsweep run {args.spec} --out {out} --resume"
+
+
+def _StoreError() -> type[Exception]:
+    """The store layer's error class, imported only once a command has run (cheap help)."""
+    mod = sys.modules.get("ionsweep.store._zarr")
+    return mod.StoreError if mod is not None else CliError

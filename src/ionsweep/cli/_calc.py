@@ -59,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     result, lines = args.compute(args)
-    print(json.dumps(result, indent=2) if args.json else "\n".join(lines))
+    cm.check_finite_result(result)
+    print(json.dumps(result, indent=2, allow_nan=False) if args.json else "\n".join(lines))
     return 0
 
 
@@ -98,6 +99,13 @@ def _nernst_inputs(args: argparse.Namespace, names: list[str]) -> tuple[list[flo
     cm.check_concentrations(c_out, names, "--outside", why)
     cm.check_positive(g_in, names, "--gamma-in", "activity coefficient")
     cm.check_positive(g_out, names, "--gamma-out", "activity coefficient")
+    activity_in = [g * c for g, c in zip(g_in, c_in, strict=True)]
+    activity_out = [g * c for g, c in zip(g_out, c_out, strict=True)]
+    for flag, values in (("--inside", activity_in), ("--outside", activity_out)):
+        for name, a in zip(names, values, strict=True):
+            if not 0 < a < math.inf:
+                raise cm.CliError(flag, f"activity gamma*c of {name} = {a:g} overflows float64")
+    cm.check_ratio(activity_in, activity_out, names, "--inside/--outside")
     return c_in, c_out, g_in, g_out
 
 
@@ -138,6 +146,20 @@ def _ghk(args: argparse.Namespace) -> Result:
             raise cm.CliError("--perm", f"permeability of {name} is {p:g}; it must be >= 0")
     if not any(P):
         raise cm.CliError("--perm", "all permeabilities are 0; at least one ion must permeate")
+    for side, cs in (("inside", c_in), ("outside", c_out)):
+        if not math.isfinite(sum(p * c for p, c in zip(P, cs, strict=True))):
+            raise cm.CliError(
+                "--perm",
+                f"the sum of P*c {side} overflows float64; give relative permeabilities",
+            )
+    for name, p, ci, co in zip(names, P, c_in, c_out, strict=True):
+        for side, c in (("inside", ci), ("outside", co)):
+            if not math.isfinite(p * c) or (p * c == 0 and p > 0 and c > 0):
+                raise cm.CliError(
+                    "--perm",
+                    f"P*c of {name} {side} = {p:g}*{c:g} is outside the float64 range; "
+                    "give relative permeabilities (only their ratios matter)",
+                )
     # Zero net current needs a permeant ion carrying outward current (a cation inside or an
     # anion outside) and one carrying inward current; otherwise no potential exists.
     for sign, direction, side, other in (

@@ -21,7 +21,9 @@ __all__ = [
     "add_temperature",
     "align",
     "check_concentrations",
+    "check_finite_result",
     "check_positive",
+    "check_ratio",
     "finite_float",
     "float64_kernels",
     "float_list",
@@ -81,14 +83,19 @@ class CliParser(argparse.ArgumentParser):
 # --- argument types (argparse reports their errors as "argument --name: message") --------
 
 
+#: A number as people type it: ASCII digits, optional sign, point and exponent; no ``_``
+#: separators, no other scripts' digits (which Python's ``float`` would accept).
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
 def finite_float(text: str) -> float:
-    """Parse one finite number."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    """Parse one finite number (ASCII digits; no ``inf``, ``nan`` or ``1_000``)."""
+    stripped = text.strip()
+    if not _NUMBER_TEXT.fullmatch(stripped):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    value = float(stripped)
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"{text!r} is too large for a float64 number")
     return value
 
 
@@ -111,8 +118,16 @@ def valence_list(text: str) -> list[int]:
             raise argparse.ArgumentTypeError(f"valences are integers, got {value:g}")
         if value == 0:
             raise argparse.ArgumentTypeError("z = 0 is not an ion; valences must be non-zero")
+        if abs(value) > MAX_VALENCE:
+            raise argparse.ArgumentTypeError(
+                f"valences lie between -{MAX_VALENCE} and {MAX_VALENCE}, got {value:g}"
+            )
         valences.append(int(value))
     return valences
+
+
+#: Largest |valence| accepted (no ion carries more charge).
+MAX_VALENCE = 10
 
 
 def name_list(text: str) -> list[str]:
@@ -297,6 +312,35 @@ def check_concentrations(
             )
         if value == 0 and zero_reason is not None:
             raise CliError(argument, f"concentration of {name} is 0 mM; {zero_reason}")
+
+
+def check_ratio(
+    c_in: Sequence[float], c_out: Sequence[float], names: Sequence[str], argument: str
+) -> None:
+    """Refuse concentrations whose ratio c_out/c_in over- or underflows float64."""
+    for name, a, b in zip(names, c_in, c_out, strict=True):
+        if a > 0 and b > 0 and not (0 < b / a < math.inf):
+            raise CliError(
+                argument,
+                f"the ratio c_out/c_in = {b:g}/{a:g} of {name} is outside the float64 range "
+                "(about 1e-308 to 1e308); no potential can be computed",
+            )
+
+
+def check_finite_result(result: Any, where: str = "result") -> None:
+    """Refuse to print a result holding NaN or infinity (an overflow the checks missed)."""
+    if isinstance(result, dict):
+        for key, value in result.items():
+            check_finite_result(value, key)
+    elif isinstance(result, list | tuple):
+        for value in result:
+            check_finite_result(value, where)
+    elif isinstance(result, float) and not math.isfinite(result):
+        raise CliError(
+            "inputs",
+            f"{where} is {result} for these inputs: they are outside the range that float64 "
+            "arithmetic can represent",
+        )
 
 
 def check_positive(values: Sequence[float], names: Sequence[str], argument: str, what: str) -> None:

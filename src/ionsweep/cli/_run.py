@@ -21,14 +21,6 @@ examples:
 """
 
 
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
-            return f"{n:.3g} {unit}"
-        n /= 1000
-    return f"{n:.3g} PB"  # pragma: no cover
-
-
 def _human_time(s: float) -> str:
     if s < 1:
         return f"{s * 1000:.3g} ms"
@@ -57,6 +49,7 @@ def _load(args):
 def _run(args) -> int:
     from ionsweep.store import StoreError
     from ionsweep.sweep import check_store, dry_run, parse_shard, run, run_dask
+    from ionsweep.sweep._executor import human_bytes
 
     if args.resume and args.overwrite:
         raise CliError("--resume/--overwrite", "choose one: finish the store, or replace it")
@@ -73,11 +66,11 @@ def _run(args) -> int:
         chunk = " × ".join(str(c) for c in plan.chunks)
         print(
             f"  chunks:   {plan.n_chunks:,} of {chunk} (memory budget "
-            f"{_human_bytes(plan.memory_bytes)})"
+            f"{human_bytes(plan.memory_bytes)})"
         )
         mode = "reduce over " + ", ".join(plan.reduce.over) if plan.reduce else "store"
         print(f"  mode:     {mode}")
-        print(f"  writes:   {_human_bytes(info['bytes_written'])} to {out}")
+        print(f"  writes:   {human_bytes(info['bytes_written'])} to {out}")
         print(
             f"  device:   {info['device']}; compile {_human_time(info['compile_s'])}, "
             f"estimated run {_human_time(info['estimated_s'])}"
@@ -94,9 +87,12 @@ def _run(args) -> int:
         if args.dask:
             raise CliError("--shard/--dask", "choose one way to split the work")
     try:
-        check_store(plan, out, resume=args.resume, overwrite=args.overwrite, shard=shard)
+        checked = check_store(plan, out, resume=args.resume, overwrite=args.overwrite, shard=shard)
     except StoreError as exc:
         raise CliError("--out", str(exc)) from None
+    plan = checked.plan
+    for note in checked.notes:
+        print(f"ionsweep run: note: {note}", file=sys.stderr)
     if not args.quiet:
         print(
             f"ionsweep run {args.spec}: {plan.model_name}, {dims} = {plan.n_points:,} points "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Mapping
 
 from ionsweep.models import _activity, _builtin
@@ -73,12 +74,27 @@ def _from_callable(func: Callable, ref: str, options: Mapping) -> Model:
     return Model(ref, tuple(inputs), outputs, fn, f"user model {ref}")
 
 
-def get_model(name: str, options: Mapping | None = None) -> Model:
+def _import(mod_name: str, search_path):
+    """Import ``mod_name``, looking first in ``search_path`` (a directory) if given."""
+    if search_path is None:
+        return importlib.import_module(mod_name)
+    entry = str(search_path)
+    sys.path.insert(0, entry)
+    try:
+        return importlib.import_module(mod_name)
+    finally:
+        sys.path.remove(entry)
+
+
+def get_model(name: str, options: Mapping | None = None, search_path=None) -> Model:
     """Build the model called ``name`` with ``options`` (from the spec's ``[model]`` table).
 
     ``name`` is a registered name or ``"package.module:function"``. The function may return a
     :class:`Model` when called with the options (a factory), or be a plain JAX function of
     named scalar inputs (wrapped by signature; declare ``outputs`` and ``units`` in options).
+
+    A ``module:function`` model is Python code: importing it runs the module. It is looked
+    up in ``search_path`` (a spec's directory) first, then on ``sys.path``.
     """
     options = dict(options or {})
     if name in _FACTORIES:
@@ -90,9 +106,13 @@ def get_model(name: str, options: Mapping | None = None) -> Model:
         )
     mod_name, _, attr = name.partition(":")
     try:
-        func = getattr(importlib.import_module(mod_name), attr)
+        func = getattr(_import(mod_name, search_path), attr)
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"cannot import model {name!r}: {exc}") from exc
+    except Exception as exc:  # the module itself raised while being imported
+        raise ValueError(
+            f"importing the module of model {name!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
     if isinstance(func, Model):
         return func
     if getattr(func, "is_model_factory", False):

@@ -15,16 +15,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import time
+import uuid
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 import zarr
 
+from ionsweep._faults import checkpoint
+
 __all__ = ["StoreError", "open_results"]
 
 MANIFEST_DIR = ".ionsweep"
 _FORMAT = "ionsweep-store/1"
+#: A temporary directory of an unfinished store creation older than this is stale even if
+#: its owner cannot be checked (another host of a cluster), s.
+STALE_AFTER_S = 3600.0
+#: Temporary directories this process is creating right now (never stale).
+_CREATING: set[str] = set()
 
 
 class StoreError(RuntimeError):
@@ -39,12 +49,61 @@ def chunk_key(index) -> str:
     return "_".join(str(int(i)) for i in index)
 
 
-def is_store(path) -> bool:
+def looks_like_zarr(path) -> bool:
+    """Whether ``path`` holds a zarr group or array (a ``zarr.json``), ionsweep's or not."""
     return (Path(path) / "zarr.json").exists()
 
 
+def is_store(path) -> bool:
+    """Whether ``path`` is a store that ionsweep wrote: its format marker and its manifest."""
+    path = Path(path)
+    if not (path / MANIFEST_DIR / "done").is_dir():
+        return False
+    try:
+        return read_attrs(path).get("ionsweep_format") == _FORMAT
+    except StoreError:
+        return False
+
+
 def read_attrs(path) -> dict:
-    return dict(zarr.open_group(str(path), mode="r").attrs)
+    """The root attributes of the zarr group at ``path``.
+
+    Raises
+    ------
+    StoreError
+        No ``zarr.json``, or one that cannot be read or parsed (naming the file and why).
+    """
+    meta = Path(path) / "zarr.json"
+    try:
+        doc = json.loads(meta.read_text())
+    except FileNotFoundError:
+        raise StoreError(f"{path} is not an ionsweep store (no zarr.json)") from None
+    except OSError as exc:
+        raise StoreError(f"{meta}: cannot read: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{meta}: corrupt metadata (not JSON: {exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("attributes", {}), dict):
+        raise StoreError(f"{meta}: corrupt metadata (not a zarr v3 group document)")
+    return dict(doc.get("attributes", {}))
+
+
+def store_kind(path) -> str:
+    """``"missing"``, ``"ionsweep"``, ``"foreign-zarr"``, ``"empty-dir"`` or ``"other"``.
+
+    Raises :class:`StoreError` for a store whose metadata is corrupt.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        return "other"
+    if not path.exists():
+        return "missing"
+    if path.is_dir() and not any(path.iterdir()):
+        return "empty-dir"
+    if looks_like_zarr(path) and (path / MANIFEST_DIR).is_dir():
+        attrs = read_attrs(path)  # corrupt metadata of our own store: say so
+        if attrs.get("ionsweep_format") == _FORMAT and (path / MANIFEST_DIR / "done").is_dir():
+            return "ionsweep"
+    return "foreign-zarr" if looks_like_zarr(path) else "other"
 
 
 def finished_chunks(path) -> set[str]:
@@ -58,6 +117,7 @@ def mark_done(path, index) -> None:
     with open(f, "wb") as fh:
         fh.flush()
         os.fsync(fh.fileno())
+    checkpoint(f"chunk-done {chunk_key(index)}")
 
 
 def create(path, variables, coords, attrs) -> None:
@@ -71,6 +131,7 @@ def create(path, variables, coords, attrs) -> None:
     """
     path = Path(path)
     group = zarr.open_group(str(path), mode="w-")
+    checkpoint("create group")
     for name, dims, values, a in coords:
         values = np.asarray(values)
         dtype = str if values.dtype.kind == "U" else values.dtype
@@ -79,6 +140,7 @@ def create(path, variables, coords, attrs) -> None:
         )
         arr[...] = values
         arr.attrs.update(a)
+        checkpoint(f"create coord {name}")
     for name, dims, shape, chunks, dtype, a in variables:
         kind = "U" if dtype is str else np.dtype(dtype).kind
         fill = {"f": np.nan, "U": ""}.get(kind, 0)
@@ -86,19 +148,132 @@ def create(path, variables, coords, attrs) -> None:
             name, shape=shape, chunks=chunks, dtype=dtype, dimension_names=dims, fill_value=fill
         )
         arr.attrs.update(a)
+        checkpoint(f"create variable {name}")
     group.attrs.update({"ionsweep_format": _FORMAT, **attrs})
     # The manifest lives in an (array-less) zarr subgroup, so zarr and xarray skip it cleanly.
     group.create_group(MANIFEST_DIR)
     (path / MANIFEST_DIR / "done").mkdir()
     (path / MANIFEST_DIR / "shards").mkdir()
+    checkpoint("create manifest")
+
+
+def _temporary_name(out: Path) -> Path:
+    host = socket.gethostname().replace("-", "_") or "host"
+    return out.with_name(f"{out.name}.init-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def create_atomic(out, variables, coords, attrs) -> bool:
+    """Create the store ``out`` whole or not at all: built in a temporary directory beside it
+    and renamed into place. Returns False (removing the temporary) if another process
+    created ``out`` first."""
+    out = Path(out)
+    tmp = _temporary_name(out)
+    _CREATING.add(str(tmp))
+    try:
+        create(tmp, variables, coords, attrs)
+        try:
+            os.rename(tmp, out)  # atomic; fails if another shard created the store first
+        except OSError:
+            if not out.exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            return False
+        checkpoint("create rename")
+        return True
+    except Exception:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        _CREATING.discard(str(tmp))
+
+
+def _owner_gone(tmp: Path) -> bool:
+    """Whether the process that made temporary directory ``tmp`` can no longer finish it."""
+    parts = tmp.name.rsplit(".init-", 1)[-1].rsplit("-", 2)
+    if len(parts) != 3 or str(tmp) in _CREATING:
+        return False
+    host, pid, _ = parts
+    try:
+        age = time.time() - tmp.stat().st_mtime
+    except OSError:
+        return False
+    if host != (socket.gethostname().replace("-", "_") or "host") or not pid.isdigit():
+        return age > STALE_AFTER_S
+    if int(pid) == os.getpid():
+        return True  # ours, and not being created: left by an earlier, failed attempt
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def clean_stale(out) -> tuple[list[Path], list[Path]]:
+    """Remove the temporary directories that killed creations of ``out`` left behind.
+
+    Returns ``(removed, kept)``: kept are those whose creator may still be running (on
+    another host of a cluster, younger than :data:`STALE_AFTER_S`).
+    """
+    out = Path(out)
+    removed, kept = [], []
+    for tmp in sorted(out.parent.glob(f"{out.name}.init-*")):
+        if tmp.is_symlink() or not tmp.is_dir():
+            continue
+        if _owner_gone(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+        else:
+            kept.append(tmp)
+    return removed, kept
+
+
+def check_removable(path) -> None:
+    """Refuse (StoreError) unless ``path`` is an ionsweep store holding nothing else.
+
+    Never through a symbolic link; never a directory with files ionsweep did not write
+    (a README, data of your own), nor a zarr store that is not ionsweep's.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        raise StoreError(
+            f"{path} is a symbolic link (to {os.readlink(path)}); refusing to delete through "
+            "it: remove the link or name the store itself"
+        )
+    kind = store_kind(path)
+    if kind == "foreign-zarr":
+        raise StoreError(
+            f"{path} is a zarr store that ionsweep did not write (no ionsweep marker and "
+            "manifest); refusing to delete it"
+        )
+    if kind != "ionsweep":
+        raise StoreError(f"{path} is not an ionsweep store; refusing to delete it")
+    members = {"zarr.json", MANIFEST_DIR}
+    foreign = [
+        p.name
+        for p in path.iterdir()
+        if p.name not in members and not (p.is_dir() and (p / "zarr.json").exists())
+    ]
+    if foreign:
+        shown = ", ".join(sorted(foreign)[:4]) + (", …" if len(foreign) > 4 else "")
+        raise StoreError(
+            f"{path} holds files that ionsweep did not write ({shown}); refusing to delete it"
+        )
 
 
 def remove(path) -> None:
-    """Delete a store (refusing anything that is not one)."""
+    """Delete an ionsweep store, after :func:`check_removable`.
+
+    The store is first renamed aside, so a kill during the deletion never leaves a
+    half-deleted store under its name.
+    """
     path = Path(path)
-    if not is_store(path):
-        raise StoreError(f"{path} is not an ionsweep store; refusing to delete it")
-    shutil.rmtree(path)
+    check_removable(path)
+    trash = path.with_name(f".{path.name}.deleting-{uuid.uuid4().hex[:8]}")
+    os.rename(path, trash)
+    checkpoint("remove rename")
+    shutil.rmtree(trash)
 
 
 def write_shard_log(path, shard, info) -> None:
@@ -108,8 +283,9 @@ def write_shard_log(path, shard, info) -> None:
     f.write_text(json.dumps(info))
 
 
-def update_attrs(path, attrs) -> None:
+def update_attrs(path, attrs, label: str = "attrs") -> None:
     zarr.open_group(str(path), mode="r+").attrs.update(attrs)
+    checkpoint(label)
 
 
 def open_results(path) -> xr.Dataset:
@@ -127,9 +303,15 @@ def open_results(path) -> xr.Dataset:
         spec, versions, backend, dtype and timings. ``attrs["ionsweep_complete"]`` tells
         whether every chunk has been written (unwritten points read as NaN).
     """
-    if not is_store(path):
-        raise StoreError(f"{path} is not an ionsweep store (no zarr.json)")
-    return xr.open_zarr(str(path), consolidated=False)
+    kind = store_kind(path)
+    if kind == "missing":
+        raise StoreError(f"{path} is not an ionsweep store (no such directory)")
+    if kind != "ionsweep":
+        raise StoreError(f"{path} is not an ionsweep store (no ionsweep zarr.json and manifest)")
+    try:
+        return xr.open_zarr(str(path), consolidated=False)
+    except (ValueError, KeyError, OSError) as exc:
+        raise StoreError(f"{path}: cannot be read as a dataset: {exc}") from None
 
 
 def summary(path) -> str:
@@ -177,10 +359,6 @@ def summary(path) -> str:
         if key in a:
             lines.append(f"{key}: {a[key]}")
     return "\n".join(lines)
-
-
-def to_json_attr(obj) -> str:
-    return json.dumps(obj, sort_keys=True, default=str)
 
 
 def open_group_rw(path) -> zarr.Group:

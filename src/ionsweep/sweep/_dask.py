@@ -42,9 +42,10 @@ def _chunk_task(index, plan: Plan, out: str) -> int:
 
     if plan.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
-    kernel = _KERNELS.get(plan.spec_hash)
+    key = (plan.spec_hash, plan.chunks, plan.dtype)
+    kernel = _KERNELS.get(key)
     if kernel is None:
-        kernel = _KERNELS[plan.spec_hash] = build_chunk_kernel(plan)
+        kernel = _KERNELS[key] = build_chunk_kernel(plan)
     dtype = np.dtype(plan.dtype)
     feeds, lengths = chunk_inputs(plan, index, dtype)
     fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
@@ -86,9 +87,10 @@ def run_dask(
             "or run without --dask"
         )
     out = Path(out)
-    state = prepare_store(plan, out, devices_for(plan), resume=resume, overwrite=overwrite)
-    if state == "complete":
-        return already_complete(plan, out)
+    checked = prepare_store(plan, out, devices_for(plan), resume=resume, overwrite=overwrite)
+    plan = checked.plan
+    if checked.state == "complete":
+        return already_complete(plan, out, checked.notes)
     done = zstore.finished_chunks(out)
     todo = [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
     if progress is None:
@@ -123,4 +125,6 @@ def run_dask(
             cluster.close()
         if bar is not None:
             bar.close()
-    return finish_run(plan, out, todo, t0, started, extra={"executor": f"dask ({address})"})
+    result = finish_run(plan, out, todo, t0, started, extra={"executor": f"dask ({address})"})
+    result["notes"] = list(checked.notes)
+    return result

@@ -16,25 +16,29 @@ from __future__ import annotations
 import math
 import os
 import platform
+import shutil
 import sys
 import time
-import uuid
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from ionsweep._faults import checkpoint
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs
 from ionsweep.sweep._plan import Plan, PlanWarning
 from ionsweep.sweep._reduce import Accumulator
 
-__all__ = ["RunResult", "check_store", "dry_run", "run"]
+__all__ = ["RunResult", "StoreCheck", "check_store", "dry_run", "run"]
 
 _CHECKPOINT_S = 30.0
 
@@ -66,11 +70,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def shard_chunks(plan: Plan, shard: tuple[int, int] | None) -> list[tuple[int, ...]]:
     """The chunk indices of ``shard`` (every N-th chunk from the I-th), in C order."""
-    chunks = list(np.ndindex(*plan.chunk_grid))
-    if shard is None:
-        return chunks
-    i, n = shard
-    return chunks[i::n]
+    i, n = shard or (0, 1)
+    return list(islice(np.ndindex(*plan.chunk_grid), i, None, n))
 
 
 def _versions() -> dict:
@@ -213,14 +214,115 @@ def _attrs(plan: Plan, devices) -> dict:
     }
 
 
+class StoreCheck(NamedTuple):
+    """What a run will do with its store (see :func:`check_store`)."""
+
+    #: ``"new"``, ``"replace"``, ``"resume"``, ``"join"`` or ``"complete"``.
+    state: str
+    #: The plan to run: the given one, with the store's chunk shape where they differ.
+    plan: Plan
+    #: What was adopted from the store or cleaned up, in sentences, for the user.
+    notes: tuple[str, ...] = ()
+
+
+def identity(plan: Plan) -> dict:
+    """Everything that decides a store's layout and values (stored as an attribute)."""
+    return {
+        "spec_sha256": plan.spec_hash,
+        "model": plan.model_name,
+        "shape": list(plan.shape),
+        "chunks": list(plan.chunks),
+        "dtype": plan.dtype,
+        "mode": mode(plan),
+        "ionsweep_version": _versions()["ionsweep_version"],
+    }
+
+
+def _shape_text(shape) -> str:
+    return " × ".join(str(int(n)) for n in shape)
+
+
+def _adopt(plan: Plan, out: Path, attrs: dict) -> tuple[Plan, list[str]]:
+    """``plan`` made to match the store it resumes or joins, or StoreError naming what
+    differs. The chunk shape is adopted (it changes the layout, not the values); a
+    different dtype or ionsweep version would change values and is refused."""
+    ident = attrs.get("ionsweep_identity") or {}
+    dtype = ident.get("dtype", attrs.get("dtype"))
+    if dtype and dtype != plan.dtype:
+        raise StoreError(
+            f"{out} holds {dtype} values but this run computes {plan.dtype}; finishing it "
+            f"would mix precisions: resume with dtype {dtype}, or start a new store"
+        )
+    mine = _versions()["ionsweep_version"]
+    theirs = ident.get("ionsweep_version", attrs.get("ionsweep_version"))
+    if theirs and theirs != mine:
+        raise StoreError(
+            f"{out} was written by ionsweep {theirs}, this is {mine}; values may differ: "
+            "finish it with that version, or start a new store"
+        )
+    chunks = tuple(ident.get("chunks") or ())
+    if not chunks and mode(plan) == "store" and zstore.looks_like_zarr(out / "valid"):
+        chunks = tuple(zstore.open_group_rw(out)["valid"].chunks)
+    notes = []
+    if chunks and chunks != plan.chunks:
+        if len(chunks) != len(plan.chunks) or any(c < 1 for c in chunks):
+            raise StoreError(f"{out}: its chunk shape {chunks} does not fit this spec's grid")
+        notes.append(
+            f"using the store's chunk shape {_shape_text(chunks)} (this run's memory budget "
+            f"and device alone would give {_shape_text(plan.chunks)})"
+        )
+        plan = replace(plan, chunks=chunks)
+    return plan, notes
+
+
+def store_bytes(plan: Plan) -> int:
+    """Uncompressed bytes of the store's data variables."""
+    variables, _ = _layout(plan)
+    return sum(
+        math.prod(v[2]) * (np.dtype(v[4]).itemsize if v[4] is not str else 16) for v in variables
+    )
+
+
+def _check_space(plan: Plan, out: Path) -> None:
+    """Refuse a store-mode run that cannot fit on its disk, before anything is written."""
+    if mode(plan) != "store":
+        return
+    need = store_bytes(plan)
+    where = out.parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return
+    if need > free:
+        raise StoreError(
+            f"this sweep stores up to {human_bytes(need)} (uncompressed, {plan.n_points:,} "
+            f"points) but {where} has {human_bytes(free)} free; sweep fewer points, write "
+            "elsewhere, or keep statistics only with a [reduce] table"
+        )
+
+
+def human_bytes(n: float) -> str:
+    """``1.5e9`` → ``'1.5 GB'``."""
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"  # pragma: no cover
+
+
 def check_store(
     plan: Plan, out, *, resume: bool = False, overwrite: bool = False, shard=None
-) -> str:
-    """What a run would do with ``out``: ``"new"``, ``"join"``, ``"resume"`` or ``"complete"``.
+) -> StoreCheck:
+    """What a run would do with ``out``, and the plan to run; touches nothing.
 
-    Raises :class:`StoreError` (touching nothing) if the run must be refused: the store exists
-    and no flag allows using it, it was written from another spec, or ``out`` is a directory
-    that is not an ionsweep store. A shard joins a store of the same spec without a flag.
+    Raises :class:`StoreError` naming the reason if the run must be refused: the store
+    exists and no flag allows using it; it was written from another spec, dtype or ionsweep
+    version; ``out`` is not a store ionsweep wrote (which ``overwrite`` never deletes, nor
+    anything through a symbolic link); there is no store to resume; its metadata is corrupt;
+    or the store would not fit on the disk. A shard joins a store of the same spec without
+    a flag. Resuming or joining adopts the store's chunk shape (``StoreCheck.notes`` says so).
     """
     out = Path(out)
     if resume and overwrite:
@@ -230,13 +332,12 @@ def check_store(
             "--overwrite with --shard would let one shard delete another's work; "
             "remove the store first"
         )
-    if shard is not None and mode(plan) == "reduce-accumulate":
-        raise StoreError(
-            "this reduction spans more than one chunk along the reduced axes, "
-            "which only one process can accumulate; raise --memory so a chunk "
-            "holds the reduced axes whole, or run without --shard"
-        )
-    if zstore.is_store(out) and not overwrite:
+    kind = zstore.store_kind(out)
+    if overwrite and kind not in ("missing", "empty-dir"):
+        zstore.check_removable(out)
+        _check_space(plan, out)
+        return StoreCheck("replace", plan)
+    if kind == "ionsweep":
         attrs = zstore.read_attrs(out)
         if attrs.get("ionsweep_spec_sha256") != plan.spec_hash:
             raise StoreError(
@@ -247,33 +348,61 @@ def check_store(
             raise StoreError(
                 f"{out} already exists; use --resume to finish it or --overwrite to replace it"
             )
+        plan, notes = _adopt(plan, out, attrs)
+        _check_shard_mode(plan, shard)
         if attrs.get("ionsweep_complete"):
-            return "complete"
-        return "join" if shard is not None else "resume"
-    if out.exists() and not zstore.is_store(out) and (not out.is_dir() or any(out.iterdir())):
+            return StoreCheck("complete", plan, tuple(notes))
+        return StoreCheck("join" if shard is not None else "resume", plan, tuple(notes))
+    if kind == "foreign-zarr":
+        raise StoreError(f"{out} is a zarr store that ionsweep did not write; refusing to touch it")
+    if kind == "other":
         raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")
-    return "new"
+    if resume:
+        stale = list(out.parent.glob(f"{out.name}.init-*")) if out.parent.exists() else []
+        hint = (
+            f" ({len(stale)} unfinished creation(s) of it were found and will be cleaned)"
+            if stale
+            else ""
+        )
+        raise StoreError(f"{out}: no store to resume{hint}; run without --resume to start it")
+    _check_shard_mode(plan, shard)
+    _check_space(plan, out)
+    return StoreCheck("new", plan)
 
 
-def prepare_store(plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None) -> str:
-    """Create the store if needed (idempotent and race-free between shards)."""
+def _check_shard_mode(plan: Plan, shard) -> None:
+    if shard is not None and mode(plan) == "reduce-accumulate":
+        raise StoreError(
+            "this reduction spans more than one chunk along the reduced axes, "
+            "which only one process can accumulate; raise --memory so a chunk "
+            "holds the reduced axes whole, or run without --shard"
+        )
+
+
+def prepare_store(
+    plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None
+) -> StoreCheck:
+    """Create the store if needed (atomic, race-free between shards); the plan to run.
+
+    Temporary directories left by killed creations of ``out`` are removed first.
+    """
     out = Path(out)
-    state = check_store(plan, out, resume=resume, overwrite=overwrite, shard=shard)
-    for note in plan.warnings:
+    if out.parent.exists():
+        zstore.clean_stale(out)
+    checked = check_store(plan, out, resume=resume, overwrite=overwrite, shard=shard)
+    for note in checked.plan.warnings:
         warnings.warn(PlanWarning(note), stacklevel=3)
-    if state != "new":
-        return state
+    if checked.state not in ("new", "replace"):
+        return checked
+    plan = checked.plan
     variables, coords = _layout(plan)
-    if overwrite and out.exists():
+    if checked.state == "replace":
         zstore.remove(out)
-    tmp = out.with_name(f"{out.name}.init-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    zstore.create(tmp, variables, coords, _attrs(plan, devices))
-    try:
-        os.rename(tmp, out)  # atomic; fails if another shard created the store first
-    except OSError:
-        zstore.remove(tmp)
-        return check_store(plan, out, shard=shard or (0, 1))
-    return "new"
+    attrs = {**_attrs(plan, devices), "ionsweep_identity": identity(plan)}
+    if zstore.create_atomic(out, variables, coords, attrs):
+        return checked
+    # Another shard created the store first: join it.
+    return check_store(plan, out, shard=shard or (0, 1))
 
 
 def _progress(total, done, enabled):
@@ -326,6 +455,7 @@ def write_chunk(group, plan: Plan, out, index, host) -> None:
         else:
             sel = tuple(region[k] for k in kept) + (slice(None),) * (values.ndim - len(kept))
             arr[sel] = values
+        checkpoint(f"chunk {zstore.chunk_key(index)} {name}")
     zstore.mark_done(out, index)
 
 
@@ -354,9 +484,10 @@ def run(
     """
     out = Path(out)
     devices = list(devices or devices_for(plan))
-    state = prepare_store(plan, out, devices, resume=resume, overwrite=overwrite, shard=shard)
-    if state == "complete":
-        return already_complete(plan, out)
+    checked = prepare_store(plan, out, devices, resume=resume, overwrite=overwrite, shard=shard)
+    plan = checked.plan
+    if checked.state == "complete":
+        return already_complete(plan, out, checked.notes)
     if progress is None:
         progress = sys.stderr.isatty()
 
@@ -391,6 +522,7 @@ def run(
             done.add(zstore.chunk_key(index))
             if time.perf_counter() - last_ckpt > _CHECKPOINT_S:
                 acc.save(state_file, done)
+                checkpoint("reduce state saved")
                 last_ckpt = time.perf_counter()
         else:
             host = host_results(plan, index, result)
@@ -414,13 +546,16 @@ def run(
             writes.popleft().result()
     if acc is not None:
         acc.save(state_file, done)
+        checkpoint("reduce state saved")
         _write_accumulated(out, plan, acc)
     if bar is not None:
         bar.close()
-    return finish_run(plan, out, todo, t0, started, shard=shard, complete=acc is not None)
+    result = finish_run(plan, out, todo, t0, started, shard=shard, complete=acc is not None)
+    result["notes"] = list(checked.notes)
+    return result
 
 
-def already_complete(plan: Plan, out) -> RunResult:
+def already_complete(plan: Plan, out, notes=()) -> RunResult:
     """The result of a run that found its store already complete."""
     return RunResult(
         store=str(out),
@@ -429,6 +564,7 @@ def already_complete(plan: Plan, out) -> RunResult:
         wall_time_s=0.0,
         points_per_s=math.nan,
         already_complete=True,
+        notes=list(notes),
     )
 
 
@@ -449,7 +585,7 @@ def finish_run(
         zstore.write_shard_log(out, shard, timing)
     complete = complete or len(zstore.finished_chunks(out)) == plan.n_chunks
     if complete:
-        zstore.update_attrs(out, {"ionsweep_complete": True, **timing})
+        zstore.update_attrs(out, {"ionsweep_complete": True, **timing}, "complete")
     return RunResult(
         store=str(out),
         points=plan.n_points,
@@ -462,15 +598,22 @@ def finish_run(
 
 
 def _write_accumulated(out: Path, plan: Plan, acc: Accumulator) -> None:
+    """Write the reduced variables and their coordinates, every one of them afresh.
+
+    Called once the reduction state covering every chunk is saved; a run killed anywhere in
+    here is resumed by calling it again (nothing already present is trusted, since a kill
+    can leave an array created but not yet filled or labelled).
+    """
     group = zstore.open_group_rw(out)
     _, coords = _reduced_layout(plan)
     for name, dims, values, attrs in coords:
-        if name not in group:
-            c = group.create_array(
-                name, shape=values.shape, dtype=values.dtype, dimension_names=dims
-            )
-            c[...] = values
-            c.attrs.update(attrs)
+        c = group.create_array(
+            name, shape=values.shape, dtype=values.dtype, dimension_names=dims, overwrite=True
+        )
+        checkpoint(f"final coord {name} created")
+        c[...] = values
+        c.attrs.update(attrs)
+        checkpoint(f"final coord {name} written")
     for name, (values, dims, units, long_name) in acc.results().items():
         values = np.asarray(values)
         if values.dtype.kind == "f":
@@ -484,16 +627,16 @@ def _write_accumulated(out: Path, plan: Plan, acc: Accumulator) -> None:
             chunks=values.shape or None,
             overwrite=True,
         )
+        checkpoint(f"final variable {name} created")
         arr[...] = values
         arr.attrs.update({"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)})
+        checkpoint(f"final variable {name} written")
 
 
 def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
     """The plan in numbers, plus an estimated run time from timing one chunk."""
     variables, _ = _layout(plan)
-    nbytes = sum(
-        math.prod(v[2]) * (np.dtype(v[4]).itemsize if v[4] is not str else 16) for v in variables
-    )
+    nbytes = store_bytes(plan)
     info = {
         "model": plan.model_name,
         "dims": dict(zip(plan.dims, plan.shape, strict=True)),

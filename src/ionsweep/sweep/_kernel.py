@@ -54,8 +54,9 @@ def _evaluate(plan: Plan, feeds, fixed):
         tangent[g] = jnp.ones_like(x[g])
         _, dout = jax.jvp(f, (x,), (tangent,))
         for k in plan.outputs:
-            if g in plan.grads:
-                res[grad_name(k, g)] = jnp.broadcast_to(dout[k], shape)
+            if g in plan.grads:  # no derivative of an undefined value
+                d = jnp.where(jnp.isnan(out[k]), jnp.nan, dout[k])
+                res[grad_name(k, g)] = jnp.broadcast_to(d, shape)
             if g in plan.elasticities:
                 res[elasticity_name(k, g)] = jnp.broadcast_to(x[g] * dout[k] / out[k], shape)
     valid = jnp.ones(shape, bool)

@@ -21,6 +21,9 @@ from ionsweep.sweep._chunks import (
 )
 from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
 
+#: Most chunks one run handles (one manifest file each); see ionsweep.sweep._executor.
+MAX_CHUNKS = 10_000_000
+
 __all__ = ["load_spec", "parse_spec"]
 
 _TOP_KEYS = {"title", "description", "model", "axes", "fixed", "outputs", "run", "reduce"}
@@ -90,8 +93,10 @@ def parse_spec(
     _no_unknown(out_tbl, _OUTPUT_KEYS, "[outputs]", fail)
     outputs = parse_output_names(model, out_tbl, fail)
     grads = []
-    for g in out_tbl.get("grad", []):
+    for g in _name_list(out_tbl, "grad", "[outputs] grad", fail):
         inp_name = "T" if g == "celsius" else g
+        if inp_name in grads:
+            fail("[outputs] grad", f"{g!r} names input {inp_name!r} twice")
         if inp_name not in model.input_names:
             fail("[outputs] grad", f"{g!r} is not an input of model {model.name!r}")
         inp = model.input(inp_name)
@@ -99,8 +104,10 @@ def parse_spec(
             fail("[outputs] grad", f"{g!r} is categorical/discrete; no gradient is defined")
         grads.append(inp_name)
     elasticities = []
-    for g in out_tbl.get("elasticity", []):
+    for g in _name_list(out_tbl, "elasticity", "[outputs] elasticity", fail):
         inp_name = "T" if g == "celsius" else g
+        if inp_name in elasticities:
+            fail("[outputs] elasticity", f"{g!r} names input {inp_name!r} twice")
         if inp_name not in model.input_names:
             fail("[outputs] elasticity", f"{g!r} is not an input of model {model.name!r}")
         if not model.input(inp_name).differentiable:
@@ -109,26 +116,26 @@ def parse_spec(
 
     run = spec.get("run", {})
     _no_unknown(run, _RUN_KEYS, "[run]", fail)
-    dtype = dtype or run.get("dtype", "float32")
-    if dtype not in ("float32", "float64"):
-        fail("[run] dtype", f"must be 'float32' or 'float64', got {dtype!r}")
+    dtype, device = parse_run_settings(run, fail, dtype, device)
     try:
+        if isinstance(run.get("memory"), bool):
+            raise ValueError(f"a size is a number or text such as '2GB', not {run['memory']!r}")
         memory_bytes = parse_bytes(memory or run.get("memory", "1GB"))
     except ValueError as exc:
-        fail("[run] memory", str(exc))
-    device = device or run.get("device", "auto")
-    if device not in ("auto", "cpu", "gpu"):
-        fail("[run] device", f"must be 'auto', 'cpu' or 'gpu', got {device!r}")
+        fail("memory budget" if memory else "[run] memory", str(exc))
 
     reduce = _parse_reduce(spec.get("reduce"), [a.name for a in axes], outputs, fail)
     shape = tuple(a.size for a in axes)
     n_vars = len(outputs) * (1 + len(grads) + len(elasticities)) + 1
     chunk_req = run.get("chunks", {})
+    if not isinstance(chunk_req, Mapping):
+        fail("[run] chunks", "must be a table such as { c_out = 10 }")
     for k in chunk_req:
         if k not in [a.name for a in axes]:
             fail("[run] chunks", f"{k!r} is not an axis")
-        if not isinstance(chunk_req[k], int) or chunk_req[k] < 1:
-            fail(f"[run] chunks {k}", "must be a positive integer")
+        v = chunk_req[k]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            fail(f"[run] chunks {k}", f"must be a positive integer, got {v!r}")
     max_points = {"cpu": MAX_CHUNK_POINTS_CPU, "gpu": MAX_CHUNK_POINTS_ACCELERATOR}.get(device)
     chunks = choose_chunks(
         shape,
@@ -140,6 +147,15 @@ def parse_spec(
         first=reduce.over if reduce else (),
         max_points=max_points,
     )
+
+    n_chunks = math.prod(-(-n // c) for n, c in zip(shape, chunks, strict=True))
+    if n_chunks > MAX_CHUNKS:
+        fail(
+            "[run] memory",
+            f"the grid of {math.prod(shape):,} points needs {n_chunks:,} chunks, more than "
+            f"one run handles ({MAX_CHUNKS:,}); sweep fewer points, or raise the memory budget",
+        )
+    check_model_evaluates(model, outputs, fail)
 
     values = {k: np.asarray(v) for k, v in fixed.items()}
     values.update({k: np.asarray(v) for a in axes for k, v in a.feeds.items()})
@@ -196,9 +212,79 @@ def parse_fixed(model: Model, fixed_tbl, seen: dict, fail, list_hint: str, missi
     return fixed
 
 
+def parse_run_settings(run, fail, dtype=None, device=None) -> tuple[str, str]:
+    """``[run] dtype`` and ``device`` (overridden by ``dtype``/``device`` when given)."""
+    where = "dtype" if dtype else "[run] dtype"
+    dtype = dtype or run.get("dtype", "float32")
+    if dtype not in ("float32", "float64"):
+        fail(where, f"must be 'float32' or 'float64', got {dtype!r}")
+    where = "device" if device else "[run] device"
+    device = device or run.get("device", "auto")
+    if device not in ("auto", "cpu", "gpu"):
+        fail(where, f"must be 'auto', 'cpu' or 'gpu', got {device!r}")
+    return dtype, device
+
+
+def _name_list(table, key, where, fail) -> list[str]:
+    """A list of names (strings) from ``table[key]``, each named at most once."""
+    names = table.get(key, [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        fail(where, f"must be a list of names, got {names!r}")
+    for n in names:
+        if names.count(n) > 1:
+            fail(where, f"{n!r} is listed twice")
+    return names
+
+
+def check_model_evaluates(model: Model, outputs, fail) -> None:
+    """Trace a user's model once on scalar inputs (no computation), so that a model that
+    raises, lacks an output or returns the wrong shape or type is refused before any work.
+
+    Built-in models are tested; only ``module:function`` models are traced.
+    """
+    if ":" not in model.name:
+        return
+    import jax
+    import jax.numpy as jnp
+
+    x = {i.name: jax.ShapeDtypeStruct((), jnp.float32) for i in model.inputs}
+    try:
+        out = jax.eval_shape(model.fn, x)
+    except Exception as exc:  # the user's code: any error is theirs to see
+        msg = " ".join(str(exc).split())[:300]
+        fail(
+            "[model] name",
+            f"model {model.name!r} fails on a trial call: {type(exc).__name__}: {msg}",
+        )
+    if not isinstance(out, Mapping):
+        fail("[model] name", f"model {model.name!r} must return an array or a dict of arrays")
+    for name in outputs:
+        if name not in out:
+            fail(
+                "[model] outputs",
+                f"model {model.name!r} returns no {name!r} (it returns {', '.join(map(str, out))})",
+            )
+        v = out[name]
+        dt = getattr(v, "dtype", None)
+        if dt is None or not jnp.issubdtype(dt, jnp.floating):
+            fail(
+                "[model] name", f"output {name!r} of {model.name!r} must be a float array, got {dt}"
+            )
+        if getattr(v, "shape", None) != ():
+            fail(
+                "[model] name",
+                f"output {name!r} of {model.name!r} must have the shape of its inputs (one value "
+                f"per point); for scalar inputs it has shape {getattr(v, 'shape', None)}",
+            )
+
+
 def parse_output_names(model: Model, out_tbl, fail) -> tuple[str, ...]:
     """``[outputs] variables`` (all the model's outputs by default), each checked."""
-    outputs = tuple(out_tbl.get("variables", model.output_names))
+    outputs = (
+        tuple(_name_list(out_tbl, "variables", "[outputs] variables", fail))
+        if ("variables" in out_tbl)
+        else tuple(model.output_names)
+    )
     for o in outputs:
         if o not in model.output_names:
             fail(
@@ -231,8 +317,11 @@ def load_header(text: str, source: str, top_keys):
     if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
         fail("[model]", "a [model] table with a 'name' is required")
     options = {k: v for k, v in model_tbl.items() if k != "name"}
+    if not isinstance(model_tbl["name"], str):
+        fail("[model] name", f"must be a model name (text), got {model_tbl['name']!r}")
+    here = Path(source).parent if Path(source).is_file() else None
     try:
-        model = get_model(str(model_tbl["name"]), options)
+        model = get_model(model_tbl["name"], options, search_path=here)
     except (ValueError, KeyError, TypeError) as exc:
         fail("[model]", str(exc).strip('"'))
     return spec, model, model_tbl, options, fail
@@ -276,6 +365,9 @@ def _resolve_key(model: Model, key: str, where: str, fail):
 
 
 def _numeric(values, where, fail) -> np.ndarray:
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+            fail(where, f"values must be numbers, got {v!r}")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -285,6 +377,10 @@ def _numeric(values, where, fail) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         fail(where, "values must be finite (no nan/inf)")
     return arr
+
+
+#: Largest |valence| a spec accepts (no ion carries more charge).
+MAX_VALENCE = 10
 
 
 def _ion_valences(values, where, fail) -> np.ndarray:
@@ -297,7 +393,15 @@ def _ion_valences(values, where, fail) -> np.ndarray:
                 fail(where, exc.args[0])
         else:
             out.append(v)
-    return _numeric(out, where, fail)
+    arr = _numeric(out, where, fail)
+    bad = (arr != np.round(arr)) | (np.abs(arr) > MAX_VALENCE)
+    if np.any(bad):
+        fail(
+            where,
+            f"a valence is a whole number between -{MAX_VALENCE} and {MAX_VALENCE}, "
+            f"got {arr[np.argmax(bad)]:g}",
+        )
+    return arr
 
 
 def _labels(inp, values, where, fail) -> np.ndarray:
@@ -309,6 +413,9 @@ def _labels(inp, values, where, fail) -> np.ndarray:
 def _check_domain(model, inp_name, arr, where, fail):
     inp = model.input(inp_name)
     d = inp.domain
+    if d == "temperature" and "celsius" in where and np.any(arr <= 0):
+        first = arr[np.argmax(arr <= 0)] - ZERO_CELSIUS
+        fail(where, f"temperature must be above absolute zero (-273.15 °C), got {first:g} °C")
     bad = {
         "positive": arr <= 0,
         "nonnegative": arr < 0,
