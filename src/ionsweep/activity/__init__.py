@@ -2,7 +2,9 @@
 
 Models (registry order, :data:`MODELS`): ``"ideal"``, ``"debye_huckel"`` (limiting law),
 ``"extended_debye_huckel"`` (Kielland's å), ``"truesdell_jones"`` (WATEQ å, b),
-``"davies"`` (c = 0.3; ``"davies_0.2"`` for c = 0.2) and ``"pitzer"``. Every model is a
+``"davies"`` (c = 0.3; ``"davies_0.2"`` for c = 0.2) and ``"pitzer"`` (parameter sets
+``"phreeqc"`` — the default, PHREEQC's ``pitzer.dat`` — and ``"hmw84"``, or any PHREEQC
+database read with :func:`read_phreeqc_pitzer`; ``"pitzer:hmw84"`` names model and set). Every model is a
 pure JAX function ``(names, molality, T) -> ln γ``; :func:`log_gamma` picks one by name and
 :func:`log_gamma_indexed` by a traced integer index (one kernel for a model sweep axis).
 
@@ -46,7 +48,10 @@ from ionsweep.activity._models import (
     log_gamma_ideal,
     log_gamma_truesdell_jones,
 )
+from ionsweep.activity._phreeqc import read_phreeqc_pitzer
 from ionsweep.activity._pitzer import PitzerTemperatureWarning, check_pitzer_temperature
+from ionsweep.activity._pitzer_params import PitzerParameters
+from ionsweep.activity._pitzer_sets import BUILTIN_SETS, DEFAULT_SET, pitzer_parameters
 from ionsweep.activity._registry import (
     MODELS,
     get_model,
@@ -65,7 +70,12 @@ from ionsweep.activity._water import (
 )
 
 __all__ = [
+    "BUILTIN_SETS",
+    "DEFAULT_SET",
     "MODELS",
+    "PitzerParameters",
+    "pitzer_parameters",
+    "read_phreeqc_pitzer",
     "NEUTRALITY_RTOL",
     "PitzerTemperatureWarning",
     "activity_coefficients",

@@ -42,7 +42,15 @@ def _stack(molality: Mapping, T, what: str, neutrality_rtol):
     return names, m, jnp.broadcast_to(T, shape)
 
 
-def activity_coefficients(model: str, molality: Mapping, T, *, neutrality_rtol=NEUTRALITY_RTOL):
+def activity_coefficients(
+    model: str,
+    molality: Mapping,
+    T,
+    *,
+    parameters=None,
+    convention: str = "unscaled",
+    neutrality_rtol=NEUTRALITY_RTOL,
+):
     """Single-ion activity coefficients γ of every ion of a solution.
 
     Parameters
@@ -56,6 +64,12 @@ def activity_coefficients(model: str, molality: Mapping, T, *, neutrality_rtol=N
         electroneutral (see the module docstring for the tolerance and traced inputs).
     T : array_like
         Temperature, K (0–100 °C), broadcasting with the molalities.
+    parameters : str or PitzerParameters, optional, keyword-only
+        Pitzer parameter set: ``"phreeqc"`` (default), ``"hmw84"``, or one read with
+        :func:`~ionsweep.activity.read_phreeqc_pitzer`. Pitzer model only.
+    convention : {"unscaled", "macinnes"}, keyword-only
+        Single-ion convention (Pitzer): the equations' own ln γ, or PHREEQC's MacInnes scaling
+        (needs Cl⁻ in the solution). γ± and φ do not depend on it.
     neutrality_rtol : float or None, keyword-only
         Tolerance of the electroneutrality check; None skips it.
 
@@ -79,11 +93,11 @@ def activity_coefficients(model: str, molality: Mapping, T, *, neutrality_rtol=N
     {'Na+': 0.755, 'Cl-': 0.755}
     """
     names, m, T = _stack(molality, T, "molality", neutrality_rtol)
-    ln_g = log_gamma(model, names, m, T)
+    ln_g = log_gamma(model, names, m, T, parameters=parameters, convention=convention)
     return {name: jnp.exp(ln_g[..., i]) for i, name in enumerate(names)}
 
 
-def mean_activity_coefficient(salt: str, molality, T, model: str = "pitzer"):
+def mean_activity_coefficient(salt: str, molality, T, model: str = "pitzer", *, parameters=None):
     """Mean activity coefficient γ± of a single salt in water.
 
     γ± = (γ₊^ν₊ γ₋^ν₋)^(1/ν), ν = ν₊ + ν₋, for the salt at molality m, i.e. with
@@ -100,6 +114,9 @@ def mean_activity_coefficient(salt: str, molality, T, model: str = "pitzer"):
         Temperature, K.
     model : str, optional
         Activity model; Pitzer by default.
+    parameters : str or PitzerParameters, optional, keyword-only
+        Pitzer parameter set: ``"phreeqc"`` (default), ``"hmw84"``, or one read with
+        :func:`~ionsweep.activity.read_phreeqc_pitzer`. Pitzer model only.
 
     Returns
     -------
@@ -118,11 +135,11 @@ def mean_activity_coefficient(salt: str, molality, T, model: str = "pitzer"):
     check_temperature(T)
     m, T = as_float(molality, T)
     ms = jnp.stack(jnp.broadcast_arrays(nu_c * m, nu_a * m), axis=-1)
-    ln_g = log_gamma(model, (cation, anion), ms, T)
+    ln_g = log_gamma(model, (cation, anion), ms, T, parameters=parameters)
     return jnp.exp((nu_c * ln_g[..., 0] + nu_a * ln_g[..., 1]) / (nu_c + nu_a))
 
 
-def osmotic_coefficient(molality: Mapping, T, *, neutrality_rtol=NEUTRALITY_RTOL):
+def osmotic_coefficient(molality: Mapping, T, *, parameters=None, neutrality_rtol=NEUTRALITY_RTOL):
     """Osmotic coefficient φ of a solution (Pitzer model).
 
     Parameters
@@ -131,6 +148,9 @@ def osmotic_coefficient(molality: Mapping, T, *, neutrality_rtol=NEUTRALITY_RTOL
         Molality of each ion, mol/kg, as for :func:`activity_coefficients`.
     T : array_like
         Temperature, K.
+    parameters : str or PitzerParameters, optional, keyword-only
+        Pitzer parameter set: ``"phreeqc"`` (default), ``"hmw84"``, or one read with
+        :func:`~ionsweep.activity.read_phreeqc_pitzer`. Pitzer model only.
     neutrality_rtol : float or None, keyword-only
         Tolerance of the electroneutrality check; None skips it.
 
@@ -145,4 +165,4 @@ def osmotic_coefficient(molality: Mapping, T, *, neutrality_rtol=NEUTRALITY_RTOL
         Where the Pitzer model (``ionsweep.activity._pitzer``) is not available.
     """
     names, m, T = _stack(molality, T, "molality", neutrality_rtol)
-    return _pitzer_module().osmotic_coefficient_pitzer(names, m, T)
+    return _pitzer_module().osmotic_coefficient_pitzer(names, m, T, parameters=parameters)

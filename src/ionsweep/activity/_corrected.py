@@ -33,7 +33,8 @@ from ionsweep.physics import ghk_voltage, nernst
 __all__ = ["ghk_voltage_activity", "nernst_activity"]
 
 
-def _side(c_mM: Mapping, T, what: str, wanted: Sequence[str], model: str, neutrality_rtol):
+def _side(c_mM: Mapping, T, what: str, wanted: Sequence[str], model: str, neutrality_rtol,
+          parameters=None, convention="unscaled"):  # fmt: skip
     """(c of the wanted ions (..., k), ln γ of the wanted ions (..., k)) for one side."""
     if not isinstance(c_mM, Mapping) or not c_mM:
         raise TypeError(f"{what} must be a non-empty mapping of ion names to concentrations (mM)")
@@ -47,7 +48,8 @@ def _side(c_mM: Mapping, T, what: str, wanted: Sequence[str], model: str, neutra
     shape = jnp.broadcast_shapes(T.shape, *(v.shape for v in values))
     c = jnp.stack([jnp.broadcast_to(v, shape) for v in values], axis=-1)
     T = jnp.broadcast_to(T, shape)
-    ln_g = log_gamma(model, names, mM_to_molality(c, T[..., None]), T)
+    ln_g = log_gamma(model, names, mM_to_molality(c, T[..., None]), T, parameters=parameters,
+                     convention=convention)  # fmt: skip
     idx = jnp.asarray([names.index(w) for w in wanted])
     return c[..., idx], ln_g[..., idx]
 
@@ -59,6 +61,8 @@ def nernst_activity(
     T,
     model: str = "davies",
     *,
+    parameters=None,
+    convention: str = "unscaled",
     neutrality_rtol=NEUTRALITY_RTOL,
 ):
     r"""Nernst potential of ``ion`` from activities, each side's γ from its full composition.
@@ -77,6 +81,16 @@ def nernst_activity(
     model : str, optional
         Activity model (see :func:`ionsweep.activity.activity_coefficients`); ``"davies"``
         by default, which needs no per-ion parameters.
+    parameters : str or PitzerParameters, optional, keyword-only
+        Pitzer parameter set (``"phreeqc"`` default, ``"hmw84"``, or a database read with
+        :func:`~ionsweep.activity.read_phreeqc_pitzer`). Pitzer model only.
+    convention : {"unscaled", "macinnes"}, keyword-only
+        Single-ion convention of the Pitzer γ. ``"unscaled"`` (default) uses the ln γ_i of
+        Pitzer's equations as they stand; ``"macinnes"`` reproduces PHREEQC's single-ion
+        activities (each ion shifted by z_i(ln γ_Cl − ln γ±,KCl) of its side). A single-ion
+        γ is not measurable, so the choice is a convention: the default keeps E equal to
+        what the model's own equations give, independent of the K–Cl parameters; the two
+        differ in E by (RT/F)Δ(shift) between the sides (≲ 0.1 mV for physiological media).
     neutrality_rtol : float or None, keyword-only
         Tolerance of the electroneutrality check of each side; None skips it.
 
@@ -99,8 +113,9 @@ def nernst_activity(
     """
     (name,) = canonical_names([ion])
     check_temperature(T)
-    a, ln_g_in = _side(c_in, T, "c_in", (name,), model, neutrality_rtol)
-    b, ln_g_out = _side(c_out, T, "c_out", (name,), model, neutrality_rtol)
+    kw = dict(parameters=parameters, convention=convention)
+    a, ln_g_in = _side(c_in, T, "c_in", (name,), model, neutrality_rtol, **kw)
+    b, ln_g_out = _side(c_out, T, "c_out", (name,), model, neutrality_rtol, **kw)
     return nernst(
         a[..., 0], b[..., 0], ion_table.valence(name), T, jnp.exp(ln_g_in[..., 0]),
         jnp.exp(ln_g_out[..., 0]),
@@ -115,6 +130,8 @@ def ghk_voltage_activity(
     T,
     model: str = "davies",
     *,
+    parameters=None,
+    convention: str = "unscaled",
     neutrality_rtol=NEUTRALITY_RTOL,
 ):
     """GHK reversal potential from the activities a = γ·c of the permeant ions.
@@ -133,6 +150,8 @@ def ghk_voltage_activity(
         Temperature, K.
     model : str, optional
         Activity model; ``"davies"`` by default.
+    parameters, convention : keyword-only
+        Pitzer parameter set and single-ion convention, as for :func:`nernst_activity`.
     neutrality_rtol : float or None, keyword-only
         Tolerance of the electroneutrality check of each side; None skips it.
 
@@ -158,8 +177,9 @@ def ghk_voltage_activity(
         ions = (ions,)
     names = canonical_names(ions)
     check_temperature(T)
-    c_i, ln_g_in = _side(c_in, T, "c_in", names, model, neutrality_rtol)
-    c_o, ln_g_out = _side(c_out, T, "c_out", names, model, neutrality_rtol)
+    kw = dict(parameters=parameters, convention=convention)
+    c_i, ln_g_in = _side(c_in, T, "c_in", names, model, neutrality_rtol, **kw)
+    c_o, ln_g_out = _side(c_out, T, "c_out", names, model, neutrality_rtol, **kw)
     (P,) = as_float(P)
     if P.ndim == 0 or P.shape[-1] != len(names):
         raise ValueError(f"P has shape {P.shape}; its last axis must have {len(names)} ions")

@@ -17,23 +17,27 @@ B = β⁽⁰⁾ + β⁽¹⁾ g(α₁√I) + β⁽²⁾ g(α₂√I), g(x) = 2[1 
 Harvie's Chebyshev approximation of J(x) and J'(x) (Pitzer 1991, ch. 3, appendix B,
 eqs. B-21 to B-30, Table B-1 — the method HMW84 and Møller 1988 used).
 
-Accuracy (default set, measured in ``tests/activity/test_pitzer.py``): γ± within 0.4 % of
-Robinson & Stokes (1959) at 25 °C for NaCl, KCl, CaCl₂ and MgCl₂ (0.1–1 mol/kg; CaCl₂ also
-0.001–0.05 mol/kg against the CRC Handbook); within 1e-4 of pytzer 0.6.0 run with the same
-parameter functions at 0–50 °C (mixtures 1e-3: pytzer's ᴱθ uses Pitzer's 1975 J(x)). CaCl₂ and
-MgCl₂ carry Silvester & Pitzer's first-order temperature dependence: γ±(T)/γ±(25 °C) agrees
-with PHREEQC's pitzer.dat within 0.9 % over 0–60 °C and 1e-3–1 mol/kg, except MgCl₂ at 0 °C
-above 0.5 mol/kg (1.6 % at 1 mol/kg). Their absolute γ± differ from parameter sets fitted to
-later isopiestic data (Greenberg & Møller 1989 / Pabalan & Pitzer 1987 in pytzer's CWTD23
-library, and PHREEQC's) by up to 1.0 % at 25 °C, 1.2 % at 37 °C, 1.5 % at 50 °C and 2 % at
-60 °C (CaCl₂ below 10 °C: up to 11 % at 1 mol/kg, where Greenberg & Møller's function also
-departs from PHREEQC's). In float32 ln γ differs from float64 by < 2e-4 over 0–60 °C and
-1e-6–1 mol/kg.
+Parameters come from a :class:`~ionsweep.activity._pitzer_params.PitzerParameters` set
+(default ``"phreeqc"``, PHREEQC's ``pitzer.dat``; also ``"hmw84"``; see
+:mod:`ionsweep.activity._pitzer_sets`), with the A_φ(T) that set prescribes. A set with NumPy
+values (what the named sets are) is compiled in as constants, zero terms dropped: one
+compilation per set and ion list. A set whose arrays are traced (passed as an argument of a
+jitted function) gives one kernel for every set of the same ion layout; then a cation–anion
+pair the set lacks gives NaN instead of the ValueError raised for a concrete set.
 
-Units: molality in mol/kg of water, T in K. Parameters come from a
-:class:`~ionsweep.activity._pitzer_params.PitzerParameters` set (default
-:data:`~ionsweep.activity._pitzer_params.MP98_CHLORIDES`), with the A_φ(T) that set
-prescribes.
+Single-ion convention: ``convention="unscaled"`` (default) returns the ln γ_i of the
+equations above; ``"macinnes"`` adds z_i (ln γ_Cl − ln γ±,KCl(I)), with γ±,KCl of pure KCl
+at the solution's ionic strength (PHREEQC's scaling, ``pitzer.cpp``; needs the set's K–Cl
+parameters). Neutral combinations (γ±, φ) are the same under both.
+
+Accuracy (``tests/activity/test_pitzer.py``, ``test_pitzer_sets.py``): with the ``"phreeqc"``
+set, γ± and φ of NaCl, KCl, CaCl₂, MgCl₂ and their mixtures within 0.05 % of PHREEQC
+(phreeqpython) at 0–50 °C, 0.001–1 mol/kg; ln γ within 1e-10 of pytzer run with the same
+parameters and A_φ (both sets); γ± within 0.5 % of Robinson & Stokes (1959) at 25 °C except
+where the test states the deviation. In float32, ln γ differs from float64 by < 5e-5
+relative.
+
+Units: molality in mol/kg of water, T in K.
 """
 
 from __future__ import annotations
@@ -48,8 +52,9 @@ import numpy as np
 
 from ionsweep._ions import ions
 from ionsweep._util import as_float
-from ionsweep.activity._pitzer_params import MP98_CHLORIDES, PitzerParameters
-from ionsweep.activity._pitzer_terms import M88Basis, etheta, g_terms
+from ionsweep.activity._pitzer_params import K, PitzerParameters, aphi_phreeqc, basis_column
+from ionsweep.activity._pitzer_sets import pitzer_parameters
+from ionsweep.activity._pitzer_terms import etheta, g_terms
 
 __all__ = [
     "PitzerTemperatureWarning",
@@ -88,7 +93,9 @@ def check_pitzer_temperature(
     t = t[np.isfinite(t)]
     if t.size == 0:
         return []
-    params = MP98_CHLORIDES if parameters is None else parameters
+    params = pitzer_parameters(parameters)
+    if not params.concrete:
+        return []
     canon = [_canonical(n) for n in names]
     bad = params.out_of_range(canon, float(t.min()), float(t.max()))
     if not bad:
@@ -108,18 +115,22 @@ def check_pitzer_temperature(
 B_PITZER = 1.2
 
 
+CONVENTIONS = ("unscaled", "macinnes")
+
+
 @dataclass(frozen=True)
 class _Plan:
-    """Static (trace-time) description of one Pitzer system: indices, charges, coefficients.
-
-    Parameter rows are Møller eq.-13 coefficients (8 floats each).
-    """
+    """Static (trace-time) description of one Pitzer system: indices into the ion list of the
+    call (i, j, k) and of the parameter set (u, v, w), and which terms exist."""
 
     z: tuple  # (n,) valences
-    binary: tuple  # (i, j, β0, β1, β2, C^φ rows, α1, α2) per cation i, anion j
-    pairs: tuple  # (i, j, θ row or None): like-charged pairs with θ or unsymmetrical ᴱθ
-    triplets: tuple  # (i, j, k, ψ row)
-    aphi: object
+    binary: tuple  # (i, j, u, v, alpha1, alpha2, has_beta2); α None when traced
+    pairs: tuple  # (i, j, u, v, has_theta): like-charged pairs with θ or unsymmetrical ᴱθ
+    triplets: tuple  # (i, j, k, u, v, w)
+    concrete: bool
+    aphi_water: bool  # evaluate PHREEQC's water-based A_φ
+    aphi_row: bool  # evaluate the A_φ basis row
+    macinnes: tuple | None  # (index of Cl- in the call, u of K+, v of Cl-)
 
 
 def _canonical(name) -> str:
@@ -131,48 +142,127 @@ def _canonical(name) -> str:
         raise ValueError(f"Pitzer: unknown ion {name!r}") from err
 
 
+def _layout_index(params, canon, names):
+    try:
+        return [params.ions.index(c) for c in canon]
+    except ValueError:
+        missing = [c for c in canon if c not in params.ions]
+        raise ValueError(
+            f"Pitzer set {params.name!r} has no parameters for {', '.join(missing)} "
+            f"(ions {names!r})"
+        ) from None
+
+
 @functools.lru_cache(maxsize=256)
-def _plan(names: tuple, params: PitzerParameters) -> _Plan:
+def _plan_concrete(names: tuple, params: PitzerParameters, convention: str) -> _Plan:
+    return _build_plan(names, params, convention, concrete=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _plan_traced(names: tuple, layout: tuple, convention: str) -> _Plan:
+    return _build_plan(names, layout, convention, concrete=False)
+
+
+def _build_plan(names, params, convention, concrete) -> _Plan:
     canon = [_canonical(n) for n in names]
     if len(set(canon)) != len(canon):
         raise ValueError(f"Pitzer: duplicate ion in {names!r}")
+    ions_layout = params.ions if concrete else params
+    if concrete:
+        u = _layout_index(params, canon, names)
+    else:
+        missing = [c for c in canon if c not in ions_layout]
+        if missing:
+            raise ValueError(f"Pitzer: the parameter layout has no {', '.join(missing)}")
+        u = [ions_layout.index(c) for c in canon]
     z = tuple(int(ions.valence(c)) for c in canon)
     cat = [i for i in range(len(z)) if z[i] > 0]
     an = [i for i in range(len(z)) if z[i] < 0]
     binary = []
     for i in cat:
         for j in an:
-            e = params.binary.get((canon[i], canon[j]))
-            if e is None:
-                raise ValueError(
-                    f"Pitzer set {params.name!r} has no binary parameters for the pair "
-                    f"{canon[i]}–{canon[j]} (ions {names!r})"
-                )
-            binary.append((i, j, e.beta0, e.beta1, e.beta2, e.cphi, e.alpha1, e.alpha2))
+            if concrete:
+                if not params.has_binary[u[i], u[j]]:
+                    raise ValueError(
+                        f"Pitzer set {params.name!r} has no binary parameters for the pair "
+                        f"{canon[i]}–{canon[j]} (ions {names!r})"
+                    )
+                a1, a2 = (float(x) for x in params.alpha[u[i], u[j]])
+                has2 = bool(np.any(params.beta[u[i], u[j], 2] != 0))
+                binary.append((i, j, u[i], u[j], a1, a2, has2))
+            else:
+                binary.append((i, j, u[i], u[j], None, None, True))
     pairs = []
     for group in (cat, an):
         for p, i in enumerate(group):
             for j in group[p + 1 :]:
-                entry = params.theta.get(frozenset((canon[i], canon[j])))
-                if entry is not None or z[i] != z[j]:  # θ missing → 0, but ᴱθ still applies
-                    pairs.append((i, j, None if entry is None else entry.value))
+                has = (not concrete) or bool(np.any(params.theta[u[i], u[j]] != 0))
+                if has or z[i] != z[j]:  # θ missing → 0, but ᴱθ still applies
+                    pairs.append((i, j, u[i], u[j], has))
     triplets = []
     for group, other in ((cat, an), (an, cat)):
         for p, i in enumerate(group):
             for j in group[p + 1 :]:
                 for k in other:
-                    entry = params.psi.get((frozenset((canon[i], canon[j])), canon[k]))
-                    if entry is not None:  # missing ψ → 0 (documented)
-                        triplets.append((i, j, k, entry.value))
+                    if (not concrete) or np.any(params.psi[u[i], u[j], u[k]] != 0):
+                        triplets.append((i, j, k, u[i], u[j], u[k]))
+    macinnes = None
+    if convention == "macinnes":
+        if "Cl-" not in canon:
+            raise ValueError("Pitzer: the MacInnes convention needs Cl- among the ions")
+        kk, cl = ions_layout.index("K+"), ions_layout.index("Cl-")
+        if concrete and not params.has_binary[kk, cl]:
+            raise ValueError(f"Pitzer set {params.name!r} has no K+–Cl- parameters, which the "
+                             "MacInnes convention needs")  # fmt: skip
+        macinnes = (canon.index("Cl-"), kk, cl)
+    elif convention != "unscaled":
+        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+    aphi_water = (not concrete) or float(params.aphi_water) != 0
+    aphi_row = (not concrete) or bool(np.any(params.aphi_row != 0))
     return _Plan(z=z, binary=tuple(binary), pairs=tuple(pairs), triplets=tuple(triplets),
-                 aphi=params.aphi)  # fmt: skip
+                 concrete=concrete, aphi_water=aphi_water, aphi_row=aphi_row,
+                 macinnes=macinnes)  # fmt: skip
 
 
-def _prepare(names, molality, T, parameters):
+class _Rows:
+    """P(T) of basis rows: constant-folded (concrete set) or a dot with the basis (traced)."""
+
+    def __init__(self, T, dtype, concrete):
+        self.T, self.dtype, self.concrete, self._cols = T, dtype, concrete, {}
+
+    def col(self, k):
+        if k not in self._cols:
+            self._cols[k] = basis_column(k, self.T)
+        return self._cols[k]
+
+    def __call__(self, row):
+        if self.concrete:
+            out = None
+            for k, c in enumerate(np.asarray(row)):
+                if c == 0:
+                    continue
+                term = float(c) if k == 0 else self.col(k) * float(c)
+                out = term if out is None else out + term
+            return 0.0 if out is None else out
+        row = row.astype(self.dtype)
+        out = row[0]
+        for k in range(1, K):
+            out = out + row[k] * self.col(k)
+        return out
+
+
+def _resolve(names, parameters, convention):
     if not isinstance(names, tuple | list):
         raise ValueError(f"Pitzer: names must be a tuple of ion names, got {names!r}")
-    plan = _plan(tuple(names), MP98_CHLORIDES if parameters is None else parameters)
-    check_pitzer_temperature(names, T, parameters)
+    params = pitzer_parameters(parameters)
+    if params.concrete:
+        return _plan_concrete(tuple(names), params, convention), params
+    return _plan_traced(tuple(names), params.ions, convention), params
+
+
+def _prepare(names, molality, T, parameters, convention="unscaled"):
+    plan, params = _resolve(names, parameters, convention)
+    check_pitzer_temperature(names, T, params)
     m, T = as_float(molality, T)
     if m.ndim < 1 or m.shape[-1] != len(plan.z):
         raise ValueError(
@@ -180,7 +270,7 @@ def _prepare(names, molality, T, parameters):
             f"ion ({len(plan.z)} for {tuple(names)!r})"
         )
     T = jnp.broadcast_to(T, m.shape[:-1])
-    return plan, m, T
+    return plan, params, m, T
 
 
 def _total(terms, start=None):
@@ -191,7 +281,18 @@ def _total(terms, start=None):
     return 0.0 if out is None else out
 
 
-def _terms(plan: _Plan, m, T):
+def _aphi(plan, params, T, param):
+    out = None
+    if plan.aphi_row:
+        out = param(params.aphi_row)
+    if plan.aphi_water:
+        w = aphi_phreeqc(T)
+        w = w if plan.concrete else w * params.aphi_water.astype(T.dtype)
+        out = w if out is None else out + w
+    return jnp.broadcast_to(jnp.asarray(out, T.dtype), T.shape)
+
+
+def _terms(plan: _Plan, params, m, T):
     """Everything both ln γ and φ need; see the module docstring for the equations.
 
     Written per ion, pair and triplet over the static indices of ``plan``: every quantity is
@@ -204,31 +305,40 @@ def _terms(plan: _Plan, m, T):
     pos = ionic > 0
     I_safe = jnp.where(pos, ionic, jnp.ones_like(ionic))
     sqrt_I = jnp.where(pos, jnp.sqrt(I_safe), jnp.zeros_like(ionic))
-    aphi = plan.aphi(T).astype(m.dtype)
-    param = M88Basis(T)
+    param = _Rows(T.astype(m.dtype), m.dtype, plan.concrete)
+    aphi = _aphi(plan, params, T.astype(m.dtype), param)
 
-    # Binary terms B, B', B^φ, C for every cation–anion pair; g(α√I) once per distinct α.
+    # Binary terms B, B', B^φ, C for every cation–anion pair; g(α√I) once per distinct α
+    # (concrete α) or per pair (traced α).
     g_cache, binary, f_terms = {}, [], []
-    for i, j, b0_row, b1_row, b2_row, cphi_row, alpha1, alpha2 in plan.binary:
-        beta0, beta1 = param(b0_row), param(b1_row)
-        for alpha in (alpha1, alpha2):
-            if alpha not in g_cache:
-                g_cache[alpha] = g_terms(float(alpha) * sqrt_I)
-        g1, gp1, e1 = g_cache[alpha1]
+    for i, j, u, v, alpha1, alpha2, has2 in plan.binary:
+        rows = params.beta[u, v]
+        beta0, beta1 = param(rows[0]), param(rows[1])
+        if plan.concrete:
+            for alpha in (alpha1, alpha2) if has2 else (alpha1,):
+                if alpha not in g_cache:
+                    g_cache[alpha] = g_terms(float(alpha) * sqrt_I)
+            g1, gp1, e1 = g_cache[alpha1]
+        else:
+            alphas = params.alpha[u, v].astype(m.dtype)
+            g1, gp1, e1 = g_terms(alphas[0] * sqrt_I)
         B, Bp, Bphi = beta0 + beta1 * g1, beta1 * gp1, beta0 + beta1 * e1
-        if any(b2_row):
-            beta2 = param(b2_row)
-            g2, gp2, e2 = g_cache[alpha2]
+        if has2:
+            beta2 = param(rows[2])
+            g2, gp2, e2 = g_cache[alpha2] if plan.concrete else g_terms(alphas[1] * sqrt_I)
             B, Bp, Bphi = B + beta2 * g2, Bp + beta2 * gp2, Bphi + beta2 * e2
-        C = param(cphi_row) / float(2 * np.sqrt(abs(z[i] * z[j])))
+        C = param(rows[3]) / float(2 * np.sqrt(abs(z[i] * z[j])))
+        if not plan.concrete:  # a pair the set lacks: NaN (the concrete path refuses it)
+            ok = params.has_binary[u, v] > 0
+            B = jnp.where(ok, B, jnp.nan)
         mcma = ms[i] * ms[j]
         binary.append((i, j, mcma, B, Bphi, C))
         f_terms.append(mcma * (Bp / I_safe))
 
     # Like-charged pairs: Φ = θ + ᴱθ, Φ' = ᴱθ', Φ^φ = Φ + I Φ'; J(x) once per charge product.
     j_cache, pairs = {}, []
-    for i, j, theta_row in plan.pairs:
-        Phi = 0.0 if theta_row is None else param(theta_row)
+    for i, j, u, v, has_theta in plan.pairs:
+        Phi = param(params.theta[u, v]) if has_theta else 0.0
         etp = None
         if z[i] != z[j]:
             et, etp = etheta(abs(z[i]), abs(z[j]), aphi * sqrt_I, I_safe, pos, j_cache)
@@ -237,15 +347,24 @@ def _terms(plan: _Plan, m, T):
         pairs.append((i, j, mimj, Phi, etp))
         if etp is not None:
             f_terms.append(mimj * etp)
-    triplets = [(i, j, k, param(row)) for i, j, k, row in plan.triplets]
+    triplets = [(i, j, k, param(params.psi[u, v, w])) for i, j, k, u, v, w in plan.triplets]
 
     f_dh = -aphi * (sqrt_I / (1 + B_PITZER * sqrt_I)
                     + 2 / B_PITZER * jnp.log1p(B_PITZER * sqrt_I))  # fmt: skip
-    return dict(I=ionic, Z=Z, sqrt_I=sqrt_I, aphi=aphi, ms=ms, binary=binary, pairs=pairs,
-                triplets=triplets, F=_total(f_terms, f_dh))  # fmt: skip
+    out = dict(I=ionic, Z=Z, sqrt_I=sqrt_I, aphi=aphi, ms=ms, binary=binary, pairs=pairs,
+               triplets=triplets, F=_total(f_terms, f_dh), f_dh=f_dh)  # fmt: skip
+    if plan.macinnes is not None:
+        _, kk, cl = plan.macinnes
+        rows = params.beta[kk, cl]
+        g, _, e = g_terms(2.0 * sqrt_I)
+        # ln γ± of pure KCl at molality I (PHREEQC's GAMCLM; [1 − (1 + x − x²/2)e^{−x}]/x²
+        # = (g(x) + e^{−x})/2 with x = 2√I).
+        out["gamclm"] = (f_dh + 2 * ionic * (param(rows[0]) + param(rows[1]) * (g + e) / 2)
+                         + 1.5 * param(rows[3]) * ionic * ionic)  # fmt: skip
+    return out
 
 
-def log_gamma_pitzer(names, molality, T, *, parameters: PitzerParameters | None = None):
+def log_gamma_pitzer(names, molality, T, *, parameters=None, convention: str = "unscaled"):
     """Natural-log single-ion activity coefficients from Pitzer's equations.
 
     Parameters
@@ -256,8 +375,11 @@ def log_gamma_pitzer(names, molality, T, *, parameters: PitzerParameters | None 
         Molalities of the ions, mol/kg of water, in the order of ``names``.
     T : array_like
         Temperature, K, broadcastable to ``molality.shape[:-1]``.
-    parameters : PitzerParameters, optional
-        Parameter set; default :data:`~ionsweep.activity._pitzer_params.MP98_CHLORIDES`.
+    parameters : str or PitzerParameters, optional
+        Parameter set (``"phreeqc"``, the default, or ``"hmw84"``, or a set read with
+        :func:`~ionsweep.activity.read_phreeqc_pitzer`; traced sets allowed).
+    convention : {"unscaled", "macinnes"}, optional
+        Single-ion scale (see the module docstring); ``"macinnes"`` needs Cl- in ``names``.
 
     Returns
     -------
@@ -267,9 +389,9 @@ def log_gamma_pitzer(names, molality, T, *, parameters: PitzerParameters | None 
     Raises
     ------
     ValueError
-        At trace time, for an unknown or duplicate ion, a cation–anion pair the set has no
-        binary parameters for, or a molality whose last axis does not match ``names``.
-        Missing θ or ψ are taken as 0, as the sources do.
+        At trace time, for an unknown or duplicate ion, a cation–anion pair a concrete set
+        has no binary parameters for, or a molality whose last axis does not match
+        ``names``. Missing θ or ψ are taken as 0, as the sources do.
 
     Examples
     --------
@@ -278,8 +400,8 @@ def log_gamma_pitzer(names, molality, T, *, parameters: PitzerParameters | None 
     >>> round(float(jnp.exp(lg.mean())), 3)  # γ± of 0.1 mol/kg NaCl (0.778 measured)
     0.778
     """
-    plan, m, T = _prepare(names, molality, T, parameters)
-    return _log_gamma(plan, m, _terms(plan, m, T))
+    plan, params, m, T = _prepare(names, molality, T, parameters, convention)
+    return _log_gamma(plan, m, _terms(plan, params, m, T))
 
 
 def _log_gamma(plan: _Plan, m, t):
@@ -300,16 +422,20 @@ def _log_gamma(plan: _Plan, m, t):
         terms[i].append(psi * ms[j] * ms[k])
         terms[j].append(psi * ms[i] * ms[k])
         terms[k].append(psi * ms[i] * ms[j])
+    cols = [_total(ti) for ti in terms]
+    if plan.macinnes is not None:
+        shift = cols[plan.macinnes[0]] - t["gamclm"]
+        cols = [c + float(zi) * shift for c, zi in zip(cols, plan.z, strict=True)]
     # Column by column rather than jnp.stack: XLA CPU fuses a stack (concatenate) with all its
     # operands into one loop over the output elements, recomputing the shared terms (F, ᴱθ,
     # …) once per column; in-place column updates keep those terms computed once.
     out = jnp.zeros_like(m)
-    for i, ti in enumerate(terms):
-        out = out.at[..., i].set(_total(ti))
+    for i, c in enumerate(cols):
+        out = out.at[..., i].set(c)
     return out
 
 
-def osmotic_coefficient_pitzer(names, molality, T, *, parameters: PitzerParameters | None = None):
+def osmotic_coefficient_pitzer(names, molality, T, *, parameters=None):
     """Osmotic coefficient φ of the solvent from Pitzer's equations (dimensionless).
 
     Parameters and errors as :func:`log_gamma_pitzer`; returns shape ``molality.shape[:-1]``.
@@ -322,8 +448,8 @@ def osmotic_coefficient_pitzer(names, molality, T, *, parameters: PitzerParamete
     >>> round(float(phi), 3)  # 0.936 measured
     0.936
     """
-    plan, m, T = _prepare(names, molality, T, parameters)
-    return _osmotic(plan, m, _terms(plan, m, T))
+    plan, params, m, T = _prepare(names, molality, T, parameters)
+    return _osmotic(plan, m, _terms(plan, params, m, T))
 
 
 def _osmotic(plan: _Plan, m, t):
@@ -338,12 +464,13 @@ def _osmotic(plan: _Plan, m, t):
     return jnp.where(pos, 1 + 2 * s / jnp.where(pos, total, jnp.ones_like(total)), 1)
 
 
-def log_gamma_and_osmotic_pitzer(names, molality, T, *, parameters: PitzerParameters | None = None):
+def log_gamma_and_osmotic_pitzer(names, molality, T, *, parameters=None,
+                                 convention: str = "unscaled"):  # fmt: skip
     """ln γ_i and φ together, sharing one evaluation of the Pitzer terms.
 
     Same arguments and errors as :func:`log_gamma_pitzer`; returns ``(ln γ, φ)`` with shapes
     ``(..., n)`` and ``(...)``.
     """
-    plan, m, T = _prepare(names, molality, T, parameters)
-    t = _terms(plan, m, T)
+    plan, params, m, T = _prepare(names, molality, T, parameters, convention)
+    t = _terms(plan, params, m, T)
     return _log_gamma(plan, m, t), _osmotic(plan, m, t)

@@ -76,8 +76,10 @@ def pitzer_available() -> bool:
     return True
 
 
-def _log_gamma_pitzer(names, molality, T):
-    return _pitzer_module().log_gamma_pitzer(names, molality, T)
+def _log_gamma_pitzer(names, molality, T, parameters=None, convention="unscaled"):
+    return _pitzer_module().log_gamma_pitzer(
+        names, molality, T, parameters=parameters, convention=convention
+    )
 
 
 _REGISTRY: dict[str, Callable] = {
@@ -101,9 +103,16 @@ def get_model(model: str) -> Callable:
 
     Raises ValueError naming ``model`` and listing the known models.
 
+    ``"pitzer:<set>"`` (``"pitzer:hmw84"``) is the Pitzer model with a named parameter set.
+
     >>> get_model("davies").__name__
     'log_gamma_davies'
     """
+    if isinstance(model, str) and model.startswith("pitzer:"):
+        from ionsweep.activity._pitzer_sets import pitzer_parameters, split_model
+
+        params = pitzer_parameters(split_model(model)[1])
+        return partial(_log_gamma_pitzer, parameters=params)
     try:
         return _REGISTRY[model]
     except (KeyError, TypeError):
@@ -125,7 +134,8 @@ def model_index(model: str, models: Sequence[str] = MODELS) -> int:
     return models.index(model)
 
 
-def log_gamma(model: str, names: Sequence[str], molality, T):
+def log_gamma(model: str, names: Sequence[str], molality, T, *, parameters=None,
+              convention: str = "unscaled"):  # fmt: skip
     """ln γ of each ion under the model called ``model``.
 
     Parameters
@@ -140,6 +150,10 @@ def log_gamma(model: str, names: Sequence[str], molality, T):
         Molalities, mol/kg.
     T : array_like, broadcastable to (...)
         Temperature, K.
+    parameters : str or PitzerParameters, optional, keyword-only
+        Pitzer parameter set (Pitzer models only; default ``"phreeqc"``).
+    convention : {"unscaled", "macinnes"}, keyword-only
+        Single-ion convention of the Pitzer model (others ignore it only when "unscaled").
 
     Returns
     -------
@@ -154,6 +168,17 @@ def log_gamma(model: str, names: Sequence[str], molality, T):
     [-0.2469, -0.2469]
     """
     fn = get_model(model)
+    if model == "pitzer" or (isinstance(model, str) and model.startswith("pitzer:")):
+        kw = {"convention": convention}
+        if parameters is not None:
+            if model != "pitzer":
+                raise ValueError(f"model {model!r} names its parameter set; drop parameters=")
+            kw["parameters"] = parameters
+        return fn(canonical_names(names), molality, T, **kw)
+    if parameters is not None or convention != "unscaled":
+        raise ValueError(
+            f"parameters= and convention= apply to the Pitzer model only, not {model!r}"
+        )
     return fn(canonical_names(names), molality, T)
 
 
