@@ -187,11 +187,11 @@ def read_phreeqc_pitzer(path, name: str | None = None, *, t_range=T_RANGE_DEFAUL
 
     Examples
     --------
-    >>> import tempfile, os
+    >>> import tempfile, pathlib
     >>> text = "PITZER\\n-B0\\n  Na+  Cl-  0.0765\\n-B1\\n  Na+ Cl- 0.2664\\n-C0\\n Na+ Cl- 0.00127\\n"
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = os.path.join(d, "nacl.dat")
-    ...     _ = open(p, "w").write(text)
+    ...     p = pathlib.Path(d) / "nacl.dat"
+    ...     _ = p.write_text(text)
     ...     s = read_phreeqc_pitzer(p)
     >>> [round(float(x), 5) for x in s.binary_value("Na+", "Cl-", 298.15)]
     [0.0765, 0.2664, 0.0, 0.00127]
