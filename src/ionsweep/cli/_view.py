@@ -27,8 +27,9 @@ def _view(args) -> int:
         from ionsweep.view._server import check_port, serve
         from ionsweep.view._store import check_store
     except ImportError as exc:
-        raise CliError("view", f"needs the view extra ({exc.name} is missing): "
-                       'pip install "ionsweep[view]"') from None
+        raise CliError(
+            "view", f'needs the view extra ({exc.name} is missing): pip install "ionsweep[view]"'
+        ) from None
     try:
         check_store(args.store, allow_incomplete=args.allow_incomplete)
     except ViewError as exc:
@@ -38,8 +39,13 @@ def _view(args) -> int:
     except ViewError as exc:
         raise CliError("--port", str(exc)) from None
     try:
-        serve(args.store, port=args.port, host=args.host, show=not args.no_browser,
-              allow_incomplete=args.allow_incomplete)
+        serve(
+            args.store,
+            port=args.port,
+            host=args.host,
+            show=not args.no_browser,
+            allow_incomplete=args.allow_incomplete,
+        )
     except ViewError as exc:
         raise CliError("--port", str(exc)) from None
     return 0
@@ -58,12 +64,14 @@ def register(subparsers) -> None:
     p.add_argument("store", metavar="STORE", help="store written by ionsweep run / sensitivity")
     p.add_argument("--port", type=int, default=5006, help="port to listen on (5006)")
     p.add_argument(
-        "--host", default="127.0.0.1",
+        "--host",
+        default="127.0.0.1",
         help="address to listen on (127.0.0.1: this machine only)",
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument(
-        "--allow-incomplete", action="store_true",
+        "--allow-incomplete",
+        action="store_true",
         help="view a store whose run has not finished (unwritten points show as NaN)",
     )
     p.set_defaults(handler=_view, cli_parser=p)

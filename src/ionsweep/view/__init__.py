@@ -41,5 +41,9 @@ def view(data, *, allow_incomplete: bool = False):
 
     from ionsweep.view._app import Explorer
 
-    ds = data if isinstance(data, xr.Dataset) else open_store(data, allow_incomplete=allow_incomplete)
+    ds = (
+        data
+        if isinstance(data, xr.Dataset)
+        else open_store(data, allow_incomplete=allow_incomplete)
+    )
     return Explorer(ds).layout

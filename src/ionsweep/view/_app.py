@@ -62,7 +62,11 @@ class Explorer:
         self._make_widgets()
         self.plots = pn.Column(sizing_mode="stretch_width")
         self.status = pn.pane.Markdown("", css_classes=["ionsweep-status"])
-        self.layout = pn.Row(self._sidebar(), pn.Column(self.plots, self.status, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        self.layout = pn.Row(
+            self._sidebar(),
+            pn.Column(self.plots, self.status, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
         self._on_quantity()
 
     # --- controls ---------------------------------------------------------------------
@@ -89,7 +93,10 @@ class Explorer:
             callback=self._csv, filename="slice.csv", label="CSV", color="light", width=88
         )
         self.netcdf = pn.widgets.FileDownload(
-            callback=self._netcdf, filename="slice.nc", label="netCDF", color="light",
+            callback=self._netcdf,
+            filename="slice.nc",
+            label="netCDF",
+            color="light",
             width=88,
         )
         self.png = pn.widgets.FileDownload(
@@ -104,8 +111,11 @@ class Explorer:
 
     def _stat_label(self, q: str) -> str:
         units = next(
-            (self.ds[v].attrs.get("units") for v in self.quantities[q].values()
-             if self.ds[v].attrs.get("units") not in (None, "1")),
+            (
+                self.ds[v].attrs.get("units")
+                for v in self.quantities[q].values()
+                if self.ds[v].attrs.get("units") not in (None, "1")
+            ),
             "",
         )
         return f"{q} — statistics [{unit_text(units)}]" if units else f"{q} — statistics"
@@ -166,7 +176,10 @@ class Explorer:
         self.x.options = {_label(ds, d): d for d in dims}
         self.x.value = x
         heat = [d for d in dims if d != x and is_numeric(ds, d) and is_numeric(ds, x)]
-        y = self.y.value if not reset and self.y.value in heat else (y0 if y0 in heat else _NONE)
+        if not reset and (self.y.value in heat or self.y.value == _NONE):
+            y = self.y.value
+        else:
+            y = y0 if y0 in heat else _NONE
         self.y.options = {"(none: lines)": _NONE, **{_label(ds, d): d for d in heat}}
         self.y.value = y
         self.y.visible = bool(heat)
@@ -233,8 +246,16 @@ class Explorer:
             part = da if i is None else da.isel({sel.facet: i})
             part_conf = None if conf is None or i is None else conf.isel({sel.facet: i})
             part_conf = conf if i is None else part_conf
-            shape = {"key": key, "kind": kind, "x": sel.x, "y": sel.y, "level": level,
-                     "limits": limits, "conf": part_conf, "title": self._title(part, kind, conf)}
+            shape = {
+                "key": key,
+                "kind": kind,
+                "x": sel.x,
+                "y": sel.y,
+                "level": level,
+                "limits": limits,
+                "conf": part_conf,
+                "title": self._title(part, kind, conf),
+            }
             if fresh:
                 figs.append(self._new_figure(part, shape, k))
             else:
@@ -244,14 +265,25 @@ class Explorer:
             self._figs = figs
             self._shape = {"key": key}
             panes = [pn.pane.Bokeh(f, sizing_mode="stretch_width") for f, _ in figs]
-            self.plots.objects = [pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width")
-                                  if len(panes) > 1 else panes[0]]
+            self.plots.objects = [
+                pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width")
+                if len(panes) > 1
+                else panes[0]
+            ]
         self.status.object = self._status(da, sel)
 
     def _new_figure(self, da, shape, k):
         if shape["kind"] == "heatmap":
-            return _figures.heatmap_figure(da, self.ds, shape["x"], shape["y"], shape["title"], k,
-                                           level=shape["level"], limits=shape["limits"])
+            return _figures.heatmap_figure(
+                da,
+                self.ds,
+                shape["x"],
+                shape["y"],
+                shape["title"],
+                k,
+                level=shape["level"],
+                limits=shape["limits"],
+            )
         if shape["kind"] == "bars":
             return _figures.bars_figure(da, self.ds, shape["x"], shape["title"], k, shape["conf"])
         return _figures.line_figure(da, self.ds, shape["x"], shape["title"], k)
@@ -279,7 +311,9 @@ class Explorer:
             rng = "no finite values"
         logs = [d for d in (sel.x, sel.y) if d and is_log_spaced(axis_values(self.ds, d)[0])]
         log = f" · log axis: {', '.join(logs)}" if logs else ""
-        return f"slice of **{da.name}**: {shape} points · {finite.size} finite · {rng}{log}"
+        fixed = ", ".join(fixed_coords(da))
+        at = f" at {fixed}" if fixed else ""
+        return f"slice of **{da.name}**{at}: {shape} points · {finite.size} finite · {rng}{log}"
 
     # --- exports ------------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ def _spec_outputs(ds: xr.Dataset) -> list[str]:
 
 
 def quantities(ds: xr.Dataset) -> dict[str, dict[str, str]]:
-    """Quantity -> {statistic label: variable name}, in store order.
+    """Quantity -> {statistic label: variable name}: spec outputs first, then by name.
 
     A sweep or sensitivity store offers each variable with the one statistic ``"value"``
     (``valid`` and the ``*_conf`` half-widths of sensitivity indices are not offered on
@@ -118,7 +118,7 @@ def quantities(ds: xr.Dataset) -> dict[str, dict[str, str]]:
             out.setdefault(name, {})["value"] = name
     first = _spec_outputs(ds) + ["S1", "ST", "mu_star", "sigma", "histogram", "quantiles"]
     rank = {name: i for i, name in enumerate(first)}
-    order = sorted(out, key=lambda q: (rank.get(q, len(rank)), list(out).index(q)))
+    order = sorted(out, key=lambda q: (rank.get(q, len(rank)), q))
     return {q: dict(sorted(out[q].items(), key=lambda kv: _stat_rank(kv[0]))) for q in order}
 
 

@@ -119,9 +119,11 @@ def heatmap_figure(
         top="top",
         source=source,
         fill_color={"field": "value", "transform": mapper},
-        line_color=None,
+        line_color={"field": "value", "transform": mapper},  # no seams between cells
+        line_width=0.5,
     )
     fig.x_range.range_padding = fig.y_range.range_padding = 0
+    fig.grid.visible = False
     fig.add_layout(ColorBar(color_mapper=mapper, title=_value_label(da), width=12), "right")
     contour = ColumnDataSource(_contour(da, ds, x, y, level), name=f"ionsweep-contour-{panel}")
     fig.multi_line("xs", "ys", source=contour, line_color="black", line_width=2)
@@ -129,9 +131,7 @@ def heatmap_figure(
     return fig, {"data": source, "contour": contour, "mapper": mapper}
 
 
-def bars_figure(
-    da: xr.DataArray, ds: xr.Dataset, x: str, title: str, panel: int = 0, conf=None
-):
+def bars_figure(da: xr.DataArray, ds: xr.Dataset, x: str, title: str, panel: int = 0, conf=None):
     """Bars over the categorical ``x`` with whiskers at value ± ``conf`` (if given)."""
     cols = bar_columns(da, ds, x, conf)
     source = ColumnDataSource(cols, name=f"ionsweep-data-{panel}")

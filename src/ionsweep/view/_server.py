@@ -25,12 +25,20 @@ def check_port(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ViewError(f"port {port} on {host} is in use; choose another with --port")
+                raise ViewError(
+                    f"port {port} on {host} is in use; choose another with --port"
+                ) from None
             raise ViewError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def serve(path, *, port: int = 5006, host: str = "127.0.0.1", show: bool = True,
-          allow_incomplete: bool = False) -> None:
+def serve(
+    path,
+    *,
+    port: int = 5006,
+    host: str = "127.0.0.1",
+    show: bool = True,
+    allow_incomplete: bool = False,
+) -> None:
     """Serve the explorer of the store at ``path`` until interrupted (Ctrl-C).
 
     Prints ``ionsweep view: serving STORE at http://HOST:PORT/`` on stdout once the port
@@ -50,9 +58,14 @@ def serve(path, *, port: int = 5006, host: str = "127.0.0.1", show: bool = True,
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     try:
         server = pn.serve(
-            {"/": app}, port=port, address=host, show=False, start=False,
+            {"/": app},
+            port=port,
+            address=host,
+            show=False,
+            start=False,
             title=f"ionsweep view: {ds.attrs.get('title') or path}",
-            websocket_origin=origins, verbose=False,
+            websocket_origin=origins,
+            verbose=False,
         )
     except OSError as exc:
         raise ViewError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -1,0 +1,67 @@
+"""The Panel app driven from Python: controls from metadata, redraws, exports, PNG."""
+
+import numpy as np
+import pytest
+
+import ionsweep
+from ionsweep.view._app import Explorer
+
+R, F = 8.314462618, 96485.33212  # CODATA 2018
+
+
+def _data(app, panel=0):
+    fig, sources = app._figs[panel]
+    return fig, sources["data"].data
+
+
+def test_controls_come_from_the_store_and_sliders_redraw_in_place(quickstart_store):
+    app = Explorer(ionsweep.open_results(quickstart_store))
+    labels = list(app.quantity.options)
+    assert labels[0] == "E — Nernst equilibrium potential [mV]"
+    assert app.x.value == "c_out" and app.y.value == "celsius"
+    assert list(app.x.options) == ["ion", "c_out [mM]", "celsius [°C]", "gamma_out"]
+    widgets = {w.label: w for w in app.dims_box.objects}
+    assert set(widgets) == {"ion", "gamma_out"}
+    assert list(widgets["gamma_out"].options) == ["1", "0.9", "0.75"]  # actual values
+    fig, before = _data(app)
+    assert fig.x_scale.__class__.__name__ == "LogScale"  # c_out is log-spaced
+    source = app._figs[0][1]["data"]
+    widgets["ion"].value = 1  # Na+: same figure, new data
+    fig2, after = _data(app)
+    assert fig2 is fig and app._figs[0][1]["data"] is source
+    k = 3 * 71 + 70  # celsius 20 °C, c_out 316 mM, gamma_out 1
+    expect = 1e3 * R * 293.15 / F * np.log(10**2.5 / 12.0)
+    assert after["value"][k] == pytest.approx(expect, abs=2e-3)
+    assert "ion = Na+" in fig.title.text and "c_in = 12 mM" in fig.title.text
+    hover = dict(fig.tools[-1].tooltips)
+    assert hover["E [mV]"] == "@value{%.6g}" and hover["ion"] == "Na+"
+    app.contour.value = 60.0
+    contour = app._figs[0][1]["contour"].data
+    assert len(contour["xs"]) >= 1 and "|E| = 60" in fig.title.text
+    app.y.value = ""  # lines
+    fig3, lines = _data(app)
+    assert fig3 is not fig and len(lines["value"]) == 71
+    assert {w.label for w in app.dims_box.objects} == {"ion", "celsius [°C]", "gamma_out"}
+
+
+def test_facets_statistics_and_exports(quickstart_store, reduce_store, sensitivity_ds):
+    app = Explorer(ionsweep.open_results(quickstart_store))
+    app.y.value = ""
+    assert app._png().getvalue()[:8] == b"\x89PNG\r\n\x1a\n"  # matplotlib, same slice
+    app.y.value = "celsius"
+    app.facet.value = "ion"
+    assert len(app._figs) == 4 and "ion = Ca2+" in app._figs[3][0].title.text
+    assert app._csv().getvalue().count("\n") == 4 * 8 * 71 + 1
+    red = Explorer(ionsweep.open_results(reduce_store))
+    assert red.stat.visible and red.stat.value == "mean"
+    red.stat.value = "histogram"
+    assert red.var == "V_rev_hist" and red.x.value == "V_rev_bin"
+    _, hist = _data(red)  # at K_out = 2 mM, 20 °C: GHK voltages over the 6 P_Na values
+    pna = np.logspace(-3, 0, 6)
+    v = 1e3 * R * 293.15 / F * np.log((2 + 145 * pna + 0.7) / (140 + 12 * pna + 12))
+    np.testing.assert_array_equal(hist["value"], np.histogram(v, 10, (-100, 50))[0])
+    sens = Explorer(sensitivity_ds)
+    fig, bars = _data(sens)
+    assert list(bars["x"]) == ["I_in", "I_out", "celsius"]
+    assert "confidence interval" in fig.title.text
+    np.testing.assert_allclose(bars["upper"] - bars["value"], sensitivity_ds.ST_conf[0])
