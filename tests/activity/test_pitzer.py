@@ -1,8 +1,6 @@
 """Tests of the Pitzer model against published tables, independent codes and its own invariants."""
 
-import copy
 import csv
-import itertools
 import math
 import warnings
 from pathlib import Path
@@ -13,13 +11,13 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
+from ionsweep.activity import pitzer_parameters
 from ionsweep.activity._pitzer import (
     PitzerTemperatureWarning,
     log_gamma_and_osmotic_pitzer,
     log_gamma_pitzer,
     osmotic_coefficient_pitzer,
 )
-from ionsweep.activity import pitzer_parameters
 from ionsweep.activity._pitzer_params import HMW84, aphi_hmw84, aphi_moller1988, aphi_phreeqc
 from ionsweep.activity._water import debye_huckel_Aphi
 
@@ -137,8 +135,8 @@ def _pytzer_library(pz, params, names, T):
         for i, x in enumerate(group):
             for y in group[i + 1 :]:
                 u, v = params.index(x), params.index(y)
-                upd2(PYTZER_NAMES[x], PYTZER_NAMES[y], lambda t, p, th=val(params.theta[u, v]):
-                     (th, True))
+                th = val(params.theta[u, v])
+                upd2(PYTZER_NAMES[x], PYTZER_NAMES[y], lambda t, p, th=th: (th, True))
                 for o in other:
                     ps = val(params.psi[u, v, params.index(o)])
                     args = ((PYTZER_NAMES[x], PYTZER_NAMES[y], PYTZER_NAMES[o]) if group is cats
@@ -202,7 +200,7 @@ MIXTURES = {  # mol/kg; Cl⁻ balances the charge
 
 def _phreeqc_compositions():
     comps = []
-    for salt, (cation, nu_c, nu_a) in SALTS.items():
+    for cation, nu_c, nu_a in SALTS.values():
         for ionic in (0.001, 0.1, 1.0):
             m = ionic / (0.5 * (nu_c * (nu_a**2) + nu_a))  # I = m(ν₊z₊² + ν₋)/2
             comps.append({cation: nu_c * m, "Cl-": nu_a * m})
@@ -218,7 +216,8 @@ def _phreeqc_compositions():
 def phreeqc_run():
     phreeqpython = pytest.importorskip("phreeqpython")
     ip = phreeqpython.PhreeqPython(database="pitzer.dat").ip
-    cases = [(T, comp) for T in (273.15, 298.15, 310.15, 323.15) for comp in _phreeqc_compositions()]
+    temps = (273.15, 298.15, 310.15, 323.15)
+    cases = [(T, comp) for T in temps for comp in _phreeqc_compositions()]
     blocks = []
     for k, (T, comp) in enumerate(cases):
         body = "\n".join(f" {PHREEQC_NAMES[n][0]} {v!r}" for n, v in comp.items())

@@ -188,3 +188,27 @@ def test_traced_sets_share_one_compilation_and_missing_pairs_are_nan():
         pitzer_parameters("hmw84")
     )
     assert bool(jnp.all(jnp.isnan(lg)))  # HMW84 has no Li–Cl: NaN when traced
+
+
+def test_fit_with_pitzer_checks_temperature_before_tracing_and_takes_parameters():
+    from ionsweep.activity import PitzerTemperatureWarning, ghk_voltage_activity
+    from ionsweep.analysis import fit_permeability_ratios
+
+    ions = ("K+", "Ca2+", "Cl-")
+    c_in = np.tile([140.0, 1e-4, 140.0002], (4, 1))
+    c_out = np.array([[5.0, 2.0, 9.0], [5.0, 10.0, 25.0], [20.0, 2.0, 24.0], [50.0, 5.0, 60.0]])
+    P = np.array([1.0, 0.3, 0.2])
+    side = [{ion: c[:, j] for j, ion in enumerate(ions)} for c in (c_in, c_out)]
+    data = {f"{n}_{s}": c[:, j] for j, n in enumerate(ions) for s, c in (("in", c_in),
+                                                                           ("out", c_out))}
+    # 80 °C: outside HMW84's 25 °C; the fit's jitted γ evaluation used to skip the check.
+    T = 353.15
+    with pytest.warns(PitzerTemperatureWarning, match="353.15 K"):
+        V = np.asarray(ghk_voltage_activity(ions, P, *side, T, "pitzer", parameters="hmw84"))
+    data["V_rev"] = V
+    with pytest.warns(PitzerTemperatureWarning, match="353.15 K.*Ca2\\+–Cl-"):
+        res = fit_permeability_ratios(data, ions, T=T, activity_model="pitzer",
+                                      parameters="hmw84")  # fmt: skip
+    np.testing.assert_allclose([res.ratios[i] for i in ions], P, rtol=1e-6)
+    with pytest.warns(PitzerTemperatureWarning):  # "pitzer:hmw84" names the set too
+        fit_permeability_ratios(data, ions, T=T, activity_model="pitzer:hmw84")

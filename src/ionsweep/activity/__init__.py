@@ -2,11 +2,11 @@
 
 Models (registry order, :data:`MODELS`): ``"ideal"``, ``"debye_huckel"`` (limiting law),
 ``"extended_debye_huckel"`` (Kielland's å), ``"truesdell_jones"`` (WATEQ å, b),
-``"davies"`` (c = 0.3; ``"davies_0.2"`` for c = 0.2) and ``"pitzer"`` (parameter sets
-``"phreeqc"`` — the default, PHREEQC's ``pitzer.dat`` — and ``"hmw84"``, or any PHREEQC
-database read with :func:`read_phreeqc_pitzer`; ``"pitzer:hmw84"`` names model and set). Every model is a
-pure JAX function ``(names, molality, T) -> ln γ``; :func:`log_gamma` picks one by name and
-:func:`log_gamma_indexed` by a traced integer index (one kernel for a model sweep axis).
+``"davies"`` (c = 0.3; ``"davies_0.2"`` for c = 0.2) and ``"pitzer"`` (parameter
+sets ``"phreeqc"`` — the default, PHREEQC's ``pitzer.dat`` — and ``"hmw84"``, or any
+PHREEQC database read with :func:`read_phreeqc_pitzer`; ``"pitzer:hmw84"`` names model and
+set). Every model is a pure JAX function ``(names, molality, T) -> ln γ``;
+:func:`log_gamma` picks one by name and :func:`log_gamma_indexed` by a traced integer index (one kernel for a model sweep axis).
 
 Units: molality mol/kg of water, concentrations mM, temperature K, potentials mV. The
 Debye–Hückel constants follow T through the density and permittivity of water, valid

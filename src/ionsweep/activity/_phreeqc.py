@@ -36,8 +36,8 @@ import numpy as np
 
 from ionsweep._ions import ions as ion_table
 from ionsweep.activity._pitzer_params import (
-    K,
     Binary,
+    K,
     Mixing,
     PitzerParameters,
     _default_alphas,
@@ -160,7 +160,9 @@ def _pitzer_lines(lines, path):
         yield k + 1, lines[k]
 
 
-def read_phreeqc_pitzer(path, name: str | None = None, *, t_range=T_RANGE_DEFAULT) -> PitzerParameters:
+def read_phreeqc_pitzer(
+    path, name: str | None = None, *, t_range=T_RANGE_DEFAULT
+) -> PitzerParameters:
     """Read the PITZER block of a PHREEQC-format database file.
 
     Parameters
@@ -188,7 +190,8 @@ def read_phreeqc_pitzer(path, name: str | None = None, *, t_range=T_RANGE_DEFAUL
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> text = "PITZER\\n-B0\\n  Na+  Cl-  0.0765\\n-B1\\n  Na+ Cl- 0.2664\\n-C0\\n Na+ Cl- 0.00127\\n"
+    >>> text = ("PITZER\\n-B0\\n  Na+  Cl-  0.0765\\n-B1\\n  Na+ Cl- 0.2664\\n"
+    ...         "-C0\\n Na+ Cl- 0.00127\\n")
     >>> with tempfile.TemporaryDirectory() as d:
     ...     p = pathlib.Path(d) / "nacl.dat"
     ...     _ = p.write_text(text)

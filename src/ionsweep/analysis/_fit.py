@@ -45,6 +45,7 @@ def fit_permeability_ratios(
     T: Any = None,
     *,
     activity_model: str | None = None,
+    parameters: Any = None,
     background_ions: Sequence[str] = (),
     fit_offset: bool = False,
     per_cell: bool = False,
@@ -92,6 +93,9 @@ def fit_permeability_ratios(
         :func:`ionsweep.activity.registered_models`, e.g. ``"davies"``, ``"pitzer"``); the
         GHK equation then uses activities γ·c, each side's γ from its composition (the
         fitted and background ions, molality ≈ mM/ρ_w(T)). None uses concentrations.
+    parameters : str or PitzerParameters, optional
+        Pitzer parameter set (``"phreeqc"`` default, ``"hmw84"``, or one read with
+        :func:`ionsweep.activity.read_phreeqc_pitzer`); Pitzer models only.
     background_ions : sequence of str, optional
         Impermeant ions whose columns enter the ionic strength of an activity-corrected
         fit (a :class:`FitWarning` says when a side is not electroneutral without them).
@@ -165,7 +169,7 @@ def fit_permeability_ratios(
     n_groups = len(cells) if per_cell else 1
     _check_counts(gid, n_groups, names, cells if per_cell else None)
 
-    a_in, a_out = activities(meas, activity_model)
+    a_in, a_out = activities(meas, activity_model, parameters)
     rows = core.row_factors(a_in, a_out, np.asarray(meas.z), meas.T)
     rows["V"] = meas.V
     rows["w"] = np.ones(meas.n) if meas.sd is None else 1.0 / meas.sd

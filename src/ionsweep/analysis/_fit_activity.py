@@ -18,17 +18,42 @@ def _warn(message: str) -> None:
     warnings.warn(message, FitWarning, stacklevel=4)  # user -> fit -> activities -> here
 
 
-def activities(meas: Measurements, model: str | None):
-    """Activities γ·c of the fitted ions on each side (mM), or the concentrations."""
+def activities(meas: Measurements, model: str | None, parameters=None):
+    """Activities γ·c of the fitted ions on each side (mM), or the concentrations.
+
+    The Pitzer temperature range is checked on the concrete temperatures of the table before
+    the jitted evaluation (where T is traced and cannot be inspected).
+    """
     if model is None:
+        if parameters is not None:
+            raise FitInputError("parameters", "a Pitzer parameter set needs activity_model")
         return meas.c_in, meas.c_out
-    from ionsweep.activity import NEUTRALITY_RTOL, get_model, log_gamma, mM_to_molality
+    from ionsweep.activity import (
+        NEUTRALITY_RTOL,
+        check_pitzer_temperature,
+        get_model,
+        log_gamma,
+        mM_to_molality,
+        pitzer_parameters,
+    )
+    from ionsweep.activity._pitzer_sets import split_model
 
     try:
         get_model(model)
-    except ValueError as exc:
+        kind, set_name = split_model(model)
+        if parameters is not None and (kind != "pitzer" or set_name is not None):
+            raise ValueError(f"parameters= applies to activity_model 'pitzer' only, not {model!r}")
+        if kind == "pitzer":
+            params = pitzer_parameters(set_name if parameters is None else parameters)
+    except (ValueError, TypeError) as exc:
         raise FitInputError("activity_model", str(exc)) from None
     names = meas.ions + meas.background
+    if kind == "pitzer":
+        try:
+            check_pitzer_temperature(names, meas.T, params)
+        except ValueError as exc:
+            raise FitInputError("activity_model", str(exc)) from None
+        model, parameters = "pitzer", params
     z = np.array([*meas.z, *(_valence(b) for b in meas.background)], dtype=float)
     k = len(meas.ions)
     out = []
@@ -45,7 +70,8 @@ def activities(meas: Measurements, model: str | None):
             )
         try:
             m = mM_to_molality(c_all, meas.T[:, None])
-            ln_g = np.asarray(_log_gamma(log_gamma)(model, names, m, meas.T), dtype=float)
+            ln_g = _log_gamma(log_gamma)(model, names, m, meas.T, parameters=parameters)
+            ln_g = np.asarray(ln_g, dtype=float)
         except (ValueError, KeyError, NotImplementedError) as exc:
             msg = exc.args[0] if exc.args else str(exc)
             raise FitInputError("activity_model", f"activity model {model!r}: {msg}") from None
@@ -64,7 +90,7 @@ def activities(meas: Measurements, model: str | None):
 def _log_gamma(log_gamma):
     """``log_gamma`` jitted with the model and ion names static: one compilation per model
     and composition instead of op-by-op dispatch."""
-    return jax.jit(log_gamma, static_argnums=(0, 1))
+    return jax.jit(log_gamma, static_argnums=(0, 1), static_argnames=("parameters",))
 
 
 def _valence(name: str) -> int:

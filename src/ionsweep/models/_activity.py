@@ -4,9 +4,18 @@ The composition of each side is given ion by ion (``K_in``, ``K_out``, ``Na_in``
 each side's activity coefficients come from that side's whole composition. With
 ``balance = "Cl-"`` the balancing ion's concentration on each side is not an input but
 follows from electroneutrality, so sweeping one ion keeps every grid point neutral.
+
+Pitzer parameter sets are model values: ``models = ["pitzer:hmw84", "pitzer:phreeqc"]`` makes
+the set a categorical axis (or an uncertain input of a sensitivity run). ``"pitzer"`` is the
+default set; further sets come from PHREEQC-format databases declared in a spec's
+``[activity.databases]`` table (``phreeqc = "pitzer.dat"``, path relative to the spec), which
+take precedence over built-in names. Every set of the axis is evaluated at every point and
+the one of the point selected (one compiled kernel).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -14,22 +23,91 @@ import numpy as np
 
 from ionsweep import physics
 from ionsweep._ions import ions as ion_table
-from ionsweep.activity import MODELS, check_pitzer_temperature, log_gamma, mM_to_molality
+from ionsweep.activity import (
+    MODELS,
+    check_pitzer_temperature,
+    log_gamma,
+    mM_to_molality,
+    pitzer_parameters,
+    read_phreeqc_pitzer,
+)
+from ionsweep.activity._pitzer_sets import split_model
 from ionsweep.activity._registry import model_index
 from ionsweep.models._base import Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
 
+#: Codes of "pitzer:<set>" labels on an activity_model axis start here (plain model names keep
+#: their index in MODELS).
+SET_CODE_BASE = 100
 
-def _check_models(models, names):
+
+def label_code(label: str, choices) -> int:
+    """Integer value of an activity-model label on an ``activity_model`` axis.
+
+    >>> label_code("davies", ("davies",)), label_code("pitzer:hmw84", ("ideal", "pitzer:hmw84"))
+    (4, 101)
+    """
+    if split_model(label)[1] is None:
+        return model_index(label)
+    return SET_CODE_BASE + tuple(choices).index(label)
+
+
+def _params(label, databases):
+    """The PitzerParameters of a Pitzer label ("pitzer" or "pitzer:<set>"), else None."""
+    kind, name = split_model(label)
+    if kind != "pitzer":
+        return None
+    return pitzer_parameters(name, databases)
+
+
+def model_log_gamma(label, names, m, T, databases=None):
+    """ln γ under a label of an activity_model axis (``"pitzer:<set>"`` included)."""
+    params = _params(label, databases)
+    if params is None:
+        return log_gamma(label, names, m, T)
+    return log_gamma("pitzer", names, m, T, parameters=params)
+
+
+def spec_databases(table, here, fail):
+    """``{name: PitzerParameters}`` from a spec's ``[activity]`` table (None if absent).
+
+    ``[activity.databases]`` maps set names to PHREEQC-format files, relative to the spec's
+    directory ``here``; errors go through ``fail(field, message)``.
+    """
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) - {"databases"}:
+        fail("[activity]", "only a [activity.databases] table is allowed")
+    dbs = table.get("databases", {})
+    if not isinstance(dbs, dict):
+        fail("[activity.databases]", "must map set names to database files")
+    out = {}
+    for name, path in dbs.items():
+        if not isinstance(path, str):
+            fail(f"[activity.databases] {name}", f"must be a file path (text), got {path!r}")
+        full = Path(path) if here is None else Path(here) / path
+        if not full.is_file():
+            fail(f"[activity.databases] {name}", f"no such file {str(full)!r}")
+        try:
+            out[name] = read_phreeqc_pitzer(full, name)
+        except (ValueError, OSError) as exc:
+            fail(f"[activity.databases] {name}", str(exc))
+    return out
+
+
+def _check_models(models, names, databases=None):
     models = tuple(models)
     if not models:
         raise ValueError("model option 'models' must list at least one activity model")
     for m in models:
-        if m not in MODELS:
-            raise ValueError(f"unknown activity model {m!r}; known: {', '.join(MODELS)}")
+        if m not in MODELS and split_model(m)[1] is None:
+            raise ValueError(
+                f"unknown activity model {m!r}; known: {', '.join(MODELS)} and 'pitzer:<set>'"
+            )
+        _params(m, databases)  # an unknown set is refused here, naming it
         m_arr = jax.ShapeDtypeStruct((len(names),), jnp.float32)
         try:
-            jax.eval_shape(lambda x, m=m: log_gamma(m, names, x, 298.15), m_arr)
+            jax.eval_shape(lambda x, m=m: model_log_gamma(m, names, x, 298.15, databases), m_arr)
         except (ValueError, KeyError, NotImplementedError) as exc:
             raise ValueError(
                 f"activity model {m!r} cannot treat this composition: {exc}; list the models "
@@ -38,16 +116,20 @@ def _check_models(models, names):
     return models
 
 
-def _range_check(names, models, reference):
-    """``Model.check``: Pitzer temperatures outside the parameter set's stated range."""
+def _range_check(names, models, reference, databases=None):
+    """``Model.check``: Pitzer temperatures outside each used parameter set's stated range."""
 
     def check(values):
         used = {reference}
         idx = np.unique(np.asarray(values.get("activity_model", []), dtype=int))
-        used |= {name for name in models if model_index(name) in idx}
-        if "pitzer" not in used or "T" not in values:
+        used |= {name for name in models if label_code(name, models) in idx}
+        sets = {id(p): p for p in (_params(u, databases) for u in used) if p is not None}
+        if not sets or "T" not in values:
             return []
-        return check_pitzer_temperature(names, values["T"], warn=False)
+        out = []
+        for p in sets.values():
+            out += check_pitzer_temperature(names, values["T"], p, warn=False)
+        return out
 
     return check
 
@@ -103,7 +185,7 @@ def _sides(x, names, balance):
     return out[0], out[1], z.astype(out[0].dtype)
 
 
-def _potentials(x, names, balance, models, reference, report):
+def _potentials(x, names, balance, models, reference, report, databases=None):
     """E under the swept model and under the reference, for each reported ion."""
     c_in, c_out, z = _sides(x, names, balance)
     T = x["T"]
@@ -114,13 +196,13 @@ def _potentials(x, names, balance, models, reference, report):
     def select(m):
         out = jnp.full(m.shape, jnp.nan, m.dtype)
         for name in models:
-            lg = log_gamma(name, names, m, Tb[..., 0])
-            out = jnp.where(jnp.expand_dims(idx == model_index(name), -1), lg, out)
+            lg = model_log_gamma(name, names, m, Tb[..., 0], databases)
+            out = jnp.where(jnp.expand_dims(idx == label_code(name, models), -1), lg, out)
         return out
 
     lg_in, lg_out = select(m_in), select(m_out)
-    ref_in = log_gamma(reference, names, m_in, Tb[..., 0])
-    ref_out = log_gamma(reference, names, m_out, Tb[..., 0])
+    ref_in = model_log_gamma(reference, names, m_in, Tb[..., 0], databases)
+    ref_out = model_log_gamma(reference, names, m_out, Tb[..., 0], databases)
     neutral_ok = jnp.ones(c_in.shape[:-1], bool)
     if balance is not None:  # a negative balancing concentration: no neutral composition
         k = names.index(balance)
@@ -144,14 +226,21 @@ def _potentials(x, names, balance, models, reference, report):
 
 
 def activity_error(
-    ions=("K+", "Na+", "Cl-"), report=None, balance=None, models=MODELS, reference="ideal"
+    ions=("K+", "Na+", "Cl-"),
+    report=None,
+    balance=None,
+    models=MODELS,
+    reference="ideal",
+    databases=None,
 ) -> Model:
     """ΔE = E(model) − E(reference) of each reported ion, with both sides' γ from their
-    full compositions; also E under the model and the activity coefficients."""
+    full compositions; also E under the model and the activity coefficients. ``models`` may
+    name Pitzer parameter sets (``"pitzer:hmw84"``); ``databases`` maps further set names to
+    :class:`~ionsweep.activity.PitzerParameters` (a spec's ``[activity.databases]``)."""
     names = _ion_list(ions)
     balance, comp = _composition(names, balance)
-    models = _check_models(models, names)
-    reference = _check_models([reference], names)[0]
+    models = _check_models(models, names, databases)
+    reference = _check_models([reference], names, databases)[0]
     report = tuple(ion_table.canonical(i) for i in (report or names))
     for ion in report:
         if ion not in names:
@@ -160,7 +249,7 @@ def activity_error(
     def fn(x):
         out = {}
         for ion, (E, E_ref, g_in, g_out) in _potentials(
-            x, names, balance, models, reference, report
+            x, names, balance, models, reference, report, databases
         ).items():
             s = symbol(ion)
             out[f"dE_{s}"] = E - E_ref
@@ -188,13 +277,15 @@ def activity_error(
         tuple(outputs),
         fn,
         f"activity error of Nernst potentials relative to {reference!r}",
-        check=_range_check(names, models, reference),
+        check=_range_check(names, models, reference, databases),
     )
 
 
-def nernst_activity(ions=("K+", "Na+", "Cl-"), report=None, balance=None, models=MODELS) -> Model:
+def nernst_activity(
+    ions=("K+", "Na+", "Cl-"), report=None, balance=None, models=MODELS, databases=None
+) -> Model:
     """Activity-corrected Nernst potential of each reported ion (outputs ``E_<ion>``)."""
-    base = activity_error(ions, report, balance, models, reference="ideal")
+    base = activity_error(ions, report, balance, models, reference="ideal", databases=databases)
     outputs = tuple(o for o in base.outputs if not o.name.startswith("dE_"))
 
     def fn(x):

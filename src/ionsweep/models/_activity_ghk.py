@@ -34,12 +34,16 @@ from ionsweep.activity import (
     log10_gamma_debye_huckel,
     log10_gamma_extended_debye_huckel,
     log10_gamma_truesdell_jones,
-    log_gamma,
     mM_to_molality,
 )
-from ionsweep.activity._registry import model_index
 from ionsweep.constants import R_OVER_F_MV
-from ionsweep.models._activity import _check_models, _nernst_outputs, _range_check
+from ionsweep.models._activity import (
+    _check_models,
+    _nernst_outputs,
+    _range_check,
+    label_code,
+    model_log_gamma,
+)
 from ionsweep.models._base import Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
 
@@ -150,7 +154,7 @@ _IONIC_STRENGTH_MODELS = (
 )
 
 
-def _ln_gamma(model, names, c, T, wanted):
+def _ln_gamma(model, names, c, T, wanted, databases=None):
     """ln γ of the ``wanted`` ions (dict) under ``model``; ``c`` maps ions to mM.
 
     The Debye–Hückel family and Davies are evaluated from the ionic strength, summed ion by
@@ -162,7 +166,7 @@ def _ln_gamma(model, names, c, T, wanted):
     """
     if model not in _IONIC_STRENGTH_MODELS:
         m = mM_to_molality(jnp.stack([c[i] for i in names], axis=-1), T[..., None])
-        lg = log_gamma(model, names, m, T)
+        lg = model_log_gamma(model, names, m, T, databases)
         return {w: lg[..., names.index(w)] for w in wanted}
     t_ok = (T > 0) & jnp.isfinite(T)
     valid = t_ok
@@ -198,6 +202,7 @@ def activity_error_ghk(
     fill=None,
     models=MODELS,
     reference="ideal",
+    databases=None,
 ) -> Model:
     """Activity errors ΔE of Nernst potentials and, with ``permeant``, of the GHK potential.
 
@@ -205,12 +210,13 @@ def activity_error_ghk(
     none by default), ``report`` (ions whose Nernst errors are output; all by default),
     ``balance`` (ion set by electroneutrality), ``fill`` (ion set by the ionic strength
     inputs ``I_in``/``I_out``, M), ``models`` (the ``activity_model`` axis) and
-    ``reference`` (``"ideal"`` by default).
+    ``reference`` (``"ideal"`` by default). ``models`` may name Pitzer parameter sets
+    (``"pitzer:hmw84"``); ``databases`` maps further set names to parameter sets.
     """
     names = _ion_list(ions)
     balance, fill, permeant, report = _options(names, balance, fill, permeant, report)
-    models = _check_models(models, names)
-    reference = _check_models([reference], names)[0]
+    models = _check_models(models, names, databases)
+    reference = _check_models([reference], names, databases)[0]
     wanted = tuple(dict.fromkeys(report + permeant))
 
     def fn(x):
@@ -225,14 +231,14 @@ def activity_error_ghk(
         def swept(c, factor):
             out = {w: jnp.full(lead, jnp.nan, dtype) for w in wanted}
             for name in models:
-                lg = _ln_gamma(name, names, c, T, wanted)
-                sel = idx == model_index(name)
+                lg = _ln_gamma(name, names, c, T, wanted, databases)
+                sel = idx == label_code(name, models)
                 out = {w: jnp.where(sel, lg[w], out[w]) for w in wanted}
             return {w: v + jnp.log(factor) for w, v in out.items()}
 
         lg_in, lg_out = swept(c_in, x["gamma_factor_in"]), swept(c_out, x["gamma_factor_out"])
-        ref_in = _ln_gamma(reference, names, c_in, T, wanted)
-        ref_out = _ln_gamma(reference, names, c_out, T, wanted)
+        ref_in = _ln_gamma(reference, names, c_in, T, wanted, databases)
+        ref_out = _ln_gamma(reference, names, c_out, T, wanted, databases)
         res = {}
         vt = R_OVER_F_MV * T  # RT/F, mV
         for ion in report:
@@ -283,7 +289,7 @@ def activity_error_ghk(
         tuple(outputs),
         fn,
         f"activity error of Nernst and GHK potentials relative to {reference!r}",
-        check=_range_check(names, models, reference),
+        check=_range_check(names, models, reference, databases),
     )
 
 
