@@ -11,7 +11,10 @@ R, F = 8.314462618, 96485.33212  # CODATA 2018
 
 def _data(app, panel=0):
     fig, sources = app._figs[panel]
-    return fig, sources["data"].data
+    data = dict(sources["data"].data)
+    if "image" in data:  # evenly spaced heatmap axes: one image, row-major over (y, x)
+        data["value"] = np.ravel(data["image"][0])
+    return fig, data
 
 
 def test_controls_come_from_the_store_and_sliders_redraw_in_place(quickstart_store):
@@ -34,10 +37,16 @@ def test_controls_come_from_the_store_and_sliders_redraw_in_place(quickstart_sto
     assert after["value"][k] == pytest.approx(expect, abs=2e-3)
     assert "ion = Na+" in fig.title.text and "c_in = 12 mM" in fig.title.text
     hover = dict(fig.tools[-1].tooltips)
-    assert hover["E [mV]"] == "@value{%.6g}" and hover["ion"] == "Na+"
+    assert hover["E [mV]"] == "@image{%.6g}" and hover["c_out [mM]"] == "$x{%.6g}"
+    assert hover["ion"] == "Na+" and hover["c_in"] == "12 mM"
     app.contour.value = 60.0
     contour = app._figs[0][1]["contour"].data
     assert len(contour["xs"]) >= 1 and "|E| = 60" in fig.title.text
+    app.y.value = "gamma_out"  # unevenly spaced (1, 0.9, 0.75): one quad per cell
+    _, quads = _data(app)
+    assert "image" not in quads and len(quads["value"]) == 3 * 71
+    cell = sorted([quads["top"][0], quads["bottom"][0]])  # gamma_out 1: midpoints to 0.9
+    assert cell == pytest.approx([0.95, 1.05])
     app.y.value = ""  # lines
     fig3, lines = _data(app)
     assert fig3 is not fig and len(lines["value"]) == 71

@@ -68,7 +68,10 @@ def server(quickstart_store, tmp_path):
     assert proc.returncode == 0
 
 
-_DATA = "() => Array.from(Bokeh.documents[0].get_model_by_name('ionsweep-data-0').data.value)"
+_DATA = (
+    "() => { const d = Bokeh.documents[0].get_model_by_name('ionsweep-data-0').data;"
+    " return Array.from(d.image ? d.image[0] : d.value); }"
+)
 
 
 def test_view_in_chromium(server, tmp_path):

@@ -17,7 +17,9 @@ from ionsweep.view._build import (
     edges,
     fixed_coords,
     heatmap_columns,
+    heatmap_image,
     is_log_spaced,
+    is_uniform,
     line_columns,
     quantities,
     slice_csv,
@@ -52,6 +54,18 @@ def test_heatmap_slice_is_the_nernst_potential_at_the_slider_positions(quickstar
     # log-spaced c_out: cell edges are geometric midpoints
     assert cols["right"][40] == pytest.approx(math.sqrt(c_out * 10 ** (-1 + 3.5 * 41 / 70)))
     assert cols["bottom"][k] == pytest.approx(celsius - 2.5) and cols["top"][k] == celsius + 2.5
+
+
+def test_heatmap_image_spans_the_cell_edges(quickstart_store):
+    ds = ionsweep.open_results(quickstart_store)
+    da = take_slice(ds, Selection("E", "c_out", "celsius", index={"ion": 0}))
+    img = heatmap_image(da, ds, "c_out", "celsius")
+    half = 10 ** (3.5 / 70 / 2)  # half a log step of c_out
+    assert img["x"][0] == pytest.approx(0.1 / half)
+    assert img["x"][0] + img["dw"][0] == pytest.approx(10**2.5 * half)
+    assert img["y"][0] == pytest.approx(2.5) and img["dh"][0] == pytest.approx(40.0)
+    np.testing.assert_array_equal(img["image"][0], da.values)
+    assert is_uniform(ds.c_out.values) and not is_uniform(ds.gamma_out.values)
 
 
 def test_line_slice_and_valid_mask(quickstart_store):

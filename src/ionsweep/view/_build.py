@@ -40,8 +40,10 @@ __all__ = [
     "default_axes",
     "fixed_coords",
     "heatmap_columns",
+    "heatmap_image",
     "is_log_spaced",
     "is_numeric",
+    "is_uniform",
     "line_columns",
     "quantities",
     "store_kind",
@@ -286,6 +288,43 @@ def heatmap_columns(da: xr.DataArray, ds: xr.Dataset, x: str, y: str) -> dict:
         "x": xv[ix],
         "y": yv[iy],
         "value": np.asarray(da.values, np.float64).reshape(-1),
+    }
+
+
+def is_uniform(values) -> bool:
+    """Evenly spaced, linearly or (log-spaced) geometrically: one image pixel per cell.
+
+    >>> is_uniform([1.0, 2.0, 3.0]), is_uniform([1.0, 10.0, 100.0]), is_uniform([1.0, 0.9, 0.75])
+    (True, True, False)
+    """
+    v = np.asarray(values)
+    if v.dtype.kind not in "fiu" or v.size < 2:
+        return v.dtype.kind in "fiu"
+    d = np.diff(v.astype(np.float64))
+    return bool(np.allclose(d, d[0], rtol=1e-3, atol=0) or is_log_spaced(v))
+
+
+def heatmap_image(da: xr.DataArray, ds: xr.Dataset, x: str, y: str) -> dict:
+    """The 2-D slice ``da`` (dims ``(y, x)``) as one image over evenly spaced axes:
+    ``image`` (one array), ``x``, ``y`` (lower-left corner), ``dw``, ``dh`` (extent).
+
+    On a log axis a log-spaced coordinate is evenly spaced on screen, so its cells are the
+    image's pixels there too.
+    """
+    xv = np.asarray(axis_values(ds, x)[0], np.float64)
+    yv = np.asarray(axis_values(ds, y)[0], np.float64)
+    xe, ye = edges(xv, is_log_spaced(xv)), edges(yv, is_log_spaced(yv))
+    img = np.asarray(da.values, np.float64).reshape(yv.size, xv.size)
+    if xe[0] > xe[-1]:  # decreasing coordinate: flip to increasing
+        xe, img = xe[::-1], img[:, ::-1]
+    if ye[0] > ye[-1]:
+        ye, img = ye[::-1], img[::-1, :]
+    return {
+        "image": [img],
+        "x": [xe[0]],
+        "y": [ye[0]],
+        "dw": [xe[-1] - xe[0]],
+        "dh": [ye[-1] - ye[0]],
     }
 
 

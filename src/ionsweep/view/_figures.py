@@ -27,7 +27,9 @@ from ionsweep.view._build import (
     contour_lines,
     fixed_coords,
     heatmap_columns,
+    heatmap_image,
     is_log_spaced,
+    is_uniform,
     line_columns,
     unit_text,
 )
@@ -52,12 +54,17 @@ def _value_label(da: xr.DataArray) -> str:
 
 
 def tooltips(da: xr.DataArray, ds: xr.Dataset, x: str, y: str | None = None) -> list:
-    """Hover lines: the value with units, the x (and y) coordinate, every fixed coordinate."""
-    rows = [(_value_label(da), "@value" + _NUM)]
+    """Hover lines: the value with units, the x (and y) coordinate, every fixed coordinate.
+
+    An image heatmap reports the pointer's coordinates (``$x``, ``$y``) in the hovered cell.
+    """
+    image = y is not None and _as_image(ds, x, y)
+    px, py = ("$x", "$y") if image else ("@x", "@y")
+    rows = [(_value_label(da), ("@image" if image else "@value") + _NUM)]
     numeric_x = axis_values(ds, x)[0].dtype.kind in "fiu"
-    rows.append((_axis_label(ds, x), "@x" + (_NUM if numeric_x else "")))
+    rows.append((_axis_label(ds, x), px + (_NUM if numeric_x else "")))
     if y is not None:
-        rows.append((_axis_label(ds, y), "@y" + _NUM))
+        rows.append((_axis_label(ds, y), py + _NUM))
     for text in fixed_coords(da):
         name, _, value = text.partition(" = ")
         rows.append((name, value.replace("@", "(at)").replace("$", "(dollar)")))
@@ -65,7 +72,7 @@ def tooltips(da: xr.DataArray, ds: xr.Dataset, x: str, y: str | None = None) -> 
 
 
 def _hover(da, ds, x, y=None) -> HoverTool:
-    fields = ["@value", "@x", "@y"] if y is not None else ["@value", "@x"]
+    fields = ["@value", "@image", "@x", "@y", "$x", "$y"]
     return HoverTool(tooltips=tooltips(da, ds, x, y), formatters=dict.fromkeys(fields, "printf"))
 
 
@@ -108,20 +115,25 @@ def heatmap_figure(
 ):
     """One quad per cell of the 2-D slice ``da`` (dims ``(y, x)``), colour bar with units,
     and the line ``|value| = level`` in black."""
-    source = ColumnDataSource(heatmap_columns(da, ds, x, y), name=f"ionsweep-data-{panel}")
+    image = _as_image(ds, x, y)
+    cols = heatmap_image(da, ds, x, y) if image else heatmap_columns(da, ds, x, y)
+    source = ColumnDataSource(cols, name=f"ionsweep-data-{panel}")
     lo, hi = limits or _limits(da)
     mapper = LinearColorMapper(palette=Viridis256, low=lo, high=hi, nan_color="#d9d9d9")
     fig = _figure(ds, x, y, title, y_axis_label=_axis_label(ds, y))
-    fig.quad(
-        left="left",
-        right="right",
-        bottom="bottom",
-        top="top",
-        source=source,
-        fill_color={"field": "value", "transform": mapper},
-        line_color={"field": "value", "transform": mapper},  # no seams between cells
-        line_width=0.5,
-    )
+    if image:  # one pixel per cell: fast for large slices
+        fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=source, color_mapper=mapper)
+    else:  # unevenly spaced coordinates: one quad per cell
+        fig.quad(
+            left="left",
+            right="right",
+            bottom="bottom",
+            top="top",
+            source=source,
+            fill_color={"field": "value", "transform": mapper},
+            line_color={"field": "value", "transform": mapper},  # no seams between cells
+            line_width=0.5,
+        )
     fig.x_range.range_padding = fig.y_range.range_padding = 0
     fig.grid.visible = False
     fig.add_layout(ColorBar(color_mapper=mapper, title=_value_label(da), width=12), "right")
@@ -145,6 +157,10 @@ def bars_figure(da: xr.DataArray, ds: xr.Dataset, x: str, title: str, panel: int
     return fig, {"data": source}
 
 
+def _as_image(ds, x, y) -> bool:
+    return is_uniform(axis_values(ds, x)[0]) and is_uniform(axis_values(ds, y)[0])
+
+
 def _limits(da: xr.DataArray) -> tuple[float, float]:
     v = np.asarray(da.values, np.float64)
     finite = v[np.isfinite(v)]
@@ -164,7 +180,8 @@ def update(fig, sources: dict, da: xr.DataArray, ds: xr.Dataset, shape: dict) ->
     """Show a new slice of the same layout in an existing figure (no new models)."""
     x, y, kind = shape["x"], shape["y"], shape["kind"]
     if kind == "heatmap":
-        cols = heatmap_columns(da, ds, x, y)
+        image = _as_image(ds, x, y)
+        cols = heatmap_image(da, ds, x, y) if image else heatmap_columns(da, ds, x, y)
         sources["data"].data = cols
         lo, hi = shape.get("limits") or _limits(da)
         sources["mapper"].update(low=lo, high=hi)
