@@ -114,8 +114,11 @@ def _main(argv: Sequence[str] | None) -> int:
             from ionsweep._allocator import tune_from_environment
 
             tune_from_environment()
+        from ionsweep import _stop
+
         main_thread = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = [signal.signal(s, _stop.handler) for s in signals] if main_thread else []
         try:
             return int(args.handler(args))
         except BrokenPipeError:  # output piped into e.g. `head`, which closed early
@@ -127,10 +130,11 @@ def _main(argv: Sequence[str] | None) -> int:
             return _fail(leaf.prog, _os_error(exc))
         except _StoreError() as exc:
             return _fail(leaf.prog, str(exc))
-        except KeyboardInterrupt:
-            return _fail(leaf.prog, f"interrupted{_resumable(args)}", 130)
-        except Terminated:
-            return _fail(leaf.prog, f"terminated (SIGTERM){_resumable(args)}", 143)
+        except (KeyboardInterrupt, _stop.Stopped) as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            what = "interrupted" if signum == signal.SIGINT else "terminated"
+            name = signal.Signals(signum).name
+            return _fail(leaf.prog, f"{what} ({name}){_resumable(args)}", 128 + signum)
         except Exception as exc:  # a bug, or a user model failing while it runs
             if os.environ.get("IONSWEEP_DEBUG"):
                 raise
@@ -142,19 +146,10 @@ def _main(argv: Sequence[str] | None) -> int:
                 1,
             )
         finally:
-            if main_thread:
-                signal.signal(signal.SIGTERM, previous)
+            for s, handler in zip(signals, previous, strict=False):
+                signal.signal(s, handler)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return _status(exc.code)
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived: unwind like Ctrl-C (writes in flight finish, the store stays
-    resumable), then exit with status 143."""
-
-
-def _terminated(signum, frame):
-    raise Terminated
 
 
 def _fail(prog: str, message: str, status: int = 2) -> int:
@@ -176,6 +171,8 @@ def _resumable(args: argparse.Namespace) -> str:
     if getattr(args, "command", None) != "run" or getattr(args, "dry_run", False):
         return ""
     out = args.out or f"{Path(args.spec).stem}.zarr"
+    if not Path(out, "zarr.json").exists():
+        return ""
     return f"; {out} is left resumable: ionsweep run {args.spec} --out {out} --resume"
 
 

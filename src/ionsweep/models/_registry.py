@@ -28,7 +28,7 @@ _FACTORIES: dict[str, Callable[..., Model]] = {
 def label_index(inp: Input, value, where: str, fail) -> float:
     """Numeric value of a categorical label for input ``inp`` (e.g. a model name → index)."""
     if inp.labels == "activity_model":
-        from ionsweep.activity._registry import model_index
+        from ionsweep.models._activity import label_code  # "pitzer:<set>" labels too
 
         choices = inp.choices or ()
         if value not in choices:
@@ -37,7 +37,7 @@ def label_index(inp: Input, value, where: str, fail) -> float:
                 f"activity model {value!r} is not among this model's activity models "
                 f"({', '.join(choices)}); set them with the model option 'models'",
             )
-        return float(model_index(value))
+        return float(label_code(value, choices))
     fail(where, f"input {inp.name!r} takes {inp.labels} names; {value!r} is not one")
 
 
@@ -79,6 +79,7 @@ def _import(mod_name: str, search_path):
     if search_path is None:
         return importlib.import_module(mod_name)
     entry = str(search_path)
+    importlib.invalidate_caches()  # the module may have been written a moment ago
     sys.path.insert(0, entry)
     try:
         return importlib.import_module(mod_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 __all__ = ["choose_chunks", "parse_bytes"]
@@ -39,8 +40,8 @@ def parse_bytes(text) -> int:
         if not m or m.group(2).upper() not in _UNITS:
             raise ValueError(f"cannot parse a size from {text!r}; write e.g. '2GB' or '512MiB'")
         value = float(m.group(1)) * _UNITS[m.group(2).upper()]
-    if not value > 0:
-        raise ValueError(f"size must be positive, got {text!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"size must be a positive, finite number of bytes, got {text!r}")
     return int(value)
 
 

@@ -31,8 +31,6 @@ from ionsweep.sweep._plan import Plan
 
 __all__ = ["run_dask"]
 
-_KERNELS: dict = {}
-
 
 def _chunk_task(index, plan: Plan, out: str) -> int:
     """Worker side: compute one chunk, write it, mark it done; returns its point count."""
@@ -42,10 +40,7 @@ def _chunk_task(index, plan: Plan, out: str) -> int:
 
     if plan.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
-    key = (plan.spec_hash, plan.chunks, plan.dtype)
-    kernel = _KERNELS.get(key)
-    if kernel is None:
-        kernel = _KERNELS[key] = build_chunk_kernel(plan)
+    kernel = build_chunk_kernel(plan)  # compiled once per worker process (cached)
     dtype = np.dtype(plan.dtype)
     feeds, lengths = chunk_inputs(plan, index, dtype)
     fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}

@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ionsweep import _stop
 from ionsweep._faults import checkpoint
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
@@ -332,6 +333,7 @@ def check_store(
             "--overwrite with --shard would let one shard delete another's work; "
             "remove the store first"
         )
+    _check_writable(out)
     kind = zstore.store_kind(out)
     if overwrite and kind not in ("missing", "empty-dir"):
         zstore.check_removable(out)
@@ -368,6 +370,17 @@ def check_store(
     _check_shard_mode(plan, shard)
     _check_space(plan, out)
     return StoreCheck("new", plan)
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an output whose nearest existing ancestor is no writable directory."""
+    where = out.parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        raise StoreError(f"{out}: cannot create it: {where} is not a directory")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise StoreError(f"{out}: cannot create it: no permission to write in {where}")
 
 
 def _check_shard_mode(plan: Plan, shard) -> None:
@@ -532,8 +545,9 @@ def run(
         if bar is not None:
             bar.update(_points(plan, index))
 
-    with ThreadPoolExecutor(1) as writer:
+    with ThreadPoolExecutor(1) as writer, _stop.deferred():
         for k, index in enumerate(todo):
+            _stop.check()  # a signal stops the run here, between chunks
             device = devices[k % len(devices)]
             feeds, lengths = chunk_inputs(plan, index, dtype)
             args = jax.device_put((feeds, fixed, lengths), device)

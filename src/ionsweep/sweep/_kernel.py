@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -124,11 +126,24 @@ def _reduce_chunk(plan: Plan, res, valid, lengths):
     return out
 
 
+#: Compiled kernels of recent plans, by what decides them: the spec text (model, its
+#: options, axes, outputs, reductions), the chunk shape and the dtype.
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 16
+
+
 def build_chunk_kernel(plan: Plan):
     """``kernel(feeds, fixed, lengths) -> (outputs, valid)`` or partial reductions, jitted.
 
-    Called with the same shapes for every chunk, so it compiles once per run.
+    Called with the same shapes for every chunk, so it compiles once per run; a later run of
+    the same spec, chunk shape and dtype in the same process (a resume, another shard, a
+    repeated ``run_sweep``) reuses it. (A user model module edited and re-imported within one
+    process is therefore not seen by a repeated run of the same spec.)
     """
+    key = (plan.spec_hash, plan.chunks, plan.dtype)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
 
     def kernel(feeds, fixed, lengths):
         res, valid = _evaluate(plan, feeds, fixed)
@@ -136,4 +151,7 @@ def build_chunk_kernel(plan: Plan):
             return res, valid
         return _reduce_chunk(plan, res, valid, lengths)
 
-    return jax.jit(kernel)
+    _CACHE[key] = jitted = jax.jit(kernel)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return jitted

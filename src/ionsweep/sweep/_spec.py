@@ -26,7 +26,8 @@ MAX_CHUNKS = 10_000_000
 
 __all__ = ["load_spec", "parse_spec"]
 
-_TOP_KEYS = {"title", "description", "model", "axes", "fixed", "outputs", "run", "reduce"}
+_TOP_KEYS = {"title", "description", "model", "axes", "fixed", "outputs", "run", "reduce",
+             "activity"}  # fmt: skip
 _RUN_KEYS = {"dtype", "memory", "chunks", "device"}
 _OUTPUT_KEYS = {"variables", "grad", "elasticity"}
 _REDUCE_KEYS = {"over", "stats", "count", "histogram"}
@@ -319,9 +320,13 @@ def load_header(text: str, source: str, top_keys):
     options = {k: v for k, v in model_tbl.items() if k != "name"}
     if not isinstance(model_tbl["name"], str):
         fail("[model] name", f"must be a model name (text), got {model_tbl['name']!r}")
-    here = Path(source).parent if Path(source).is_file() else None
+    here = Path(source).resolve().parent if Path(source).is_file() else None
+    from ionsweep.models._activity import spec_databases  # [activity.databases]
+
+    dbs = spec_databases(spec.get("activity"), here, fail)
     try:
-        model = get_model(model_tbl["name"], options, search_path=here)
+        opts = options if dbs is None else {**options, "databases": dbs}
+        model = get_model(model_tbl["name"], opts, search_path=here)
     except (ValueError, KeyError, TypeError) as exc:
         fail("[model]", str(exc).strip('"'))
     return spec, model, model_tbl, options, fail
@@ -364,10 +369,18 @@ def _resolve_key(model: Model, key: str, where: str, fail):
     )
 
 
+def _shown(v) -> str:
+    """A spec value as the user wrote it in TOML (``true``, ``'text'``, ``1.5``)."""
+    v = v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(v)
+
+
 def _numeric(values, where, fail) -> np.ndarray:
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
-            fail(where, f"values must be numbers, got {v!r}")
+            fail(where, f"values must be numbers, got {_shown(v)}")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
