@@ -106,3 +106,58 @@ def test_mapping_interface():
 def test_ion_records_are_frozen():
     with pytest.raises(AttributeError):
         ions["K+"].z = 2  # type: ignore[misc]
+
+
+# Charge notations of other tools: PHREEQC databases write the sign then the number
+# ("Ca+2", "SO4-2", "HPO4-2"); pyEQL's standardize_formula writes the charge in brackets
+# ("Ca[+2]", "Cl[-1]", "SO4[-2]"); repeated signs ("Ca++", "SO4--") are common in textbooks.
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("Ca2+", "Ca2+"),
+        ("Ca++", "Ca2+"),
+        ("Ca+2", "Ca2+"),
+        ("Ca[+2]", "Ca2+"),
+        ("Ca[2+]", "Ca2+"),
+        ("Mg+2", "Mg2+"),
+        ("La+3", "La3+"),
+        ("La[+3]", "La3+"),
+        ("Na+1", "Na+"),
+        ("Na[+1]", "Na+"),
+        ("K[+]", "K+"),
+        ("Cl-1", "Cl-"),
+        ("Cl[-1]", "Cl-"),
+        ("HCO3[-1]", "HCO3-"),
+        ("H2PO4-", "H2PO4-"),
+        ("NH4[+1]", "NH4+"),
+        ("SO4-2", "SO4 2-"),
+        ("SO4--", "SO4 2-"),
+        ("SO4 2-", "SO4 2-"),
+        ("SO4[-2]", "SO4 2-"),
+        ("HPO4-2", "HPO4 2-"),
+        ("CO3-2", "CO3 2-"),
+        ("PO4-3", "PO4 3-"),
+        ("PO4[-3]", "PO4 3-"),
+        ("Citrate-3", "Citrate3-"),
+        ("Fe+3", "Fe3+"),
+        ("Fe+2", "Fe2+"),
+    ],
+)
+def test_phreeqc_and_pyeql_charge_notations(name, canonical):
+    assert ions.canonical(name) == canonical
+    assert ions[name] is ions[canonical]
+
+
+@pytest.mark.parametrize("name", ["Ca+3", "Ca[-2]", "SO4+2", "Cl+1", "K+0", "Na[+0]"])
+def test_charge_notation_with_the_wrong_charge_is_unknown(name):
+    # The charge written must be the ion's: "Ca+3" is not calcium.
+    with pytest.raises(KeyError, match="unknown ion"):
+        ions[name]
+
+
+def test_charge_notations_in_the_cli_and_kernels():
+    from ionsweep.cli._common import resolve_ions
+
+    names, z = resolve_ions(["Ca+2", "SO4-2", "Cl[-1]"], None)
+    assert names == ["Ca2+", "SO4 2-", "Cl-"]
+    assert z == [2, -2, -1]

@@ -3,6 +3,12 @@
 Look ions up by their canonical name (``"K+"``, ``"Ca2+"``, ``"Cl-"``, ``"HCO3-"``) or a
 common alias (``"K"``, ``"potassium"``, ``"Ca++"``, ``"chloride"``); names are
 case-sensitive only where chemistry needs it (``"Co2+"`` vs ``"CO3 2-"`` never collide).
+The charge may be written in any of the usual notations: ionsweep's (``"Ca2+"``,
+``"SO4 2-"``), repeated signs (``"Ca++"``, ``"SO4--"``), PHREEQC's sign-then-number
+(``"Ca+2"``, ``"SO4-2"``) and pyEQL's bracketed charge (``"Ca[+2]"``, ``"Cl[-1]"``):
+
+>>> ions["Ca+2"].name, ions["SO4-2"].name, ions["Ca[+2]"].name, ions["Cl[-1]"].name
+('Ca2+', 'SO4 2-', 'Ca2+', 'Cl-')
 
 ``ionsweep.ions`` is an :class:`IonTable` (a read-only mapping):
 
@@ -169,6 +175,36 @@ def _key(name: str) -> str:
     return re.sub(r"\s+", "", name)
 
 
+# Charge notations other than ionsweep's own: pyEQL's "Ca[+2]", "Cl[-1]", "K[+]";
+# PHREEQC's "Ca+2", "SO4-2"; ionsweep's number-then-sign "Ca2+"; repeated signs "SO4--".
+_CHARGE_FORMS = (
+    re.compile(r"^(?P<formula>.+?)\[(?P<sign>[+-])(?P<n>\d*)\]$"),
+    re.compile(r"^(?P<formula>.+?)\[(?P<n>\d*)(?P<sign>[+-])\]$"),
+    re.compile(r"^(?P<formula>.+?)(?P<sign>[+-])(?P<n>\d+)$"),
+    re.compile(r"^(?P<formula>.+?)(?P<n>\d+)(?P<sign>[+-])$"),
+    re.compile(r"^(?P<formula>.+?)(?P<signs>\++|-+)$"),
+)
+
+
+def _charge_readings(key: str) -> Iterator[tuple[str, int]]:
+    """Every ``(ionsweep key, valence)`` a charge notation of ``key`` can be read as."""
+    for form in _CHARGE_FORMS:
+        m = form.match(key)
+        if m is None:
+            continue
+        parts = m.groupdict()
+        if parts.get("signs"):
+            z = len(parts["signs"]) * (1 if parts["signs"][0] == "+" else -1)
+        else:
+            n = int(parts["n"]) if parts["n"] else 1
+            z = n if parts["sign"] == "+" else -n
+        if z == 0:
+            continue
+        sign = "+" if z > 0 else "-"
+        charge = sign if abs(z) == 1 else f"{abs(z)}{sign}"
+        yield parts["formula"] + charge, z
+
+
 class IonTable(Mapping[str, Ion]):
     """Read-only mapping from ion names (canonical or alias) to :class:`Ion` records.
 
@@ -190,13 +226,21 @@ class IonTable(Mapping[str, Ion]):
         if not isinstance(name, str):
             raise KeyError(f"ion names are strings, got {name!r}")
         key = _key(name)
-        if key in self._lookup:
-            return self._lookup[key]
-        if key.lower() in self._lookup_lower:
-            return self._lookup_lower[key.lower()]
+        found = self._find(key)
+        if found is not None:
+            return found
+        for reading, z in _charge_readings(key):  # PHREEQC's "Ca+2", pyEQL's "Ca[+2]", ...
+            found = self._find(reading)
+            if found is not None and found.z == z:
+                return found
         close = difflib.get_close_matches(key, list(self._lookup), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise KeyError(f"unknown ion {name!r}{hint} (known: {', '.join(self._by_name)})")
+
+    def _find(self, key: str) -> Ion | None:
+        if key in self._lookup:
+            return self._lookup[key]
+        return self._lookup_lower.get(key.lower())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_name)
