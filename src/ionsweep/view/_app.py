@@ -86,7 +86,7 @@ class Explorer:
             label="Contour where |value| =", value=None, placeholder="none", width=280
         )
         self.mask = pn.widgets.Checkbox(
-            label="Hide points with valid = 0", value=True, visible="valid" in ds.data_vars
+            label="Hide points with valid = 0", value=False, visible="valid" in ds.data_vars
         )
         self.dims_box = pn.Column(width=300)
         self.csv = pn.widgets.FileDownload(

@@ -200,7 +200,8 @@ class Selection:
     index : dict
         Position along each remaining dimension (missing ones: 0).
     mask_valid : bool
-        Hide points whose ``valid`` flag is 0.
+        Hide points whose ``valid`` flag is 0 (reads ``valid`` too; outputs of undefined
+        points are NaN already).
     """
 
     var: str
@@ -314,7 +315,9 @@ def heatmap_image(da: xr.DataArray, ds: xr.Dataset, x: str, y: str) -> dict:
     xv = np.asarray(axis_values(ds, x)[0], np.float64)
     yv = np.asarray(axis_values(ds, y)[0], np.float64)
     xe, ye = edges(xv, is_log_spaced(xv)), edges(yv, is_log_spaced(yv))
-    img = np.asarray(da.values, np.float64).reshape(yv.size, xv.size)
+    values = np.asarray(da.values)
+    dtype = np.float32 if values.dtype == np.float32 else np.float64  # float32: half the bytes
+    img = values.astype(dtype, copy=False).reshape(yv.size, xv.size)
     if xe[0] > xe[-1]:  # decreasing coordinate: flip to increasing
         xe, img = xe[::-1], img[:, ::-1]
     if ye[0] > ye[-1]:
