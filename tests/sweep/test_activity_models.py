@@ -128,16 +128,16 @@ def _sulfate_spec(models, celsius):
 def test_pitzer_temperature_outside_range_is_flagged_in_plan_run_and_attrs():
     from ionsweep.sweep import PlanWarning
 
-    # Ca2+–SO4 2- parameters (HMW84) are stated at 25 °C only.
-    plan = parse_spec(_sulfate_spec(["davies", "pitzer"], [25.0, 37.0]))
+    # Ca2+–SO4 2- parameters of the HMW84 set are stated at 25 °C only.
+    plan = parse_spec(_sulfate_spec(["davies", "pitzer:hmw84"], [25.0, 37.0]))
     (note,) = plan.warnings
-    assert "298.15–310.15 K" in note and "Ca2+–SO4 2- (HMW84" in note
-    with pytest.warns(PlanWarning, match="Ca2\\+–SO4 2-"):
-        ds = ionsweep.run_sweep(_sulfate_spec(["davies", "pitzer"], [25.0, 37.0]))
+    assert "298.15–310.15 K" in note and "(HMW84 Table 1 (25 °C)" in note
+    with pytest.warns(PlanWarning, match="HMW84 Table 1"):
+        ds = ionsweep.run_sweep(_sulfate_spec(["davies", "pitzer:hmw84"], [25.0, 37.0]))
     assert list(ds.attrs["ionsweep_warnings"]) == [note]
     assert np.isfinite(ds.dE_Ca.values).all()  # a warning, not NaN: the values are kept
     # Within range, or without the Pitzer model, nothing to say.
-    assert parse_spec(_sulfate_spec(["davies", "pitzer"], [25.0])).warnings == ()
+    assert parse_spec(_sulfate_spec(["davies", "pitzer:hmw84"], [25.0])).warnings == ()
     assert parse_spec(_sulfate_spec(["davies", "truesdell_jones"], [25.0, 37.0])).warnings == ()
 
 
@@ -146,7 +146,7 @@ def test_cli_prints_plan_warnings_on_one_line(tmp_path):
     import sys
 
     spec = tmp_path / "sulfate.toml"
-    spec.write_text(_sulfate_spec(["pitzer"], [37.0]))
+    spec.write_text(_sulfate_spec(["pitzer:hmw84"], [37.0]))
     out = subprocess.run(
         [sys.executable, "-m", "ionsweep", "run", str(spec), "--out", str(tmp_path / "s.zarr")],
         capture_output=True,
@@ -155,4 +155,4 @@ def test_cli_prints_plan_warnings_on_one_line(tmp_path):
     )
     lines = [ln for ln in out.stderr.splitlines() if ln.startswith("ionsweep: warning:")]
     assert len(lines) == 1
-    assert lines[0].startswith("ionsweep: warning: Pitzer (MP98-chlorides): T = 310.15 K")
+    assert lines[0].startswith("ionsweep: warning: Pitzer (hmw84): T = 310.15 K")

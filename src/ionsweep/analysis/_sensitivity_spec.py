@@ -40,6 +40,7 @@ _TOP_KEYS = {
     "morris",
     "uncertainty",
     "run",
+    "activity",  # [activity.databases]: Pitzer parameter sets (models._activity)
 }
 METHOD_KEYS = {
     "sobol": {"n", "seed", "num_resamples", "conf_level"},
