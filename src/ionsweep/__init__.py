@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ionsweep import activity, plot, sensitivity
 from ionsweep._allocator import tune_cpu_allocator
 from ionsweep._ions import Ion, IonTable, ions
+from ionsweep._units import TemperatureUnitWarning, celsius
 from ionsweep.activity import (
     activity_coefficients,
     activity_error,
@@ -26,6 +27,7 @@ from ionsweep.physics import (
     ghk_current,
     ghk_voltage,
     nernst,
+    pump_leak_steady_state,
     pump_leak_voltage,
 )
 from ionsweep.store import open_results
@@ -44,10 +46,12 @@ __all__ = [
     "Ion",
     "IonTable",
     "PermeabilityFit",
+    "TemperatureUnitWarning",
     "__version__",
     "activity",
     "activity_coefficients",
     "activity_error",
+    "celsius",
     "donnan",
     "donnan_osmotic_imbalance",
     "driving_force",
@@ -62,6 +66,7 @@ __all__ = [
     "open_results",
     "osmotic_coefficient",
     "plot",
+    "pump_leak_steady_state",
     "pump_leak_voltage",
     "run_sweep",
     "sensitivity",

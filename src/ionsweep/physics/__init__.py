@@ -4,13 +4,16 @@ from ionsweep.physics.donnan import donnan, donnan_osmotic_imbalance
 from ionsweep.physics.ghk import ghk_current, ghk_voltage
 from ionsweep.physics.nernst import driving_force, nernst
 from ionsweep.physics.pump_leak import pump_leak_voltage
+from ionsweep.physics.pump_leak_volume import PumpLeakState, pump_leak_steady_state
 
 __all__ = [
+    "PumpLeakState",
     "donnan",
     "donnan_osmotic_imbalance",
     "driving_force",
     "ghk_current",
     "ghk_voltage",
     "nernst",
+    "pump_leak_steady_state",
     "pump_leak_voltage",
 ]
