@@ -415,6 +415,7 @@ _QUANTITIES: dict[str, tuple[Callable[..., None], Callable[..., Result], str, st
         "Mullins-Noda pump-leak steady-state potential (mV), with the r = 1 Goldman value",
         "ionsweep calc pump-leak --k-in 140 --k-out 5 --na-in 12 --na-out 145 --p-na 0.04",
     ),
+    "pump-leak-volume": __import__("ionsweep.cli._calc_pump_leak", fromlist=["_"]).QUANTITY,
     "driving-force": (
         _add_driving_force,
         _driving_force,
