@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._ionaxis import ion_all, ion_sum
@@ -82,6 +83,10 @@ def _broadcast(c_bath, z, fixed_charge, T):
     )
 
 
+_UNITS = {"c_bath": "mM", "z": "", "fixed_charge": "mM", "T": "K", "c_impermeant": "mM"}
+
+
+@with_units(_UNITS)
 def donnan(c_bath, z, fixed_charge, T):
     r"""Donnan equilibrium with an infinite bath of permeant ions.
 
@@ -103,7 +108,8 @@ def donnan(c_bath, z, fixed_charge, T):
         Impermeant charge inside, mM of elementary charge, signed (e.g. −50 for 50 mM of a
         monovalent anionic protein).
     T : array_like, shape (...)
-        Absolute temperature, K.
+        Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C). Concrete values below
+        200 K warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
 
     Returns
     -------
@@ -206,6 +212,7 @@ def _potential(c_bath, z, rho, T):
     return jnp.where(valid, R_OVER_F_MV * jnp.where(valid, T, one) * v, jnp.nan)
 
 
+@with_units(_UNITS)
 def donnan_osmotic_imbalance(c_bath, z, fixed_charge, T, c_impermeant):
     """Osmolarity excess of a Donnan compartment over its bath (ideal solution).
 

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import FARADAY, R_OVER_F_MV
 from ionsweep.physics._ionaxis import ion_any, ion_min, ion_sum
@@ -40,6 +41,10 @@ def _bernoulli_pair(u):
     return b_u, b_minus_u
 
 
+_UNITS = {"V": "mV", "P": "cm/s", "c_in": "mM", "c_out": "mM", "z": "", "T": "K"}
+
+
+@with_units(_UNITS)
 def ghk_current(V, P, c_in, c_out, z, T):
     r"""Goldman–Hodgkin–Katz current density of one ion.
 
@@ -62,7 +67,8 @@ def ghk_current(V, P, c_in, c_out, z, T):
     z : array_like
         Signed valence; ``z = 0`` is undefined.
     T : array_like
-        Absolute temperature, K.
+        Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C). Concrete values below
+        200 K warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
 
     Returns
     -------
@@ -97,6 +103,7 @@ def _net_current(v, P, c_in, c_out, z):
 _solve_zero_current = implicit_root(_net_current)
 
 
+@with_units(_UNITS)
 def ghk_voltage(P, c_in, c_out, z, T):
     r"""Goldman–Hodgkin–Katz zero-net-current (reversal) potential for any mix of valences.
 
@@ -129,7 +136,8 @@ def ghk_voltage(P, c_in, c_out, z, T):
     z : array_like, shape (..., n_ions)
         Signed valences, −3 … +3 (any non-zero value works; z = 0 with P > 0 is undefined).
     T : array_like, shape (...)
-        Absolute temperature, K.
+        Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C). Concrete values below
+        200 K warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
 
     Returns
     -------

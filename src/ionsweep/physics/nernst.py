@@ -5,12 +5,17 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
 
 __all__ = ["driving_force", "nernst"]
 
 
+_MM, _ONE = "mM", ""
+
+
+@with_units({"c_in": _MM, "c_out": _MM, "z": _ONE, "T": "K", "gamma_in": _ONE, "gamma_out": _ONE})
 def nernst(c_in, c_out, z, T, gamma_in=1.0, gamma_out=1.0):
     r"""Nernst (equilibrium) potential of one ion.
 
@@ -25,7 +30,8 @@ def nernst(c_in, c_out, z, T, gamma_in=1.0, gamma_out=1.0):
     z : array_like
         Signed valence (integer-valued). ``z = 0`` is undefined.
     T : array_like
-        Absolute temperature, K.
+        Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C). Concrete values below
+        200 K warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
     gamma_in, gamma_out : array_like, optional
         Activity coefficients (dimensionless) on each side; 1 (ideal) by default.
 
@@ -34,6 +40,12 @@ def nernst(c_in, c_out, z, T, gamma_in=1.0, gamma_out=1.0):
     jax.Array
         E in mV, broadcast over all arguments. Points where E is undefined (z = 0, a
         concentration or activity coefficient ≤ 0, T ≤ 0, non-finite input) are NaN.
+
+    Notes
+    -----
+    Every public kernel converts pint Quantities to the units above at the call (``0.14 M``
+    becomes 140 mM, ``37 degC`` 310.15 K) and refuses one of the wrong dimension with a
+    ``ValueError`` naming the argument; JAX arrays and traced values pass through untouched.
 
     Examples
     --------
@@ -77,6 +89,7 @@ def _scaled_log_ratio_jvp(primals, tangents):
     return _scaled_log_ratio(k, a_in, a_out), jnp.where(valid, d, 0)
 
 
+@with_units({"V": "mV", "E": "mV"}, temperature=None)
 def driving_force(V, E):
     """Electrochemical driving force V − E.
 

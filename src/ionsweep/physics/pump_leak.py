@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
 
 __all__ = ["pump_leak_voltage"]
 
 
+@with_units(
+    {"P_K": "cm/s", "P_Na": "cm/s", "K_in": "mM", "K_out": "mM", "Na_in": "mM", "Na_out": "mM"}
+    | {"T": "K", "r": ""}
+)
 def pump_leak_voltage(P_K, P_Na, K_in, K_out, Na_in, Na_out, T, r=1.5):
     r"""Steady-state membrane potential of a cell with K⁺ and Na⁺ leaks and an electrogenic pump.
 
@@ -28,7 +33,8 @@ def pump_leak_voltage(P_K, P_Na, K_in, K_out, Na_in, Na_out, T, r=1.5):
     K_in, K_out, Na_in, Na_out : array_like
         Concentrations, mM (≥ 0).
     T : array_like
-        Absolute temperature, K.
+        Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C). Concrete values below
+        200 K warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
     r : array_like, optional
         Pump coupling ratio Na⁺ out : K⁺ in (> 0), 3/2 by default.
 
