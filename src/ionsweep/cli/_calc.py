@@ -203,8 +203,11 @@ def _add_donnan(parser: argparse.ArgumentParser) -> None:
     _opt(parser, "--bath", cm.float_list, bath, "MM", True)
     charge = "impermeant charge inside, mM of elementary charge, signed (e.g. -50 for 50 mM of"
     _opt(parser, "--fixed-charge", cm.finite_float, f"{charge} a monovalent anion)", "MM", True)
+    group = parser.add_mutually_exclusive_group()
     imp = "concentration of the impermeant species, mM; adds the osmotic imbalance, mOsm/L"
-    _opt(parser, "--impermeant", cm.finite_float, imp)
+    _opt(group, "--impermeant", cm.finite_float, imp)
+    zimp = "valence of the impermeant species: its concentration is fixed-charge/Z (e.g. -2)"
+    _opt(group, "--z-impermeant", cm.valence_list, zimp, "Z")
 
 
 def _donnan(args: argparse.Namespace) -> Result:
@@ -213,6 +216,18 @@ def _donnan(args: argparse.Namespace) -> Result:
     cm.check_concentrations(c_bath, names, "--bath")
     if args.impermeant is not None and args.impermeant < 0:
         raise cm.CliError("--impermeant", f"concentration is {args.impermeant:g} mM; must be >= 0")
+    impermeant, impermeant_source = args.impermeant, "given"
+    if args.z_impermeant is not None:
+        if len(args.z_impermeant) != 1:
+            raise cm.CliError("--z-impermeant", "one valence, for the one impermeant species")
+        (z_imp,) = args.z_impermeant
+        impermeant, impermeant_source = args.fixed_charge / z_imp, f"fixed charge / ({z_imp:+d})"
+        if impermeant < 0:
+            raise cm.CliError(
+                "--z-impermeant",
+                f"a species of valence {z_imp:+d} cannot carry a fixed charge of "
+                f"{args.fixed_charge:g} mM (opposite signs)",
+            )
     charges = [zi * c for zi, c in zip(z, c_bath, strict=True)]
     total, net = sum(abs(q) for q in charges), sum(charges)
     if total == 0:
@@ -244,13 +259,20 @@ def _donnan(args: argparse.Namespace) -> Result:
         f"  V = {cm.fmt_mv(V[0])} mV",
         *cm.table(results, columns),
     ]
-    if args.impermeant is not None:
-        imbalance = isw.donnan_osmotic_imbalance(c_bath, z, args.fixed_charge, T, args.impermeant)
+    if impermeant is not None:
+        imbalance = isw.donnan_osmotic_imbalance(c_bath, z, args.fixed_charge, T, impermeant)
         d = cm.to_floats(imbalance)[0]
-        result.update(impermeant_mM=args.impermeant, osmotic_imbalance_mOsm_per_L=d)
+        result.update(impermeant_mM=impermeant, osmotic_imbalance_mOsm_per_L=d)
+        result["impermeant_source"] = impermeant_source
+        derived = "" if impermeant_source == "given" else f" = {impermeant_source}"
         lines.append(
             f"  osmotic imbalance = {d:+.2f} mOsm/L (inside - bath, ideal solution; "
-            f"impermeant {args.impermeant:g} mM)"
+            f"impermeant {impermeant:g} mM{derived})"
+        )
+    elif args.fixed_charge != 0:
+        lines.append(
+            "  (osmotic imbalance: give the impermeant species with --impermeant MM or "
+            "--z-impermeant Z)"
         )
     return {**result, "results": results}, lines
 

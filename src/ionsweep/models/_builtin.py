@@ -136,8 +136,17 @@ def ghk_voltage(ions=("K+", "Na+", "Cl-")) -> Model:
     )
 
 
-def donnan(ions=("K+", "Cl-")) -> Model:
+def donnan(ions=("K+", "Cl-"), z_impermeant=None) -> Model:
+    """Donnan equilibrium; the osmotic imbalance counts the impermeant species explicitly.
+
+    With the model option ``z_impermeant`` (the valence of the impermeant species, e.g. −2
+    for a protein carrying two negative charges) its concentration is derived as
+    ``fixed_charge / z_impermeant``; without it the input ``c_impermeant`` is required, so
+    that no fixed charge is ever left without its particles. The output's ``long_name``
+    says which.
+    """
     names = _ion_list(ions)
+    z_imp = _impermeant_valence(z_impermeant)
 
     def fn(x):
         c = _stack(x, names, "{}_bath")
@@ -145,12 +154,29 @@ def donnan(ions=("K+", "Cl-")) -> Model:
         rho = jnp.broadcast_to(x["fixed_charge"], _lead(x))
         T = jnp.broadcast_to(x["T"], _lead(x))
         V, c_in = physics.donnan(c, z, rho, T)
-        osm = jnp.sum(c_in, axis=-1) - jnp.sum(c, axis=-1) + x["c_impermeant"]
-        out = {"V": V, "osmotic_imbalance": osm}
+        c_imp = x["c_impermeant"] if z_imp is None else rho / z_imp
+        osm = jnp.sum(c_in, axis=-1) - jnp.sum(c, axis=-1) + c_imp
+        # A derived concentration < 0 means fixed charge of the other sign: undefined.
+        out = {"V": V, "osmotic_imbalance": jnp.where(c_imp >= 0, osm, jnp.nan)}
         for k, ion in enumerate(names):
             out[f"{symbol(ion)}_in"] = c_in[..., k]
         return out
 
+    if z_imp is None:
+        impermeant = "c_impermeant"
+        inputs = (
+            Input(
+                "c_impermeant",
+                "mM",
+                "impermeant species concentration inside (required unless the model option "
+                "z_impermeant derives it from fixed_charge)",
+                None,
+                "nonnegative",
+            ),
+        )
+    else:
+        impermeant = f"fixed_charge/({z_imp:+d}), an impermeant species of valence {z_imp:+d}"
+        inputs = ()
     outputs = [Output("V", "mV", "Donnan potential")]
     outputs += [
         Output(f"{symbol(i)}_in", "mM", f"{i} concentration inside at equilibrium") for i in names
@@ -159,7 +185,7 @@ def donnan(ions=("K+", "Cl-")) -> Model:
         Output(
             "osmotic_imbalance",
             "mOsm/L",
-            "osmolarity inside minus bath (ideal, incl. impermeant species)",
+            f"osmolarity inside minus bath (ideal), incl. impermeant species at {impermeant} mM",
         )
     )
     return Model(
@@ -167,13 +193,23 @@ def donnan(ions=("K+", "Cl-")) -> Model:
         (
             *_per_ion_inputs(names, conc=("bath",), perm=False),
             Input("fixed_charge", "mM", "impermeant charge inside (signed, mM of charge)"),
-            Input("c_impermeant", "mM", "impermeant species concentration", 0.0, "nonnegative"),
+            *inputs,
             _T(),
         ),
         tuple(outputs),
         fn,
         f"Donnan equilibrium with an infinite bath of {', '.join(names)}",
     )
+
+
+def _impermeant_valence(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError(f"model option 'z_impermeant' must be a non-zero integer, got {value!r}")
+    if value == 0:
+        raise ValueError("model option 'z_impermeant' is 0: an impermeant charge needs z != 0")
+    return int(value)
 
 
 def pump_leak() -> Model:
