@@ -58,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    cm.float64_kernels()  # before anything imports JAX: float64 and the compilation cache
     result, lines = args.compute(args)
     cm.check_finite_result(result)
     print(json.dumps(result, indent=2, allow_nan=False) if args.json else "\n".join(lines))
@@ -77,7 +78,9 @@ def _opt(
 
 
 def _no_solution(isw: Any, T: float, argument: str, what: str) -> cm.CliError:
-    span = 30 * cm.to_floats(isw.thermal_voltage(T))[0]
+    from ionsweep.constants import R_OVER_F_MV
+
+    span = 30 * R_OVER_F_MV * T
     return cm.CliError(argument, f"no {what} within +-30 RT/F (+-{span:.0f} mV) for these inputs")
 
 
@@ -113,7 +116,8 @@ def _nernst(args: argparse.Namespace) -> Result:
     names, z = cm.resolve_ions(args.ion, args.z)
     c_in, c_out, g_in, g_out = _nernst_inputs(args, names)
     T = cm.temperature_kelvin(args)
-    E = cm.to_floats(cm.float64_kernels().nernst(c_in, c_out, z, T, g_in, g_out))
+    cm.float64_kernels()
+    E = cm.to_floats(cm.compiled(_nernst_kernel, c_in, c_out, z, T, g_in, g_out))
     keys = ("ion", "z", "c_in_mM", "c_out_mM", "gamma_in", "gamma_out", "E_mV")
     results = cm.records(keys, names, z, c_in, c_out, g_in, g_out, E)
     columns = [_ION, _C_IN, _C_OUT]
@@ -178,10 +182,11 @@ def _ghk(args: argparse.Namespace) -> Result:
             )
     T = cm.temperature_kelvin(args)
     isw = cm.float64_kernels()
-    V = cm.to_floats(isw.ghk_voltage(P, c_in, c_out, z, T))[0]
+    V, E = (cm.to_floats(a) for a in cm.compiled(_ghk_kernel, P, c_in, c_out, z, T))
+    V = V[0]
     if not math.isfinite(V):
         raise _no_solution(isw, T, "--inside/--outside/--perm", "reversal potential")
-    E = [e if math.isfinite(e) else None for e in cm.to_floats(isw.nernst(c_in, c_out, z, T))]
+    E = [e if math.isfinite(e) else None for e in E]
     keys = ("ion", "z", "P", "c_in_mM", "c_out_mM", "E_mV")
     results = cm.records(keys, names, z, P, c_in, c_out, E)
     lines = [
@@ -238,7 +243,10 @@ def _donnan(args: argparse.Namespace) -> Result:
         )
     T = cm.temperature_kelvin(args)
     isw = cm.float64_kernels()
-    V, c_in = (cm.to_floats(a) for a in isw.donnan(c_bath, z, args.fixed_charge, T))
+    c_imp = 0.0 if impermeant is None else impermeant
+    V, c_in, imbalance = (
+        cm.to_floats(a) for a in cm.compiled(_donnan_kernel, c_bath, z, args.fixed_charge, T, c_imp)
+    )
     if not math.isfinite(V[0]):
         raise _no_solution(isw, T, "--fixed-charge", "Donnan equilibrium")
     keys = ("ion", "z", "c_bath_mM", "c_in_mM")
@@ -260,8 +268,7 @@ def _donnan(args: argparse.Namespace) -> Result:
         *cm.table(results, columns),
     ]
     if impermeant is not None:
-        imbalance = isw.donnan_osmotic_imbalance(c_bath, z, args.fixed_charge, T, impermeant)
-        d = cm.to_floats(imbalance)[0]
+        d = imbalance[0]
         result.update(impermeant_mM=impermeant, osmotic_imbalance_mOsm_per_L=d)
         result["impermeant_source"] = impermeant_source
         derived = "" if impermeant_source == "given" else f" = {impermeant_source}"
@@ -319,10 +326,9 @@ def _pump_leak(args: argparse.Namespace) -> Result:
                 f"(P_K*[K]{s[0]} + P_Na*[Na]{s[0]} = 0); no potential is defined",
             )
     T = cm.temperature_kelvin(args)
-    isw = cm.float64_kernels()
+    cm.float64_kernels()
     inputs = (args.p_k, args.p_na, conc["K_in"], conc["K_out"], conc["Na_in"], conc["Na_out"], T)
-    V = cm.to_floats(isw.pump_leak_voltage(*inputs, args.ratio))[0]
-    V1 = cm.to_floats(isw.pump_leak_voltage(*inputs, 1.0))[0]
+    V, V1 = (float(v) for v in cm.compiled(_pump_leak_kernel, *inputs, args.ratio))
     result = {"quantity": "pump_leak", **cm.temperature_json(T)}
     result.update({f"{dest}_mM": value for dest, value in conc.items()})
     result.update(P_K=args.p_k, P_Na=args.p_na, ratio=args.ratio, V_mV=V, V_goldman_mV=V1)
@@ -382,10 +388,12 @@ def _driving_force(args: argparse.Namespace) -> Result:
                 raise cm.CliError(flag, "required (or give equilibrium potentials with --e)")
         c_in, c_out, g_in, g_out = _nernst_inputs(args, names)
     T = cm.temperature_kelvin(args)
-    isw = cm.float64_kernels()
+    cm.float64_kernels()
     if c_in is not None:
-        E = cm.to_floats(isw.nernst(c_in, c_out, z, T, g_in, g_out))
-    df = cm.to_floats(isw.driving_force(args.vm, E))
+        inputs = (args.vm, c_in, c_out, z, T, g_in, g_out)
+        E, df = (cm.to_floats(a) for a in cm.compiled(_driving_force_kernel, *inputs))
+    else:
+        df = cm.to_floats(cm.compiled(_difference_kernel, args.vm, E))
     results = []
     for i, name in enumerate(names):
         flux, current, words = _direction(name, z[i], df[i])
@@ -409,6 +417,48 @@ def _driving_force(args: argparse.Namespace) -> Result:
     ]
     result = {"quantity": "driving_force", **cm.temperature_json(T), "V_mV": args.vm}
     return {**result, "results": results}, lines
+
+
+# --- one compiled program per command (cached on disk by JAX between runs) ------------
+
+
+def _nernst_kernel(c_in, c_out, z, T, g_in, g_out):
+    from ionsweep.physics import nernst
+
+    return nernst(c_in, c_out, z, T, g_in, g_out)
+
+
+def _ghk_kernel(P, c_in, c_out, z, T):
+    from ionsweep.physics import ghk_voltage, nernst
+
+    return ghk_voltage(P, c_in, c_out, z, T), nernst(c_in, c_out, z, T)
+
+
+def _donnan_kernel(c_bath, z, fixed_charge, T, c_impermeant):
+    from ionsweep.physics import donnan
+
+    V, c_in = donnan(c_bath, z, fixed_charge, T)
+    return V, c_in, c_in.sum(-1) - c_bath.sum(-1) + c_impermeant
+
+
+def _pump_leak_kernel(P_K, P_Na, K_in, K_out, Na_in, Na_out, T, r):
+    from ionsweep.physics import pump_leak_voltage
+
+    inputs = (P_K, P_Na, K_in, K_out, Na_in, Na_out, T)
+    return pump_leak_voltage(*inputs, r), pump_leak_voltage(*inputs, 1.0)
+
+
+def _driving_force_kernel(V, c_in, c_out, z, T, g_in, g_out):
+    from ionsweep.physics import driving_force, nernst
+
+    E = nernst(c_in, c_out, z, T, g_in, g_out)
+    return E, driving_force(V, E)
+
+
+def _difference_kernel(V, E):
+    from ionsweep.physics import driving_force
+
+    return driving_force(V, E)
 
 
 _QUANTITIES: dict[str, tuple[Callable[..., None], Callable[..., Result], str, str]] = {

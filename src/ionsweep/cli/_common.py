@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 __all__ = [
@@ -24,6 +27,9 @@ __all__ = [
     "check_finite_result",
     "check_positive",
     "check_ratio",
+    "compilation_cache_dir",
+    "compiled",
+    "enable_compilation_cache",
     "finite_float",
     "float64_kernels",
     "float_list",
@@ -354,13 +360,69 @@ def check_positive(values: Sequence[float], names: Sequence[str], argument: str,
 
 
 def float64_kernels() -> Any:
-    """The ``ionsweep`` package, with JAX switched to float64 first (printed values exact)."""
+    """The ``ionsweep`` package, with JAX switched to float64 first (printed values exact).
+
+    In a fresh process (JAX not yet imported: the ``ionsweep`` command itself) JAX's
+    persistent compilation cache is switched on first, so that a second ``ionsweep calc``
+    reuses the compiled program instead of compiling it again (see
+    :func:`enable_compilation_cache`).
+    """
+    fresh = "jax" not in sys.modules
     import jax
 
+    if fresh:
+        enable_compilation_cache(jax)
     jax.config.update("jax_enable_x64", True)
     import ionsweep
 
     return ionsweep
+
+
+#: Set to 0 to keep the command line from using JAX's persistent compilation cache.
+CACHE_ENV = "IONSWEEP_JAX_CACHE"
+
+
+def compilation_cache_dir() -> Path:
+    """Where the command line keeps compiled programs: ``$XDG_CACHE_HOME/ionsweep/jax``
+    (``~/.cache/ionsweep/jax`` without ``XDG_CACHE_HOME``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ionsweep" / "jax"
+
+
+def enable_compilation_cache(jax: Any) -> bool:
+    """Use JAX's persistent compilation cache for every program, however small.
+
+    JAX caches only programs that took over a second to compile by default; a calculator
+    program takes a fraction of that but is compiled in every process, so the thresholds
+    are lowered to zero. ``IONSWEEP_JAX_CACHE=0`` opts out; an unwritable cache directory
+    silently leaves the cache off. Returns whether the cache is on.
+    """
+    if os.environ.get(CACHE_ENV, "1").strip() == "0":
+        return False
+    path = compilation_cache_dir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(path, os.W_OK):
+        return False
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    return True
+
+
+def compiled(fn: Callable[..., Any], *args: Any) -> Any:
+    """Evaluate ``fn(*args)`` as one compiled program (one XLA compile, cacheable on disk).
+
+    ``args`` are numbers or lists of numbers (float64; valences may be ints); the result is
+    ``fn``'s pytree of arrays as NumPy arrays.
+    """
+    import jax
+    import numpy as np
+
+    arrays = [np.asarray(a, dtype=np.float64) for a in args]
+    return jax.tree_util.tree_map(np.asarray, jax.jit(fn)(*arrays))
 
 
 def to_floats(x: Any) -> list[float]:
