@@ -68,10 +68,12 @@ def test_console_script_writes_json_and_plot(tmp_path):
     assert "Permeability ratios P/P_K+, pooled fit of 48 measurements, 6 cells" in proc.stdout
     assert "Na+" in proc.stdout and "status: converged" in proc.stdout
     result = json.loads(out.read_text())
-    for key in ("ratios", "stderr", "ci95", "status", "covariance", "correlation", "residuals"):
-        assert key in result
-    assert result["ratios"]["K+"] == 1.0 and result["stderr"]["K+"] == 0.0
-    assert abs(result["ratios"]["Na+"] - 0.04) < 2 * result["stderr"]["Na+"]
+    (cell,) = result["cells"]  # a pooled fit is one entry of the list of fits
+    for key in ("ratios", "stderr", "ci95", "log_ratio", "covariance", "correlation"):
+        assert key in cell
+    assert "residuals" in result["measurements"] and result["status"] == "converged"
+    assert cell["ratios"]["K+"] == 1.0 and cell["stderr"]["K+"] == 0.0
+    assert abs(cell["ratios"]["Na+"] - 0.04) < 2 * cell["stderr"]["Na+"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

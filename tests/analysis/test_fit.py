@@ -9,7 +9,6 @@ small and repeat a few shapes, so that the compiled kernels are shared between t
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import math
 import runpy
@@ -495,10 +494,13 @@ def test_result_summary_json_and_plot(tmp_path):
     path = tmp_path / "r.json"
     res.to_json(path)
     back = json.loads(path.read_text())
-    assert back["ratios"]["Na+"] == pytest.approx(res.ratios["Na+"])
-    assert back["stderr"]["K+"] == 0.0 and back["status"] == "converged"
-    assert len(back["residuals"]) == 8 and back["units"]["residuals"].startswith("mV")
-    assert set(back) - {"units"} == {f.name for f in dataclasses.fields(PermeabilityFit)}
+    (cell,) = back["cells"]
+    assert cell["ratios"]["Na+"] == pytest.approx(res.ratios["Na+"])
+    assert cell["stderr"]["K+"] == 0.0 and back["status"] == "converged"
+    assert cell["log_ratio"]["Na+"] == pytest.approx(math.log(res.ratios["Na+"]))
+    assert cell["offset"] == pytest.approx(res.offset)
+    assert len(back["measurements"]["residuals"]) == 8
+    assert back["units"]["residuals"].startswith("mV")
     assert np.allclose(res.residuals, res.measured - res.fitted)
     assert np.isclose(res.correlation[0, 0], 1.0) and res.covariance.shape == (3, 3)
     ax = res.plot()
@@ -511,7 +513,9 @@ def test_json_writes_nan_as_null():
     with pytest.warns(FitWarning):
         res = fit(data, KNLC)
     d = res.to_dict()
-    assert d["ratios"]["Li+"] is None and d["identifiable"]["P_Li+/P_K+"] is False
+    (cell,) = d["cells"]
+    assert cell["ratios"]["Li+"] is None and cell["identifiable"]["P_Li+/P_K+"] is False
+    assert cell["log_ratio"]["Li+"] is None
     json.dumps(d, allow_nan=False)
 
 

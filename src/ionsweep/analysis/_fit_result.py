@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,23 +154,91 @@ class PermeabilityFit:
     # --- JSON ------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field of the result as JSON-ready plain values (arrays as lists, NaN and
-        infinities as null), plus ``"units"``."""
-        names = [f.name for f in fields(self)]
-        out = {name: getattr(self, name) for name in names}
-        out["ci95"] = {ion: list(ci) for ion, ci in self.ci95.items()}
-        out["units"] = {
-            "ratios": "P_ion/P_reference",
-            "offset": "mV",
-            "rms": "mV",
-            "sigma": "mV",
-            "measured": "mV",
-            "fitted": "mV",
-            "residuals": "mV (measured - fitted)",
-            "sd": "mV",
-            "T": "K",
+        """The result as JSON-ready plain values (NaN and infinities as null).
+
+        One shape whatever ``per_cell``: ``"cells"`` is a list with one entry per fit
+        (a pooled fit has one, whose ``"cell"`` is null), each with the ratios, their
+        standard errors and intervals, the fitted ``"log_ratio"`` of every ion
+        (ln P_ion/P_reference, the solver's parameters; 0 for the reference, null where
+        unidentifiable), the offset, ``"covariance"`` and ``"correlation"`` of the
+        parameters (in the order of ``"parameters"``: the log ratios, then the offset) and
+        the goodness of fit. ``"measurements"`` holds the per-row data and ``"units"`` the
+        units of every quantity.
+        """
+        n = len(self.cells or ()) if self.per_cell else 1
+        cells = [self._cell_dict(c) for c in range(n)]
+        rows = {
+            "cell": self.row_cell,
+            "T": self.T,
+            "measured": self.measured,
+            "fitted": self.fitted,
+            "residuals": self.residuals,
+            "sd": self.sd,
+        }
+        out = {
+            "format": "ionsweep.fit/2",
+            "reference": self.reference,
+            "ions": self.ions,
+            "parameters": self.parameters,
+            "fitted_as": {p: "offset" if p == "offset" else "log_ratio" for p in self.parameters},
+            "per_cell": self.per_cell,
+            "activity_model": self.activity_model,
+            "method": self.method,
+            "status": self.status,
+            "cells": cells,
+            "measurements": rows,
+            "bootstrap": self.bootstrap,
+            "units": {
+                "ratios": "P_ion/P_reference",
+                "log_ratio": "ln(P_ion/P_reference)",
+                "offset": "mV",
+                "covariance": "of the fitted log ratios (dimensionless) and offset (mV)",
+                "rms": "mV",
+                "sigma": "mV",
+                "measured": "mV",
+                "fitted": "mV",
+                "residuals": "mV (measured - fitted)",
+                "sd": "mV",
+                "T": "K",
+            },
         }
         return _jsonable(out)
+
+    def _cell_dict(self, c: int) -> dict[str, Any]:
+        """The per-fit fields of fit ``c`` (the only one of a pooled fit)."""
+
+        def at(x):
+            return x[c] if self.per_cell and x is not None else x
+
+        estimates = np.asarray(at(self.estimates), dtype=float)
+        log_ratio = {self.reference: 0.0}
+        for k, name in enumerate(self.parameters):
+            if name != "offset":
+                ion = name.split("/P_")[0][2:]
+                log_ratio[ion] = estimates[k] if bool(at(self.identifiable[name])) else None
+        ci95 = {ion: [at(lo), at(hi)] for ion, (lo, hi) in self.ci95.items()}
+        offset_ci95 = None if self.offset_ci95 is None else [at(v) for v in self.offset_ci95]
+        return {
+            "cell": self.cells[c] if self.per_cell else None,
+            "ratios": {ion: at(v) for ion, v in self.ratios.items()},
+            "stderr": {ion: at(v) for ion, v in self.stderr.items()},
+            "ci95": ci95,
+            "log_ratio": log_ratio,
+            "offset": at(self.offset),
+            "offset_stderr": at(self.offset_stderr),
+            "offset_ci95": offset_ci95,
+            "covariance": at(self.covariance),
+            "correlation": at(self.correlation),
+            "identifiable": {p: at(v) for p, v in self.identifiable.items()},
+            "n_measurements": at(self.n_measurements),
+            "dof": at(self.dof),
+            "rms": at(self.rms),
+            "chi2": at(self.chi2),
+            "reduced_chi2": at(self.reduced_chi2),
+            "sigma": at(self.sigma),
+            "converged": at(self.converged),
+            "n_steps": at(self.n_steps),
+        }
 
     def to_json(self, path: str | Path) -> None:
         """Write :meth:`to_dict` to ``path`` as JSON."""

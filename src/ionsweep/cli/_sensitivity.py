@@ -60,7 +60,7 @@ def _sensitivity(args) -> int:
         except StoreError as exc:
             raise CliError("--out", str(exc)) from None
     if args.json:
-        print(json.dumps(_as_json(ds), default=float))
+        print(json.dumps(_as_json(ds)))
         return 0
     print("\n".join(sensitivity.format_results(ds)))
     a = ds.attrs
@@ -78,16 +78,23 @@ def _sensitivity(args) -> int:
 
 
 def _as_json(ds) -> dict:
-    res = {"store_attrs": {k: v for k, v in ds.attrs.items() if k != "ionsweep_spec"}}
-    for name, v in ds.data_vars.items():
-        res[name] = {
-            "dims": list(v.dims),
-            "units": v.attrs.get("units"),
-            "values": v.values.tolist(),
-        }
-    for name, c in ds.coords.items():
-        res.setdefault("coords", {})[name] = c.values.tolist()
-    return res
+    """The results as ``Dataset.to_dict()``: ``xarray.Dataset.from_dict`` reads them back.
+
+    NumPy scalars and arrays in attributes become plain numbers and lists; NaN stays NaN
+    (JSON ``NaN``, which Python's ``json`` reads).
+    """
+    return _plain(ds.to_dict(data="list"))
+
+
+def _plain(value):
+    """``value`` with NumPy scalars and arrays turned into Python numbers and lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # NumPy scalar or array
+        return _plain(value.tolist())
+    return value
 
 
 def register(subparsers) -> None:
