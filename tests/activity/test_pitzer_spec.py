@@ -67,3 +67,20 @@ def test_bad_database_declarations(tmp_path):
     path = _spec_file(tmp_path, SPEC.replace('"pitzer:mydb"]', '"pitzer:other"]'))
     with pytest.raises(SpecError, match="unknown Pitzer parameter set 'other'"):
         parse_spec(path.read_text(), source=str(path))
+
+
+def test_parameter_set_sobol_spec_plans():
+    """sweeps/activity_parameter_set_sobol.toml: the set is a categorical input of a Sobol run
+    next to ionic strength and temperature, and the plan warns about HMW84's 25 °C range."""
+    from pathlib import Path
+
+    from ionsweep.sensitivity import load_sensitivity_spec
+
+    path = Path(__file__).parents[2] / "sweeps" / "activity_parameter_set_sobol.toml"
+    plan = load_sensitivity_spec(path)
+    inputs = {ri.key: ri for ri in plan.inputs}
+    assert set(inputs) == {"I_in", "I_out", "celsius", "activity_model"}
+    assert plan.model.input("activity_model").choices == ("pitzer:hmw84", "pitzer:phreeqc")
+    assert plan.n_evaluations == 256 * (4 + 2)
+    assert any("hmw84" in w and "outside the range" in w for w in plan.warnings)
+    assert not any("phreeqc" in w for w in plan.warnings)  # pitzer.dat: chlorides 0-60+ °C
