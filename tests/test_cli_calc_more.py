@@ -136,3 +136,105 @@ def test_compilation_cache_opt_out(tmp_path, monkeypatch):
     assert _common.enable_compilation_cache(fake)
     assert fake.config.values["jax_compilation_cache_dir"] == str(tmp_path / "ionsweep" / "jax")
     assert fake.config.values["jax_persistent_cache_min_compile_time_secs"] == 0
+
+
+# --- calc nernst --activity, ghk-current, --molal ------------------------------------------
+
+
+def test_nernst_with_an_activity_model(capsys):
+    import jax
+
+    import ionsweep
+
+    jax.config.update("jax_enable_x64", True)
+    args = "nernst --ion K+ --inside 140 --outside 5 --activity davies"
+    got = calc_json(capsys, f"{args} --inside-ions Na+=12,Cl-=152 --outside-ions Na+=145,Cl-=150")
+    inside, outside = (
+        {"K+": 140.0, "Na+": 12.0, "Cl-": 152.0},
+        {"K+": 5.0, "Na+": 145.0, "Cl-": 150.0},
+    )
+    expected = float(ionsweep.nernst_activity("K+", inside, outside, T37, "davies"))
+    (k,) = got["results"]
+    assert k["E_mV"] == pytest.approx(expected, abs=1e-9)
+    # Independent Davies (c = 0.3) with A(37 °C) from ionsweep's water model, molality c/rho_w:
+    A = float(ionsweep.activity.debye_huckel_A(T37))
+    rho = float(ionsweep.activity.molality_to_mM(1.0, T37))  # mM per mol/kg
+
+    def gamma(comp):
+        I = 0.5 * sum(c / rho for c in comp.values())
+        return 10 ** (-A * (math.sqrt(I) / (1 + math.sqrt(I)) - 0.3 * I))
+
+    assert k["gamma_in"] == pytest.approx(gamma(inside), rel=1e-9)
+    assert k["gamma_out"] == pytest.approx(gamma(outside), rel=1e-9)
+    E = 1e3 * R * T37 / F * math.log(gamma(outside) * 5 / (gamma(inside) * 140))
+    assert k["E_mV"] == pytest.approx(E, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("extra", "flag"),
+    [
+        ("--activity davies", "--inside-ions"),  # one side's composition is not neutral
+        ("--activity nosuch --inside-ions Cl-=140 --outside-ions Cl-=5", "--activity"),
+        ("--inside-ions Cl-=140", "--inside-ions"),  # composition without --activity
+        ("--activity davies --gamma-in 0.7 --inside-ions Cl-=140", "--gamma-in"),
+        ("--activity davies --inside-ions K+=150,Cl-=150 --outside-ions Cl-=5", "--inside-ions"),
+    ],
+)
+def test_nernst_activity_errors(capsys, extra, flag):
+    code, _, err = run(capsys, f"calc nernst --ion K+ --inside 140 --outside 5 {extra}")
+    assert code == 2 and len(err.splitlines()) == 1 and f"error: {flag}:" in err
+
+
+def test_ghk_current_at_a_given_potential(capsys):
+    args = "ghk-current --vm -60 --ion K+,Na+,Ca2+ --inside 140,12,0.0001 --outside 5,145,2"
+    got = calc_json(capsys, f"{args} --perm 1e-6,4e-8,1e-7")
+    total = 0.0
+    for entry, P in zip(got["results"], (1e-6, 4e-8, 1e-7), strict=True):
+        z, ci, co = entry["z"], entry["c_in_mM"], entry["c_out_mM"]
+        u = z * F * -60e-3 / (R * T37)
+        # GHK current density: P z F u (c_in - c_out e^-u) / (1 - e^-u); mM cm/s C/mol -> mA/cm2
+        ref = P * z * F * u * (ci - co * math.exp(-u)) / (1 - math.exp(-u)) * 1e-3
+        assert entry["I_mA_per_cm2"] == pytest.approx(ref, rel=1e-12)
+        assert entry["current"] == ("outward" if ref > 0 else "inward")
+        total += ref
+    assert got["total_I_mA_per_cm2"] == pytest.approx(total, rel=1e-12)
+
+
+def test_molal_input(capsys):
+    import ionsweep
+
+    mM = calc_json(capsys, "nernst --ion K+ --inside 140 --outside 5")
+    molal = calc_json(capsys, "nernst --ion K+ --inside 0.14 --outside 0.005 --molal")
+    rho = float(ionsweep.activity.molality_to_mM(1.0, T37))  # mM per mol/kg at 37 °C
+    assert molal["results"][0]["c_in_mM"] == pytest.approx(0.14 * rho, rel=1e-12)
+    assert molal["input_units"].startswith("mol/kg")
+    assert molal["results"][0]["E_mV"] == pytest.approx(mM["results"][0]["E_mV"], abs=1e-9)
+
+
+def test_per_command_help_lists_only_its_options(capsys):
+    texts = {}
+    for quantity in ("nernst", "pump-leak", "ghk-current", "driving-force"):
+        assert main(["calc", quantity, "--help"]) == 0
+        texts[quantity] = capsys.readouterr().out
+    assert "permeabilit" not in texts["nernst"]  # nernst has no permeabilities
+    assert "--ion" not in texts["pump-leak"] and "--molal" not in texts["pump-leak"]
+    assert "--molal" in texts["nernst"] and "--activity" in texts["nernst"]
+    assert "mA/cm2" in texts["ghk-current"] and "--vm" in texts["ghk-current"]
+    for text in texts.values():
+        assert "float64" in text and "float32" in text  # calc vs the Python API, stated
+
+
+# --- fit: the shipped example, a misfit warning, the correlation header -------------------
+
+
+def test_fit_example_misfit_and_correlation_header(capsys):
+    from ionsweep.data import example_fit_path
+
+    code, out, err = run(capsys, "fit --example")
+    assert code == 0 and str(example_fit_path()) in err
+    assert "correlation of the estimates (log ratios):" in out  # no offset was fitted
+    assert "warning" not in err
+    # Two ions fitted to three-ion data: reduced chi2 ~ 383, no longer silently "converged".
+    code, out, err = run(capsys, "fit --example --ions K+,Na+")
+    assert code == 0 and "reduced 383" in out
+    assert "warning: the model does not fit the data: reduced chi2 = 383" in err

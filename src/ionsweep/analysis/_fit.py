@@ -365,9 +365,36 @@ def _report(meas, ref, gid, names, cells, st, code, max_steps, weighted) -> None
         if code[unconverged[0]] == core.MAX_STEPS:
             why += f" ({max_steps}); an estimate may be running to 0 or infinity"
         _warn(f"the fit did not converge{where(unconverged)}: {why}")
+    if weighted:
+        _misfit(st, where)
     no_dof = np.flatnonzero(st.dof == 0)
     if no_dof.size and not weighted:
         _warn(
             f"no residual degrees of freedom{where(no_dof)} (as many measurements as "
             "parameters): the standard errors are NaN; add measurements or V_rev_sd"
         )
+
+
+#: Probability of a χ² at least as large, under the model, below which the fit is rejected.
+MISFIT_P = 1e-3
+
+
+def _misfit(st, where) -> None:
+    """Warn when χ² (weighted by V_rev_sd) says the model does not describe the data."""
+    from scipy.stats import chi2 as chi2_dist
+
+    dof = np.asarray(st.dof)
+    chi2 = np.asarray(st.rss)  # weighted residuals: the sum of squares is χ²
+    p = np.where(dof > 0, chi2_dist.sf(chi2, np.maximum(dof, 1)), np.nan)
+    level = MISFIT_P / p.size  # Bonferroni: one chance in 1000 of a false alarm per fit call
+    bad = np.flatnonzero(p < level)
+    if bad.size == 0:
+        return
+    worst = bad[np.argmax(chi2[bad] / dof[bad])]
+    _warn(
+        f"the model does not fit the data{where(bad)}: reduced chi2 = "
+        f"{chi2[worst] / dof[worst]:.3g} for {dof[worst]} dof (probability of a chi2 this "
+        f"large {max(p[worst], 1e-300):.2g} < {level:.2g}); an ion may be missing from the "
+        "fit, the V_rev_sd too small, or the GHK model inadequate, so the standard errors "
+        "understate the uncertainty"
+    )

@@ -313,7 +313,8 @@ class PermeabilityFit:
         names = [p for p in self.parameters]
         if len(names) > 1:
             short = [p.split("/")[0].removeprefix("P_") for p in names]
-            lines.append("  correlation of the estimates (log ratios, offset):")
+            what = "log ratios, offset" if self.offset is not None else "log ratios"
+            lines.append(f"  correlation of the estimates ({what}):")
             width = max(len(s) for s in short) + 2
             lines.append(" " * (width + 2) + "".join(s.rjust(9) for s in short))
             for s, row in zip(short, self.correlation, strict=True):

@@ -24,7 +24,11 @@ _UNITS = """\
 units: potentials in mV (V = phi_in - phi_out; outward current positive), concentrations
 in mM, temperature in °C (--celsius, default 37) or K (--kelvin), permeabilities in cm/s or
 relative (only ratios matter). Lists are comma-separated, one value per --ion. Values are
-computed in float64; --json prints machine-readable output."""
+computed in float64 (the Python API and sweeps default to float32); --json prints
+machine-readable output."""
+
+#: Options that take concentrations, mM (mol/kg with --molal).
+_CONCENTRATION_FLAGS = ("--inside", "--outside", "--bath", "--inside-ions", "--outside-ions")
 
 _ION = ("z", "z", cm.fmt_z, "")
 _C_IN = ("c_in", "c_in_mM", cm.fmt_num, "mM")
@@ -45,21 +49,57 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="quantity", metavar="QUANTITY", required=True, title="quantities"
     )
     for name, (add, compute, summary, example) in _QUANTITIES.items():
-        parser = quantities.add_parser(
-            name,
-            help=summary,
-            description=f"{summary}.\n\n{_UNITS}",
-            epilog=f"example:\n  {example}",
-        )
+        parser = quantities.add_parser(name, help=summary, epilog=f"example:\n  {example}")
         add(parser)
+        if _flags(parser) & {"--inside", "--bath"}:
+            parser.add_argument(
+                "--molal",
+                action="store_true",
+                help="concentrations are molalities, mol/kg of water (converted to mM with "
+                "the density of water at T)",
+            )
         cm.add_temperature(parser)
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
         parser.set_defaults(handler=_run, compute=compute, cli_parser=parser)
+        parser.description = f"{summary}.\n\n{_units_for(parser)}"
+
+
+def _flags(parser: argparse.ArgumentParser) -> set[str]:
+    return {flag for action in parser._actions for flag in action.option_strings}
+
+
+def _units_for(parser: argparse.ArgumentParser) -> str:
+    """The units paragraph of one quantity's help: only what its options use."""
+    import textwrap
+
+    flags = _flags(parser)
+    parts = ["potentials in mV (V = phi_in - phi_out; outward current positive)"]
+    if flags & {"--inside", "--bath"}:
+        parts.append("concentrations in mM (mol/kg with --molal)")
+    elif flags & {"--k-out", "--k-in"}:
+        parts.append("concentrations in mM")
+    parts.append("temperature in °C (--celsius, default 37) or K (--kelvin)")
+    if "--vm" in flags and "--perm" in flags:
+        parts.append("permeabilities in cm/s (relative values give relative currents)")
+    elif flags & {"--perm", "--p-na", "--p-k"}:
+        parts.append("permeabilities in cm/s or relative (only ratios matter)")
+    text = f"units: {', '.join(parts)}."
+    if "--ion" in flags:
+        text += " Lists are comma-separated, one value per --ion."
+    text += (
+        " Values are computed in float64 (the Python API and sweeps default to float32);"
+        " --json prints machine-readable output."
+    )
+    return textwrap.fill(text, 90)
 
 
 def _run(args: argparse.Namespace) -> int:
     cm.float64_kernels()  # before anything imports JAX: float64 and the compilation cache
+    if getattr(args, "molal", False):
+        _molal_to_mM(args)
     result, lines = args.compute(args)
+    if getattr(args, "molal", False):
+        result["input_units"] = "mol/kg (converted to mM with the density of water at T)"
     cm.check_finite_result(result)
     print(json.dumps(result, indent=2, allow_nan=False) if args.json else "\n".join(lines))
     return 0
@@ -77,6 +117,20 @@ def _opt(
     parser.add_argument(flag, type=kind, help=help, metavar=metavar, required=required, **kw)
 
 
+def _molal_to_mM(args: argparse.Namespace) -> None:
+    """Turn every concentration option given in mol/kg (``--molal``) into mM at T."""
+    from ionsweep.activity import molality_to_mM
+
+    factor = cm.to_floats(molality_to_mM(1.0, cm.temperature_kelvin(args)))[0]  # mM per mol/kg
+    for flag in _CONCENTRATION_FLAGS:
+        dest = flag[2:].replace("-", "_")
+        value = getattr(args, dest, None)
+        if isinstance(value, dict):
+            setattr(args, dest, {ion: c * factor for ion, c in value.items()})
+        elif value is not None:
+            setattr(args, dest, [c * factor for c in value])
+
+
 def _no_solution(isw: Any, T: float, argument: str, what: str) -> cm.CliError:
     from ionsweep.constants import R_OVER_F_MV
 
@@ -90,6 +144,29 @@ def _no_solution(isw: Any, T: float, argument: str, what: str) -> cm.CliError:
 def _add_nernst(parser: argparse.ArgumentParser) -> None:
     cm.add_ion_options(parser)
     cm.add_gamma(parser)
+    model = (
+        "activity model giving each side's gamma from its full composition (--inside-ions, "
+        "--outside-ions): ideal, debye_huckel, extended_debye_huckel, truesdell_jones, "
+        "davies, davies_0.2, pitzer, pitzer:hmw84"
+    )
+    _opt(parser, "--activity", str, model, "MODEL")
+    for side in ("inside", "outside"):
+        text = (
+            f"the other ions {side} for --activity, ION=MM pairs (e.g. Na+=12,Cl-=152); "
+            "the --ion concentrations are added; each side must be electroneutral"
+        )
+        _opt(parser, f"--{side}-ions", _composition, text, "ION=MM,...")
+
+
+def _composition(text: str) -> dict[str, float]:
+    """Parse ``ION=MM`` pairs (``"Na+=12,Cl-=152"``) into a dict of names to mM."""
+    pairs = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise argparse.ArgumentTypeError(f"expected ION=MM pairs, got {item.strip()!r}")
+        pairs[name.strip()] = cm.finite_float(value)
+    return pairs
 
 
 def _nernst_inputs(args: argparse.Namespace, names: list[str]) -> tuple[list[float], ...]:
@@ -114,6 +191,11 @@ def _nernst_inputs(args: argparse.Namespace, names: list[str]) -> tuple[list[flo
 
 def _nernst(args: argparse.Namespace) -> Result:
     names, z = cm.resolve_ions(args.ion, args.z)
+    if args.activity is not None:
+        return _nernst_activity(args, names, z)
+    for flag in ("--inside-ions", "--outside-ions"):
+        if getattr(args, flag[2:].replace("-", "_")) is not None:
+            raise cm.CliError(flag, "a composition is used only with --activity MODEL")
     c_in, c_out, g_in, g_out = _nernst_inputs(args, names)
     T = cm.temperature_kelvin(args)
     cm.float64_kernels()
@@ -128,6 +210,122 @@ def _nernst(args: argparse.Namespace) -> Result:
         ]
     lines = [f"Nernst potential, {cm.temperature_line(T)}", *cm.table(results, [*columns, _E])]
     return {"quantity": "nernst", **cm.temperature_json(T), "results": results}, lines
+
+
+def _side(args: argparse.Namespace, names: list[str], side: str) -> dict[str, float]:
+    """Full composition of one side for ``--activity``, mM by canonical name, checked."""
+    from ionsweep import ions
+    from ionsweep.activity import NEUTRALITY_RTOL
+
+    flag = f"--{side}-ions"
+    given = getattr(args, f"{side}_ions") or {}
+    composition: dict[str, float] = {}
+    for name, c in given.items():
+        if name not in ions:
+            raise cm.CliError(flag, f"unknown ion {name!r}")
+        composition[ions.canonical(name)] = c
+    for name, c in zip(names, cm.per_ion(getattr(args, side), args.ion, f"--{side}"), strict=True):
+        if name in composition and composition[name] != c:
+            raise cm.CliError(
+                flag, f"{name} is {composition[name]:g} mM here but {c:g} in --{side}"
+            )
+        composition[name] = c
+    for name, c in composition.items():
+        if c <= 0:
+            raise cm.CliError(flag, f"concentration of {name} is {c:g} mM; it must be > 0")
+    charge = sum(ions.valence(n) * c for n, c in composition.items())
+    total = 0.5 * sum(abs(ions.valence(n)) * c for n, c in composition.items())
+    if abs(charge) > NEUTRALITY_RTOL * total:
+        raise cm.CliError(
+            flag,
+            f"the {side} solution is not electroneutral (sum z*c = {charge:+g} mM); give every "
+            f"ion of the {side} solution, e.g. {flag} Na+=12,Cl-=152",
+        )
+    return composition
+
+
+def _nernst_activity(args: argparse.Namespace, names: list[str], z: list[int]) -> Result:
+    import functools
+
+    from ionsweep.activity import get_model
+
+    if args.z is not None:
+        raise cm.CliError("--z", "--activity needs ions of the table (valences from their names)")
+    for flag in ("--gamma-in", "--gamma-out"):
+        if getattr(args, flag[2:].replace("-", "_")) is not None:
+            raise cm.CliError(flag, "give either --activity or activity coefficients, not both")
+    try:
+        get_model(args.activity)
+    except (ValueError, KeyError) as exc:
+        raise cm.CliError("--activity", str(exc).strip("'\"")) from None
+    inside, outside = _side(args, names, "inside"), _side(args, names, "outside")
+    T = cm.temperature_kelvin(args)
+    kernel = functools.partial(
+        _nernst_activity_kernel,
+        ions=tuple(names),
+        species=(tuple(inside), tuple(outside)),
+        model=args.activity,
+    )
+    E, g_in, g_out = (
+        cm.to_floats(a)
+        for a in cm.compiled(kernel, list(inside.values()), list(outside.values()), T)
+    )
+    c_in, c_out = [inside[n] for n in names], [outside[n] for n in names]
+    keys = ("ion", "z", "c_in_mM", "c_out_mM", "gamma_in", "gamma_out", "E_mV")
+    results = cm.records(keys, names, z, c_in, c_out, g_in, g_out, E)
+    columns = [_ION, _C_IN, _C_OUT, ("gamma_in", "gamma_in", "{:.4f}".format, "")]
+    columns += [("gamma_out", "gamma_out", "{:.4f}".format, ""), _E]
+    ionic = ", ".join(
+        f"{side} {', '.join(f'{n} {c:g}' for n, c in comp.items())} mM"
+        for side, comp in (("inside", inside), ("outside", outside))
+    )
+    lines = [
+        f"Nernst potential with activities ({args.activity}), {cm.temperature_line(T)}",
+        *cm.table(results, columns),
+        f"  (gamma of each side from its composition: {ionic})",
+    ]
+    result = {"quantity": "nernst", **cm.temperature_json(T), "activity_model": args.activity}
+    result.update(inside_mM=inside, outside_mM=outside)
+    return {**result, "results": results}, lines
+
+
+# --- ghk-current -----------------------------------------------------------------------
+
+
+def _add_ghk_current(parser: argparse.ArgumentParser) -> None:
+    _opt(parser, "--vm", cm.finite_float, "membrane potential V = phi_in - phi_out, mV", "MV", True)
+    cm.add_ion_options(parser)
+    _opt(parser, "--perm", cm.float_list, "permeabilities, cm/s (>= 0), one per ion", "P", True)
+
+
+def _ghk_current(args: argparse.Namespace) -> Result:
+    names, z = cm.resolve_ions(args.ion, args.z)
+    c_in = cm.per_ion(args.inside, args.ion, "--inside")
+    c_out = cm.per_ion(args.outside, args.ion, "--outside")
+    P = cm.per_ion(args.perm, args.ion, "--perm")
+    cm.check_concentrations(c_in, names, "--inside")
+    cm.check_concentrations(c_out, names, "--outside")
+    for name, p in zip(names, P, strict=True):
+        if p < 0:
+            raise cm.CliError("--perm", f"permeability of {name} is {p:g}; it must be >= 0")
+    T = cm.temperature_kelvin(args)
+    current = cm.to_floats(cm.compiled(_ghk_current_kernel, args.vm, P, c_in, c_out, z, T))
+    keys = ("ion", "z", "P_cm_per_s", "c_in_mM", "c_out_mM", "I_mA_per_cm2")
+    results = cm.records(keys, names, z, P, c_in, c_out, current)
+    for entry in results:
+        i = entry["I_mA_per_cm2"]
+        entry["current"] = "none" if i == 0 else ("outward" if i > 0 else "inward")
+    total = sum(current)
+    columns = [_ION, ("P", "P_cm_per_s", cm.fmt_num, "cm/s"), _C_IN, _C_OUT]
+    columns += [("I", "I_mA_per_cm2", "{:+.4g}".format, "mA/cm2"), ("", "current", str, "")]
+    lines = [
+        f"GHK current density at V = {cm.fmt_mv(args.vm)} mV, {cm.temperature_line(T)}",
+        *cm.table(results, columns),
+        f"  total I = {total:+.4g} mA/cm2 (outward positive)",
+    ]
+    result = {"quantity": "ghk_current", **cm.temperature_json(T), "V_mV": args.vm}
+    result.update(total_I_mA_per_cm2=total)
+    return {**result, "results": results}, lines
 
 
 # --- ghk -------------------------------------------------------------------------------
@@ -428,6 +626,30 @@ def _nernst_kernel(c_in, c_out, z, T, g_in, g_out):
     return nernst(c_in, c_out, z, T, g_in, g_out)
 
 
+def _nernst_activity_kernel(c_in, c_out, T, *, ions, species, model):
+    import jax.numpy as jnp
+
+    from ionsweep.activity import activity_coefficients, mM_to_molality
+    from ionsweep.physics import nernst
+
+    def gammas(c, names):
+        molality = {n: mM_to_molality(c[k], T) for k, n in enumerate(names)}
+        g = activity_coefficients(model, molality, T, neutrality_rtol=None)
+        return jnp.stack([g[i] for i in ions]), jnp.stack([c[names.index(i)] for i in ions])
+
+    (g_in, a), (g_out, b) = gammas(c_in, species[0]), gammas(c_out, species[1])
+    from ionsweep import ions as table
+
+    z = jnp.asarray([table.valence(i) for i in ions], c_in.dtype)
+    return nernst(a, b, z, T, g_in, g_out), g_in, g_out
+
+
+def _ghk_current_kernel(V, P, c_in, c_out, z, T):
+    from ionsweep.physics import ghk_current
+
+    return ghk_current(V, P, c_in, c_out, z, T)
+
+
 def _ghk_kernel(P, c_in, c_out, z, T):
     from ionsweep.physics import ghk_voltage, nernst
 
@@ -474,6 +696,13 @@ _QUANTITIES: dict[str, tuple[Callable[..., None], Callable[..., Result], str, st
         "Goldman-Hodgkin-Katz reversal (zero-current) potential of a mix of ions, mV",
         "ionsweep calc ghk --ion K+,Na+,Cl- --inside 140,12,7 --outside 5,145,120 "
         "--perm 1,0.04,0.45",
+    ),
+    "ghk-current": (
+        _add_ghk_current,
+        _ghk_current,
+        "Goldman-Hodgkin-Katz current density of each ion at a given potential, mA/cm2",
+        "ionsweep calc ghk-current --vm -60 --ion K+,Na+ --inside 140,12 --outside 5,145 "
+        "--perm 1e-6,4e-8",
     ),
     "donnan": (
         _add_donnan,

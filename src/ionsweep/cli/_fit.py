@@ -33,6 +33,7 @@ units: potentials in mV (V = phi_in - phi_out), concentrations in mM, temperatur
 
 _EPILOG = """\
 examples:
+  ionsweep fit --example                       # the shipped example table
   ionsweep fit cells.csv --ions K+,Na+,Cl- --reference K+ --celsius 22
   ionsweep fit cells.csv --ions K+,Na+,Cl- --per-cell --plot fit.png --out result.json
   ionsweep fit biionic.csv --ions Na+,Ca2+ --reference Na+ --activity pitzer"""
@@ -56,13 +57,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=_DESCRIPTION,
         epilog=_EPILOG,
     )
-    p.add_argument("data", metavar="DATA", help="CSV file of measurements")
+    p.add_argument("data", metavar="DATA", nargs="?", help="CSV file of measurements")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="fit the example table shipped with ionsweep (its path is printed; --ions "
+        "defaults to K+,Na+,Cl-)",
+    )
     p.add_argument(
         "--ions",
         type=cm.name_list,
-        required=True,
         metavar="NAMES",
-        help="permeant ions, comma-separated (K+,Na+,Cl-; aliases like K, Ca++)",
+        help="permeant ions, comma-separated (K+,Na+,Cl-; aliases like K, Ca++); required "
+        "unless --example",
     )
     p.add_argument(
         "--reference",
@@ -129,7 +136,24 @@ def _temperature(args: argparse.Namespace) -> float | None:
     return None
 
 
+def _example(args: argparse.Namespace) -> None:
+    """``--example``: the shipped table as DATA, its ions as the default ``--ions``."""
+    if args.example:
+        if args.data is not None:
+            raise cm.CliError("--example", "give either DATA or --example, not both")
+        from ionsweep.data import example_fit_path
+
+        args.data = str(example_fit_path())
+        args.ions = args.ions or ["K+", "Na+", "Cl-"]
+        print(f"example data: {args.data}", file=sys.stderr)
+    elif args.data is None:
+        raise cm.CliError("DATA", "required (a CSV file of measurements, or --example)")
+    if args.ions is None:
+        raise cm.CliError("--ions", "required (the permeant ions, e.g. K+,Na+,Cl-)")
+
+
 def _run(args: argparse.Namespace) -> int:
+    _example(args)
     if not Path(args.data).is_file():
         raise cm.CliError("DATA", f"no such file: {args.data}")
     if args.bootstrap < 0:
