@@ -157,3 +157,32 @@ def test_pump_leak_voltage():
     )
     v32, v64 = run_both(pump_leak, *args)
     report("pump_leak_voltage", np.max(np.abs(v32 - v64)), 1e-4, "mV")
+
+
+def test_pump_leak_steady_state():
+    # Physiological cells: P_K 0.3-3e-6 cm/s, P_Na/P_K 0.01-0.1, pump 5-120 % of the Na+ leak
+    # at V = 0, bath Na 130-150 / K 3-8 / Cl 130-160 mM, z_impermeant -1.3 ... -0.7.
+    rng = np.random.default_rng(105)
+    u = rng.uniform
+    P_K = 10 ** u(-6.5, -5.5, N)
+    P_Na = P_K * 10 ** u(-2, -1, N)
+    Na = u(130, 150, N)
+    args = [1e6 * P_Na * Na * u(0.05, 1.2, N), P_K, P_Na, u(1e-7, 1e-5, N), u(3, 8, N), Na]
+    args += [u(130, 160, N), u(200, 600, N), u(-1.3, -0.7, N), u(273, 323, N), u(1.3, 1.7, N)]
+    args = [a.astype(np.float32) for a in [*args, u(0, 30, N)]]
+
+    @jax.jit
+    def kernel(*a):  # the valid flag as a float, so that every output has the input dtype
+        s = ionsweep.pump_leak_steady_state(*a)
+        return (*s[:5], s.valid.astype(s.V.dtype))
+
+    s32, s64 = run_both(kernel, *args)
+    np.testing.assert_array_equal(s32[5], s64[5])
+    ok = s64[5].astype(bool)
+    assert ok.mean() > 0.99
+    report("pump_leak_steady_state V", np.max(np.abs(s32[0] - s64[0])[ok]), 3e-5, "mV")
+    for k, name in enumerate(("Na_in", "K_in", "Cl_in"), 1):
+        a, b = s32[k][ok], s64[k][ok]
+        report(f"pump_leak_steady_state {name} (relative)", np.max(np.abs(a / b - 1)), 2e-6, "")
+    rel = np.abs(s32[4] / s64[4] - 1)[ok]
+    report("pump_leak_steady_state volume (relative)", np.max(rel), 2e-5, "")
