@@ -56,7 +56,15 @@ def select(data: xr.DataArray, sel: Mapping | None) -> xr.DataArray:
     """``data`` at the coordinates in ``sel``: exact labels, nearest numbers.
 
     Values given as text (from a command line) are converted to numbers for numeric
-    coordinates; a dimension not in ``data`` raises ValueError naming it.
+    coordinates; a dimension not in ``data`` raises ValueError naming it, and so does a
+    number outside the grid's range (naming the range). The grid value actually used stays
+    as a scalar coordinate; :func:`selection_text` writes it for a title.
+
+    >>> import xarray as xr
+    >>> T = xr.DataArray([1.0, 2.0], dims="celsius", name="E",
+    ...                  coords={"celsius": ("celsius", [35.0, 40.0], {"units": "degC"})})
+    >>> selection_text(select(T, {"celsius": "37"}), {"celsius": "37"})
+    'celsius = 35 °C (nearest grid value to 37)'
     """
     for dim, value in (sel or {}).items():
         if dim not in data.dims:
@@ -69,6 +77,7 @@ def select(data: xr.DataArray, sel: Mapping | None) -> xr.DataArray:
                 number = float(value)
             except (TypeError, ValueError):
                 raise ValueError(f"{dim} is numeric; cannot select {value!r}") from None
+            _check_range(coord, dim, number)
             data = data.sel({dim: number}, method="nearest")
         else:
             labels = [str(v) for v in coord.values]
@@ -76,6 +85,35 @@ def select(data: xr.DataArray, sel: Mapping | None) -> xr.DataArray:
                 raise ValueError(f"{dim} has no label {value!r}; labels: {', '.join(labels)}")
             data = data.isel({dim: labels.index(str(value))})
     return data
+
+
+def _check_range(coord: xr.DataArray, dim: str, number: float) -> None:
+    values = np.asarray(coord.values, np.float64)
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    slack = 1e-9 * max(abs(lo), abs(hi), 1.0)
+    if not lo - slack <= number <= hi + slack:
+        units = unit_text(str(coord.attrs.get("units", "")))
+        units = f" {units}" if units and units != "dimensionless" else ""
+        raise ValueError(
+            f"{dim} = {number:g} is outside the grid: {dim} runs from {lo:.4g} to "
+            f"{hi:.4g}{units} ({values.size} values)"
+        )
+
+
+def selection_text(da: xr.DataArray, sel: Mapping | None) -> str:
+    """The coordinates selected from ``sel`` as actually used: ``celsius = 35 °C (nearest
+    grid value to 37)`` where the grid has no value equal to the request."""
+    parts = []
+    for dim, asked in (sel or {}).items():
+        if dim not in da.coords or da[dim].ndim != 0:
+            continue
+        text = _value_text(da, dim, da[dim].values)
+        if da[dim].dtype.kind in "fiu":
+            got, want = float(da[dim].values), float(asked)
+            if not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
+                text += f" (nearest grid value to {want:g})"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def _is_numeric(da: xr.DataArray, dim: str) -> bool:
@@ -223,9 +261,19 @@ def lines(data: xr.DataArray, x: str | None = None, *, hue=None, facets=None, se
     for ax in axes[:, 0]:
         ax.set_ylabel(label(da, str(da.name), 40))
     if hue is not None:
-        axes[0, -1].legend(fontsize="x-small", title=hue, title_fontsize="x-small")
+        hue_title = _legend_title(da, hue)
+        axes[0, -1].legend(fontsize="x-small", title=hue_title, title_fontsize="x-small")
     _hide_unused(axes, cells, xlabel)
+    chosen = selection_text(da, sel)
+    if chosen:
+        fig.suptitle(chosen, fontsize="small")
     return fig
+
+
+def _legend_title(da: xr.DataArray, dim: str) -> str:
+    """A legend title: the coordinate's name and units, never "ion (zip axis) [1]"."""
+    units = unit_text(str(da[dim].attrs.get("units", "")))
+    return f"{dim} [{units}]" if units and units != "dimensionless" else dim
 
 
 def heatmap(
@@ -292,43 +340,76 @@ def heatmap(
             "of them (sel / --sel dim=value)"
         )
     da = da.squeeze(drop=False)
-    values = np.asarray(da.values, np.float64)
-    finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    diverging = lo < 0 < hi
-    if diverging:
-        m = max(abs(lo), abs(hi))
-        lo, hi = -m, m
-    cmap = cmap or ("RdBu_r" if diverging else "viridis")
     logx, logy = _geometric(da[x].values), _geometric(da[y].values)
     ex, ey = _edges(da[x].values, logx), _edges(da[y].values, logy)
     shape, cells = _facets(da, facet_dims)
-    fig, axes = _figure(shape, panel=(3.4, 3.0))
+    panels = [np.asarray(da.isel(isel).transpose(y, x).values, np.float64) for *_, isel, _ in cells]
+    ranges = [_colour_range(z) for z in panels]
+    shared = _shared_range(ranges)
+    fig, axes = _figure(shape, panel=(3.4, 3.0) if shared else (3.9, 3.0))
+    cbar_label = label(da, str(da.name), 50)
     mesh = None
-    for r, c, isel, title in cells:
+    for (r, c, _, title), z, (lo, hi) in zip(cells, panels, ranges, strict=True):
         ax = axes[r, c]
-        z = np.asarray(da.isel(isel).transpose(y, x).values, np.float64)
-        mesh = ax.pcolormesh(ex, ey, np.ma.masked_invalid(z), cmap=cmap, vmin=lo, vmax=hi)
+        lo, hi = shared or (lo, hi)
+        diverging = lo < 0 < hi
+        cm = cmap or ("RdBu_r" if diverging else "viridis")
+        mesh = ax.pcolormesh(ex, ey, np.ma.masked_invalid(z), cmap=cm, vmin=lo, vmax=hi)
+        # Scales first: contours and their labels are laid out in the final coordinates.
+        ax.set_xscale("log" if logx else "linear")
+        ax.set_yscale("log" if logy else "linear")
         if contour is not None and np.nanmax(np.abs(z)) > contour > np.nanmin(np.abs(z)):
             xs, ys, az = da[x].values, da[y].values, np.abs(z)
             ax.contourf(xs, ys, az, levels=[contour, np.inf], colors="none", hatches=["//"])
             cs = ax.contour(xs, ys, az, levels=[contour], colors="k")
             unit = unit_text(str(da.attrs.get("units", "")))
             ax.clabel(cs, fmt={contour: f"|{da.name}| = {contour:g} {unit}".rstrip()}, fontsize=7)
-        ax.set_xscale("log" if logx else "linear")
-        ax.set_yscale("log" if logy else "linear")
         ax.set_title(title, fontsize="small")
+        if not shared:  # one colour range per panel: say so on each colour bar
+            fig.colorbar(mesh, ax=ax, label=label(da, str(da.name), 28), shrink=0.9)
     xlabel = label(da[x], x, 40)
     for ax in axes[-1, :]:
         ax.set_xlabel(xlabel)
     for ax in axes[:, 0]:
         ax.set_ylabel(label(da[y], y, 40))
     _hide_unused(axes, cells, xlabel)
-    fig.colorbar(mesh, ax=axes.ravel().tolist(), label=label(da, str(da.name), 50), shrink=0.9)
+    if shared:
+        fig.colorbar(mesh, ax=axes.ravel().tolist(), label=cbar_label, shrink=0.9)
+    title = []
     if contour is not None:
         level = f"{contour:g} {unit_text(da.attrs.get('units', ''))}".rstrip()
-        fig.suptitle(f"black line: |{da.name}| = {level}; hatched: |{da.name}| > {level}")
+        title.append(f"black line: |{da.name}| = {level}; hatched: |{da.name}| > {level}")
+    chosen = selection_text(da, sel)
+    if chosen:
+        title.append(chosen)
+    if not shared:
+        title.append("colour scale per panel")
+    if title:
+        fig.suptitle("\n".join(title), fontsize="medium")
     return fig
+
+
+#: Panels share one colour range unless the largest panel range exceeds the smallest by
+#: this factor (then a shared scale would wash out the small ones).
+_WASHOUT = 5.0
+
+
+def _colour_range(z: np.ndarray) -> tuple[float, float]:
+    finite = z[np.isfinite(z)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if lo < 0 < hi:  # diverging: centred on 0
+        m = max(abs(lo), abs(hi))
+        lo, hi = -m, m
+    return lo, hi
+
+
+def _shared_range(ranges) -> tuple[float, float] | None:
+    """One colour range for all panels, or None when one panel's would wash out others."""
+    spans = [hi - lo for lo, hi in ranges]
+    positive = [s for s in spans if s > 0]
+    if len(positive) > 1 and max(positive) > _WASHOUT * min(positive):
+        return None
+    return _colour_range(np.array([v for r in ranges for v in r], np.float64))
 
 
 def auto(ds: xr.Dataset, var: str, *, x=None, y=None, contour=None, sel=None):

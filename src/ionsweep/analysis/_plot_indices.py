@@ -174,7 +174,7 @@ def histogram(ds: xr.Dataset, *, output=None, quantiles=(0.025, 0.5, 0.975)):
         name = str(sub.output.values) if "output" in sub.coords else "output"
         ax.set_xlabel(label(xr.DataArray(0, attrs={"long_name": name, "units": u})))
         ax.set_ylabel(label(sub.histogram.assign_attrs(long_name="probability density")))
-        ax.set_title(title, fontsize="small")
+        ax.set_title(title, fontsize="small", pad=12)  # above the quantile labels
     for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
     n = ds.attrs.get("n_samples", ds.attrs.get("uncertainty_n_samples"))
