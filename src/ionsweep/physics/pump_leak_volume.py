@@ -156,6 +156,8 @@ def _solve(v0, active, *args):
     while-loop solve only if some point still has not converged. NaN where [−30, 30] RT/F
     does not bracket a root."""
     lo = jnp.full_like(v0, -V_BRACKET)
+    bracketed = (_residual(lo, *args) <= 0) & (_residual(-lo, *args) >= 0)
+    active &= bracketed  # points without a root in the bracket never hold up the others
     state, ok = _bracketed_newton((v0, lo, -lo, jnp.full_like(v0, jnp.inf)), args, 6)
 
     def more(_):
@@ -167,8 +169,7 @@ def _solve(v0, active, *args):
         return lax.cond(jnp.all(ok2 | ~active), lambda _: state2[0], last, None)
 
     v = lax.cond(jnp.all(ok | ~active), lambda _: state[0], more, None)
-    f_lo, f_hi = _residual(lo, *args), _residual(-lo, *args)
-    return jnp.where((f_lo <= 0) & (f_hi >= 0), v, jnp.nan)
+    return jnp.where(bracketed, v, jnp.nan)
 
 
 @_solve.defjvp
