@@ -40,7 +40,7 @@ from _harness import (  # noqa: E402
 from ionsweep.store import _zarr as zstore  # noqa: E402
 from ionsweep.sweep import parse_spec, run  # noqa: E402
 from ionsweep.sweep._executor import _attrs, _layout, devices_for  # noqa: E402
-from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs  # noqa: E402
+from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs, fixed_inputs  # noqa: E402
 
 STORE_SPEC = """
 [model]
@@ -88,16 +88,11 @@ def bench_overlap(points: float, memory: str, tmp: Path):
     plan = parse_spec(STORE_SPEC.format(n_c=n_c, n_t=n_t, memory=memory))
     devices = devices_for(plan)
     dtype = np.dtype(plan.dtype)
-    fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
     kernel = build_chunk_kernel(plan)
     chunks = list(np.ndindex(*plan.chunk_grid))
-    jax.block_until_ready(
-        kernel(
-            *chunk_inputs(plan, chunks[0], dtype)[:1],
-            fixed,
-            chunk_inputs(plan, chunks[0], dtype)[1],
-        )
-    )
+    fixed = fixed_inputs(plan)
+    feeds, lengths = chunk_inputs(plan, chunks[0], dtype)
+    jax.block_until_ready(kernel(feeds, fixed, lengths))
 
     # compute only (results fetched to host, as a run does, then dropped)
     t = time.perf_counter()

@@ -110,10 +110,18 @@ def _lead(x) -> tuple[int, ...]:
     return jnp.broadcast_shapes(*(jnp.shape(v) for v in x.values()))
 
 
-def _stack(x, names, fmt):
-    """Per-ion inputs stacked on a new last (ion) axis, broadcast over the whole grid."""
-    lead = _lead(x)
-    return jnp.stack([jnp.broadcast_to(x[fmt.format(symbol(i))], lead) for i in names], -1)
+def _stack(x, names, fmt, lead=None):
+    """Per-ion inputs stacked on a new last (ion) axis.
+
+    Broadcast to ``lead`` if given, else only to the common shape of these inputs: valences
+    fixed for the whole sweep stay one ``(n_ions,)`` vector and permeabilities that vary
+    along three axes stay three-dimensional, so a kernel that broadcasts (GHK) never
+    writes grid-sized copies of inputs that do not vary over the grid.
+    """
+    keys = [fmt.format(symbol(i)) for i in names]
+    if lead is None:
+        lead = jnp.broadcast_shapes(*(jnp.shape(x[k]) for k in keys))
+    return jnp.stack([jnp.broadcast_to(x[k], lead) for k in keys], -1)
 
 
 def ghk_voltage(ions=("K+", "Na+", "Cl-")) -> Model:
@@ -124,8 +132,8 @@ def ghk_voltage(ions=("K+", "Na+", "Cl-")) -> Model:
         c_in = _stack(x, names, "{}_in")
         c_out = _stack(x, names, "{}_out")
         z = _stack(x, names, "z_{}")
-        T = jnp.broadcast_to(x["T"], _lead(x))
-        return {"V_rev": physics.ghk_voltage(P, c_in, c_out, z, T)}
+        V = physics.ghk_voltage(P, c_in, c_out, z, x["T"])
+        return {"V_rev": jnp.broadcast_to(V, _lead(x))}
 
     return Model(
         "ghk_voltage",
@@ -149,8 +157,8 @@ def donnan(ions=("K+", "Cl-"), z_impermeant=None) -> Model:
     z_imp = _impermeant_valence(z_impermeant)
 
     def fn(x):
-        c = _stack(x, names, "{}_bath")
-        z = _stack(x, names, "z_{}")
+        c = _stack(x, names, "{}_bath", _lead(x))
+        z = _stack(x, names, "z_{}", _lead(x))
         rho = jnp.broadcast_to(x["fixed_charge"], _lead(x))
         T = jnp.broadcast_to(x["T"], _lead(x))
         V, c_in = physics.donnan(c, z, rho, T)

@@ -36,15 +36,14 @@ def _chunk_task(index, plan: Plan, out: str) -> int:
     """Worker side: compute one chunk, write it, mark it done; returns its point count."""
     import jax
 
-    from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs
+    from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs, fixed_inputs
 
     if plan.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
     kernel = build_chunk_kernel(plan)  # compiled once per worker process (cached)
     dtype = np.dtype(plan.dtype)
     feeds, lengths = chunk_inputs(plan, index, dtype)
-    fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
-    host = host_results(plan, index, kernel(feeds, fixed, lengths))
+    host = host_results(plan, index, kernel(feeds, fixed_inputs(plan), lengths))
     write_chunk(zstore.open_group_rw(out), plan, out, index, host)
     return math.prod(s.stop - s.start for s in plan.chunk_region(index))
 

@@ -35,7 +35,7 @@ from ionsweep import _stop
 from ionsweep._faults import checkpoint
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
-from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs
+from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs, fixed_inputs
 from ionsweep.sweep._plan import Plan, PlanWarning
 from ionsweep.sweep._reduce import Accumulator
 
@@ -520,7 +520,7 @@ def run(
 
     group = zstore.open_group_rw(out)
     dtype = np.dtype(plan.dtype)
-    fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
+    fixed = fixed_inputs(plan)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     last_ckpt = time.perf_counter()
@@ -671,8 +671,8 @@ def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
         with jax.default_device(devices[0]):
             kernel = build_chunk_kernel(plan)
             dtype = np.dtype(plan.dtype)
-            fixed = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
             feeds, lengths = chunk_inputs(plan, (0,) * len(plan.dims), dtype)
+            fixed = fixed_inputs(plan)
             t = time.perf_counter()
             jax.block_until_ready(kernel(feeds, fixed, lengths))
             info["compile_s"] = time.perf_counter() - t

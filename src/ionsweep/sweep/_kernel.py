@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import jax
@@ -33,14 +34,27 @@ def chunk_inputs(plan: Plan, index, dtype):
     return feeds, lengths
 
 
+def layout(plan: Plan) -> tuple[int, ...]:
+    """Order of the plan's dims in a chunk's arrays: the plan's order in store mode; in
+    reduce mode the kept dims, then the reduced ones (in ``[reduce] over`` order), so every
+    reduction runs over contiguous trailing axes whatever the order of the axes in the
+    spec."""
+    if plan.reduce is None:
+        return tuple(range(len(plan.dims)))
+    over = [plan.dims.index(d) for d in plan.reduce.over]
+    return tuple(k for k in range(len(plan.dims)) if k not in over) + tuple(over)
+
+
 def _evaluate(plan: Plan, feeds, fixed):
-    """Outputs and forward-mode gradients on the chunk grid, each of the chunk's shape."""
+    """Outputs and forward-mode gradients on the chunk grid, with dims in :func:`layout`
+    order (the chunk's shape, permuted)."""
+    order = layout(plan)
     nd = len(plan.axes)
-    shape = plan.chunks
+    shape = tuple(plan.chunks[k] for k in order)
     x = {}
     for k, d in enumerate(feeds):
         bshape = [1] * nd
-        bshape[k] = shape[k]
+        bshape[order.index(k)] = plan.chunks[k]
         for name, v in d.items():
             x[name] = v.reshape(bshape)
     x.update(fixed)
@@ -61,66 +75,95 @@ def _evaluate(plan: Plan, feeds, fixed):
                 res[grad_name(k, g)] = jnp.broadcast_to(d, shape)
             if g in plan.elasticities:
                 res[elasticity_name(k, g)] = jnp.broadcast_to(x[g] * dout[k] / out[k], shape)
+    dtype = jnp.dtype(plan.dtype)
+    res = {k: v.astype(dtype) for k, v in res.items()}
+    if plan.reduce is not None:
+        return res, None
     valid = jnp.ones(shape, bool)
     for k in plan.outputs:
         valid &= jnp.isfinite(res[k])
-    dtype = jnp.dtype(plan.dtype)
-    res = {k: v.astype(dtype) for k, v in res.items()}
     return res, valid
 
 
-def _reduce_chunk(plan: Plan, res, valid, lengths):
-    """Per-chunk partial reductions over ``plan.reduce.over`` (masked to in-bounds points)."""
+def partials(plan: Plan) -> dict[str, bool]:
+    """Which partial reductions a plan needs, by kind: only those its statistics use (each
+    is one more pass over the chunk)."""
+    stats = set(plan.reduce.stats)
+    return {
+        "mean": bool(stats & {"mean", "std"}),
+        "m2": "std" in stats,
+        "min": bool(stats & {"min", "argmin"}),
+        "max": bool(stats & {"max", "argmax"}),
+        "argmin": "argmin" in stats,
+        "argmax": "argmax" in stats,
+    }
+
+
+def _reduce_chunk(plan: Plan, res, lengths):
+    """Per-chunk partial reductions over ``plan.reduce.over`` (masked to in-bounds points).
+
+    The arrays come in :func:`layout` order, so the reduced axes are the trailing ones and
+    are flattened into one. Padding (edge chunks repeat their last value) is masked only
+    where it can occur along a reduced axis; along kept axes it is cut off on the host.
+    """
     red = plan.reduce
-    nd = len(plan.axes)
-    over = tuple(plan.dims.index(d) for d in red.over)
-    kept = tuple(k for k in range(nd) if k not in over)
-    inb = jnp.ones(plan.chunks, bool)
-    for k in range(nd):
-        bshape = [1] * nd
-        bshape[k] = plan.chunks[k]
-        inb &= (jnp.arange(plan.chunks[k]) < lengths[k]).reshape(bshape)
+    order = layout(plan)
+    n_kept = len(plan.dims) - len(red.over)
+    kept_shape = tuple(plan.chunks[k] for k in order[:n_kept])
+    over_dims = order[n_kept:]
+    inb = None
+    if any(plan.shape[k] % plan.chunks[k] for k in over_dims):
+        inb = jnp.ones(tuple(plan.chunks[k] for k in over_dims), bool)
+        for j, k in enumerate(over_dims):
+            bshape = [1] * len(over_dims)
+            bshape[j] = plan.chunks[k]
+            inb &= (jnp.arange(plan.chunks[k]) < lengths[k]).reshape(bshape)
+        inb = inb.reshape(-1)
+    need = partials(plan)
+    flat = {k: v.reshape(kept_shape + (-1,)) for k, v in res.items()}
     out = {}
     for var in plan.outputs:
-        v = res[var].astype(jnp.float64 if plan.dtype == "float64" else jnp.float32)
-        m = inb & jnp.isfinite(v)
-        n = jnp.sum(m, axis=over)
-        s = jnp.sum(jnp.where(m, v, 0), axis=over)
-        mean = s / jnp.maximum(n, 1)
-        dev = jnp.where(m, v - jnp.expand_dims(mean, over), 0)
+        v = flat[var]
+        m = jnp.isfinite(v) if inb is None else jnp.isfinite(v) & inb
+        n = jnp.sum(m, axis=-1)
         out[f"{var}/n"] = n
-        out[f"{var}/mean"] = mean
-        out[f"{var}/m2"] = jnp.sum(dev * dev, axis=over)
-        out[f"{var}/min"] = jnp.min(jnp.where(m, v, jnp.inf), axis=over)
-        out[f"{var}/max"] = jnp.max(jnp.where(m, v, -jnp.inf), axis=over)
-        if "argmin" in red.stats or "argmax" in red.stats:
-            perm = kept + over
-            vt = jnp.transpose(jnp.where(m, v, jnp.nan), perm)
-            flat = vt.reshape(vt.shape[: len(kept)] + (-1,))
-            out[f"{var}/argmin"] = jnp.argmin(jnp.where(jnp.isnan(flat), jnp.inf, flat), -1)
-            out[f"{var}/argmax"] = jnp.argmax(jnp.where(jnp.isnan(flat), -jnp.inf, flat), -1)
+        if need["m2"]:
+            # Sums of deviations from a pivot (a valid value of the block where there is
+            # one): one pass for the mean and the variance, without cancellation.
+            first = jnp.argmax(m, axis=-1)[..., None]
+            pivot = jnp.where(jnp.any(m, -1), jnp.take_along_axis(v, first, -1)[..., 0], 0)
+            dev = jnp.where(m, v - pivot[..., None], 0)
+            s = jnp.sum(dev, axis=-1)
+            safe = jnp.maximum(n, 1)
+            out[f"{var}/mean"] = pivot + s / safe
+            out[f"{var}/m2"] = jnp.maximum(jnp.sum(dev * dev, axis=-1) - s * s / safe, 0)
+        elif need["mean"]:
+            out[f"{var}/mean"] = jnp.sum(jnp.where(m, v, 0), axis=-1) / jnp.maximum(n, 1)
+        if need["min"]:
+            out[f"{var}/min"] = jnp.min(jnp.where(m, v, jnp.inf), axis=-1)
+        if need["max"]:
+            out[f"{var}/max"] = jnp.max(jnp.where(m, v, -jnp.inf), axis=-1)
+        if need["argmin"]:
+            out[f"{var}/argmin"] = jnp.argmin(jnp.where(m, v, jnp.inf), -1)
+        if need["argmax"]:
+            out[f"{var}/argmax"] = jnp.argmax(jnp.where(m, v, -jnp.inf), -1)
     for label, var, op, value, use_abs in red.counts:
-        v = res[var]
+        v = flat[var]
         v = jnp.abs(v) if use_abs else v
         cond = {">": v > value, ">=": v >= value, "<": v < value, "<=": v <= value}[op]
-        out[label] = jnp.sum(cond & inb & jnp.isfinite(v), axis=over)
+        if inb is not None:
+            cond &= inb
+        out[label] = jnp.sum(cond & jnp.isfinite(v), axis=-1)
     for var, bins, lo, hi in red.histograms:
-        v = res[var]
-        m = inb & jnp.isfinite(v) & (v >= lo) & (v <= hi)
+        v = flat[var]
+        m = jnp.isfinite(v) & (v >= lo) & (v <= hi)
+        if inb is not None:
+            m &= inb
         b = jnp.clip(jnp.floor((v - lo) / (hi - lo) * bins).astype(jnp.int32), 0, bins - 1)
-        kept_shape = tuple(plan.chunks[k] for k in kept)
-        kept_index = jnp.zeros(plan.chunks, jnp.int32)
-        stride = 1
-        for k in reversed(kept):
-            bshape = [1] * nd
-            bshape[k] = plan.chunks[k]
-            kept_index = kept_index + stride * jnp.arange(plan.chunks[k]).reshape(bshape)
-            stride *= plan.chunks[k]
-        n_kept = int(np.prod(kept_shape)) if kept_shape else 1
+        size = math.prod(kept_shape)
+        row = jnp.arange(size, dtype=jnp.int32).reshape(kept_shape + (1,))
         counts = jnp.bincount(
-            (kept_index * bins + b).ravel(),
-            weights=m.ravel().astype(jnp.int32),
-            length=n_kept * bins,
+            (row * bins + b).ravel(), weights=m.ravel().astype(jnp.int32), length=size * bins
         )
         out[f"{var}/hist"] = counts.reshape(kept_shape + (bins,))
     return out
@@ -138,7 +181,9 @@ def build_chunk_kernel(plan: Plan):
     Called with the same shapes for every chunk, so it compiles once per run; a later run of
     the same spec, chunk shape and dtype in the same process (a resume, another shard, a
     repeated ``run_sweep``) reuses it. (A user model module edited and re-imported within one
-    process is therefore not seen by a repeated run of the same spec.)
+    process is therefore not seen by a repeated run of the same spec.) The fixed inputs are
+    arguments, not compile-time constants: folded constants made XLA's CPU code for 4-ion
+    GHK 2.5x slower (``benchmarks/bench_engine.py``).
     """
     key = (plan.spec_hash, plan.chunks, plan.dtype)
     if key in _CACHE:
@@ -149,9 +194,14 @@ def build_chunk_kernel(plan: Plan):
         res, valid = _evaluate(plan, feeds, fixed)
         if plan.reduce is None:
             return res, valid
-        return _reduce_chunk(plan, res, valid, lengths)
+        return _reduce_chunk(plan, res, lengths)
 
     _CACHE[key] = jitted = jax.jit(kernel)
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return jitted
+
+
+def fixed_inputs(plan: Plan) -> dict[str, np.ndarray]:
+    """The spec's fixed inputs as arrays of the plan's dtype (the kernel's second argument)."""
+    return {k: np.asarray(v, plan.dtype) for k, v in plan.fixed.items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ionsweep.sweep._kernel import partials
 from ionsweep.sweep._plan import Plan
 
 __all__ = ["Accumulator"]
@@ -29,15 +30,16 @@ class Accumulator:
         self.offset = tuple(region[k].start for k in self.kept)
         shape = tuple(region[k].stop - region[k].start for k in self.kept)
         self.state: dict[str, np.ndarray] = {}
+        self.need = partials(plan)
         for var in plan.outputs:
             self.state[f"{var}/n"] = np.zeros(shape, np.int64)
-            self.state[f"{var}/mean"] = np.zeros(shape)
-            self.state[f"{var}/m2"] = np.zeros(shape)
-            self.state[f"{var}/min"] = np.full(shape, np.inf)
-            self.state[f"{var}/max"] = np.full(shape, -np.inf)
-            for d in red.over:
-                self.state[f"{var}/argmin/{d}"] = np.zeros(shape, np.int64)
-                self.state[f"{var}/argmax/{d}"] = np.zeros(shape, np.int64)
+            for kind, fill in (("mean", 0.0), ("m2", 0.0), ("min", np.inf), ("max", -np.inf)):
+                if self.need[kind]:
+                    self.state[f"{var}/{kind}"] = np.full(shape, fill)
+            for stat in ("argmin", "argmax"):
+                if self.need[stat]:
+                    for d in red.over:
+                        self.state[f"{var}/{stat}/{d}"] = np.zeros(shape, np.int64)
         for label, *_ in red.counts:
             self.state[label] = np.zeros(shape, np.int64)
         for var, bins, _, _ in red.histograms:
@@ -55,17 +57,21 @@ class Accumulator:
         s = self.state
         for var in plan.outputs:
             nb = np.asarray(part[f"{var}/n"], np.int64)[ksl]
-            mb = np.asarray(part[f"{var}/mean"], np.float64)[ksl]
-            m2b = np.asarray(part[f"{var}/m2"], np.float64)[ksl]
             na = s[f"{var}/n"][kreg]
-            ma = s[f"{var}/mean"][kreg]
             n = na + nb
-            safe = np.maximum(n, 1)
-            delta = mb - ma
-            s[f"{var}/mean"][kreg] = ma + delta * nb / safe
-            s[f"{var}/m2"][kreg] += m2b + delta * delta * na * nb / safe
+            if self.need["mean"]:
+                mb = np.asarray(part[f"{var}/mean"], np.float64)[ksl]
+                ma = s[f"{var}/mean"][kreg]
+                safe = np.maximum(n, 1)
+                delta = mb - ma
+                s[f"{var}/mean"][kreg] = ma + delta * nb / safe
+                if self.need["m2"]:
+                    m2b = np.asarray(part[f"{var}/m2"], np.float64)[ksl]
+                    s[f"{var}/m2"][kreg] += m2b + delta * delta * na * nb / safe
             s[f"{var}/n"][kreg] = n
             for stat, better in (("min", np.less), ("max", np.greater)):
+                if not self.need[stat]:
+                    continue
                 new = np.asarray(part[f"{var}/{stat}"], np.float64)[ksl]
                 cur = s[f"{var}/{stat}"][kreg]
                 take = better(new, cur)
@@ -94,12 +100,9 @@ class Accumulator:
             empty = n == 0
             over_txt = ", ".join(red.over)
             out[f"{var}_count"] = (n, kd, "1", f"number of valid points of {var} over {over_txt}")
-            values = {
-                "min": s[f"{var}/min"],
-                "max": s[f"{var}/max"],
-                "mean": s[f"{var}/mean"],
-                "std": np.sqrt(s[f"{var}/m2"] / np.maximum(n, 1)),
-            }
+            values = {k: s[f"{var}/{k}"] for k in ("min", "max", "mean") if self.need[k]}
+            if self.need["m2"]:
+                values["std"] = np.sqrt(s[f"{var}/m2"] / np.maximum(n, 1))
             for stat in red.stats:
                 if stat in values:
                     v = np.where(empty, np.nan, values[stat])

@@ -1,0 +1,251 @@
+"""The sweep engine against the loop a user would write by hand with ``jax.jit``.
+
+Reduce mode, float32, the same ``ionsweep`` kernels on both sides:
+
+1. 4-ion GHK (K⁺ Na⁺ Cl⁻ Ca²⁺) over P_Na 200 × P_Cl 100 × P_Ca 50 (log-spaced) × K_out × two
+   temperatures, min/max/mean over the three permeability axes. Hand-written: one ``jit``
+   function per (K_out, T) block that broadcasts the permeability grid, calls
+   ``ionsweep.ghk_voltage`` and returns ``nanmin``/``nanmax``/``nanmean``. Engine:
+   ``ionsweep.sweep.run`` on the equivalent spec into a zarr store, with the permeability axes
+   first and then last in the spec.
+2. Nernst over (ion, c_out, c_in, T), min/max/mean over c_out and c_in.
+3. GHK as in 1 with the full statistics set (min, max, mean, std, argmin, argmax, a count and
+   a 100-bin histogram) against a hand-written loop computing the same statistics.
+
+Compile time is included on both sides (every repetition builds its functions afresh and the
+engine's kernel cache is cleared), and the engine's time includes creating and writing its
+store. Targets (issue): ≥ 0.8× the hand-written loop for 1–2, ≥ 0.6× for 3.
+
+Run: ``python benchmarks/bench_engine.py [--k-out 100] [--repeat 3] [--no-write]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import (  # noqa: E402
+    load_average,
+    machine_description,
+    markdown_table,
+    print_section,
+    update_section,
+)
+
+import ionsweep  # noqa: E402
+from ionsweep.sweep import _kernel, parse_spec, run  # noqa: E402
+
+PERM = """P_Na = { logspace = [-3, 0, 200] }
+P_Cl = { logspace = [-3, 0, 100] }
+P_Ca = { logspace = [-4, -1, 50] }"""
+
+GHK = """
+[model]
+name = "ghk_voltage"
+ions = ["K+", "Na+", "Cl-", "Ca2+"]
+[axes]
+{axes}
+[fixed]
+P_K = 1.0
+K_in = 140.0
+Na_in = 12.0
+Na_out = 145.0
+Cl_in = 7.0
+Cl_out = 120.0
+Ca_in = 0.0001
+Ca_out = 2.0
+[outputs]
+variables = ["V_rev"]
+[reduce]
+over = ["P_Na", "P_Cl", "P_Ca"]
+{stats}
+"""
+
+MINMAXMEAN = 'stats = ["min", "max", "mean"]'
+FULL = """stats = ["min", "max", "mean", "std", "argmin", "argmax"]
+count = ["V_rev > -50"]
+histogram = { V_rev = { bins = 100, range = [-100, 50] } }"""
+
+NERNST = """
+[model]
+name = "nernst"
+[axes.ion]
+ion = ["K+", "Na+", "Cl-", "Ca2+"]
+[axes]
+c_out = {{ logspace = [-1, 2.5, {n_out}] }}
+c_in = {{ logspace = [-1, 2.5, {n_in}] }}
+celsius = {{ linspace = [5, 40, {n_t}] }}
+[outputs]
+variables = ["E"]
+[reduce]
+over = ["c_out", "c_in"]
+stats = ["min", "max", "mean"]
+"""
+
+
+def _ghk_grid(n_k):
+    P_Na = np.logspace(-3, 0, 200, dtype=np.float32)
+    P_Cl = np.logspace(-3, 0, 100, dtype=np.float32)
+    P_Ca = np.logspace(-4, -1, 50, dtype=np.float32)
+    K_out = np.linspace(2, 20, n_k, dtype=np.float32)
+    T = np.asarray([293.15, 310.15], np.float32)
+    return P_Na, P_Cl, P_Ca, K_out, T
+
+
+def hand_ghk(n_k, full=False):
+    """The loop a user writes: one jitted function per (K_out, T) block; returns results."""
+    P_Na, P_Cl, P_Ca, K_out, T = _ghk_grid(n_k)
+    z = jnp.asarray([1, 1, -1, 2], jnp.float32)
+    c_in = jnp.asarray([140.0, 12.0, 7.0, 1e-4], jnp.float32)
+
+    @jax.jit
+    def block(k_out, t):
+        P = jnp.stack(
+            jnp.broadcast_arrays(
+                jnp.float32(1), P_Na[:, None, None], P_Cl[None, :, None], P_Ca[None, None, :]
+            ),
+            -1,
+        )
+        c_out = jnp.stack([k_out, jnp.float32(145), jnp.float32(120), jnp.float32(2)])
+        V = ionsweep.ghk_voltage(P, c_in, c_out, z, t).reshape(-1)
+        out = [jnp.nanmin(V), jnp.nanmax(V), jnp.nanmean(V)]
+        if full:
+            out += [jnp.nanstd(V), jnp.nanargmin(V), jnp.nanargmax(V), jnp.sum(V > -50)]
+            out.append(jnp.histogram(V, bins=100, range=(-100.0, 50.0))[0])
+        return out
+
+    return jax.block_until_ready([block(k, t) for k in K_out for t in T])
+
+
+def hand_nernst(n_out, n_in, n_t):
+    z = jnp.asarray([1, 1, -1, 2], jnp.float32)
+    c_out = jnp.asarray(np.logspace(-1, 2.5, n_out, dtype=np.float32))
+    c_in = jnp.asarray(np.logspace(-1, 2.5, n_in, dtype=np.float32))
+    T = np.linspace(5, 40, n_t, dtype=np.float32) + np.float32(273.15)
+
+    @jax.jit
+    def block(zi, t):
+        E = ionsweep.nernst(c_in[None, :], c_out[:, None], zi, t)
+        return jnp.nanmin(E), jnp.nanmax(E), jnp.nanmean(E)
+
+    return jax.block_until_ready([block(zi, t) for zi in z for t in T])
+
+
+def engine(spec: str, tmp: Path):
+    _kernel._CACHE.clear()  # compile included, as in the hand-written loop
+    plan = parse_spec(spec)
+    out = tmp / "engine.zarr"
+    try:
+        run(plan, out)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return plan
+
+
+def _best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times), times
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--k-out", type=int, default=100, help="K_out values (1e6 points each x2)")
+    ap.add_argument("--nernst", default="2000,1000,25", help="n_out,n_in,n_T of the Nernst case")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = ap.parse_args(argv)
+    load0 = load_average()
+    tmp = Path(tempfile.mkdtemp(prefix="ionsweep-bench-"))
+    kept = f'K_out = {{ linspace = [2, 20, {args.k_out}] }}\ncelsius = [20.0, 37.0]'
+    n_out, n_in, n_t = (int(v) for v in args.nernst.split(","))
+    cases = [
+        (
+            "4-ion GHK, min/max/mean, permeability axes first",
+            lambda: hand_ghk(args.k_out),
+            GHK.format(axes=PERM + "\n" + kept, stats=MINMAXMEAN),
+            0.8,
+        ),
+        (
+            "4-ion GHK, min/max/mean, permeability axes last",
+            lambda: hand_ghk(args.k_out),
+            GHK.format(axes=kept + "\n" + PERM, stats=MINMAXMEAN),
+            0.8,
+        ),
+        (
+            "Nernst over (ion, c_out, c_in, T), min/max/mean over c_out, c_in",
+            lambda: hand_nernst(n_out, n_in, n_t),
+            NERNST.format(n_out=n_out, n_in=n_in, n_t=n_t),
+            0.8,
+        ),
+        (
+            "4-ion GHK, full statistics (std, argmin/argmax, count, 100-bin histogram)",
+            lambda: hand_ghk(args.k_out, full=True),
+            GHK.format(axes=PERM + "\n" + kept, stats=FULL),
+            0.6,
+        ),
+    ]
+    rows = []
+    try:
+        for label, hand, spec, target in cases:
+            plan = parse_spec(spec)
+            t_hand, th = [], []
+            t_eng, te = [], []
+            for _ in range(args.repeat):  # interleaved, so load drifts hit both alike
+                t = time.perf_counter()
+                hand()
+                th.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                engine(spec, tmp)
+                te.append(time.perf_counter() - t)
+            t_hand, t_eng = min(th), min(te)
+            ratio = t_hand / t_eng
+            print(f"{label}: hand {t_hand:.2f} s, engine {t_eng:.2f} s, ratio {ratio:.2f}")
+            rows.append(
+                [
+                    label,
+                    f"{plan.n_points:.2e}",
+                    f"{t_hand:.2f} s ({plan.n_points / t_hand:.3g}/s)",
+                    f"{t_eng:.2f} s ({plan.n_points / t_eng:.3g}/s)",
+                    f"**{ratio:.2f}×**",
+                    f"≥ {target}× {'met' if ratio >= target else 'not met'}",
+                ]
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    body = "\n".join(
+        [
+            "## Sweep engine vs a hand-written `jax.jit` loop (`bench_engine.py`)",
+            "",
+            *machine_description(load0),
+            f"- load average at the end: {load_average()}",
+            "",
+            "Reduce mode, float32, best of "
+            f"{args.repeat} interleaved repetitions; compile time included on both sides; the "
+            "engine's time includes creating and writing its zarr store.",
+            "",
+            markdown_table(
+                ["case", "points", "hand-written jit loop", "ionsweep.sweep.run", "ratio", "target"],
+                rows,
+            ),
+        ]
+    )
+    print_section("bench_engine", body)
+    if not args.no_write:
+        update_section("bench_engine", body)
+
+
+if __name__ == "__main__":
+    main()
