@@ -46,7 +46,9 @@ def label(obj, name: str | None = None, width: int | None = None) -> str:
 def _value_text(da: xr.DataArray, dim: str, value, with_dim: bool = True) -> str:
     units = unit_text(str(da[dim].attrs.get("units", "")))
     prefix = f"{dim} = " if with_dim else ""
-    if isinstance(value, str | np.str_):
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # a scalar coordinate's values
+        value = value.item()
+    if isinstance(value, str | np.str_ | bytes):
         return f"{prefix}{value}"
     suffix = f" {units}" if units and units != "dimensionless" else ""
     return f"{prefix}{float(value):.4g}{suffix}"
