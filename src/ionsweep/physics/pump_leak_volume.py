@@ -92,10 +92,15 @@ def _k(v):
 
 
 def _state(v, Na_o, K_o, Cl_o, phi_na, phi_k):
-    """(Na_i, K_i, Cl_i) in mM at v = FV/RT."""
+    """(Na_i, K_i, Cl_i) in mM at v = FV/RT: with x = e^(−v) and m = e^(−v) − 1 (expm1,
+    exact near 0), x·k(v) = (1 − x)/v = −m/v (Taylor series near v = 0). x is not taken
+    as 1 + m, which loses it for large v."""
     x = jnp.exp(-v)
-    k = _k(v)
-    return x * (Na_o - phi_na * k), x * (K_o + phi_k * k), Cl_o / x
+    m = jnp.expm1(-v)
+    small = jnp.abs(v) < 1e-3
+    vs = jnp.where(small, 1.0, v)
+    m_over_v = jnp.where(small, -1 + v / 2 - v * v / 6, m / vs)
+    return x * Na_o + phi_na * m_over_v, x * K_o - phi_k * m_over_v, Cl_o / x
 
 
 def _sides(S, C, z, O):
@@ -105,7 +110,7 @@ def _sides(S, C, z, O):
     return pos, neg
 
 
-def _log_residual(v, Na_o, K_o, Cl_o, phi_na, phi_k, z, O):
+def _log_residual(v, Na_o, K_o, Cl_o, phi_na, phi_k, z, O, inv_O, inv_zO):
     Na_i, K_i, C = _state(v, Na_o, K_o, Cl_o, phi_na, phi_k)
     pos, neg = _sides(Na_i + K_i, C, z, O)
     info = jnp.finfo(v.dtype)
@@ -114,13 +119,16 @@ def _log_residual(v, Na_o, K_o, Cl_o, phi_na, phi_k, z, O):
     return jnp.log(ratio), Na_i, K_i, C
 
 
-def _residual(v, Na_o, K_o, Cl_o, phi_na, phi_k, z, O):
-    """Guarded residual, increasing through every stable admissible root (see module doc)."""
-    f, Na_i, K_i, C = _log_residual(v, Na_o, K_o, Cl_o, phi_na, phi_k, z, O)
-    c_neu = (C - Na_i - K_i) / z  # impermeant concentration from electroneutrality
-    na_guard = -Na_i / O
-    neg_z = jnp.maximum(jnp.maximum(f, -c_neu / O), na_guard)
-    pos_z = jnp.maximum(jnp.minimum(f, c_neu / O), na_guard)
+def _residual(v, *args):
+    """Guarded residual, increasing through every stable admissible root (see module doc).
+    The guards are −Na_i/O and ∓c_X/O with c_X = (Cl_i − Na_i − K_i)/z from neutrality
+    (``inv_O`` = 1/O and ``inv_zO`` = 1/(z·O) are passed in, to save divisions)."""
+    f, Na_i, K_i, C = _log_residual(v, *args)
+    z, inv_O, inv_zO = args[5], args[7], args[8]
+    c_neu = (C - Na_i - K_i) * inv_zO  # impermeant concentration / O, from neutrality
+    na_guard = -Na_i * inv_O
+    neg_z = jnp.maximum(jnp.maximum(f, -c_neu), na_guard)
+    pos_z = jnp.maximum(jnp.minimum(f, c_neu), na_guard)
     return jnp.where(z < 0, neg_z, pos_z)
 
 
@@ -183,7 +191,7 @@ def _solve_jvp(primals, tangents):
     return v, -df_dtheta / jnp.where(df_dv != 0, df_dv, 1)
 
 
-def _start(Na_o, K_o, Cl_o, phi_na, phi_k, z, O):
+def _start(Na_o, K_o, Cl_o, phi_na, phi_k, z, O, *_):
     """Start: v_a = (φ_K − φ_Na)/(Na_o + K_o) (exact for z = −1 and a neutral bath), then
     G with k(v) frozen at k(v_a) — a quadratic in x = e^(−v) — solved for x."""
     A = Na_o + K_o
@@ -318,7 +326,7 @@ def _steady_state(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
     z_safe = jnp.where(valid, z, -one)
     O = Na_o + K_o + Cl_o + extra
     O_safe = jnp.where(valid & (O > 0), O, one)
-    args = (Na_o, K_o, Cl_o, phi_na, phi_k, z_safe, O_safe)
+    args = (Na_o, K_o, Cl_o, phi_na, phi_k, z_safe, O_safe, 1 / O_safe, 1 / (z_safe * O_safe))
 
     v = _solve(_start(*args), valid, *args)
     ok = valid & jnp.isfinite(v)
