@@ -54,7 +54,7 @@ from ionsweep._ions import ions
 from ionsweep._util import as_float
 from ionsweep.activity._pitzer_params import K, PitzerParameters, aphi_phreeqc, basis_column
 from ionsweep.activity._pitzer_sets import pitzer_parameters
-from ionsweep.activity._pitzer_terms import etheta, g_terms
+from ionsweep.activity._pitzer_terms import etheta, g_terms, materialize
 
 __all__ = [
     "PitzerTemperatureWarning",
@@ -289,7 +289,7 @@ def _aphi(plan, params, T, param):
         w = aphi_phreeqc(T)
         w = w if plan.concrete else w * params.aphi_water.astype(T.dtype)
         out = w if out is None else out + w
-    return jnp.broadcast_to(jnp.asarray(out, T.dtype), T.shape)
+    return materialize(jnp.broadcast_to(jnp.asarray(out, T.dtype), T.shape))
 
 
 def _terms(plan: _Plan, params, m, T):
@@ -352,7 +352,7 @@ def _terms(plan: _Plan, params, m, T):
     f_dh = -aphi * (sqrt_I / (1 + B_PITZER * sqrt_I)
                     + 2 / B_PITZER * jnp.log1p(B_PITZER * sqrt_I))  # fmt: skip
     out = dict(I=ionic, Z=Z, sqrt_I=sqrt_I, aphi=aphi, ms=ms, binary=binary, pairs=pairs,
-               triplets=triplets, F=_total(f_terms, f_dh), f_dh=f_dh)  # fmt: skip
+               triplets=triplets, F=materialize(_total(f_terms, f_dh)), f_dh=f_dh)  # fmt: skip
     if plan.macinnes is not None:
         _, kk, cl = plan.macinnes
         rows = params.beta[kk, cl]
