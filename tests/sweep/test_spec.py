@@ -133,3 +133,10 @@ def test_chunks_follow_memory_budget_and_requests():
     assert plan.chunks[1] > 1  # the last (contiguous) axis is filled first
     plan = parse_spec(spec(tail="[run]\nchunks = { c_out = 3 }\n"))
     assert plan.chunks == (3,)
+
+
+def test_ion_symbols_keep_a_monovalent_ions_formula_digits():
+    from ionsweep.models._builtin import symbol
+
+    names = ["K+", "Ca2+", "Ca++", "SO4 2-", "HCO3-", "Cl-", "La3+"]
+    assert [symbol(i) for i in names] == ["K", "Ca", "Ca", "SO4", "HCO3", "Cl", "La"]

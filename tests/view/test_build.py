@@ -164,6 +164,7 @@ def test_exports_round_trip(quickstart_store):
         "c_out [mM]",
         "gamma_out",
         "c_in [mM]",
+        "gamma_in",  # a fixed input, stored as a scalar coordinate
         "ion",
         "E [mV]",
     ]

@@ -19,8 +19,12 @@ BODY_TEMPERATURE = 310.15
 
 
 def symbol(ion: str) -> str:
-    """Variable-name stem of an ion: its canonical name without the charge (``Ca2+`` → ``Ca``)."""
+    """Variable-name stem of an ion: its canonical name without the charge (``Ca2+`` → ``Ca``,
+    ``SO4 2-`` → ``SO4``, ``HCO3-`` → ``HCO3``: a monovalent ion's digits are its formula's).
+    """
     name = ion_table.canonical(ion)
+    if abs(ion_table.valence(name)) == 1:
+        return re.sub(r"[+-]$", "", name)
     return re.sub(r"\s*\d*[+-]+$", "", name)
 
 

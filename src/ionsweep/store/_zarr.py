@@ -136,7 +136,7 @@ def create(path, variables, coords, attrs) -> None:
         values = np.asarray(values)
         dtype = str if values.dtype.kind == "U" else values.dtype
         arr = group.create_array(
-            name, shape=values.shape, dtype=dtype, dimension_names=dims, chunks=values.shape or None
+            name, shape=values.shape, dtype=dtype, dimension_names=dims, chunks=values.shape
         )
         arr[...] = values
         arr.attrs.update(a)
@@ -154,7 +154,34 @@ def create(path, variables, coords, attrs) -> None:
     group.create_group(MANIFEST_DIR)
     (path / MANIFEST_DIR / "done").mkdir()
     (path / MANIFEST_DIR / "shards").mkdir()
+    consolidate(path)
     checkpoint("create manifest")
+
+
+def consolidate(path) -> None:
+    """Write the root's consolidated metadata: every array's metadata inline in the root
+    ``zarr.json`` (zarr-python's "inline" form, which plain ``xr.open_zarr`` reads first).
+
+    The manifest group is left out of it, so readers of the consolidated metadata see only
+    the dataset's variables and coordinates. Written to a temporary file and renamed into
+    place: a reader never sees half a document.
+    """
+    path = Path(path)
+    meta = path / "zarr.json"
+    doc = json.loads(meta.read_text())
+    members = {}
+    for child in sorted(path.iterdir()):
+        node = child / "zarr.json"
+        if child.name == MANIFEST_DIR or not node.is_file():
+            continue
+        child_doc = json.loads(node.read_text())
+        if child_doc.get("node_type") == "array":
+            members[child.name] = child_doc
+    doc["consolidated_metadata"] = {"kind": "inline", "must_understand": False, "metadata": members}
+    tmp = meta.with_name(f"zarr.json.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2))
+    os.replace(tmp, meta)
+    checkpoint("consolidate")
 
 
 def _temporary_name(out: Path) -> Path:
@@ -284,7 +311,14 @@ def write_shard_log(path, shard, info) -> None:
 
 
 def update_attrs(path, attrs, label: str = "attrs") -> None:
-    zarr.open_group(str(path), mode="r+").attrs.update(attrs)
+    """Update root attributes in place: the root ``zarr.json`` is rewritten whole (keeping
+    its consolidated metadata) to a temporary file and renamed, so it is never torn."""
+    meta = Path(path) / "zarr.json"
+    doc = json.loads(meta.read_text())
+    doc.setdefault("attributes", {}).update(json.loads(json.dumps(attrs)))
+    tmp = meta.with_name(f"zarr.json.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2))
+    os.replace(tmp, meta)
     checkpoint(label)
 
 

@@ -99,9 +99,32 @@ def devices_for(plan: Plan):
         raise StoreError(f"--device {plan.device}: no such device available ({exc})") from exc
 
 
+def _fixed_coords(plan: Plan) -> list:
+    """The fixed inputs (given in ``[fixed]`` or defaulted) as scalar coordinates."""
+    taken = set(plan.dims) | {k for a in plan.axes for k in a.extra_coords}
+    taken |= {name for name, _, _ in plan.variables()} | {"valid"}
+    coords = []
+    for name, value in plan.fixed.items():
+        inp = plan.model.input(name)
+        if name in taken:
+            continue
+        long_name = f"{inp.long_name} (fixed)"
+        coords.append(
+            (
+                name,
+                [],
+                np.asarray(value, np.float64),
+                {"units": inp.units or "1", "long_name": long_name},
+            )
+        )
+    return coords
+
+
 def _coordinates_attr(plan: Plan, dims) -> dict:
-    """CF ``coordinates`` attribute naming the zip-axis members along ``dims``."""
+    """CF ``coordinates`` attribute: the zip-axis members along ``dims`` and the fixed
+    inputs (scalar coordinates)."""
     names = [k for a in plan.axes if a.name in dims for k in a.extra_coords]
+    names += [c[0] for c in _fixed_coords(plan)]
     return {"coordinates": " ".join(names)} if names else {}
 
 
@@ -152,6 +175,7 @@ def _layout(plan: Plan):
         )
         for key, (vals, units, long_name) in axis.extra_coords.items():
             coords.append((key, [axis.name], vals, {"units": units, "long_name": long_name}))
+    coords += _fixed_coords(plan)
     if m == "store":
         extra = _coordinates_attr(plan, plan.dims)
         for name, units, long_name in plan.variables():
@@ -176,6 +200,8 @@ def _layout(plan: Plan):
                     "units": "1",
                     "long_name": "1 where every output is a number, 0 "
                     "where the model is undefined (outputs NaN)",
+                    "flag_values": [0, 1],
+                    "flag_meanings": "undefined valid",
                     **extra,
                 },
             )
@@ -197,6 +223,7 @@ def _layout(plan: Plan):
 def _attrs(plan: Plan, devices) -> dict:
     return {
         "title": plan.title,
+        "Conventions": "CF-1.10",
         "ionsweep_spec": plan.spec_text,
         "ionsweep_spec_source": os.path.basename(plan.source),
         "ionsweep_spec_sha256": plan.spec_hash,
@@ -598,7 +625,8 @@ def finish_run(
     if shard is not None:
         zstore.write_shard_log(out, shard, timing)
     complete = complete or len(zstore.finished_chunks(out)) == plan.n_chunks
-    if complete:
+    if complete:  # consolidated metadata first: a complete store always has it current
+        zstore.consolidate(out)
         zstore.update_attrs(out, {"ionsweep_complete": True, **timing}, "complete")
     return RunResult(
         store=str(out),
