@@ -39,6 +39,7 @@ __all__ = [
     "fmt_z",
     "name_list",
     "per_ion",
+    "prepare_jax",
     "records",
     "resolve_ions",
     "table",
@@ -360,12 +361,20 @@ def check_positive(values: Sequence[float], names: Sequence[str], argument: str,
 
 
 def float64_kernels() -> Any:
-    """The ``ionsweep`` package, with JAX switched to float64 first (printed values exact).
+    """The ``ionsweep`` package, with JAX switched to float64 first (printed values exact)."""
+    prepare_jax()
+    import ionsweep
+
+    return ionsweep
+
+
+def prepare_jax() -> None:
+    """Import JAX and switch it to float64; in a fresh process, with the compilation cache.
 
     In a fresh process (JAX not yet imported: the ``ionsweep`` command itself) JAX's
     persistent compilation cache is switched on first, so that a second ``ionsweep calc``
     reuses the compiled program instead of compiling it again (see
-    :func:`enable_compilation_cache`).
+    :func:`enable_compilation_cache`). Nothing is computed.
     """
     fresh = "jax" not in sys.modules
     import jax
@@ -373,9 +382,6 @@ def float64_kernels() -> Any:
     if fresh:
         enable_compilation_cache(jax)
     jax.config.update("jax_enable_x64", True)
-    import ionsweep
-
-    return ionsweep
 
 
 #: Set to 0 to keep the command line from using JAX's persistent compilation cache.
