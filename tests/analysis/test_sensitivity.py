@@ -441,11 +441,11 @@ def test_pitzer_temperatures_outside_the_parameter_range_are_flagged():
             "name": "activity_error",
             "ions": ["Na+", "Ca2+", "Cl-", "SO4 2-"],
             "balance": "Cl-",
-            "models": ["davies", "pitzer"],
+            "models": ["davies", "pitzer:hmw84"],
         },
         "inputs": {
             "celsius": {"uniform": [20.0, 40.0]},
-            "activity_model": {"choices": ["davies", "pitzer"]},
+            "activity_model": {"choices": ["davies", "pitzer:hmw84"]},
         },
         "fixed": {
             "Na_in": 12.0,
@@ -458,8 +458,8 @@ def test_pitzer_temperatures_outside_the_parameter_range_are_flagged():
         "outputs": {"variables": ["dE_Ca"]},
         "morris": {"n": 4},
     }
-    # Ca2+–SO4 2- (HMW84) is stated at 25 °C only; the sampled 20–40 °C goes beyond it.
-    with pytest.warns(PlanWarning, match="293.15–313.15 K.*Ca2\\+–SO4 2-"):
+    # HMW84 is stated at 25 °C only; the sampled 20–40 °C goes beyond it.
+    with pytest.warns(PlanWarning, match="hmw84.*293.15–313.15 K.*Ca2\\+–Cl-"):
         ds = sensitivity.run_sensitivity(spec)
     assert len(ds.attrs["ionsweep_warnings"]) == 1
     # Without the Pitzer model among the choices there is nothing to flag.
