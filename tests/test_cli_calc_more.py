@@ -238,3 +238,15 @@ def test_fit_example_misfit_and_correlation_header(capsys):
     code, out, err = run(capsys, "fit --example --ions K+,Na+")
     assert code == 0 and "reduced 383" in out
     assert "warning: the model does not fit the data: reduced chi2 = 383" in err
+
+
+def test_lazy_package_keeps_every_public_name():
+    import ionsweep
+
+    for name in ionsweep.__all__:
+        assert getattr(ionsweep, name) is not None, name
+    assert callable(ionsweep.view)  # the function, not the subpackage of the same name
+    assert ionsweep.physics.nernst is ionsweep.nernst  # subpackages as attributes
+    assert set(ionsweep.__all__) <= set(dir(ionsweep))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ionsweep.nope  # noqa: B018

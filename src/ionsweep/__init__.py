@@ -5,6 +5,7 @@ K, permeabilities in cm/s (or relative), current densities in mA/cm² (outward p
 """
 
 import importlib
+import importlib.util
 import sys
 import types
 from importlib.metadata import PackageNotFoundError, version
@@ -60,7 +61,11 @@ _LAZY = {
 def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'ionsweep' has no attribute {name!r}")
+        # A subpackage used as an attribute (`ionsweep.physics.nernst`), as when every
+        # subpackage was imported eagerly.
+        if name.startswith("_") or importlib.util.find_spec(f"ionsweep.{name}") is None:
+            raise AttributeError(f"module 'ionsweep' has no attribute {name!r}")
+        return importlib.import_module(f"ionsweep.{name}")
     mod = importlib.import_module(module)
     value = mod if module == f"ionsweep.{name}" and name != "view" else getattr(mod, name)
     globals()[name] = value
