@@ -250,3 +250,11 @@ def test_lazy_package_keeps_every_public_name():
     assert set(ionsweep.__all__) <= set(dir(ionsweep))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         ionsweep.nope  # noqa: B018
+
+
+def test_kelvin_below_200_warns(capsys):
+    import ionsweep
+
+    with pytest.warns(ionsweep.TemperatureUnitWarning, match="--celsius 37"):
+        got = calc_json(capsys, "nernst --ion K+ --inside 140 --outside 5 --kelvin 37")
+    assert got["T_K"] == 37.0  # still computed as asked

@@ -207,6 +207,17 @@ def temperature_kelvin(args: argparse.Namespace) -> float:
     if args.kelvin is not None:
         if args.kelvin <= 0:
             raise CliError("--kelvin", f"temperature must be > 0 K, got {args.kelvin:g} K")
+        if args.kelvin < 200:  # computed anyway, but almost surely meant as °C
+            import warnings
+
+            from ionsweep._units import TemperatureUnitWarning
+
+            warnings.warn(
+                f"--kelvin {args.kelvin:g} is below 200 K; for {args.kelvin:g} °C use "
+                f"--celsius {args.kelvin:g}",
+                TemperatureUnitWarning,
+                stacklevel=2,
+            )
         return args.kelvin
     celsius = 37.0 if args.celsius is None else args.celsius
     if celsius <= -ZERO_CELSIUS:
