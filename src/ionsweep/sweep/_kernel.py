@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import OrderedDict
 
@@ -9,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ionsweep.physics.ghk import valences_within_two
 from ionsweep.sweep._plan import Plan, elasticity_name, grad_name
 
 __all__ = ["build_chunk_kernel", "chunk_inputs"]
@@ -45,6 +47,14 @@ def layout(plan: Plan) -> tuple[int, ...]:
     return tuple(k for k in range(len(plan.dims)) if k not in over) + tuple(over)
 
 
+def _valences_within_two(plan: Plan) -> bool:
+    """Whether every valence a built-in model sees is fixed in the spec at ±1 or ±2."""
+    if ":" in plan.model.name:
+        return False  # a user's model may compute valences of its own
+    valences = [i.name for i in plan.model.inputs if i.labels == "ion"]
+    return all(v in plan.fixed and abs(plan.fixed[v]) in (1.0, 2.0) for v in valences)
+
+
 def _evaluate(plan: Plan, feeds, fixed):
     """Outputs and forward-mode gradients on the chunk grid, with dims in :func:`layout`
     order (the chunk's shape, permuted)."""
@@ -59,8 +69,11 @@ def _evaluate(plan: Plan, feeds, fixed):
             x[name] = v.reshape(bshape)
     x.update(fixed)
 
+    hint = valences_within_two if _valences_within_two(plan) else contextlib.nullcontext
+
     def f(xx):
-        out = plan.model.fn(xx)
+        with hint():
+            out = plan.model.fn(xx)
         return {k: jnp.asarray(out[k]) for k in plan.outputs}
 
     out = f(x)
