@@ -549,7 +549,8 @@ def _parse_axis(model, name, value, where, fail) -> Axis:
             fail(f"{where}.labels", "labels must be distinct")
     else:
         coord = np.arange(length)
-    return Axis(name, coord, "", f"{name} (zip axis)", feeds, extra)
+    long_name = name.replace("_", " ") if labels is not None else f"index along {name}"
+    return Axis(name, coord, "", long_name, feeds, extra)
 
 
 def _parse_reduce(tbl, dims, outputs, fail) -> Reduction | None:
