@@ -200,7 +200,9 @@ def _add_ghk_current(parser: argparse.ArgumentParser) -> None:
     _opt(parser, "--perm", cm.float_list, "permeabilities, cm/s (>= 0), one per ion", "P", True)
 
 
-def _ghk_current(args: argparse.Namespace) -> Result:
+def _ghk_inputs(args: argparse.Namespace):
+    """Ions, valences, concentrations and permeabilities of a GHK command, checked: no
+    negative value, and no product P*c (or sum of them) outside the float64 range."""
     names, z = cm.resolve_ions(args.ion, args.z)
     c_in = cm.per_ion(args.inside, args.ion, "--inside")
     c_out = cm.per_ion(args.outside, args.ion, "--outside")
@@ -210,6 +212,25 @@ def _ghk_current(args: argparse.Namespace) -> Result:
     for name, p in zip(names, P, strict=True):
         if p < 0:
             raise cm.CliError("--perm", f"permeability of {name} is {p:g}; it must be >= 0")
+    for side, cs in (("inside", c_in), ("outside", c_out)):
+        if not math.isfinite(sum(p * c for p, c in zip(P, cs, strict=True))):
+            raise cm.CliError(
+                "--perm",
+                f"the sum of P*c {side} overflows float64; give relative permeabilities",
+            )
+    for name, p, ci, co in zip(names, P, c_in, c_out, strict=True):
+        for side, c in (("inside", ci), ("outside", co)):
+            if not math.isfinite(p * c) or (p * c == 0 and p > 0 and c > 0):
+                raise cm.CliError(
+                    "--perm",
+                    f"P*c of {name} {side} = {p:g}*{c:g} is outside the float64 range; "
+                    "give permeabilities of a smaller magnitude",
+                )
+    return names, z, c_in, c_out, P
+
+
+def _ghk_current(args: argparse.Namespace) -> Result:
+    names, z, c_in, c_out, P = _ghk_inputs(args)
     T = cm.temperature_kelvin(args)
     current = cm.to_floats(cm.compiled(_ghk_current_kernel, args.vm, P, c_in, c_out, z, T))
     keys = ("ion", "z", "P_cm_per_s", "c_in_mM", "c_out_mM", "I_mA_per_cm2")
@@ -239,31 +260,9 @@ def _add_ghk(parser: argparse.ArgumentParser) -> None:
 
 
 def _ghk(args: argparse.Namespace) -> Result:
-    names, z = cm.resolve_ions(args.ion, args.z)
-    c_in = cm.per_ion(args.inside, args.ion, "--inside")
-    c_out = cm.per_ion(args.outside, args.ion, "--outside")
-    P = cm.per_ion(args.perm, args.ion, "--perm")
-    cm.check_concentrations(c_in, names, "--inside")
-    cm.check_concentrations(c_out, names, "--outside")
-    for name, p in zip(names, P, strict=True):
-        if p < 0:
-            raise cm.CliError("--perm", f"permeability of {name} is {p:g}; it must be >= 0")
+    names, z, c_in, c_out, P = _ghk_inputs(args)
     if not any(P):
         raise cm.CliError("--perm", "all permeabilities are 0; at least one ion must permeate")
-    for side, cs in (("inside", c_in), ("outside", c_out)):
-        if not math.isfinite(sum(p * c for p, c in zip(P, cs, strict=True))):
-            raise cm.CliError(
-                "--perm",
-                f"the sum of P*c {side} overflows float64; give relative permeabilities",
-            )
-    for name, p, ci, co in zip(names, P, c_in, c_out, strict=True):
-        for side, c in (("inside", ci), ("outside", co)):
-            if not math.isfinite(p * c) or (p * c == 0 and p > 0 and c > 0):
-                raise cm.CliError(
-                    "--perm",
-                    f"P*c of {name} {side} = {p:g}*{c:g} is outside the float64 range; "
-                    "give relative permeabilities (only their ratios matter)",
-                )
     # Zero net current needs a permeant ion carrying outward current (a cation inside or an
     # anion outside) and one carrying inward current; otherwise no potential exists.
     for sign, direction, side, other in (
