@@ -10,6 +10,7 @@ those after it, as in one Jupyter session.
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -45,7 +46,10 @@ def kernel():
     from jupyter_client.manager import KernelManager
 
     km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(NOTEBOOKS[0].parent))
+    # As in a user's Jupyter: no MPLBACKEND (CI exports Agg for the other tests, which would
+    # make the kernel's matplotlib draw off screen instead of inline).
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    km.start_kernel(cwd=str(NOTEBOOKS[0].parent), env=env)
     kc = km.client()
     kc.start_channels()
     try:
