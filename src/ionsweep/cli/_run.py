@@ -21,6 +21,11 @@ examples:
 """
 
 
+def _count(n: int, noun: str) -> str:
+    """``"1 chunk"``, ``"4,096 chunks"``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _human_time(s: float) -> str:
     if s < 1:
         return f"{s * 1000:.3g} ms"
@@ -96,7 +101,7 @@ def _run(args) -> int:
     if not args.quiet:
         print(
             f"ionsweep run {args.spec}: {plan.model_name}, {dims} = {plan.n_points:,} points "
-            f"in {plan.n_chunks:,} chunks → {out}",
+            f"in {_count(plan.n_chunks, 'chunk')} → {out}",
             file=sys.stderr,
         )
     try:
@@ -119,13 +124,14 @@ def _run(args) -> int:
     elif not result.get("complete", True):
         done = len(zstore_finished(out))
         print(
-            f"wrote {result['computed_chunks']} chunks of shard {args.shard} to {out} in "
+            f"wrote {_count(result['computed_chunks'], 'chunk')} of shard {args.shard} to {out} in "
             f"{_human_time(result['wall_time_s'])}; {done}/{plan.n_chunks} chunks of the "
             "store are finished (ionsweep info shows progress; --resume finishes the rest)"
         )
     else:
         print(
-            f"wrote {out}: {plan.n_points:,} points, {result['computed_chunks']} chunks in "
+            f"wrote {out}: {_count(plan.n_points, 'point')}, "
+            f"{_count(result['computed_chunks'], 'chunk')} in "
             f"{_human_time(result['wall_time_s'])} ({result['points_per_s']:.3g} points/s)"
         )
         print(f"open it with: ionsweep info {out}   or   ionsweep.open_results('{out}')")
