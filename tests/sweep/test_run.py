@@ -367,3 +367,26 @@ def test_run_sweep_in_memory_and_from_a_dict(tmp_path):
     assert "c_in" in ds.coords
     on_disk = run_sweep(spec, store=tmp_path / "d.zarr")
     assert on_disk.E.dtype == np.float32
+
+
+def test_stores_are_self_describing_for_plain_xarray(tmp_path):
+    """Plain ``xr.open_zarr`` (consolidated metadata, no warning) sees CF attributes, the
+    fixed inputs as scalar coordinates and the variables in the spec's order; the manifest
+    group stays out of the listed members."""
+    import warnings
+
+    import xarray as xr
+    import zarr
+
+    spec = NERNST.format(dtype="float32", run="")
+    run(parse_spec(spec), tmp_path / "n.zarr", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = xr.open_zarr(tmp_path / "n.zarr")
+    assert ds.attrs["Conventions"].startswith("CF-")
+    assert ds.valid.attrs["flag_values"] == [0, 1]
+    assert ds.valid.attrs["flag_meanings"] == "undefined valid"
+    assert list(ds.data_vars) == ["E", "dE_dc_out", "dE_dT", "valid"]
+    assert ds["c_in"].ndim == 0 and ds["c_in"].attrs["units"] == "mM"
+    assert float(ds["c_in"]) == 10.0
+    assert ".ionsweep" not in zarr.open_group(str(tmp_path / "n.zarr"), mode="r")

@@ -162,10 +162,10 @@ def test_exports_round_trip(quickstart_store):
     assert header.split(",") == [
         "celsius [°C]",
         "c_out [mM]",
-        "gamma_out",
-        "c_in [mM]",
-        "gamma_in",  # a fixed input, stored as a scalar coordinate
         "ion",
+        "c_in [mM]",
+        "gamma_out",
+        "gamma_in",  # a fixed input, stored as a scalar coordinate
         "E [mV]",
     ]
     row = first.split(",")

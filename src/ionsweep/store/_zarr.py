@@ -154,11 +154,11 @@ def create(path, variables, coords, attrs) -> None:
     group.create_group(MANIFEST_DIR)
     (path / MANIFEST_DIR / "done").mkdir()
     (path / MANIFEST_DIR / "shards").mkdir()
-    consolidate(path)
+    consolidate(path, [c[0] for c in coords] + [v[0] for v in variables])
     checkpoint("create manifest")
 
 
-def consolidate(path) -> None:
+def consolidate(path, created=()) -> None:
     """Write the root's consolidated metadata: every array's metadata inline in the root
     ``zarr.json`` (zarr-python's "inline" form, which plain ``xr.open_zarr`` reads first).
 
@@ -169,8 +169,13 @@ def consolidate(path) -> None:
     path = Path(path)
     meta = path / "zarr.json"
     doc = json.loads(meta.read_text())
+    # Members in the order they were created (coordinates, then variables as the spec lists
+    # them), which is the order readers list them in; arrays added later go last.
+    known = list((doc.get("consolidated_metadata") or {}).get("metadata", {}))
+    order = {name: k for k, name in enumerate(known or created)}
+    children = sorted(path.iterdir(), key=lambda p: (order.get(p.name, len(order)), p.name))
     members = {}
-    for child in sorted(path.iterdir()):
+    for child in children:
         node = child / "zarr.json"
         if child.name == MANIFEST_DIR or not node.is_file():
             continue
@@ -342,8 +347,9 @@ def open_results(path) -> xr.Dataset:
         raise StoreError(f"{path} is not an ionsweep store (no such directory)")
     if kind != "ionsweep":
         raise StoreError(f"{path} is not an ionsweep store (no ionsweep zarr.json and manifest)")
-    try:
-        return xr.open_zarr(str(path), consolidated=False)
+    consolidated = "consolidated_metadata" in json.loads((Path(path) / "zarr.json").read_text())
+    try:  # consolidated metadata lists the variables in the spec's order
+        return xr.open_zarr(str(path), consolidated=consolidated)
     except (ValueError, KeyError, OSError) as exc:
         raise StoreError(f"{path}: cannot be read as a dataset: {exc}") from None
 
