@@ -151,15 +151,6 @@ def engine(spec: str, tmp: Path):
     return plan
 
 
-def _best(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times), times
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--k-out", type=int, default=100, help="K_out values (1e6 points each x2)")
@@ -169,7 +160,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     load0 = load_average()
     tmp = Path(tempfile.mkdtemp(prefix="ionsweep-bench-"))
-    kept = f'K_out = {{ linspace = [2, 20, {args.k_out}] }}\ncelsius = [20.0, 37.0]'
+    kept = f"K_out = {{ linspace = [2, 20, {args.k_out}] }}\ncelsius = [20.0, 37.0]"
     n_out, n_in, n_t = (int(v) for v in args.nernst.split(","))
     cases = [
         (
@@ -201,8 +192,7 @@ def main(argv=None):
     try:
         for label, hand, spec, target in cases:
             plan = parse_spec(spec)
-            t_hand, th = [], []
-            t_eng, te = [], []
+            th, te = [], []
             for _ in range(args.repeat):  # interleaved, so load drifts hit both alike
                 t = time.perf_counter()
                 hand()
@@ -237,7 +227,7 @@ def main(argv=None):
             "engine's time includes creating and writing its zarr store.",
             "",
             markdown_table(
-                ["case", "points", "hand-written jit loop", "ionsweep.sweep.run", "ratio", "target"],
+                ["case", "points", "hand-written jit loop", "engine (`run`)", "ratio", "target"],
                 rows,
             ),
         ]
