@@ -15,8 +15,3 @@ def as_float(*args):
     args = tuple(jnp.asarray(a) if isinstance(a, list | tuple) else a for a in args)
     dtype = jnp.result_type(*args, 0.0)
     return tuple(jnp.asarray(a, dtype) for a in args)
-
-
-def nan_like(x):
-    """NaN with the dtype and shape of ``x``."""
-    return jnp.full_like(x, jnp.nan)

@@ -7,16 +7,6 @@ from dataclasses import dataclass, field
 
 __all__ = ["Input", "Model", "Output"]
 
-#: Domains an input can be checked against before any work is done.
-DOMAINS = {
-    "any": "any finite value",
-    "positive": "> 0",
-    "nonnegative": ">= 0",
-    "nonzero": "non-zero",
-    "temperature": "> 0 K",
-}
-
-
 @dataclass(frozen=True)
 class Input:
     """One named scalar input of a model.
