@@ -39,7 +39,7 @@ from ionsweep.activity._debye_huckel import (
     log10_gamma_truesdell_jones,
     nernst_davies,
 )
-from ionsweep.activity._error import activity_error
+from ionsweep.activity._error import activity_error, delta_E
 from ionsweep.activity._models import (
     log_gamma_davies,
     log_gamma_davies_1938,
@@ -85,6 +85,7 @@ __all__ = [
     "debye_huckel_A",
     "debye_huckel_Aphi",
     "debye_huckel_B",
+    "delta_E",
     "get_model",
     "ghk_voltage_activity",
     "ionic_strength",

@@ -26,6 +26,7 @@ from ionsweep._ions import ions as ion_table
 from ionsweep.activity import (
     MODELS,
     check_pitzer_temperature,
+    delta_E,
     log_gamma,
     mM_to_molality,
     pitzer_parameters,
@@ -186,7 +187,7 @@ def _sides(x, names, balance):
 
 
 def _potentials(x, names, balance, models, reference, report, databases=None):
-    """E under the swept model and under the reference, for each reported ion."""
+    """E under the swept model, its ΔE from the reference, and both γ, for each reported ion."""
     c_in, c_out, z = _sides(x, names, balance)
     T = x["T"]
     Tb = jnp.broadcast_to(T, c_in.shape[:-1])[..., None]
@@ -213,12 +214,13 @@ def _potentials(x, names, balance, models, reference, report, databases=None):
         E = physics.nernst(
             c_in[..., k], c_out[..., k], z[k], T, jnp.exp(lg_in[..., k]), jnp.exp(lg_out[..., k])
         )
-        E_ref = physics.nernst(
-            c_in[..., k], c_out[..., k], z[k], T, jnp.exp(ref_in[..., k]), jnp.exp(ref_out[..., k])
-        )
+        dE = delta_E(
+            z[k], T, lg_in[..., k], lg_out[..., k], ref_in[..., k], ref_out[..., k],
+            c_in=c_in[..., k], c_out=c_out[..., k],
+        )  # fmt: skip
         res[ion] = (
             jnp.where(neutral_ok, E, jnp.nan),
-            jnp.where(neutral_ok, E_ref, jnp.nan),
+            jnp.where(neutral_ok, dE, jnp.nan),
             jnp.where(neutral_ok, jnp.exp(lg_in[..., k]), jnp.nan),
             jnp.where(neutral_ok, jnp.exp(lg_out[..., k]), jnp.nan),
         )
@@ -248,11 +250,11 @@ def activity_error(
 
     def fn(x):
         out = {}
-        for ion, (E, E_ref, g_in, g_out) in _potentials(
+        for ion, (E, dE, g_in, g_out) in _potentials(
             x, names, balance, models, reference, report, databases
         ).items():
             s = symbol(ion)
-            out[f"dE_{s}"] = E - E_ref
+            out[f"dE_{s}"] = dE
             out[f"E_{s}"] = E
             out[f"gamma_in_{s}"] = g_in
             out[f"gamma_out_{s}"] = g_out
