@@ -9,6 +9,7 @@ import pytest
 from ionsweep.models import Input, Model, Output, register_model
 from ionsweep.store import StoreError, open_results
 from ionsweep.sweep import parse_spec, run
+from ionsweep.sweep._kernel import cells_per_step
 
 # SI defining constants (CODATA 2018), independent of ionsweep.constants.
 R = 6.02214076e23 * 1.380649e-23  # N_A k, exact since the 2019 SI
@@ -137,8 +138,19 @@ def test_every_variable_and_coordinate_has_units_and_long_name(tmp_path, name):
     assert bool(ds.valid.all())
 
 
-def test_reduce_mode_matches_numpy_on_the_full_grid(tmp_path):
-    base = NERNST.format(dtype="float64", run="chunks = {ion = 2, c_out = 2, celsius = 3}")
+# Chunks that split the reduced axes (host accumulation); tiny memory budgets whose chunks
+# hold the reduced axes whole but whose kernel loops over the kept cells in steps of one
+# cell, and of two cells with the last step padded.
+@pytest.mark.parametrize(
+    ("run_table", "steps"),
+    [
+        ("chunks = {ion = 2, c_out = 2, celsius = 3}", None),
+        ("memory = '4kB'", 1),
+        ("memory = '7.5kB'", 2),
+    ],
+)
+def test_reduce_mode_matches_numpy_on_the_full_grid(tmp_path, run_table, steps):
+    base = NERNST.format(dtype="float64", run=run_table)
     red = base.replace('[outputs]\ngrad = ["c_out", "T"]', '[outputs]\nvariables = ["E"]')
     red += """
 [reduce]
@@ -147,7 +159,11 @@ stats = ["min", "max", "mean", "std", "argmin", "argmax"]
 count = ["abs(E) > 20", "E < 0"]
 histogram = { E = { bins = 5, range = [-60, 60] } }
 """
-    run(parse_spec(red), tmp_path / "r.zarr", progress=False)
+    plan = parse_spec(red)
+    if steps is not None:
+        assert plan.chunks == (3, 7, 4)
+        assert cells_per_step(plan) == steps
+    run(plan, tmp_path / "r.zarr", progress=False)
     ds = open_results(tmp_path / "r.zarr").load()
     assert set(ds.dims) == {"ion", "E_bin"}
     z, c_out, T = grid()

@@ -54,7 +54,7 @@ def _load(args):
 def _run(args) -> int:
     from ionsweep.store import StoreError
     from ionsweep.sweep import check_store, dry_run, parse_shard, run, run_dask
-    from ionsweep.sweep._executor import human_bytes
+    from ionsweep.sweep._chunks import format_bytes
 
     if args.resume and args.overwrite:
         raise CliError("--resume/--overwrite", "choose one: finish the store, or replace it")
@@ -71,11 +71,11 @@ def _run(args) -> int:
         chunk = " × ".join(str(c) for c in plan.chunks)
         print(
             f"  chunks:   {plan.n_chunks:,} of {chunk} (memory budget "
-            f"{human_bytes(plan.memory_bytes)})"
+            f"{format_bytes(plan.memory_bytes)})"
         )
         mode = "reduce over " + ", ".join(plan.reduce.over) if plan.reduce else "store"
         print(f"  mode:     {mode}")
-        print(f"  writes:   {human_bytes(info['bytes_written'])} to {out}")
+        print(f"  writes:   {format_bytes(info['bytes_written'])} to {out}")
         print(
             f"  device:   {info['device']}; compile {_human_time(info['compile_s'])}, "
             f"estimated run {_human_time(info['estimated_s'])}"

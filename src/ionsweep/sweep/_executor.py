@@ -35,6 +35,7 @@ from ionsweep import _stop
 from ionsweep._faults import checkpoint
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
+from ionsweep.sweep._chunks import format_bytes
 from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs, fixed_inputs
 from ionsweep.sweep._plan import Plan, PlanWarning
 from ionsweep.sweep._reduce import Accumulator
@@ -325,19 +326,10 @@ def _check_space(plan: Plan, out: Path) -> None:
         return
     if need > free:
         raise StoreError(
-            f"this sweep stores up to {human_bytes(need)} (uncompressed, {plan.n_points:,} "
-            f"points) but {where} has {human_bytes(free)} free; sweep fewer points, write "
+            f"this sweep stores up to {format_bytes(need)} (uncompressed, {plan.n_points:,} "
+            f"points) but {where} has {format_bytes(free)} free; sweep fewer points, write "
             "elsewhere, or keep statistics only with a [reduce] table"
         )
-
-
-def human_bytes(n: float) -> str:
-    """``1.5e9`` → ``'1.5 GB'``."""
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
-            return f"{n:.3g} {unit}"
-        n /= 1000
-    return f"{n:.3g} PB"  # pragma: no cover
 
 
 def check_store(

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ionsweep.physics.ghk import valences_within_two
+from ionsweep.sweep._chunks import step_points
 from ionsweep.sweep._plan import Plan, elasticity_name, grad_name
 
 __all__ = ["build_chunk_kernel", "chunk_inputs"]
@@ -55,20 +56,9 @@ def _valences_within_two(plan: Plan) -> bool:
     return all(v in plan.fixed and abs(plan.fixed[v]) in (1.0, 2.0) for v in valences)
 
 
-def _evaluate(plan: Plan, feeds, fixed):
-    """Outputs and forward-mode gradients on the chunk grid, with dims in :func:`layout`
-    order (the chunk's shape, permuted)."""
-    order = layout(plan)
-    nd = len(plan.axes)
-    shape = tuple(plan.chunks[k] for k in order)
-    x = {}
-    for k, d in enumerate(feeds):
-        bshape = [1] * nd
-        bshape[order.index(k)] = plan.chunks[k]
-        for name, v in d.items():
-            x[name] = v.reshape(bshape)
-    x.update(fixed)
-
+def _evaluate(plan: Plan, x: dict, shape: tuple[int, ...], derivatives: bool = True):
+    """Outputs (and, with ``derivatives``, forward-mode gradients and elasticities) of the
+    model on inputs ``x`` that broadcast to ``shape``, cast to the plan's dtype."""
     hint = valences_within_two if _valences_within_two(plan) else contextlib.nullcontext
 
     def f(xx):
@@ -78,7 +68,8 @@ def _evaluate(plan: Plan, feeds, fixed):
 
     out = f(x)
     res = {k: jnp.broadcast_to(v, shape) for k, v in out.items()}
-    for g in dict.fromkeys(plan.grads + plan.elasticities):
+    wrt = dict.fromkeys(plan.grads + plan.elasticities) if derivatives else {}
+    for g in wrt:
         tangent = {k: jnp.zeros_like(v) for k, v in x.items()}
         tangent[g] = jnp.ones_like(x[g])
         _, dout = jax.jvp(f, (x,), (tangent,))
@@ -89,13 +80,79 @@ def _evaluate(plan: Plan, feeds, fixed):
             if g in plan.elasticities:
                 res[elasticity_name(k, g)] = jnp.broadcast_to(x[g] * dout[k] / out[k], shape)
     dtype = jnp.dtype(plan.dtype)
-    res = {k: v.astype(dtype) for k, v in res.items()}
-    if plan.reduce is not None:
-        return res, None
-    valid = jnp.ones(shape, bool)
+    return {k: v.astype(dtype) for k, v in res.items()}
+
+
+def _store_chunk(plan: Plan, feeds, fixed):
+    """Store mode: every output (and derivative) at every point of the chunk, and ``valid``."""
+    nd = len(plan.axes)
+    x = dict(fixed)
+    for k, d in enumerate(feeds):
+        bshape = [1] * nd
+        bshape[k] = plan.chunks[k]
+        for name, v in d.items():
+            x[name] = v.reshape(bshape)
+    res = _evaluate(plan, x, plan.chunks)
+    valid = jnp.ones(plan.chunks, bool)
     for k in plan.outputs:
         valid &= jnp.isfinite(res[k])
     return res, valid
+
+
+def cells_per_step(plan: Plan) -> int:
+    """Reduce mode: how many cells of kept coordinates the kernel evaluates at once.
+
+    A chunk's kept cells are evaluated in steps of a loop inside the compiled program, each
+    step over these cells times the chunk's reduced block, at most ``STEP_POINTS_CPU`` points
+    on CPU (see ``_chunks``; or the memory budget's worth), so the working set is that of
+    one step however many kept cells a chunk holds.
+    """
+    kept, over = _split(plan)
+    cells = math.prod(plan.chunks[k] for k in kept)
+    block = math.prod(plan.chunks[k] for k in over)
+    n_vars = len(plan.variables()) + 1
+    limit = step_points(n_vars, plan.itemsize(), plan.memory_bytes, plan.device)
+    return max(1, min(cells, limit // block))
+
+
+def _split(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    order = layout(plan)
+    n_kept = len(plan.dims) - len(plan.reduce.over)
+    return order[:n_kept], order[n_kept:]
+
+
+def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths):
+    """Reduce mode: partial reductions for every kept cell of the chunk, computed in a
+    ``lax.map`` over steps of :func:`cells_per_step` cells (one step: no loop)."""
+    kept, over = _split(plan)
+    kept_shape = tuple(plan.chunks[k] for k in kept)
+    over_shape = tuple(plan.chunks[k] for k in over)
+    cells = math.prod(kept_shape)
+    per = cells_per_step(plan)
+    steps = -(-cells // per)
+    base = dict(fixed)
+    for j, k in enumerate(over):
+        bshape = [1] * (1 + len(over))
+        bshape[1 + j] = plan.chunks[k]
+        for name, v in feeds[k].items():
+            base[name] = v.reshape(bshape)
+
+    def step(s):
+        cell = jnp.minimum(s * per + jnp.arange(per), cells - 1)  # the last step repeats
+        index = jnp.unravel_index(cell, kept_shape) if kept_shape else ()
+        x = dict(base)
+        for j, k in enumerate(kept):
+            for name, v in feeds[k].items():
+                x[name] = v[index[j]].reshape((per,) + (1,) * len(over))
+        res = _evaluate(plan, x, (per,) + over_shape, derivatives=False)
+        return _reduce_block(plan, res, lengths, per)
+
+    if steps == 1:
+        parts = step(0)
+    else:
+        parts = jax.lax.map(step, jnp.arange(steps))
+        parts = {k: v.reshape((steps * per,) + v.shape[2:])[:cells] for k, v in parts.items()}
+    return {k: v.reshape(kept_shape + v.shape[1:]) for k, v in parts.items()}
 
 
 def partials(plan: Plan) -> dict[str, bool]:
@@ -112,18 +169,17 @@ def partials(plan: Plan) -> dict[str, bool]:
     }
 
 
-def _reduce_chunk(plan: Plan, res, lengths):
-    """Per-chunk partial reductions over ``plan.reduce.over`` (masked to in-bounds points).
+def _reduce_block(plan: Plan, res, lengths, cells: int):
+    """Partial reductions over ``plan.reduce.over`` of one step's values, shaped
+    ``(cells,) + reduced block`` (masked to in-bounds points).
 
-    The arrays come in :func:`layout` order, so the reduced axes are the trailing ones and
-    are flattened into one. Padding (edge chunks repeat their last value) is masked only
-    where it can occur along a reduced axis; along kept axes it is cut off on the host.
+    The reduced axes are flattened into one. Padding (edge chunks repeat their last value)
+    is masked only where it can occur along a reduced axis; along kept axes it is cut off on
+    the host.
     """
     red = plan.reduce
-    order = layout(plan)
-    n_kept = len(plan.dims) - len(red.over)
-    kept_shape = tuple(plan.chunks[k] for k in order[:n_kept])
-    over_dims = order[n_kept:]
+    _, over_dims = _split(plan)
+    kept_shape = (cells,)
     inb = None
     if any(plan.shape[k] % plan.chunks[k] for k in over_dims):
         inb = jnp.ones(tuple(plan.chunks[k] for k in over_dims), bool)
@@ -183,7 +239,8 @@ def _reduce_chunk(plan: Plan, res, lengths):
 
 
 #: Compiled kernels of recent plans, by what decides them: the spec text (model, its
-#: options, axes, outputs, reductions), the chunk shape and the dtype.
+#: options, axes, outputs, reductions), the chunk shape, the dtype, and the memory budget
+#: and device (which set the reduce-mode step).
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 16
 
@@ -198,16 +255,15 @@ def build_chunk_kernel(plan: Plan):
     arguments, not compile-time constants: folded constants made XLA's CPU code for 4-ion
     GHK 2.5x slower (``benchmarks/bench_engine.py``).
     """
-    key = (plan.spec_hash, plan.chunks, plan.dtype)
+    key = (plan.spec_hash, plan.chunks, plan.dtype, plan.memory_bytes, plan.device)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
 
     def kernel(feeds, fixed, lengths):
-        res, valid = _evaluate(plan, feeds, fixed)
         if plan.reduce is None:
-            return res, valid
-        return _reduce_chunk(plan, res, lengths)
+            return _store_chunk(plan, feeds, fixed)
+        return _reduce_chunk_steps(plan, feeds, fixed, lengths)
 
     _CACHE[key] = jitted = jax.jit(kernel)
     while len(_CACHE) > _CACHE_SIZE:

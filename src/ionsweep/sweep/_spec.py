@@ -14,8 +14,6 @@ from ionsweep._ions import ions as ion_table
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model, get_model
 from ionsweep.sweep._chunks import (
-    MAX_CHUNK_POINTS_ACCELERATOR,
-    MAX_CHUNK_POINTS_CPU,
     choose_chunks,
     parse_bytes,
 )
@@ -137,7 +135,6 @@ def parse_spec(
         v = chunk_req[k]
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             fail(f"[run] chunks {k}", f"must be a positive integer, got {v!r}")
-    max_points = {"cpu": MAX_CHUNK_POINTS_CPU, "gpu": MAX_CHUNK_POINTS_ACCELERATOR}.get(device)
     chunks = choose_chunks(
         shape,
         [a.name for a in axes],
@@ -146,7 +143,8 @@ def parse_spec(
         memory_bytes,
         chunk_req,
         first=reduce.over if reduce else (),
-        max_points=max_points,
+        device=device,
+        cell_bytes=reduce_cell_bytes(reduce, len(outputs)) if reduce else 0,
     )
 
     n_chunks = math.prod(-(-n // c) for n, c in zip(shape, chunks, strict=True))
@@ -180,6 +178,12 @@ def parse_spec(
         reduce=reduce,
         elasticities=tuple(elasticities),
     )
+
+
+def reduce_cell_bytes(reduce: Reduction, n_outputs: int) -> int:
+    """Bytes of partial results per kept cell: up to seven float64/int64 partials per
+    output (count, mean, m2, min, max, argmin, argmax), one per count, one per bin."""
+    return 8 * (7 * n_outputs + len(reduce.counts) + sum(h[1] for h in reduce.histograms))
 
 
 def parse_fixed(model: Model, fixed_tbl, seen: dict, fail, list_hint: str, missing_hint: str):
