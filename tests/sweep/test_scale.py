@@ -68,6 +68,7 @@ def reference(tmp_path_factory):
         d / "red.zarr",
         progress=False,
     )
+    run(parse_spec(REDUCE), d / "red_chunked.zarr", progress=False)
     return d
 
 
@@ -142,22 +143,33 @@ def test_reduce_accumulate_refuses_shards(tmp_path):
 def test_four_simulated_devices_equal_one(tmp_path, reference):
     spec = tmp_path / "s.toml"
     spec.write_text(SPEC)
+    (tmp_path / "r.toml").write_text(REDUCE)  # accumulated over chunks of P_Na
     env = dict(
         os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu"
     )
+    # JAX logs every XLA compilation; the four devices share one program.
     code = (
-        "import jax, sys; from ionsweep.sweep import load_spec, run; "
+        "import io, logging, sys, jax; from ionsweep.sweep import load_spec, run; "
         "assert len(jax.devices()) == 4; "
-        "run(load_spec(sys.argv[1]), sys.argv[2], progress=False)"
+        "log = io.StringIO(); logging.getLogger('jax').addHandler(logging.StreamHandler(log)); "
+        "jax.config.update('jax_log_compiles', True); "
+        "run(load_spec(sys.argv[1]), sys.argv[2], progress=False); "
+        "run(load_spec(sys.argv[3]), sys.argv[4], progress=False); "
+        "print(sum('Finished XLA compilation of jit(per_device)' in line "
+        "for line in log.getvalue().splitlines()))"
     )
-    subprocess.run(
-        [sys.executable, "-c", code, str(spec), str(tmp_path / "d.zarr")],
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(spec), str(tmp_path / "d.zarr")]
+        + [str(tmp_path / "r.toml"), str(tmp_path / "r.zarr")],
         env=env,
         check=True,
         capture_output=True,
+        text=True,
     )
+    assert proc.stdout.split()[-1] == "2"  # one compilation per spec for the four devices
     assert open_results(tmp_path / "d.zarr").attrs["n_devices"] == 4
     _equal(reference / "ref.zarr", tmp_path / "d.zarr")
+    _equal(reference / "red_chunked.zarr", tmp_path / "r.zarr")
 
 
 def test_dask_local_cluster_equals_single_run(tmp_path, reference):

@@ -36,7 +36,12 @@ from ionsweep._faults import checkpoint
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._chunks import format_bytes
-from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs, fixed_inputs
+from ionsweep.sweep._kernel import (
+    build_chunk_kernel,
+    build_sharded_kernel,
+    chunk_inputs,
+    fixed_inputs,
+)
 from ionsweep.sweep._plan import Plan, PlanWarning
 from ionsweep.sweep._reduce import Accumulator
 
@@ -537,13 +542,11 @@ def run(
     total = sum(_points(plan, i) for i in mine)
     bar = _progress(total, total - sum(_points(plan, i) for i in todo), progress)
 
-    group = zstore.open_group_rw(out)
-    dtype = np.dtype(plan.dtype)
-    fixed = fixed_inputs(plan)
+    store = zstore.open_group_rw(out)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     last_ckpt = time.perf_counter()
-    kernel = build_chunk_kernel(plan)
+    launch = _launcher(plan, devices)
     in_flight: deque = deque()
     writes: deque = deque()
 
@@ -558,23 +561,28 @@ def run(
                 last_ckpt = time.perf_counter()
         else:
             host = host_results(plan, index, result)
-            writes.append(writer.submit(write_chunk, group, plan, out, index, host))
+            writes.append(writer.submit(write_chunk, store, plan, out, index, host))
             while len(writes) > len(devices):  # bounded: memory follows the budget
                 writes.popleft().result()
         if bar is not None:
             bar.update(_points(plan, index))
 
+    def finish_group(indices, result):
+        if len(devices) > 1:  # one transfer per array, then the chunks' rows
+            result = jax.tree.map(np.asarray, result)
+            for j, index in enumerate(indices):
+                finish(index, jax.tree.map(lambda a, j=j: a[j], result))
+        else:
+            finish(indices[0], result)
+
     with ThreadPoolExecutor(1) as writer, _stop.deferred():
-        for k, index in enumerate(todo):
+        for indices in _groups(todo, len(devices)):
             _stop.check()  # a signal stops the run here, between chunks
-            device = devices[k % len(devices)]
-            feeds, lengths = chunk_inputs(plan, index, dtype)
-            args = jax.device_put((feeds, fixed, lengths), device)
-            in_flight.append((index, kernel(*args)))  # asynchronous dispatch
-            if len(in_flight) > len(devices):  # every device busy: collect the oldest
-                finish(*in_flight.popleft())
+            in_flight.append((indices, launch(indices)))  # asynchronous dispatch
+            if len(in_flight) > 1:  # the devices are busy: collect the previous group
+                finish_group(*in_flight.popleft())
         while in_flight:
-            finish(*in_flight.popleft())
+            finish_group(*in_flight.popleft())
         while writes:
             writes.popleft().result()
     if acc is not None:
@@ -586,6 +594,43 @@ def run(
     result = finish_run(plan, out, todo, t0, started, shard=shard, complete=acc is not None)
     result["notes"] = list(checked.notes)
     return result
+
+
+def _groups(todo, size):
+    """``todo`` in consecutive groups of ``size`` chunks (the last may be shorter)."""
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
+
+
+def _launcher(plan: Plan, devices):
+    """``launch(group) -> device results``: one call of the compiled kernel for a group of
+    chunks, one per device. Several devices run one program (``build_sharded_kernel``)
+    compiled once for all of them; a short last group is padded by repeating its last
+    chunk, whose extra results are ignored."""
+    import jax
+
+    dtype = np.dtype(plan.dtype)
+    fixed = fixed_inputs(plan)
+    if len(devices) == 1:
+        kernel = build_chunk_kernel(plan)
+        fixed = jax.device_put(fixed, devices[0])
+
+        def launch(group):
+            feeds, lengths = jax.device_put(chunk_inputs(plan, group[0], dtype), devices[0])
+            return kernel(feeds, fixed, lengths)
+
+        return launch
+    kernel, split, replicated = build_sharded_kernel(plan, devices)
+    fixed = jax.device_put(fixed, replicated)
+
+    def launch(group):
+        padded = list(group) + [group[-1]] * (len(devices) - len(group))
+        inputs = [chunk_inputs(plan, index, dtype) for index in padded]
+        feeds = jax.tree.map(lambda *a: np.stack(a), *[f for f, _ in inputs])
+        lengths = np.stack([n for _, n in inputs])
+        feeds, lengths = jax.device_put((feeds, lengths), split)
+        return kernel(feeds, fixed, lengths)
+
+    return launch
 
 
 def already_complete(plan: Plan, out, notes=()) -> RunResult:

@@ -14,7 +14,7 @@ from ionsweep.physics.ghk import valences_within_two
 from ionsweep.sweep._chunks import step_points
 from ionsweep.sweep._plan import Plan, elasticity_name, grad_name
 
-__all__ = ["build_chunk_kernel", "chunk_inputs"]
+__all__ = ["build_chunk_kernel", "build_sharded_kernel", "chunk_inputs"]
 
 
 def chunk_inputs(plan: Plan, index, dtype):
@@ -245,6 +245,29 @@ _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 16
 
 
+def _chunk_function(plan: Plan):
+    def kernel(feeds, fixed, lengths):
+        if plan.reduce is None:
+            return _store_chunk(plan, feeds, fixed)
+        return _reduce_chunk_steps(plan, feeds, fixed, lengths)
+
+    return kernel
+
+
+def _cached(key, make):
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    _CACHE[key] = value = make()
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
+
+
+def _key(plan: Plan) -> tuple:
+    return (plan.spec_hash, plan.chunks, plan.dtype, plan.memory_bytes, plan.device)
+
+
 def build_chunk_kernel(plan: Plan):
     """``kernel(feeds, fixed, lengths) -> (outputs, valid)`` or partial reductions, jitted.
 
@@ -255,20 +278,39 @@ def build_chunk_kernel(plan: Plan):
     arguments, not compile-time constants: folded constants made XLA's CPU code for 4-ion
     GHK 2.5x slower (``benchmarks/bench_engine.py``).
     """
-    key = (plan.spec_hash, plan.chunks, plan.dtype, plan.memory_bytes, plan.device)
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    return _cached(_key(plan), lambda: jax.jit(_chunk_function(plan)))
 
-    def kernel(feeds, fixed, lengths):
-        if plan.reduce is None:
-            return _store_chunk(plan, feeds, fixed)
-        return _reduce_chunk_steps(plan, feeds, fixed, lengths)
 
-    _CACHE[key] = jitted = jax.jit(kernel)
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return jitted
+def build_sharded_kernel(plan: Plan, devices):
+    """The chunk kernel for several devices at once, compiled once for all of them.
+
+    ``kernel(feeds, fixed, lengths)`` takes every feed and ``lengths`` stacked along a new
+    leading axis of length ``len(devices)`` (one chunk per device) and returns results with
+    that leading axis; ``jax.shard_map`` over a one-axis mesh of the devices places chunk
+    ``j`` on device ``j``. The fixed inputs are replicated.
+    """
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    devices = tuple(devices)
+
+    def make():
+        mesh = Mesh(np.asarray(devices), ("chunk",))
+        inner = _chunk_function(plan)
+
+        def per_device(feeds, fixed, lengths):
+            out = inner(jax.tree.map(lambda a: a[0], feeds), fixed, lengths[0])
+            return jax.tree.map(lambda a: a[None], out)
+
+        body = jax.shard_map(
+            per_device,
+            mesh=mesh,
+            in_specs=(P("chunk"), P(), P("chunk")),
+            out_specs=P("chunk"),
+        )
+        return jax.jit(body), NamedSharding(mesh, P("chunk")), NamedSharding(mesh, P())
+
+    return _cached(_key(plan) + (devices,), make)
 
 
 def fixed_inputs(plan: Plan) -> dict[str, np.ndarray]:
