@@ -404,10 +404,26 @@ def test_categorical_activity_model_in_spec():
         sensitivity.run_sensitivity(bad)
 
 
-def test_three_analyses_in_one_result():
+def test_three_analyses_in_one_result_and_one_compiled_model(monkeypatch):
+    from ionsweep.analysis import _sensitivity_run
+
+    traces, make = [], _sensitivity_run._model_func
+
+    def counting(plan):  # the model function, noting each time JAX traces it
+        func = make(plan)
+
+        def traced(x):
+            traces.append(1)
+            return func(x)
+
+        return traced
+
+    monkeypatch.setattr(_sensitivity_run, "_model_func", counting)
     ds = sensitivity.run_sensitivity(
         SPEC.replace("[uncertainty]", "[morris]\nn = 10\n[uncertainty]")
     )
+    # 2560 Sobol, 40 Morris and 2000 Monte Carlo samples through one program
+    assert len(traces) == 1
     assert ds.attrs["ionsweep_methods"] == ["sobol", "morris", "uncertainty"]
     assert {"S1", "mu_star", "histogram"} <= set(ds.data_vars)
     assert ds.attrs["morris_n_evaluations"] == 10 * 4

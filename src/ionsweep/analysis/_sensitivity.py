@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -33,29 +34,42 @@ def _distributions(bounds: Mapping) -> dict[str, Distribution]:
 
 
 def evaluate_batch(
-    func: Callable, samples: Mapping[str, np.ndarray], *, jit: bool = True, dtype=None
+    func: Callable,
+    samples: Mapping[str, np.ndarray],
+    *,
+    jit: bool = True,
+    dtype=None,
+    batch: int | None = None,
 ):
-    """Call ``func`` once on all samples; return ``(outputs, seconds, compile_seconds)``.
+    """Call ``func`` on all samples; return ``(outputs, seconds, compile_seconds)``.
 
     ``outputs`` is a dict of float64 NumPy arrays of shape (n,) — one entry ``None`` when
     ``func`` returns a single array. With ``jit`` the samples become JAX arrays of ``dtype``
     (JAX's default float by default) and the function is compiled by ``jax.jit`` first
-    (``compile_seconds``); ``seconds`` is the evaluation alone.
+    (``compile_seconds``); ``seconds`` is the evaluation alone. With ``batch`` the samples
+    are evaluated ``batch`` at a time (the last batch padded by repeating its last sample),
+    all batches dispatched before any result is read: one compiled program for every call
+    with the same ``func``, ``batch`` and dtype, whatever the number of samples.
     """
     import jax
     import jax.numpy as jnp
 
     n = len(next(iter(samples.values())))
+    size = int(batch) if batch else n
     t0 = time.perf_counter()
     try:
         if jit:
-            args = {k: jnp.asarray(v, dtype) for k, v in samples.items()}
-            fn = jax.jit(func).lower(args).compile()
+            fn = _compiled(func, {k: jnp.asarray(v[:1], dtype) for k, v in samples.items()}, size)
         else:
-            args, fn = dict(samples), func
+            fn = func
         t_compile = time.perf_counter() - t0
         t0 = time.perf_counter()
-        out = jax.block_until_ready(fn(args))
+        if not jit or size >= n and not batch:
+            args = {k: jnp.asarray(v, dtype) for k, v in samples.items()} if jit else samples
+            out = jax.block_until_ready(fn(dict(args)))
+        else:
+            parts = [fn(_batch(samples, start, size, dtype)) for start in range(0, n, size)]
+            out = jax.tree.map(lambda *a: np.concatenate([np.asarray(x) for x in a])[:n], *parts)
     except jax.errors.ConcretizationTypeError as exc:
         raise TypeError(
             f"func cannot be traced by jax.jit ({type(exc).__name__}); pass jit=False for a "
@@ -86,6 +100,35 @@ def evaluate_batch(
             )
         res[key] = arr
     return res, seconds, t_compile
+
+
+#: Compiled programs by model function (dropped with it), then by batch size and dtype.
+_PROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(func: Callable, example: dict, size: int):
+    """``func`` compiled for batches of ``size`` samples shaped like ``example``."""
+    import jax
+
+    key = (size,) + tuple((k, str(v.dtype)) for k, v in example.items())
+    programs = _PROGRAMS.setdefault(func, {})
+    if key not in programs:
+        shapes = {k: jax.ShapeDtypeStruct((size,), v.dtype) for k, v in example.items()}
+        programs[key] = jax.jit(func).lower(shapes).compile()
+    return programs[key]
+
+
+def _batch(samples: Mapping[str, np.ndarray], start: int, size: int, dtype) -> dict:
+    """Samples ``start … start + size`` (padded by repeating the last) as JAX arrays."""
+    import jax.numpy as jnp
+
+    out = {}
+    for k, v in samples.items():
+        part = np.asarray(v[start : start + size])
+        if len(part) < size:
+            part = np.concatenate([part, np.repeat(part[-1:], size - len(part))])
+        out[k] = jnp.asarray(part, dtype)
+    return out
 
 
 def _seed(seed: int, salt: int) -> int:
@@ -137,6 +180,7 @@ def sobol(
     conf_level: float = 0.95,
     jit: bool = True,
     dtype=None,
+    batch: int | None = None,
 ) -> xr.Dataset:
     """First- and total-order Sobol indices with bootstrap confidence intervals.
 
@@ -168,6 +212,10 @@ def sobol(
     dtype : dtype, keyword-only
         Floating dtype of the samples given to a jitted ``func``; JAX's default float
         (float32 unless x64 is enabled) by default.
+    batch : int, keyword-only
+        Evaluate a jitted ``func`` this many samples at a time through one compiled program
+        (the same program for every analysis of a run that passes the same ``batch``);
+        default: all samples in one call.
 
     Returns
     -------
@@ -198,7 +246,7 @@ def sobol(
     unit = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
     samples = {k: d.ppf(unit[:, i]) for i, (k, d) in enumerate(dists.items())}
     t_sample = time.perf_counter() - t0
-    outputs, t_eval, t_compile = evaluate_batch(func, samples, jit=jit, dtype=dtype)
+    outputs, t_eval, t_compile = evaluate_batch(func, samples, jit=jit, dtype=dtype, batch=batch)
     t0 = time.perf_counter()
     per_output = {}
     for key, y in outputs.items():
@@ -250,6 +298,7 @@ def morris(
     conf_level: float = 0.95,
     jit: bool = True,
     dtype=None,
+    batch: int | None = None,
     units: str | Mapping[str, str] | None = None,
 ) -> xr.Dataset:
     """Morris elementary-effects screening: μ* (with a bootstrap interval) and σ.
@@ -263,7 +312,7 @@ def morris(
 
     Parameters
     ----------
-    func, bounds, seed, num_resamples, conf_level, jit, dtype
+    func, bounds, seed, num_resamples, conf_level, jit, dtype, batch
         As for :func:`sobol`.
     n : int
         Number of trajectories (N·(D + 1) evaluations).
@@ -300,7 +349,7 @@ def morris(
     unit = morris_sample.sample(problem, int(n), num_levels=num_levels, seed=seed)
     samples = {k: d.morris_ppf(unit[:, i]) for i, (k, d) in enumerate(dists.items())}
     t_sample = time.perf_counter() - t0
-    outputs, t_eval, t_compile = evaluate_batch(func, samples, jit=jit, dtype=dtype)
+    outputs, t_eval, t_compile = evaluate_batch(func, samples, jit=jit, dtype=dtype, batch=batch)
     t0 = time.perf_counter()
     per_output = {
         key: morris_analyze.analyze(

@@ -1,4 +1,4 @@
-"""Run a sensitivity plan: one batched evaluation per analysis, results stored like a sweep.
+"""Run a sensitivity plan: every analysis evaluated through one compiled model, stored like a sweep.
 
 The store is an ordinary ionsweep zarr store (``ionsweep info`` and
 :func:`ionsweep.open_results` read it): one Dataset with ``units``/``long_name`` on every
@@ -67,6 +67,17 @@ def _model_func(plan: SensitivityPlan):
     return func
 
 
+def _batch_size(plan: SensitivityPlan, platform: str) -> int:
+    """Samples per call of the model: every analysis of the run evaluates its samples in
+    batches of this size through one compiled program (padding the last batch), so a run
+    compiles its model once. As many as the largest analysis needs, at most a reduce-mode
+    step's worth (``sweep._chunks``)."""
+    from ionsweep.sweep._chunks import STEP_POINTS_ACCELERATOR, STEP_POINTS_CPU
+
+    cap = STEP_POINTS_CPU if platform == "cpu" else STEP_POINTS_ACCELERATOR
+    return max(1, min(cap, max(plan.evaluations.values())))
+
+
 def _versions() -> dict:
     out = {"python_version": platform.python_version()}
     for pkg in ("ionsweep", "jax", "jaxlib", "numpy", "xarray", "zarr", "SALib"):
@@ -129,6 +140,7 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
     for note in plan.warnings:
         warnings.warn(PlanWarning(note), stacklevel=2)
     func = _model_func(plan)
+    batch = _batch_size(plan, devices[0].platform)
     dists = {ri.key: ri.dist for ri in plan.inputs}
     units = {o: plan.model.output(o).units for o in plan.outputs}
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -141,6 +153,7 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
                 "num_resamples": opts.get("num_resamples", 100),
                 "conf_level": opts.get("conf_level", 0.95),
                 "dtype": plan.dtype,
+                "batch": batch,
             }
             if method == "sobol":
                 ds = sobol(func, dists, opts["n"], seed, **common)
@@ -161,6 +174,7 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
                     opts["n"],
                     seed,
                     dtype=plan.dtype,
+                    batch=batch,
                     quantiles=opts.get("quantiles", DEFAULT_QUANTILES),
                     bins=opts.get("bins", 60),
                     range=tuple(opts["range"]) if "range" in opts else None,

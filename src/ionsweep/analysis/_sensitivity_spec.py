@@ -90,18 +90,23 @@ class SensitivityPlan:
         return hashlib.sha256(self.spec_text.encode()).hexdigest()
 
     @property
-    def n_evaluations(self) -> int:
-        """Model evaluations of all the analyses (Sobol N rounded up to a power of two)."""
-        d, total = len(self.inputs), 0
+    def evaluations(self) -> dict[str, int]:
+        """Model evaluations of each analysis (Sobol N rounded up to a power of two)."""
+        d, out = len(self.inputs), {}
         for method, opts in self.methods.items():
             n = int(opts["n"])
             if method == "sobol":
-                total += (1 << (n - 1).bit_length()) * (d + 2)
+                out[method] = (1 << (n - 1).bit_length()) * (d + 2)
             elif method == "morris":
-                total += n * (d + 1)
+                out[method] = n * (d + 1)
             else:
-                total += n
-        return total
+                out[method] = n
+        return out
+
+    @property
+    def n_evaluations(self) -> int:
+        """Model evaluations of all the analyses."""
+        return sum(self.evaluations.values())
 
 
 def load_sensitivity_spec(path, **overrides) -> SensitivityPlan:

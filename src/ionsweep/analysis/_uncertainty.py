@@ -47,6 +47,7 @@ def propagate(
     keep_samples: bool = False,
     jit: bool = True,
     dtype=None,
+    batch: int | None = None,
     units: str | Mapping[str, str] | None = None,
     input_units: Mapping[str, str] | None = None,
 ) -> xr.Dataset:
@@ -82,6 +83,9 @@ def propagate(
         Compile ``func`` with ``jax.jit``.
     dtype : dtype, keyword-only
         Floating dtype of the samples given to a jitted ``func`` (JAX's default float).
+    batch : int, keyword-only
+        Evaluate a jitted ``func`` this many samples at a time (see
+        :func:`ionsweep.sensitivity.sobol`); default: all samples in one call.
     units : str or mapping, keyword-only
         Units of the output(s), recorded on the statistics.
     input_units : mapping, keyword-only
@@ -122,7 +126,7 @@ def propagate(
     unit = rng.random((int(n), len(dists)))
     samples = {k: d.ppf(unit[:, i], weighted=True) for i, (k, d) in enumerate(dists.items())}
     t_sample = time.perf_counter() - t0
-    outputs, t_eval, t_compile = evaluate_batch(func, samples, jit=jit, dtype=dtype)
+    outputs, t_eval, t_compile = evaluate_batch(func, samples, jit=jit, dtype=dtype, batch=batch)
     keys = list(outputs)
     stats = {k: _summary(y, quantiles, bins, range, thresholds) for k, y in outputs.items()}
     if isinstance(units, Mapping):
