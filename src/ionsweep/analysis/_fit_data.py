@@ -14,15 +14,15 @@ Every check runs here, before any computation, and a failure raises
 
 from __future__ import annotations
 
-import csv
-import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ionsweep._ions import ions as ion_table
 from ionsweep.constants import ZERO_CELSIUS
@@ -91,32 +91,33 @@ def _listed(items: Sequence[Any]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def _read_csv(path: Path) -> dict[str, list[str]]:
+def _read_csv(path: Path) -> dict[str, pd.Series]:
+    """Columns of a CSV file as text (cells stripped, blank rows dropped), by header name."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise FitInputError("data", f"{path} is empty (expected a header line)")
-            header = [h.strip() for h in header]
-            columns: dict[str, list[str]] = {h: [] for h in header}
-            if len(columns) != len(header):
-                dup = sorted({h for h in header if header.count(h) > 1})
-                raise FitInputError(dup[0], f"{path}: duplicate column(s) {_listed(dup)}")
-            for line, row in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in row):
-                    continue  # blank line
-                if len(row) != len(header):
-                    raise FitInputError(
-                        "data", f"{path}, line {line}: {len(row)} fields, header has {len(header)}"
-                    )
-                for h, cell in zip(header, row, strict=True):
-                    columns[h].append(cell.strip())
+        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
         raise FitInputError("data", f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except pd.errors.EmptyDataError:
+        raise FitInputError("data", f"{path} is empty (expected a header line)") from None
+    except pd.errors.ParserError as exc:
+        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if fields:
+            expected, line, seen = fields.groups()
+            raise FitInputError(
+                "data", f"{path}, line {line}: {seen} fields, header has {expected}"
+            ) from None
         raise FitInputError("data", f"cannot read {path}: {exc}") from None
-    return columns
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise FitInputError("data", f"cannot read {path}: {exc}") from None
+    raw = raw.fillna("")  # missing trailing fields of a short row: empty cells
+    header = [str(h).strip() for h in raw.iloc[0]]
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise FitInputError(dup[0], f"{path}: duplicate column(s) {_listed(dup)}")
+    # a needed column reports the empty cells of a short row below, naming its line
+    body = raw.iloc[1:].apply(lambda col: col.str.strip())
+    body = body[(body != "").any(axis=1)]  # rows of empty cells only, like blank lines
+    return {h: body[c].reset_index(drop=True) for h, c in zip(header, body.columns, strict=True)}
 
 
 def _table_columns(data: Any) -> tuple[dict[str, Any], bool]:
@@ -146,15 +147,15 @@ def _table_columns(data: Any) -> tuple[dict[str, Any], bool]:
 
 def _numbers(columns: dict[str, Any], name: str, row_names: RowNames) -> np.ndarray:
     values = columns[name]
-    if isinstance(values, list):  # CSV text
-        out = np.empty(len(values))
-        for i, text in enumerate(values):
-            try:
-                out[i] = float(text) if text else math.nan
-            except ValueError:
-                raise FitInputError(
-                    name, f"column {name!r}: {text!r} at {row_names[i]} is not a number"
-                ) from None
+    if row_names.csv:  # CSV text: empty and "nan" cells are NaN, anything else must parse
+        out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        missing = values.str.lower().isin(["", "nan", "+nan", "-nan"]).to_numpy()
+        bad = np.flatnonzero(np.isnan(out) & ~missing)
+        if bad.size:
+            i = int(bad[0])
+            raise FitInputError(
+                name, f"column {name!r}: {values.iloc[i]!r} at {row_names[i]} is not a number"
+            )
         return out
     try:
         return np.asarray(values, dtype=float).reshape(-1)
