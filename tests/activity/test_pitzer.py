@@ -313,6 +313,22 @@ def test_jit_vmap_broadcast_and_no_retrace():
     np.testing.assert_allclose(grid[1, 2], jf(MOL, 300.0), rtol=1e-12)
 
 
+def test_temperature_axis_evaluated_at_its_own_shape():
+    # T of lower rank than the compositions (a temperature axis) is evaluated once per
+    # temperature (shared parameter arrays); the numbers equal those of T broadcast in full.
+    names = ("Na+", "K+", "Ca2+", "Mg2+", "Cl-")
+    rng = np.random.default_rng(3)
+    mol = rng.uniform(0.001, 0.3, (3, 4, 5))
+    mol[..., 4] = mol[..., 0] + mol[..., 1] + 2 * (mol[..., 2] + mol[..., 3])
+    temps = jnp.array([[278.15], [310.15], [330.15]])
+    axis = lg_phi(names=names, molality=jnp.asarray(mol), T=temps)
+    full = lg_phi(names=names, molality=jnp.asarray(mol), T=jnp.broadcast_to(temps, (3, 4)))
+    for a, f in zip(axis, full, strict=True):
+        np.testing.assert_allclose(a, f, rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match="T has shape \\(4,\\).*compositions' shape \\(3,\\)"):
+        log_gamma_pitzer(("Na+", "Cl-"), jnp.ones((3, 2)), jnp.full(4, 298.15))
+
+
 def test_gradients():
     def f(m, T):  # both kernels, both arguments: one VJP compilation
         return lg_phi(names=SMALL, molality=m, T=T)

@@ -52,7 +52,13 @@ import numpy as np
 
 from ionsweep._ions import ions
 from ionsweep._util import as_float
-from ionsweep.activity._pitzer_params import K, PitzerParameters, aphi_phreeqc, basis_column
+from ionsweep.activity._pitzer_params import (
+    T_REF,
+    K,
+    PitzerParameters,
+    aphi_phreeqc,
+    basis_column,
+)
 from ionsweep.activity._pitzer_sets import pitzer_parameters
 from ionsweep.activity._pitzer_terms import etheta, g_terms, materialize
 
@@ -225,14 +231,29 @@ def _build_plan(names, params, convention, concrete) -> _Plan:
 
 
 class _Rows:
-    """P(T) of basis rows: constant-folded (concrete set) or a dot with the basis (traced)."""
+    """P(T) of basis rows: constant-folded (concrete set) or a dot with the basis (traced).
 
-    def __init__(self, T, dtype, concrete):
-        self.T, self.dtype, self.concrete, self._cols = T, dtype, concrete, {}
+    Evaluated at the shape of T, not of the batch. Where T has fewer elements than the batch
+    (a scalar, or a temperature axis broadcast against compositions), ``shared=True`` makes
+    each temperature-dependent value its own array, computed once per temperature; otherwise
+    XLA would fuse its few multiply-adds into every consumer and repeat them per composition.
+    With one T per composition the values are left to fusion: recomputing them in each ion
+    column costs less than writing and reading them back.
+    """
+
+    def __init__(self, T, dtype, concrete, shared):
+        self.T, self.dtype, self.concrete, self.shared, self._cols = T, dtype, concrete, shared, {}
 
     def col(self, k):
+        """Basis column k at T; T² − T_r² and 1/T² − 1/T_r² from the first-order columns (no
+        further division or array: (T − T_r)(T + T_r) and (1/T − 1/T_r)(1/T + 1/T_r))."""
         if k not in self._cols:
-            self._cols[k] = basis_column(k, self.T)
+            if k == 5:
+                self._cols[k] = self.col(1) * (self.T + T_REF)
+            elif k == 8:
+                self._cols[k] = self.col(2) * (self.col(2) + 2 / T_REF)
+            else:
+                self._cols[k] = basis_column(k, self.T)
         return self._cols[k]
 
     def __call__(self, row):
@@ -243,12 +264,14 @@ class _Rows:
                     continue
                 term = float(c) if k == 0 else self.col(k) * float(c)
                 out = term if out is None else out + term
-            return 0.0 if out is None else out
-        row = row.astype(self.dtype)
-        out = row[0]
-        for k in range(1, K):
-            out = out + row[k] * self.col(k)
-        return out
+            if out is None or isinstance(out, float):
+                return 0.0 if out is None else out
+        else:
+            row = row.astype(self.dtype)
+            out = row[0]
+            for k in range(1, K):
+                out = out + row[k] * self.col(k)
+        return materialize(out) if self.shared else out
 
 
 def _resolve(names, parameters, convention):
@@ -269,7 +292,15 @@ def _prepare(names, molality, T, parameters, convention="unscaled"):
             f"Pitzer: molality has shape {m.shape}; its last axis must have one entry per "
             f"ion ({len(plan.z)} for {tuple(names)!r})"
         )
-    T = jnp.broadcast_to(T, m.shape[:-1])
+    try:
+        fits = np.broadcast_shapes(T.shape, m.shape[:-1]) == m.shape[:-1]
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"Pitzer: T has shape {T.shape}, which does not broadcast to the compositions' "
+            f"shape {m.shape[:-1]} (molality shape {m.shape} without its ion axis)"
+        )
     return plan, params, m, T
 
 
@@ -296,7 +327,8 @@ def _terms(plan: _Plan, params, m, T):
     """Everything both ln γ and φ need; see the module docstring for the equations.
 
     Written per ion, pair and triplet over the static indices of ``plan``: every quantity is
-    an array of the batch shape ``m.shape[:-1]``, so the whole evaluation is elementwise.
+    an array of the batch shape ``m.shape[:-1]`` (temperature terms: of the shape of T,
+    broadcast against it), so the whole evaluation is elementwise.
     """
     z = plan.z
     ms = [m[..., i] for i in range(len(z))]
@@ -305,8 +337,9 @@ def _terms(plan: _Plan, params, m, T):
     pos = ionic > 0
     I_safe = jnp.where(pos, ionic, jnp.ones_like(ionic))
     sqrt_I = jnp.where(pos, jnp.sqrt(I_safe), jnp.zeros_like(ionic))
-    param = _Rows(T.astype(m.dtype), m.dtype, plan.concrete)
-    aphi = _aphi(plan, params, T.astype(m.dtype), param)
+    T = T.astype(m.dtype)  # temperature terms stay at the shape of T (see _Rows)
+    param = _Rows(T, m.dtype, plan.concrete, shared=T.size < ionic.size)
+    aphi = _aphi(plan, params, T, param)
 
     # Binary terms B, B', B^φ, C for every cation–anion pair; g(α√I) once per distinct α
     # (concrete α) or per pair (traced α).
