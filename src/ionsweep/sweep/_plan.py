@@ -10,7 +10,7 @@ import numpy as np
 
 from ionsweep.models import Model
 
-__all__ = ["Axis", "Plan", "Reduction", "SpecError"]
+__all__ = ["Axis", "Plan", "Reduction", "SpecError", "mode"]
 
 
 class SpecError(ValueError):
@@ -149,3 +149,14 @@ def grad_name(output: str, wrt: str) -> str:
 def elasticity_name(output: str, wrt: str) -> str:
     """Name of the stored elasticity (x/y)·∂y/∂x of ``output`` y with respect to ``wrt`` x."""
     return f"{output}_elasticity_{wrt}"
+
+
+def mode(plan: Plan) -> str:
+    """``"store"``, ``"reduce-direct"`` or ``"reduce-accumulate"`` (see
+    :mod:`ionsweep.sweep._executor`)."""
+    if plan.reduce is None:
+        return "store"
+    whole = all(
+        plan.chunks[plan.dims.index(d)] == plan.shape[plan.dims.index(d)] for d in plan.reduce.over
+    )
+    return "reduce-direct" if whole else "reduce-accumulate"

@@ -1,0 +1,452 @@
+"""A sweep's zarr store: its layout from a plan, attributes (provenance, versions, identity),
+the checks before a run touches it, atomic creation, chunk writes with the manifest, the
+final reduced variables and completion.
+
+The executor hands this module regions and arrays; everything about zarr lives in
+:mod:`ionsweep.store`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import shutil
+import warnings
+from dataclasses import replace
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ionsweep._faults import checkpoint
+from ionsweep.store import _zarr as zstore
+from ionsweep.store._zarr import StoreError
+from ionsweep.sweep._chunks import format_bytes
+from ionsweep.sweep._plan import Plan, PlanWarning, mode
+from ionsweep.sweep._reduce import Accumulator
+
+__all__ = [
+    "StoreCheck",
+    "check_store",
+    "finalize",
+    "identity",
+    "prepare_store",
+    "store_attrs",
+    "store_bytes",
+    "store_layout",
+    "write_chunk",
+    "write_reduced",
+]
+
+
+def versions() -> dict:
+    out = {"python_version": platform.python_version()}
+    for pkg in ("ionsweep", "jax", "jaxlib", "numpy", "xarray", "zarr"):
+        try:
+            out[f"{pkg}_version"] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover
+            out[f"{pkg}_version"] = "unknown"
+    return out
+
+
+def _fixed_coords(plan: Plan) -> list:
+    """The fixed inputs (given in ``[fixed]`` or defaulted) as scalar coordinates."""
+    taken = set(plan.dims) | {k for a in plan.axes for k in a.extra_coords}
+    taken |= {name for name, _, _ in plan.variables()} | {"valid"}
+    coords = []
+    for name, value in plan.fixed.items():
+        inp = plan.model.input(name)
+        if name in taken:
+            continue
+        long_name = f"{inp.long_name} (fixed)"
+        coords.append(
+            (
+                name,
+                [],
+                np.asarray(value, np.float64),
+                {"units": inp.units or "1", "long_name": long_name},
+            )
+        )
+    return coords
+
+
+def _coordinates_attr(plan: Plan, dims) -> dict:
+    """CF ``coordinates`` attribute: the zip-axis members along ``dims`` and the fixed
+    inputs (scalar coordinates)."""
+    names = [k for a in plan.axes if a.name in dims for k in a.extra_coords]
+    names += [c[0] for c in _fixed_coords(plan)]
+    return {"coordinates": " ".join(names)} if names else {}
+
+
+def reduced_layout(plan: Plan):
+    """Reduced variables (name, dims, dtype, attrs) and histogram bin coordinates."""
+    probe = Accumulator(plan, tuple(slice(0, 1) for _ in plan.dims))
+    variables, coords = [], []
+    for name, (values, dims, units, long_name) in probe.results().items():
+        v = np.asarray(values)
+        dtype = str if v.dtype.kind == "U" else (plan.dtype if v.dtype.kind == "f" else v.dtype)
+        variables.append(
+            (
+                name,
+                list(dims),
+                dtype,
+                {"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)},
+            )
+        )
+    for var, bins, lo, hi in plan.reduce.histograms:
+        edges = np.linspace(lo, hi, bins + 1)
+        coords.append(
+            (
+                f"{var}_bin",
+                [f"{var}_bin"],
+                0.5 * (edges[:-1] + edges[1:]),
+                {"units": plan.model.output(var).units, "long_name": f"{var} bin centre"},
+            )
+        )
+    return variables, coords
+
+
+def store_layout(plan: Plan):
+    """(variables, coords) for the store: variables as (name, dims, shape, chunks, dtype,
+    attrs), coords as (name, dims, values, attrs)."""
+    coords, variables = [], []
+    m = mode(plan)
+    kept = plan.dims if m == "store" else [d for d in plan.dims if d not in plan.reduce.over]
+    for axis in plan.axes:
+        if axis.name not in kept:
+            continue
+        coords.append(
+            (
+                axis.name,
+                [axis.name],
+                axis.coord,
+                {"units": axis.units or "1", "long_name": axis.long_name},
+            )
+        )
+        for key, (vals, units, long_name) in axis.extra_coords.items():
+            coords.append((key, [axis.name], vals, {"units": units, "long_name": long_name}))
+    coords += _fixed_coords(plan)
+    if m == "store":
+        extra = _coordinates_attr(plan, plan.dims)
+        for name, units, long_name in plan.variables():
+            variables.append(
+                (
+                    name,
+                    list(plan.dims),
+                    plan.shape,
+                    plan.chunks,
+                    plan.dtype,
+                    {"units": units, "long_name": long_name, **extra},
+                )
+            )
+        variables.append(
+            (
+                "valid",
+                list(plan.dims),
+                plan.shape,
+                plan.chunks,
+                "uint8",
+                {
+                    "units": "1",
+                    "long_name": "1 where every output is a number, 0 "
+                    "where the model is undefined (outputs NaN)",
+                    "flag_values": [0, 1],
+                    "flag_meanings": "undefined valid",
+                    **extra,
+                },
+            )
+        )
+    elif m == "reduce-direct":
+        size = dict(zip(plan.dims, plan.shape, strict=True))
+        chunk = dict(zip(plan.dims, plan.chunks, strict=True))
+        rvars, rcoords = reduced_layout(plan)
+        coords += rcoords
+        for name, dims, dtype, attrs in rvars:
+            shape = tuple(
+                size.get(d) or len(rcoords[[c[0] for c in rcoords].index(d)][2]) for d in dims
+            )
+            chunks = tuple(chunk.get(d, n) for d, n in zip(dims, shape, strict=True))
+            variables.append((name, dims, shape, chunks, dtype, attrs))
+    return variables, coords
+
+
+def store_attrs(plan: Plan, devices) -> dict:
+    return {
+        "title": plan.title,
+        "Conventions": "CF-1.10",
+        "ionsweep_spec": plan.spec_text,
+        "ionsweep_spec_source": os.path.basename(plan.source),
+        "ionsweep_spec_sha256": plan.spec_hash,
+        "ionsweep_model": plan.model_name,
+        "ionsweep_mode": mode(plan),
+        "ionsweep_n_chunks": plan.n_chunks,
+        "ionsweep_n_points": plan.n_points,
+        "ionsweep_complete": False,
+        "ionsweep_warnings": list(plan.warnings),
+        "dtype": plan.dtype,
+        "backend": devices[0].platform,
+        "device": str(devices[0].device_kind),
+        "n_devices": len(devices),
+        "host": platform.machine(),
+        **versions(),
+    }
+
+
+class StoreCheck(NamedTuple):
+    """What a run will do with its store (see :func:`check_store`)."""
+
+    #: ``"new"``, ``"replace"``, ``"resume"``, ``"join"`` or ``"complete"``.
+    state: str
+    #: The plan to run: the given one, with the store's chunk shape where they differ.
+    plan: Plan
+    #: What was adopted from the store or cleaned up, in sentences, for the user.
+    notes: tuple[str, ...] = ()
+
+
+def identity(plan: Plan) -> dict:
+    """Everything that decides a store's layout and values (stored as an attribute)."""
+    return {
+        "spec_sha256": plan.spec_hash,
+        "model": plan.model_name,
+        "shape": list(plan.shape),
+        "chunks": list(plan.chunks),
+        "dtype": plan.dtype,
+        "mode": mode(plan),
+        "ionsweep_version": versions()["ionsweep_version"],
+    }
+
+
+def _shape_text(shape) -> str:
+    return " × ".join(str(int(n)) for n in shape)
+
+
+def _adopt(plan: Plan, out: Path, attrs: dict) -> tuple[Plan, list[str]]:
+    """``plan`` made to match the store it resumes or joins, or StoreError naming what
+    differs. The chunk shape is adopted (it changes the layout, not the values); a
+    different dtype or ionsweep version would change values and is refused."""
+    ident = attrs.get("ionsweep_identity") or {}
+    dtype = ident.get("dtype", attrs.get("dtype"))
+    if dtype and dtype != plan.dtype:
+        raise StoreError(
+            f"{out} holds {dtype} values but this run computes {plan.dtype}; finishing it "
+            f"would mix precisions: resume with dtype {dtype}, or start a new store"
+        )
+    mine = versions()["ionsweep_version"]
+    theirs = ident.get("ionsweep_version", attrs.get("ionsweep_version"))
+    if theirs and theirs != mine:
+        raise StoreError(
+            f"{out} was written by ionsweep {theirs}, this is {mine}; values may differ: "
+            "finish it with that version, or start a new store"
+        )
+    chunks = tuple(ident.get("chunks") or ())
+    if not chunks and mode(plan) == "store" and zstore.looks_like_zarr(out / "valid"):
+        chunks = tuple(zstore.open_group_rw(out)["valid"].chunks)
+    notes = []
+    if chunks and chunks != plan.chunks:
+        if len(chunks) != len(plan.chunks) or any(c < 1 for c in chunks):
+            raise StoreError(f"{out}: its chunk shape {chunks} does not fit this spec's grid")
+        notes.append(
+            f"using the store's chunk shape {_shape_text(chunks)} (this run's memory budget "
+            f"and device alone would give {_shape_text(plan.chunks)})"
+        )
+        plan = replace(plan, chunks=chunks)
+    return plan, notes
+
+
+def store_bytes(plan: Plan) -> int:
+    """Uncompressed bytes of the store's data variables."""
+    variables, _ = store_layout(plan)
+    return sum(
+        math.prod(v[2]) * (np.dtype(v[4]).itemsize if v[4] is not str else 16) for v in variables
+    )
+
+
+def _check_space(plan: Plan, out: Path) -> None:
+    """Refuse a store-mode run that cannot fit on its disk, before anything is written."""
+    if mode(plan) != "store":
+        return
+    need = store_bytes(plan)
+    where = out.parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return
+    if need > free:
+        raise StoreError(
+            f"this sweep stores up to {format_bytes(need)} (uncompressed, {plan.n_points:,} "
+            f"points) but {where} has {format_bytes(free)} free; sweep fewer points, write "
+            "elsewhere, or keep statistics only with a [reduce] table"
+        )
+
+
+def check_store(
+    plan: Plan, out, *, resume: bool = False, overwrite: bool = False, shard=None
+) -> StoreCheck:
+    """What a run would do with ``out``, and the plan to run; touches nothing.
+
+    Raises :class:`StoreError` naming the reason if the run must be refused: the store
+    exists and no flag allows using it; it was written from another spec, dtype or ionsweep
+    version; ``out`` is not a store ionsweep wrote (which ``overwrite`` never deletes, nor
+    anything through a symbolic link); there is no store to resume; its metadata is corrupt;
+    or the store would not fit on the disk. A shard joins a store of the same spec without
+    a flag. Resuming or joining adopts the store's chunk shape (``StoreCheck.notes`` says so).
+    """
+    out = Path(out)
+    if resume and overwrite:
+        raise StoreError("choose --resume or --overwrite, not both")
+    if shard is not None and overwrite:
+        raise StoreError(
+            "--overwrite with --shard would let one shard delete another's work; "
+            "remove the store first"
+        )
+    _check_writable(out)
+    kind = zstore.store_kind(out)
+    if overwrite and kind not in ("missing", "empty-dir"):
+        zstore.check_removable(out)
+        _check_space(plan, out)
+        return StoreCheck("replace", plan)
+    if kind == "ionsweep":
+        attrs = zstore.read_attrs(out)
+        if attrs.get("ionsweep_spec_sha256") != plan.spec_hash:
+            raise StoreError(
+                f"{out} was written from a different spec; refusing to use it "
+                "(use --overwrite to start again)"
+            )
+        if not resume and shard is None:
+            raise StoreError(
+                f"{out} already exists; use --resume to finish it or --overwrite to replace it"
+            )
+        plan, notes = _adopt(plan, out, attrs)
+        _check_shard_mode(plan, shard)
+        if attrs.get("ionsweep_complete"):
+            return StoreCheck("complete", plan, tuple(notes))
+        return StoreCheck("join" if shard is not None else "resume", plan, tuple(notes))
+    if kind == "foreign-zarr":
+        raise StoreError(f"{out} is a zarr store that ionsweep did not write; refusing to touch it")
+    if kind == "other":
+        raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")
+    if resume:
+        stale = list(out.parent.glob(f"{out.name}.init-*")) if out.parent.exists() else []
+        hint = (
+            f" ({len(stale)} unfinished creation(s) of it were found and will be cleaned)"
+            if stale
+            else ""
+        )
+        raise StoreError(f"{out}: no store to resume{hint}; run without --resume to start it")
+    _check_shard_mode(plan, shard)
+    _check_space(plan, out)
+    return StoreCheck("new", plan)
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an output whose nearest existing ancestor is no writable directory."""
+    where = out.parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        raise StoreError(f"{out}: cannot create it: {where} is not a directory")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise StoreError(f"{out}: cannot create it: no permission to write in {where}")
+
+
+def _check_shard_mode(plan: Plan, shard) -> None:
+    if shard is not None and mode(plan) == "reduce-accumulate":
+        raise StoreError(
+            "this reduction spans more than one chunk along the reduced axes, "
+            "which only one process can accumulate; raise --memory so a chunk "
+            "holds the reduced axes whole, or run without --shard"
+        )
+
+
+def prepare_store(
+    plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None
+) -> StoreCheck:
+    """Create the store if needed (atomic, race-free between shards); the plan to run.
+
+    Temporary directories left by killed creations of ``out`` are removed first.
+    """
+    out = Path(out)
+    if out.parent.exists():
+        zstore.clean_stale(out)
+    checked = check_store(plan, out, resume=resume, overwrite=overwrite, shard=shard)
+    for note in checked.plan.warnings:
+        warnings.warn(PlanWarning(note), stacklevel=3)
+    if checked.state not in ("new", "replace"):
+        return checked
+    plan = checked.plan
+    variables, coords = store_layout(plan)
+    if checked.state == "replace":
+        zstore.remove(out)
+    attrs = {**store_attrs(plan, devices), "ionsweep_identity": identity(plan)}
+    if zstore.create_atomic(out, variables, coords, attrs):
+        return checked
+    # Another shard created the store first: join it.
+    return check_store(plan, out, shard=shard or (0, 1))
+
+
+def write_chunk(group, plan: Plan, out, index, host) -> None:
+    """Write one chunk's arrays to its region, then mark it done in the manifest."""
+    region = plan.chunk_region(index)
+    kept = [k for k, d in enumerate(plan.dims) if plan.reduce is None or d not in plan.reduce.over]
+    for name, values in host.items():
+        arr = group[name]
+        if plan.reduce is None:
+            arr[region] = values
+        else:
+            sel = tuple(region[k] for k in kept) + (slice(None),) * (values.ndim - len(kept))
+            arr[sel] = values
+        checkpoint(f"chunk {zstore.chunk_key(index)} {name}")
+    zstore.mark_done(out, index)
+
+
+def write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
+    """Write the reduced variables and their coordinates, every one of them afresh.
+
+    Called once the reduction state covering every chunk is saved; a run killed anywhere in
+    here is resumed by calling it again (nothing already present is trusted, since a kill
+    can leave an array created but not yet filled or labelled).
+    """
+    group = zstore.open_group_rw(out)
+    _, coords = reduced_layout(plan)
+    for name, dims, values, attrs in coords:
+        c = group.create_array(
+            name, shape=values.shape, dtype=values.dtype, dimension_names=dims, overwrite=True
+        )
+        checkpoint(f"final coord {name} created")
+        c[...] = values
+        c.attrs.update(attrs)
+        checkpoint(f"final coord {name} written")
+    for name, (values, dims, units, long_name) in acc.results().items():
+        values = np.asarray(values)
+        if values.dtype.kind == "f":
+            values = values.astype(plan.dtype)
+        dtype = str if values.dtype.kind == "U" else values.dtype
+        arr = group.create_array(
+            name,
+            shape=values.shape,
+            dtype=dtype,
+            dimension_names=list(dims),
+            chunks=values.shape or None,
+            overwrite=True,
+        )
+        checkpoint(f"final variable {name} created")
+        arr[...] = values
+        arr.attrs.update({"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)})
+        checkpoint(f"final variable {name} written")
+
+
+def finalize(out, plan: Plan, timing: dict, *, shard=None, complete=False) -> bool:
+    """Record a run's timings (per shard, and in the attrs once every chunk is done);
+    whether the store is complete. A complete store gets consolidated metadata first, so
+    it always has it current."""
+    if shard is not None:
+        zstore.write_shard_log(out, shard, timing)
+    complete = complete or len(zstore.finished_chunks(out)) == plan.n_chunks
+    if complete:
+        zstore.consolidate(out)
+        zstore.update_attrs(out, {"ionsweep_complete": True, **timing}, "complete")
+    return complete
