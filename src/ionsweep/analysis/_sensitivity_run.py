@@ -14,10 +14,8 @@ import time
 import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
 from ionsweep.analysis._sensitivity import morris, sobol
@@ -28,10 +26,13 @@ from ionsweep.analysis._sensitivity_spec import (
 )
 from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
 from ionsweep.store import _zarr as zstore
-from ionsweep.store._zarr import StoreError
+from ionsweep.store._sweep import jsonable, versions, write_dataset
 from ionsweep.sweep._plan import PlanWarning
 
 __all__ = ["format_results", "run_sensitivity", "write_results"]
+
+#: Write an in-memory result Dataset as an ionsweep store (one finished chunk).
+write_results = write_dataset
 
 
 def _plan(spec, overrides) -> SensitivityPlan:
@@ -76,24 +77,6 @@ def _batch_size(plan: SensitivityPlan, platform: str) -> int:
 
     cap = STEP_POINTS_CPU if platform == "cpu" else STEP_POINTS_ACCELERATOR
     return max(1, min(cap, max(plan.evaluations.values())))
-
-
-def _versions() -> dict:
-    out = {"python_version": platform.python_version()}
-    for pkg in ("ionsweep", "jax", "jaxlib", "numpy", "xarray", "zarr", "SALib"):
-        try:
-            out[f"{pkg}_version"] = version(pkg)
-        except PackageNotFoundError:  # pragma: no cover
-            out[f"{pkg}_version"] = "unknown"
-    return out
-
-
-def _jsonable(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    return v
 
 
 def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -> xr.Dataset:
@@ -183,7 +166,7 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
                     units=units,
                     input_units={ri.key: ri.units for ri in plan.inputs},
                 )
-            attrs.update({f"{method}_{k}": _jsonable(v) for k, v in ds.attrs.items()})
+            attrs.update({f"{method}_{k}": jsonable(v) for k, v in ds.attrs.items()})
             ds = ds.copy()
             ds.attrs = {}
             parts.append(ds)
@@ -220,7 +203,7 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
         "device": str(devices[0].device_kind),
         "n_devices": 1,
         "host": platform.machine(),
-        **_versions(),
+        **versions("SALib"),
         **attrs,
         "started": started,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -228,37 +211,8 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
     }
     if store is None:
         return result
-    write_results(result, store, overwrite=overwrite)
+    write_dataset(result, store, overwrite=overwrite)
     return zstore.open_results(store)
-
-
-def write_results(ds: xr.Dataset, out, *, overwrite: bool = False) -> None:
-    """Write an in-memory result Dataset as an ionsweep store (one finished chunk)."""
-    out = Path(out)
-    if zstore.is_store(out):
-        if not overwrite:
-            raise StoreError(f"{out} already exists; use --overwrite to replace it")
-        zstore.remove(out)
-    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")
-    index = set(ds.dims)
-    coords = [
-        (name, list(c.dims), np.asarray(c.values), dict(c.attrs)) for name, c in ds.coords.items()
-    ]
-    variables = []
-    for name, v in ds.data_vars.items():
-        aux = [c for c in ds.coords if c not in index and set(ds[c].dims) <= set(v.dims)]
-        attrs = dict(v.attrs, **({"coordinates": " ".join(aux)} if aux else {}))
-        values = np.asarray(v.values)
-        dtype = str if values.dtype.kind in "UO" else values.dtype
-        shape = values.shape
-        variables.append((name, list(v.dims), shape, shape or None, dtype, attrs))
-    zstore.create(out, variables, coords, {k: _jsonable(v) for k, v in ds.attrs.items()})
-    group = zstore.open_group_rw(out)
-    for name, v in ds.data_vars.items():
-        values = np.asarray(v.values)
-        group[name][...] = values.astype(str) if values.dtype.kind == "O" else values
-    zstore.mark_done(out, (0,))
 
 
 def _align(rows) -> list[str]:

@@ -36,14 +36,18 @@ __all__ = [
     "store_attrs",
     "store_bytes",
     "store_layout",
+    "versions",
     "write_chunk",
+    "write_dataset",
     "write_reduced",
 ]
 
 
-def versions() -> dict:
+def versions(*extra: str) -> dict:
+    """Versions of Python and of the packages that decide a store's values and format
+    (plus ``extra`` packages), as ``{name}_version`` attributes."""
     out = {"python_version": platform.python_version()}
-    for pkg in ("ionsweep", "jax", "jaxlib", "numpy", "xarray", "zarr"):
+    for pkg in ("ionsweep", "jax", "jaxlib", "numpy", "xarray", "zarr", *extra):
         try:
             out[f"{pkg}_version"] = version(pkg)
         except PackageNotFoundError:  # pragma: no cover
@@ -450,3 +454,41 @@ def finalize(out, plan: Plan, timing: dict, *, shard=None, complete=False) -> bo
         zstore.consolidate(out)
         zstore.update_attrs(out, {"ionsweep_complete": True, **timing}, "complete")
     return complete
+
+
+def write_dataset(ds, out, *, overwrite: bool = False) -> None:
+    """Write an in-memory result Dataset as an ionsweep store (one finished chunk)."""
+    out = Path(out)
+    if zstore.is_store(out):
+        if not overwrite:
+            raise StoreError(f"{out} already exists; use --overwrite to replace it")
+        zstore.remove(out)
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")
+    index = set(ds.dims)
+    coords = [
+        (name, list(c.dims), np.asarray(c.values), dict(c.attrs)) for name, c in ds.coords.items()
+    ]
+    variables = []
+    for name, v in ds.data_vars.items():
+        aux = [c for c in ds.coords if c not in index and set(ds[c].dims) <= set(v.dims)]
+        attrs = dict(v.attrs, **({"coordinates": " ".join(aux)} if aux else {}))
+        values = np.asarray(v.values)
+        dtype = str if values.dtype.kind in "UO" else values.dtype
+        shape = values.shape
+        variables.append((name, list(v.dims), shape, shape or None, dtype, attrs))
+    zstore.create(out, variables, coords, {k: jsonable(v) for k, v in ds.attrs.items()})
+    group = zstore.open_group_rw(out)
+    for name, v in ds.data_vars.items():
+        values = np.asarray(v.values)
+        group[name][...] = values.astype(str) if values.dtype.kind == "O" else values
+    zstore.mark_done(out, (0,))
+
+
+def jsonable(v):
+    """NumPy scalars and sequences of them as plain Python values (for zarr attributes)."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, list | tuple):
+        return [jsonable(x) for x in v]
+    return v
