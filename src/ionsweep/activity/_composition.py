@@ -95,18 +95,24 @@ def _split(molality, names):
 def ionic_strength(molality, names: Sequence[str] | None = None):
     """Ionic strength I = ½ Σ mᵢ zᵢ².
 
+    The one place ionsweep computes it: the activity models, the Pitzer-free sweep models
+    and their ``ionic_strength_in``/``_out`` outputs all call this function. The sum runs
+    ion by ion (no reduction over a short ion axis) with the exact integer zᵢ².
+
     Parameters
     ----------
     molality : mapping of str to array_like, or array_like of shape (..., n)
         Molalities, mol/kg: either a mapping from ion names (aliases accepted) to arrays that
-        broadcast together, or an array whose last axis runs over ``names``.
+        broadcast together, or an array whose last axis runs over ``names``. Concentrations
+        in mM give the molar-scale I in mM instead (the sum is linear).
     names : sequence of str, optional
         The ions of the last axis, when ``molality`` is an array.
 
     Returns
     -------
     jax.Array
-        I in mol/kg, shape (...).
+        I in mol/kg (the unit of ``molality``), shape (...) — the broadcast shape of the
+        mapping's arrays — in their floating dtype.
 
     Examples
     --------
@@ -116,9 +122,15 @@ def ionic_strength(molality, names: Sequence[str] | None = None):
     >>> round(float(ionic_strength([0.01, 0.02], names=("Ca2+", "Cl-"))), 2)
     0.03
     """
-    names, m = _split(molality, names)
-    z = jnp.asarray(valences(names), m.dtype)
-    return 0.5 * jnp.sum(m * z * z, axis=-1)
+    if isinstance(molality, Mapping) and names is None:
+        if not molality:
+            raise ValueError("ionic_strength needs at least one ion")
+        names = canonical_names(list(molality))
+        columns = as_float(*molality.values())
+    else:
+        names, m = _split(molality, names)
+        columns = [m[..., i] for i in range(len(names))]
+    return 0.5 * sum(z * z * col for z, col in zip(valences(names), columns, strict=True))
 
 
 def charge_imbalance(molality, names: Sequence[str] | None = None):
