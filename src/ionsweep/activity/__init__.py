@@ -55,11 +55,13 @@ from ionsweep.activity._pitzer_sets import BUILTIN_SETS, DEFAULT_SET, pitzer_par
 from ionsweep.activity._registry import (
     MODELS,
     get_model,
+    ion_form,
     log_gamma,
     log_gamma_indexed,
     model_index,
     pitzer_available,
     registered_models,
+    select_model,
 )
 from ionsweep.activity._water import (
     debye_huckel_A,
@@ -88,6 +90,7 @@ __all__ = [
     "delta_E",
     "get_model",
     "ghk_voltage_activity",
+    "ion_form",
     "ionic_strength",
     "log10_gamma_davies",
     "log10_gamma_debye_huckel",
@@ -111,6 +114,7 @@ __all__ = [
     "parse_salt",
     "pitzer_available",
     "registered_models",
+    "select_model",
     "water_density",
     "water_permittivity",
 ]

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 
 from ionsweep._ions import ions
 from ionsweep._util import as_float
+from ionsweep.activity._composition import ionic_strength
 from ionsweep.activity._debye_huckel import (
     log10_gamma_davies,
     log10_gamma_debye_huckel,
@@ -40,6 +41,7 @@ from ionsweep.activity._debye_huckel import (
 )
 
 __all__ = [
+    "ION_FORMS",
     "log_gamma_davies",
     "log_gamma_davies_1938",
     "log_gamma_debye_huckel",
@@ -70,7 +72,7 @@ def _prepare(names: Sequence[str], molality, T):
     valid = jnp.all((m >= 0) & jnp.isfinite(m), axis=-1) & (T > 0) & jnp.isfinite(T)
     m_safe = jnp.where(valid[..., None], m, 0)
     T_safe = jnp.where(valid, T, 298.15)
-    I = 0.5 * jnp.sum(m_safe * z * z, axis=-1)
+    I = ionic_strength(m_safe, names)
     return z, m_safe, I, T_safe, valid
 
 
@@ -207,3 +209,51 @@ def log_gamma_davies_1938(names: Sequence[str], molality, T):
     -0.2587
     """
     return log_gamma_davies(names, molality, T, coefficient=0.2)
+
+
+def _ion_parameter(name: str, field: str, model: str) -> float:
+    value = getattr(ions[name], field)
+    if value is None:
+        _parameter((name,), field, model, float)  # raises, naming the ion and the model
+    return value
+
+
+def _ion_ideal(name: str, I, T):
+    return jnp.zeros_like(I)
+
+
+def _ion_debye_huckel(name: str, I, T):
+    return _LN10 * log10_gamma_debye_huckel(float(ions.valence(name)), I, T)
+
+
+def _ion_extended_debye_huckel(name: str, I, T):
+    a = _ion_parameter(name, "kielland_a", "extended_debye_huckel")
+    return _LN10 * log10_gamma_extended_debye_huckel(float(ions.valence(name)), a, I, T)
+
+
+def _ion_truesdell_jones(name: str, I, T):
+    a = _ion_parameter(name, "truesdell_jones_a", "truesdell_jones")
+    b = _ion_parameter(name, "truesdell_jones_b", "truesdell_jones")
+    return _LN10 * log10_gamma_truesdell_jones(float(ions.valence(name)), a, b, I, T)
+
+
+def _ion_davies(name: str, I, T, coefficient=0.3):
+    return _LN10 * log10_gamma_davies(float(ions.valence(name)), I, T, coefficient)
+
+
+def _ion_davies_1938(name: str, I, T):
+    return _ion_davies(name, I, T, coefficient=0.2)
+
+
+#: The models of this module one ion at a time: ``(name, I, T) -> ln γ`` of the ion called
+#: ``name`` (canonical) at ionic strength ``I`` (mol/kg) and temperature ``T`` (K), with the
+#: same formulas and parameters as the ``log_gamma_*`` functions (their γ depends on the
+#: composition only through I). No validity mask: the caller masks invalid points.
+ION_FORMS = {
+    "ideal": _ion_ideal,
+    "debye_huckel": _ion_debye_huckel,
+    "extended_debye_huckel": _ion_extended_debye_huckel,
+    "truesdell_jones": _ion_truesdell_jones,
+    "davies": _ion_davies,
+    "davies_0.2": _ion_davies_1938,
+}

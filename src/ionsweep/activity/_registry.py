@@ -12,6 +12,11 @@ but it is not in :data:`MODELS`, whose order stays fixed; put it in the ``models
 The Pitzer model lives in ``ionsweep.activity._pitzer`` and is imported only when it is
 first used; where that module is absent, asking for ``"pitzer"`` raises
 NotImplementedError.
+
+Every choice of a model goes through this module: by name (:func:`get_model`,
+:func:`log_gamma`, :func:`ion_form` for the models that depend on the composition only
+through the ionic strength), or by a value that may be traced (:func:`select_model`, which
+:func:`log_gamma_indexed` and the sweep models' ``activity_model`` axes use).
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ import importlib
 from collections.abc import Callable, Sequence
 from functools import partial
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
 from ionsweep.activity._composition import canonical_names
 from ionsweep.activity._models import (
+    ION_FORMS,
     log_gamma_davies,
     log_gamma_davies_1938,
     log_gamma_debye_huckel,
@@ -36,11 +43,13 @@ from ionsweep.activity._models import (
 __all__ = [
     "MODELS",
     "get_model",
+    "ion_form",
     "log_gamma",
     "log_gamma_indexed",
     "model_index",
     "pitzer_available",
     "registered_models",
+    "select_model",
 ]
 
 #: The activity-coefficient models, in the order of their integer index.
@@ -98,20 +107,24 @@ def registered_models() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def get_model(model: str) -> Callable:
+def get_model(model: str, databases=None) -> Callable:
     """The function ``(names, molality, T) -> ln γ`` of the model called ``model``.
 
     Raises ValueError naming ``model`` and listing the known models.
 
-    ``"pitzer:<set>"`` (``"pitzer:hmw84"``) is the Pitzer model with a named parameter set.
+    ``"pitzer:<set>"`` (``"pitzer:hmw84"``) is the Pitzer model with a named parameter set;
+    ``databases`` (``{name: PitzerParameters}``, a spec's ``[activity.databases]``) adds set
+    names, taking precedence over the built-in ones, for ``"pitzer"`` (default set) too.
 
     >>> get_model("davies").__name__
     'log_gamma_davies'
     """
-    if isinstance(model, str) and model.startswith("pitzer:"):
+    if isinstance(model, str) and (
+        model.startswith("pitzer:") or (model == "pitzer" and databases)
+    ):
         from ionsweep.activity._pitzer_sets import pitzer_parameters, split_model
 
-        params = pitzer_parameters(split_model(model)[1])
+        params = pitzer_parameters(split_model(model)[1], databases)
         return partial(_log_gamma_pitzer, parameters=params)
     try:
         return _REGISTRY[model]
@@ -134,8 +147,88 @@ def model_index(model: str, models: Sequence[str] = MODELS) -> int:
     return models.index(model)
 
 
+def ion_form(model: str) -> Callable | None:
+    """``(name, I, T) -> ln γ`` of one ion under ``model``, or None for Pitzer models.
+
+    For the models whose γ depends on the composition only through the ionic strength I
+    (mol/kg): the same formula and parameters as :func:`get_model`'s function, for one ion
+    (canonical ``name``) and without the validity mask, so a caller that already has I
+    evaluates only the ions it wants. Raises ValueError for an unknown model.
+
+    >>> round(float(ion_form("davies")("K+", 0.1, 298.15)), 4)
+    -0.2469
+    """
+    form = ION_FORMS.get(model)
+    if form is None and not (isinstance(model, str) and model.startswith("pitzer:")):
+        get_model(model)  # an unknown name raises here; "pitzer" has no per-ion form
+    return form
+
+
+def select_model(index, models: Sequence[str], evaluate: Callable, *, codes=None):
+    """``evaluate(models[k])`` where ``index`` equals ``codes[k]``; NaN where it is none.
+
+    The one dispatch on a model value that may be traced. A scalar ``index`` runs only the
+    chosen model (``lax.switch``); an array evaluates every model and selects point by point
+    (what ``vmap`` of the switch does), so an ``activity_model`` sweep axis is one kernel.
+
+    Parameters
+    ----------
+    index : int, float or array_like
+        Model value, integer-valued (may be traced); an array broadcasts (NumPy rules)
+        against every leaf of the results.
+    models : sequence
+        Model names (or any static keys), each passed to ``evaluate``.
+    evaluate : callable
+        ``evaluate(model) -> array or pytree of arrays``, with the same structure, shapes and
+        dtypes for every model.
+    codes : sequence of int, optional, keyword-only
+        The value of ``index`` that picks each model; positions 0, 1, … by default.
+
+    Returns
+    -------
+    array or pytree of arrays
+        The chosen model's results; NaN at points whose ``index`` is none of ``codes``.
+
+    Examples
+    --------
+    >>> out = select_model([1, 0, 7], ("ideal", "davies"),
+    ...                    lambda m: log_gamma(m, ("K+", "Cl-"), [0.1, 0.1], 298.15)[0])
+    >>> [round(float(x), 4) for x in out]
+    [-0.2469, 0.0, nan]
+    """
+    models = tuple(models)
+    if not models:
+        raise ValueError("models must name at least one activity model")
+    codes = tuple(range(len(models))) if codes is None else tuple(codes)
+    if len(codes) != len(models):
+        raise ValueError(f"{len(codes)} codes for {len(models)} models")
+    index = jnp.asarray(index)
+    hits = [index == c for c in codes]
+    ok = hits[0]
+    position = jnp.zeros(index.shape, jnp.int32)
+    for k, hit in enumerate(hits[1:], start=1):
+        ok = ok | hit
+        position = jnp.where(hit, k, position)
+    if index.ndim == 0:
+        # no code: a last branch of NaN (not a select after the switch, which XLA:CPU fuses
+        # with a following float32 exp into garbage instead of NaN)
+        branches = [partial(evaluate, m) for m in models]
+        shapes = jax.eval_shape(branches[0])
+        branches.append(lambda: jax.tree.map(lambda v: jnp.full(v.shape, jnp.nan, v.dtype), shapes))
+        return lax.switch(jnp.where(ok, position, len(models)), branches)
+    results = [evaluate(m) for m in models]
+
+    def pick(*leaves):
+        shape = jnp.broadcast_shapes(index.shape, leaves[0].shape)
+        which = jnp.broadcast_to(position, shape)
+        chosen = lax.select_n(which, *(jnp.broadcast_to(v, shape) for v in leaves))
+        return jnp.where(jnp.broadcast_to(ok, shape), chosen, jnp.nan)
+
+    return jax.tree.map(pick, *results)
+
+
 def log_gamma(model: str, names: Sequence[str], molality, T, *, parameters=None,
-              convention: str = "unscaled"):  # fmt: skip
+              convention: str = "unscaled", databases=None):  # fmt: skip
     """ln γ of each ion under the model called ``model``.
 
     Parameters
@@ -154,6 +247,8 @@ def log_gamma(model: str, names: Sequence[str], molality, T, *, parameters=None,
         Pitzer parameter set (Pitzer models only; default ``"phreeqc"``).
     convention : {"unscaled", "macinnes"}, keyword-only
         Single-ion convention of the Pitzer model (others ignore it only when "unscaled").
+    databases : mapping of str to PitzerParameters, optional, keyword-only
+        Further Pitzer set names for ``"pitzer:<set>"`` (see :func:`get_model`).
 
     Returns
     -------
@@ -167,7 +262,7 @@ def log_gamma(model: str, names: Sequence[str], molality, T, *, parameters=None,
     >>> [round(float(x), 4) for x in g]
     [-0.2469, -0.2469]
     """
-    fn = get_model(model)
+    fn = get_model(model, databases)
     if model == "pitzer" or (isinstance(model, str) and model.startswith("pitzer:")):
         kw = {"convention": convention}
         if parameters is not None:
@@ -185,16 +280,17 @@ def log_gamma(model: str, names: Sequence[str], molality, T, *, parameters=None,
 def log_gamma_indexed(index, names: Sequence[str], molality, T, models: Sequence[str] = MODELS):
     """ln γ under the model ``models[index]``, with ``index`` an integer that may be traced.
 
-    All models in ``models`` are compiled into one kernel by ``lax.switch``; under ``vmap``
-    over ``index`` every model is evaluated and the results selected, so a batch of model
+    All models in ``models`` are compiled into one kernel (:func:`select_model`): a scalar
+    index runs its model through ``lax.switch``; under ``vmap`` over ``index``, or with an
+    array of indices, every model is evaluated and the results selected, so a batch of model
     indices needs one compilation. Each model must accept all of ``names`` (an ion without
     a parameter for one of the models raises ValueError when the kernel is traced).
 
     Parameters
     ----------
     index : int or integer array
-        Model index into ``models`` (scalar per call; ``vmap`` for batches). Out-of-range
-        indices give NaN.
+        Model index into ``models``: a scalar, or an array broadcasting with the leading
+        shape (...) of ``molality``. Out-of-range indices give NaN.
     names, molality, T
         As :func:`log_gamma`.
     models : sequence of str, optional
@@ -213,14 +309,11 @@ def log_gamma_indexed(index, names: Sequence[str], molality, T, models: Sequence
     [-0.2469, -0.2469]
     """
     models = tuple(models)
-    if not models:
-        raise ValueError("models must name at least one activity model")
     fns = [get_model(m) for m in models]
     names = canonical_names(names)
-    branches = [partial(fn, names) for fn in fns]
     index = jnp.asarray(index)
-    if index.ndim != 0:
-        raise ValueError(f"index must be a scalar (vmap over it for a batch); shape {index.shape}")
-    ok = (index >= 0) & (index < len(models))
-    out = lax.switch(jnp.clip(index, 0, len(models) - 1), branches, molality, T)
-    return jnp.where(ok, out, jnp.nan)
+    return select_model(
+        index[..., None] if index.ndim else index,  # the ion axis of the results
+        range(len(models)),
+        lambda k: fns[k](names, molality, T),
+    )

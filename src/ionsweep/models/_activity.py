@@ -31,6 +31,7 @@ from ionsweep.activity import (
     mM_to_molality,
     pitzer_parameters,
     read_phreeqc_pitzer,
+    select_model,
 )
 from ionsweep.activity._pitzer_sets import split_model
 from ionsweep.activity._registry import model_index
@@ -59,14 +60,6 @@ def _params(label, databases):
     if kind != "pitzer":
         return None
     return pitzer_parameters(name, databases)
-
-
-def model_log_gamma(label, names, m, T, databases=None):
-    """ln γ under a label of an activity_model axis (``"pitzer:<set>"`` included)."""
-    params = _params(label, databases)
-    if params is None:
-        return log_gamma(label, names, m, T)
-    return log_gamma("pitzer", names, m, T, parameters=params)
 
 
 def spec_databases(table, here, fail):
@@ -108,7 +101,9 @@ def _check_models(models, names, databases=None):
         _params(m, databases)  # an unknown set is refused here, naming it
         m_arr = jax.ShapeDtypeStruct((len(names),), jnp.float32)
         try:
-            jax.eval_shape(lambda x, m=m: model_log_gamma(m, names, x, 298.15, databases), m_arr)
+            jax.eval_shape(
+                lambda x, m=m: log_gamma(m, names, x, 298.15, databases=databases), m_arr
+            )
         except (ValueError, KeyError, NotImplementedError) as exc:
             raise ValueError(
                 f"activity model {m!r} cannot treat this composition: {exc}; list the models "
@@ -192,18 +187,18 @@ def _potentials(x, names, balance, models, reference, report, databases=None):
     T = x["T"]
     Tb = jnp.broadcast_to(T, c_in.shape[:-1])[..., None]
     m_in, m_out = mM_to_molality(c_in, Tb), mM_to_molality(c_out, Tb)
-    idx = x["activity_model"]
+    idx = jnp.asarray(x["activity_model"])
+    codes = [label_code(name, models) for name in models]
 
-    def select(m):
-        out = jnp.full(m.shape, jnp.nan, m.dtype)
-        for name in models:
-            lg = model_log_gamma(name, names, m, Tb[..., 0], databases)
-            out = jnp.where(jnp.expand_dims(idx == label_code(name, models), -1), lg, out)
-        return out
+    def lg(model, m):
+        return log_gamma(model, names, m, Tb[..., 0], databases=databases)
+
+    def select(m):  # one model per point, by its code on the activity_model axis
+        index = jnp.expand_dims(idx, -1) if idx.ndim else idx  # the ion axis of the results
+        return select_model(index, models, lambda model: lg(model, m), codes=codes)
 
     lg_in, lg_out = select(m_in), select(m_out)
-    ref_in = model_log_gamma(reference, names, m_in, Tb[..., 0], databases)
-    ref_out = model_log_gamma(reference, names, m_out, Tb[..., 0], databases)
+    ref_in, ref_out = lg(reference, m_in), lg(reference, m_out)
     neutral_ok = jnp.ones(c_in.shape[:-1], bool)
     if balance is not None:  # a negative balancing concentration: no neutral composition
         k = names.index(balance)

@@ -22,7 +22,6 @@ include each side's ionic strength in mol/kg (what the activity models see).
 from __future__ import annotations
 
 import functools
-import math
 
 import jax.numpy as jnp
 
@@ -30,26 +29,18 @@ from ionsweep import physics
 from ionsweep._ions import ions as ion_table
 from ionsweep.activity import (
     MODELS,
-    log10_gamma_davies,
-    log10_gamma_debye_huckel,
-    log10_gamma_extended_debye_huckel,
-    log10_gamma_truesdell_jones,
+    delta_E,
+    ion_form,
+    ionic_strength,
+    log_gamma,
     mM_to_molality,
+    select_model,
 )
-from ionsweep.constants import R_OVER_F_MV
-from ionsweep.models._activity import (
-    _check_models,
-    _nernst_outputs,
-    _range_check,
-    label_code,
-    model_log_gamma,
-)
+from ionsweep.models._activity import _check_models, _nernst_outputs, _range_check, label_code
 from ionsweep.models._base import Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
 
 __all__ = ["activity_error_ghk"]
-
-_LN10 = math.log(10.0)
 
 
 def _options(names, balance, fill, permeant, report):
@@ -132,10 +123,10 @@ def _side(x, names, balance, fill, side, lead, dtype):
         if ion not in (balance, fill):
             cols[ion] = jnp.broadcast_to(jnp.asarray(x[f"{symbol(ion)}_{side}"], dtype), lead)
     q = sum((ion_table.valence(i) * c for i, c in cols.items()), jnp.zeros(lead, dtype))
-    s = sum((ion_table.valence(i) ** 2 * c for i, c in cols.items()), jnp.zeros(lead, dtype))
     if fill is not None:
         zf, zb = ion_table.valence(fill), ion_table.valence(balance)
         two_i = 2000.0 * jnp.broadcast_to(jnp.asarray(x[f"I_{side}"], dtype), lead)  # 2I, mM
+        s = 2 * ionic_strength(cols) if cols else jnp.zeros(lead, dtype)  # of the others
         cols[fill] = (two_i - s + zb * q) * (1.0 / (zf * (zf - zb)))
         q = q + zf * cols[fill]
     if balance is not None:
@@ -144,29 +135,20 @@ def _side(x, names, balance, fill, side, lead, dtype):
     return {i: cols[i] for i in names}, ok
 
 
-#: Models whose γ depends on the composition only through I: evaluated ion by ion below.
-_IONIC_STRENGTH_MODELS = (
-    "ideal",
-    "debye_huckel",
-    "extended_debye_huckel",
-    "truesdell_jones",
-    "davies",
-)
-
-
 def _ln_gamma(model, names, c, T, wanted, databases=None):
     """ln γ of the ``wanted`` ions (dict) under ``model``; ``c`` maps ions to mM.
 
-    The Debye–Hückel family and Davies are evaluated from the ionic strength, summed ion by
-    ion and converted to mol/kg once (:func:`~ionsweep.activity.mM_to_molality`), with the
-    per-ion formulas of :mod:`ionsweep.activity` for the wanted ions only — the same numbers
-    as :func:`ionsweep.activity.log_gamma` (a test checks it) without an ion axis, whose
-    short reductions are slow on XLA:CPU. Other models (Pitzer) go through
-    :func:`~ionsweep.activity.log_gamma`.
+    The models whose γ depends on the composition only through the ionic strength (the
+    Debye–Hückel family and Davies: :func:`~ionsweep.activity.ion_form`) are evaluated from
+    I, converted to mol/kg once (:func:`~ionsweep.activity.mM_to_molality`), for the wanted
+    ions only — the same numbers as :func:`ionsweep.activity.log_gamma` (a test checks it)
+    without an ion axis, whose short reductions are slow on XLA:CPU. Other models (Pitzer)
+    go through :func:`~ionsweep.activity.log_gamma`.
     """
-    if model not in _IONIC_STRENGTH_MODELS:
+    form = ion_form(model)
+    if form is None:
         m = mM_to_molality(jnp.stack([c[i] for i in names], axis=-1), T[..., None])
-        lg = model_log_gamma(model, names, m, T, databases)
+        lg = log_gamma(model, names, m, T, databases=databases)
         return {w: lg[..., names.index(w)] for w in wanted}
     t_ok = (T > 0) & jnp.isfinite(T)
     valid = t_ok
@@ -174,24 +156,8 @@ def _ln_gamma(model, names, c, T, wanted, databases=None):
         valid &= (c[i] >= 0) & jnp.isfinite(c[i])
     # T masked by its own validity only: both sides then share one A(T), B(T) (CSE)
     T = jnp.where(t_ok, T, 298.15)
-    half_z2c = 0.5 * sum(ion_table.valence(i) ** 2 * jnp.where(valid, c[i], 0) for i in names)
-    I = mM_to_molality(half_z2c, T)
-    out = {}
-    for w in wanted:
-        z, ion = float(ion_table.valence(w)), ion_table[w]
-        if model == "ideal":
-            lg10 = jnp.zeros_like(I)
-        elif model == "debye_huckel":
-            lg10 = log10_gamma_debye_huckel(z, I, T)
-        elif model == "davies":
-            lg10 = log10_gamma_davies(z, I, T)
-        elif model == "extended_debye_huckel":
-            lg10 = log10_gamma_extended_debye_huckel(z, ion.kielland_a, I, T)
-        else:
-            a, b = ion.truesdell_jones_a, ion.truesdell_jones_b
-            lg10 = log10_gamma_truesdell_jones(z, a, b, I, T)
-        out[w] = jnp.where(valid, _LN10 * lg10, jnp.nan)
-    return out
+    I = mM_to_molality(ionic_strength({i: jnp.where(valid, c[i], 0) for i in names}), T)
+    return {w: jnp.where(valid, form(w, I, T), jnp.nan) for w in wanted}
 
 
 def activity_error_ghk(
@@ -227,26 +193,25 @@ def activity_error_ghk(
         c_out, ok_out = _side(x, names, balance, fill, "out", lead, dtype)
         ok = ok_in & ok_out
         idx = jnp.broadcast_to(x["activity_model"], lead)
+        codes = [label_code(name, models) for name in models]
 
-        def swept(c, factor):
-            out = {w: jnp.full(lead, jnp.nan, dtype) for w in wanted}
-            for name in models:
-                lg = _ln_gamma(name, names, c, T, wanted, databases)
-                sel = idx == label_code(name, models)
-                out = {w: jnp.where(sel, lg[w], out[w]) for w in wanted}
+        def swept(c, factor):  # one model per point, by its code on the activity_model axis
+            out = select_model(
+                idx, models, lambda m: _ln_gamma(m, names, c, T, wanted, databases), codes=codes
+            )
             return {w: v + jnp.log(factor) for w, v in out.items()}
 
         lg_in, lg_out = swept(c_in, x["gamma_factor_in"]), swept(c_out, x["gamma_factor_out"])
         ref_in = _ln_gamma(reference, names, c_in, T, wanted, databases)
         ref_out = _ln_gamma(reference, names, c_out, T, wanted, databases)
         res = {}
-        vt = R_OVER_F_MV * T  # RT/F, mV
         for ion in report:
             s, zi = symbol(ion), ion_table.valence(ion)
             g_in, g_out = jnp.exp(lg_in[ion]), jnp.exp(lg_out[ion])
-            diff = (lg_out[ion] - lg_in[ion]) - (ref_out[ion] - ref_in[ion])
-            defined = (c_in[ion] > 0) & (c_out[ion] > 0)  # where E itself is defined
-            res[f"dE_{s}"] = jnp.where(defined, vt / zi * diff, jnp.nan)
+            res[f"dE_{s}"] = delta_E(
+                zi, T, lg_in[ion], lg_out[ion], ref_in[ion], ref_out[ion],
+                c_in=c_in[ion], c_out=c_out[ion],
+            )  # fmt: skip
             res[f"E_{s}"] = physics.nernst(c_in[ion], c_out[ion], zi, T, g_in, g_out)
             res[f"gamma_in_{s}"] = g_in
             res[f"gamma_out_{s}"] = g_out
@@ -263,8 +228,7 @@ def activity_error_ghk(
             res["V_rev"] = V
             res["dV_rev"] = V - ghk(ref_in, ref_out)
         for side, c in (("in", c_in), ("out", c_out)):
-            half_z2c = 0.5 * sum(ion_table.valence(i) ** 2 * c[i] for i in names)
-            res[f"ionic_strength_{side}"] = mM_to_molality(half_z2c, T)
+            res[f"ionic_strength_{side}"] = mM_to_molality(ionic_strength(c), T)
         return {k: jnp.where(ok, v, jnp.nan) for k, v in res.items()}
 
     outputs = _nernst_outputs(report, reference)
