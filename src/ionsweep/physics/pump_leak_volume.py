@@ -49,6 +49,7 @@ it is returned, equals :func:`ionsweep.donnan`'s, and is the limit of the pumped
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax
@@ -84,23 +85,97 @@ class PumpLeakState(NamedTuple):
     valid: jax.Array
 
 
-def _k(v):
-    """k(v) = (eᵛ − 1)/v, smooth through v = 0 (Taylor series there; double where)."""
-    small = jnp.abs(v) < 1e-3
-    vs = jnp.where(small, 1.0, v)
-    return jnp.where(small, 1 + v / 2 + v * v / 6, jnp.expm1(vs) / vs)
+#: Taylor coefficients of w(v) = (1 − e^(−v))/v = Σ (−v)^k/(k+1)!: 17 terms reach double
+#: precision for |v| < 1/2 (the first omitted term is below 1e-20 there).
+_W_TAYLOR = tuple((-1.0) ** k / math.factorial(k + 1) for k in range(17))
+#: Below this |v| the closed forms of w′ and w″ cancel too much; short series are used.
+_SMALL_V = 1e-3
+
+
+#: 1/k! for the Taylor series of e^r on |r| ≤ ln2/2 (degree 13: truncation below 1e-17).
+_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
+
+
+def _exp(v):
+    """e^v for |v| ≤ 700 (float64) or 80 (float32), to about 1 ulp, from multiplications,
+    additions, a rounding and an exponent-field bitcast only: e^v = 2^k·e^r with
+    k = round(v/ln2), r = v − k·ln2 (Cody–Waite: ln2 split in two so that k·ln2_hi is
+    exact) and a degree-13 Taylor polynomial of e^r.
+
+    Why not ``jnp.exp``: XLA:CPU treats exp as expensive and will not fuse one that has
+    several users into their loop unless it reaches all of them at once; it materializes
+    it instead (an array written to and read back from memory) and splits the surrounding
+    code into separate loops. Built from cheap operations, the exponential stays inside
+    the one fused loop the Newton–Halley iterations compile to."""
+    f64 = v.dtype == jnp.float64
+    # fdlibm's ln2_hi (32 significant bits) in float64, an 8-bit one in float32.
+    ln2_hi, ln2_lo = (
+        (6.93147180369123816490e-01, 1.90821492927058770002e-10)
+        if f64
+        else (0.693359375, -2.12194440e-4)
+    )
+    k = jnp.round(v * 1.4426950408889634)
+    r = (v - k * ln2_hi) - k * ln2_lo
+    p = _EXP_TAYLOR[-1]
+    for c in _EXP_TAYLOR[-2::-1]:
+        p = p * r + c
+    itype, bias, shift = (jnp.int64, 1023, 52) if f64 else (jnp.int32, 127, 23)
+    two_k = lax.bitcast_convert_type((k.astype(itype) + bias) << shift, v.dtype)
+    return p * two_k
+
+
+def _recip(y):
+    """1/y for finite y ≠ 0, to about 1 ulp, from cheap operations (as :func:`_exp`, so that
+    XLA:CPU fuses it whatever its number of users): an exponent-field bitcast estimate
+    within 13 % (Lomont's constant), then Newton steps r ← r(2 − |y|r), each squaring the
+    relative error (5 reach double precision, 4 single)."""
+    f64 = y.dtype == jnp.float64
+    itype, magic, steps = (jnp.int64, 0x7FDE623822FC16E6, 5) if f64 else (jnp.int32, 0x7EF311C7, 4)
+    a = jnp.abs(y)
+    r = lax.bitcast_convert_type(magic - lax.bitcast_convert_type(a, itype), y.dtype)
+    for _ in range(steps):
+        r = r * (2 - a * r)
+    return jnp.where(y < 0, -r, r)
+
+
+def _inv_v(v):
+    """1/v where |v| ≥ 10⁻³, else 1 (double where: finite values and gradients)."""
+    return _recip(jnp.where(jnp.abs(v) < _SMALL_V, 1, v))
+
+
+def _w(v, x, inv):
+    """w(v) = (1 − e^(−v))/v, the GHK factor (= 1/k(v)), to rounding: given x = e^(−v) and
+    ``inv`` = :func:`_inv_v`, (1 − x)/v for |v| ≥ 1/2 and the Taylor series below, where
+    1 − x cancels (one exp, the caller's, and no expm1)."""
+    small = jnp.abs(v) < 0.5
+    vp = jnp.where(small, v, 0)
+    series = _W_TAYLOR[-1]
+    for c in _W_TAYLOR[-2::-1]:
+        series = series * vp + c
+    return jnp.where(small, series, (1 - x) * inv)
+
+
+def _w_rough(v, x, inv):
+    """w(v) to ~eps/|v| relative (for early iterations): (1 − x)/v, a series below 10⁻³."""
+    small = jnp.abs(v) < _SMALL_V
+    return jnp.where(small, 1 + v * (-1 / 2 + v * (1 / 6 - v / 24)), (1 - x) * inv)
+
+
+def _w_slopes(v, x, w, inv):
+    """w′ = (x − w)/v and w″ = −(x + 2w′)/v, series below |v| = 10⁻³; relative error
+    ~eps/v² at worst, plenty for the slopes of Newton and Halley steps."""
+    small = jnp.abs(v) < _SMALL_V
+    w1 = jnp.where(small, -1 / 2 + v * (1 / 3 - v / 8), (x - w) * inv)
+    w2 = jnp.where(small, 1 / 3 - v / 4, -(x + 2 * w1) * inv)
+    return w1, w2
 
 
 def _state(v, Na_o, K_o, Cl_o, phi_na, phi_k):
-    """(Na_i, K_i, Cl_i) in mM at v = FV/RT: with x = e^(−v) and m = e^(−v) − 1 (expm1,
-    exact near 0), x·k(v) = (1 − x)/v = −m/v (Taylor series near v = 0). x is not taken
-    as 1 + m, which loses it for large v."""
-    x = jnp.exp(-v)
-    m = jnp.expm1(-v)
-    small = jnp.abs(v) < 1e-3
-    vs = jnp.where(small, 1.0, v)
-    m_over_v = jnp.where(small, -1 + v / 2 - v * v / 6, m / vs)
-    return x * Na_o + phi_na * m_over_v, x * K_o - phi_k * m_over_v, Cl_o / x
+    """(Na_i, K_i, Cl_i) in mM at v = FV/RT: with x = e^(−v) and w(v) = (1 − x)/v,
+    Na_i = x·Na_o − φ_Na·w, K_i = x·K_o + φ_K·w, Cl_i = Cl_o/x."""
+    x = _exp(-v)
+    w = _w(v, x, _inv_v(v))
+    return x * Na_o - phi_na * w, x * K_o + phi_k * w, Cl_o * _exp(v)
 
 
 def _sides(S, C, z, O):
@@ -110,7 +185,7 @@ def _sides(S, C, z, O):
     return pos, neg
 
 
-def _log_residual(v, Na_o, K_o, Cl_o, phi_na, phi_k, z, O, inv_O, inv_zO):
+def _log_residual(v, Na_o, K_o, Cl_o, phi_na, phi_k, z, O):
     Na_i, K_i, C = _state(v, Na_o, K_o, Cl_o, phi_na, phi_k)
     pos, neg = _sides(Na_i + K_i, C, z, O)
     info = jnp.finfo(v.dtype)
@@ -121,12 +196,11 @@ def _log_residual(v, Na_o, K_o, Cl_o, phi_na, phi_k, z, O, inv_O, inv_zO):
 
 def _residual(v, *args):
     """Guarded residual, increasing through every stable admissible root (see module doc).
-    The guards are −Na_i/O and ∓c_X/O with c_X = (Cl_i − Na_i − K_i)/z from neutrality
-    (``inv_O`` = 1/O and ``inv_zO`` = 1/(z·O) are passed in, to save divisions)."""
+    The guards are −Na_i/O and ∓c_X/O with c_X = (Cl_i − Na_i − K_i)/z from neutrality."""
     f, Na_i, K_i, C = _log_residual(v, *args)
-    z, inv_O, inv_zO = args[5], args[7], args[8]
-    c_neu = (C - Na_i - K_i) * inv_zO  # impermeant concentration / O, from neutrality
-    na_guard = -Na_i * inv_O
+    z, O = args[5], args[6]
+    c_neu = (C - Na_i - K_i) / (z * O)  # impermeant concentration / O, from neutrality
+    na_guard = -Na_i / O
     neg_z = jnp.maximum(jnp.maximum(f, -c_neu), na_guard)
     pos_z = jnp.maximum(jnp.minimum(f, c_neu), na_guard)
     return jnp.where(z < 0, neg_z, pos_z)
@@ -157,15 +231,12 @@ def _bracketed_newton(state, args, steps):
     return (v, lo, hi, step), ok
 
 
-@jax.custom_jvp
-def _solve(v0, active, *args):
-    """Root of the guarded residual: 6 bracketed Newton steps from ``v0`` (enough for
-    typical cells), 10 more only if some active point needs them, and the safeguarded
-    while-loop solve only if some point still has not converged. NaN where [−30, 30] RT/F
-    does not bracket a root."""
+def _robust(active, *args):
+    """Root of the guarded residual: 6 bracketed Newton steps from :func:`_start`, 10 more
+    only if some active point needs them, and the safeguarded while-loop solve only if some
+    point still has not converged. NaN where [−30, 30] RT/F does not bracket a root."""
+    v0 = _start(*args)
     lo = jnp.full_like(v0, -V_BRACKET)
-    bracketed = (_residual(lo, *args) <= 0) & (_residual(-lo, *args) >= 0)
-    active &= bracketed  # points without a root in the bracket never hold up the others
     state, ok = _bracketed_newton((v0, lo, -lo, jnp.full_like(v0, jnp.inf)), args, 6)
 
     def more(_):
@@ -176,16 +247,97 @@ def _solve(v0, active, *args):
 
         return lax.cond(jnp.all(ok2 | ~active), lambda _: state2[0], last, None)
 
-    v = lax.cond(jnp.all(ok | ~active), lambda _: state[0], more, None)
-    return jnp.where(bracketed, v, jnp.nan)
+    return lax.cond(jnp.all(ok | ~active), lambda _: state[0], more, None)
+
+
+#: e^(∓30) and w(±30): the state at the bracket ends needs no transcendental function.
+_ENDS = tuple((math.exp(-v), math.exp(v), -math.expm1(-v) / v) for v in (-V_BRACKET, V_BRACKET))
+
+
+def _bracketed(Na_o, K_o, Cl_o, phi_na, phi_k, z, O):
+    """residual(−30) ≤ 0 ≤ residual(30) for the guarded residual, from signs alone: the
+    log of the ratio is replaced by max(Pos, tiny) − max(Neg, tiny), of the same sign, and
+    the guards (``max``/``min`` against 0) depend only on the signs of their terms, so
+    they are taken without the divisions by O and z·O (O > 0)."""
+    tiny = jnp.finfo(O.dtype).tiny
+    sign = []
+    for x, inv_x, w in _ENDS:
+        Na_i, K_i, C = x * Na_o - phi_na * w, x * K_o + phi_k * w, Cl_o * inv_x
+        pos, neg = _sides(Na_i + K_i, C, z, O)
+        f = jnp.maximum(pos, tiny) - jnp.maximum(neg, tiny)
+        c_neu = (C - Na_i - K_i) * jnp.sign(z)
+        na_guard = -Na_i
+        neg_z = jnp.maximum(jnp.maximum(f, -c_neu), na_guard)
+        pos_z = jnp.maximum(jnp.minimum(f, c_neu), na_guard)
+        sign.append(jnp.where(z < 0, neg_z, pos_z))
+    return (sign[0] <= 0) & (sign[1] >= 0)
+
+
+def _fast(Na_o, K_o, Cl_o, phi_na, phi_k, z, O, steps=2):
+    """Straight-line solve of G(v) = 0: :func:`_start`, ``steps`` Halley steps (one exp
+    each; the first ``steps − 1`` with the rough w), and a Newton step whose size δ = G/G′
+    decides acceptance, as in :func:`ionsweep.physics._root`: |δ| below √tol/4 (quadratic
+    convergence then puts the result within ~tol), G′ > 0 (an upward crossing), Na_i > 0
+    and c_X > 0 (no guard active, so the guarded residual has the same root), |v| < 30.
+
+    Returns one array: the root where accepted, NaN where not, ±inf where [−30, 30] RT/F
+    brackets no root (:func:`_bracketed`). Written for XLA:CPU's loop fusion, which
+    materializes an exp, log or division used more than once (an array written to and read
+    from memory) and recomputes the cheap code feeding it in every consumer: every division
+    here has one use, and the output is a single array."""
+    A, d, zm, zp, zO = Na_o + K_o, phi_k - phi_na, z - 1, z + 1, z * O
+    v = _start(Na_o, K_o, Cl_o, phi_na, phi_k, z, O)
+    for step in range(steps):
+        x, inv = _exp(-v), _inv_v(v)
+        w = (_w if step == steps - 1 else _w_rough)(v, x, inv)
+        w1, w2 = _w_slopes(v, x, w, inv)
+        C, ax = Cl_o * _exp(v), A * x
+        g = zm * (ax + d * w) + zp * C - zO
+        g1 = zm * (d * w1 - ax) + zp * C
+        g2 = zm * (ax + d * w2) + zp * C
+        v = jnp.clip(v - 2 * g * g1 / (2 * g1 * g1 - g * g2), -V_BRACKET, V_BRACKET)
+    x, inv = _exp(-v), _inv_v(v)
+    w = _w(v, x, inv)
+    w1, _ = _w_slopes(v, x, w, inv)
+    Na_i, K_i, C = x * Na_o - phi_na * w, x * K_o + phi_k * w, Cl_o * _exp(v)
+    S = Na_i + K_i
+    g = zm * S + zp * C - zO
+    g1 = zm * (d * w1 - A * x) + zp * C
+    tol = 8 * jnp.finfo(v.dtype).eps
+    # |δ| = |G/G′| ≤ √tol/4 (1 + |v|) with G′ > 0, and c_X = (C − S)/z > 0, division-free.
+    ok = (jnp.abs(g) <= 0.25 * jnp.sqrt(tol) * (1 + jnp.abs(v)) * g1) & (g1 > 0)
+    ok &= (Na_i > 0) & ((C - S) * z > 0) & (jnp.abs(v) < V_BRACKET)
+    bracketed = _bracketed(Na_o, K_o, Cl_o, phi_na, phi_k, z, O)
+    return jnp.where(bracketed, jnp.where(ok, v - g / g1, jnp.nan), jnp.inf)
+
+
+@jax.custom_jvp
+def _solve(active, *args):
+    """Root of the guarded residual (see the module doc): the fast Halley path
+    (:func:`_fast`) for every point; if some active, bracketed point was not accepted,
+    ``lax.cond`` runs it again with 4 Halley steps, and if one still was not, the
+    safeguarded :func:`_robust` solve, whose values replace those points only. NaN where
+    [−30, 30] RT/F does not bracket a root."""
+    v = _fast(*args)
+    need = active & jnp.isnan(v)
+
+    def robust(_):
+        return jnp.where(need, _robust(need, *args), v)
+
+    def stage2(_):
+        v2 = _fast(*args, steps=4)
+        return lax.cond(jnp.any(need & jnp.isnan(v2)), robust, lambda _: v2, None)
+
+    v = lax.cond(jnp.any(need), stage2, lambda _: v, None)
+    return jnp.where(jnp.isinf(v), jnp.nan, v)
 
 
 @_solve.defjvp
 def _solve_jvp(primals, tangents):
     # Implicit-function theorem: dv = −(∂f/∂θ · dθ) / (∂f/∂v) at the root.
-    v0, active, *args = primals
-    _, _, *dargs = tangents
-    v = _solve(v0, active, *args)
+    active, *args = primals
+    _, *dargs = tangents
+    v = _solve(active, *args)
     _, df_dtheta = jax.jvp(lambda *a: _residual(v, *a), tuple(args), tuple(dargs))
     _, df_dv = jax.jvp(lambda y: _residual(y, *args), (v,), (jnp.ones_like(v),))
     return v, -df_dtheta / jnp.where(df_dv != 0, df_dv, 1)
@@ -196,17 +348,25 @@ def _start(Na_o, K_o, Cl_o, phi_na, phi_k, z, O, *_):
     G with k(v) frozen at k(v_a) — a quadratic in x = e^(−v) — solved for x."""
     A = Na_o + K_o
     d = phi_k - phi_na
-    v_a = jnp.clip(d / jnp.where(A > 0, A, 1), -25, 25)
-    a = (1 - z) * (A + d * _k(v_a))
+    v_a = jnp.clip(d * _recip(jnp.where(A > 0, A, 1)), -25, 25)
+    # Accuracy matters little in a start: exp − 1 (eps/|v| relative), no expm1 and no
+    # float64 log below (XLA:CPU's are ~4× slower than its exp).
+    tiny = jnp.abs(v_a) < _SMALL_V
+    k_a = jnp.where(tiny, 1 + v_a / 2, (_exp(v_a) - 1) * _recip(jnp.where(tiny, 1, v_a)))
+    a = (1 - z) * (A + d * k_a)
     b = z * O
     c = -(1 + z) * Cl_o
-    disc = jnp.sqrt(jnp.maximum(b * b - 4 * a * c, 0))
-    q = -0.5 * (b + jnp.where(b >= 0, disc, -disc))
-    r1, r2 = q / a, c / q
-    small, large = jnp.minimum(r1, r2), jnp.maximum(r1, r2)
-    x = jnp.where(z < 0, large, jnp.where(small > 0, small, large))
-    ok = jnp.isfinite(x) & (x > 0)
-    v0 = jnp.where(ok, -jnp.log(jnp.where(ok, x, 1)), v_a)
+    q = -0.5 * (b + jnp.where(b >= 0, 1, -1) * jnp.sqrt(jnp.maximum(b * b - 4 * a * c, 0)))
+    # The roots are r1 = q/a and r2 = c/q; which one is wanted (the larger for z < 0, else
+    # the smaller if positive) is decided from signs, so that one division remains, with
+    # one use (every exp, sqrt, log and division here has one: see _fast).
+    r1_larger = (q * q - a * c) * (a * q) > 0
+    small_positive = jnp.where(r1_larger, c * q, q * a) > 0
+    use_r1 = jnp.where((z < 0) | ~small_positive, r1_larger, ~r1_larger)
+    num, den = jnp.where(use_r1, q, c), jnp.where(use_r1, a, q)
+    ok = (num * den > 0) & jnp.isfinite(num * den)  # x = num/den > 0
+    x = jnp.where(ok, num, 1) / jnp.where(ok, den, 1)
+    v0 = jnp.where(ok, -jnp.log(x.astype(jnp.float32)).astype(x.dtype), v_a)  # log to ~1e-7
     return jnp.clip(v0, -V_BRACKET, V_BRACKET)
 
 
@@ -321,26 +481,28 @@ def _steady_state(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
         valid &= jnp.isfinite(a)
     one = jnp.ones_like(valid, dtype=p.dtype)
     # Masked copies only of the divisors (invalid points then give finite, discarded values).
-    phi_na = FLUX_OVER_P_TO_MM * p / jnp.where(valid, P_Na, one)
-    phi_k = FLUX_OVER_P_TO_MM * p / jnp.where(valid, r * P_K, one)
+    # _recip, not a division: XLA:CPU materializes a division with several uses (see _fast).
+    phi_na = FLUX_OVER_P_TO_MM * p * _recip(jnp.where(valid, P_Na, one))
+    phi_k = FLUX_OVER_P_TO_MM * p * _recip(jnp.where(valid, r * P_K, one))
     z_safe = jnp.where(valid, z, -one)
     O = Na_o + K_o + Cl_o + extra
     O_safe = jnp.where(valid & (O > 0), O, one)
-    args = (Na_o, K_o, Cl_o, phi_na, phi_k, z_safe, O_safe, 1 / O_safe, 1 / (z_safe * O_safe))
+    args = (Na_o, K_o, Cl_o, phi_na, phi_k, z_safe, O_safe)
 
-    v = _solve(_start(*args), valid, *args)
+    v = _solve(valid, *args)
     ok = valid & jnp.isfinite(v)
     v = jnp.where(ok, v, 0)
 
-    f, Na_i, K_i, Cl_i = _log_residual(v, *args)
+    Na_i, K_i, Cl_i = _state(v, *args[:5])
+    pos, neg = _sides(Na_i + K_i, Cl_i, z_safe, O_safe)
     eps = jnp.finfo(v.dtype).eps
     # The impermeant concentration from whichever balance loses less to rounding.
     c_osm = O_safe - Na_i - K_i - Cl_i
-    c_neu = (Cl_i - Na_i - K_i) / z_safe
+    c_neu = (Cl_i - Na_i - K_i) * _recip(z_safe)
     c_X = jnp.where(jnp.abs(z_safe) >= 1, c_neu, c_osm)
     # A root of the main branch (not a guard), Na⁺ not negative, and an impermeant
     # concentration above the rounding of the osmotic balance (else: unbounded volume).
-    ok &= (jnp.abs(f) <= jnp.sqrt(eps)) & (Na_i >= 0) & (c_X > 256 * eps * O_safe)
+    ok &= (jnp.abs(pos - neg) <= jnp.sqrt(eps) * neg) & (Na_i >= 0) & (c_X > 256 * eps * O_safe)
     T_safe = jnp.where(ok, T, one)
     nan = jnp.full_like(v, jnp.nan)
 
