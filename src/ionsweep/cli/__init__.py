@@ -153,8 +153,26 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _fail(prog: str, message: str, status: int = 2) -> int:
-    print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
+    print(f"{prog}: error: {' '.join(as_flags(message).split())}", file=sys.stderr)
     return status
+
+
+#: The library names a run's options as Python keywords in backticks; here they are flags.
+_FLAGS = {
+    "`resume=True`": "--resume",
+    "`overwrite=True`": "--overwrite",
+    "`shard`": "--shard",
+    "`memory`": "--memory",
+    "`device`": "--device",
+    "`dask`": "--dask",
+}
+
+
+def as_flags(message: str) -> str:
+    """A library message with its option names (``resume=True``) as command-line flags."""
+    for keyword, flag in _FLAGS.items():
+        message = message.replace(keyword, flag)
+    return message
 
 
 def _os_error(exc: OSError) -> str:

@@ -301,10 +301,10 @@ def check_store(
     """
     out = Path(out)
     if resume and overwrite:
-        raise StoreError("choose --resume or --overwrite, not both")
+        raise StoreError("choose `resume=True` or `overwrite=True`, not both")
     if shard is not None and overwrite:
         raise StoreError(
-            "--overwrite with --shard would let one shard delete another's work; "
+            "`overwrite=True` with `shard` would let one shard delete another's work; "
             "remove the store first"
         )
     _check_writable(out)
@@ -318,11 +318,12 @@ def check_store(
         if attrs.get("ionsweep_spec_sha256") != plan.spec_hash:
             raise StoreError(
                 f"{out} was written from a different spec; refusing to use it "
-                "(use --overwrite to start again)"
+                "(use `overwrite=True` to start again)"
             )
         if not resume and shard is None:
             raise StoreError(
-                f"{out} already exists; use --resume to finish it or --overwrite to replace it"
+                f"{out} already exists; use `resume=True` to finish it or `overwrite=True` "
+                "to replace it"
             )
         plan, notes = _adopt(plan, out, attrs)
         _check_shard_mode(plan, shard)
@@ -340,7 +341,7 @@ def check_store(
             if stale
             else ""
         )
-        raise StoreError(f"{out}: no store to resume{hint}; run without --resume to start it")
+        raise StoreError(f"{out}: no store to resume{hint}; run without `resume=True` to start it")
     _check_shard_mode(plan, shard)
     _check_space(plan, out)
     return StoreCheck("new", plan)
@@ -361,8 +362,8 @@ def _check_shard_mode(plan: Plan, shard) -> None:
     if shard is not None and mode(plan) == "reduce-accumulate":
         raise StoreError(
             "this reduction spans more than one chunk along the reduced axes, "
-            "which only one process can accumulate; raise --memory so a chunk "
-            "holds the reduced axes whole, or run without --shard"
+            "which only one process can accumulate; raise `memory` so a chunk "
+            "holds the reduced axes whole, or run without `shard`"
         )
 
 
@@ -461,7 +462,7 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
     out = Path(out)
     if zstore.is_store(out):
         if not overwrite:
-            raise StoreError(f"{out} already exists; use --overwrite to replace it")
+            raise StoreError(f"{out} already exists; use `overwrite=True` to replace it")
         zstore.remove(out)
     elif out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")

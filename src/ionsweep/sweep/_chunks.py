@@ -36,6 +36,8 @@ def parse_bytes(text) -> int:
 
         try:
             value = float(dask_parse_bytes(str(text).strip()))
+        except OverflowError:  # '1e400GB'
+            value = math.inf
         except (ValueError, TypeError):
             raise ValueError(
                 f"cannot parse a size from {text!r}; write e.g. '2GB' or '512MiB'"

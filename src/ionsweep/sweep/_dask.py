@@ -72,13 +72,13 @@ def run_dask(
         from distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - distributed is a test/cluster extra
         raise zstore.StoreError(
-            "--dask needs the 'distributed' package: pip install 'ionsweep[cluster]'"
+            "`dask` runs need the 'distributed' package: pip install 'ionsweep[cluster]'"
         ) from exc
     if mode(plan) == "reduce-accumulate":
         raise zstore.StoreError(
             "this reduction spans several chunks along the reduced axes "
-            "and can only be accumulated in one process; raise --memory "
-            "or run without --dask"
+            "and can only be accumulated in one process; raise `memory` "
+            "or run without `dask`"
         )
     out = Path(out)
     checked = prepare_store(plan, out, devices_for(plan), resume=resume, overwrite=overwrite)

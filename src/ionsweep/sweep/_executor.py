@@ -61,9 +61,9 @@ def parse_shard(text: str) -> tuple[int, int]:
     try:
         i, n = (int(x) for x in str(text).split("/"))
     except ValueError:
-        raise ValueError(f"--shard takes I/N (e.g. 0/4), got {text!r}") from None
+        raise ValueError(f"`shard` takes I/N (e.g. 0/4), got {text!r}") from None
     if not (n >= 1 and 0 <= i < n):
-        raise ValueError(f"--shard I/N needs 0 <= I < N, got {text!r}")
+        raise ValueError(f"`shard` I/N needs 0 <= I < N, got {text!r}")
     return i, n
 
 
@@ -84,7 +84,7 @@ def devices_for(plan: Plan):
     try:
         return jax.devices(plan.device)
     except RuntimeError as exc:
-        raise StoreError(f"--device {plan.device}: no such device available ({exc})") from exc
+        raise StoreError(f"`device` {plan.device}: no such device available ({exc})") from exc
 
 
 def _progress(total, done, enabled):
