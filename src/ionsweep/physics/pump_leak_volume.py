@@ -119,8 +119,12 @@ def _exp(v):
     p = _EXP_TAYLOR[-1]
     for c in _EXP_TAYLOR[-2::-1]:
         p = p * r + c
-    itype, bias, shift = (jnp.int64, 1023, 52) if f64 else (jnp.int32, 127, 23)
-    two_k = lax.bitcast_convert_type((k.astype(itype) + bias) << shift, v.dtype)
+    if f64:  # k as an int64 without a float64 → int64 conversion (none in AVX2)
+        magic = 6755399441055744.0  # 1.5·2⁵²: k + magic holds k in its low bits
+        bits = lax.bitcast_convert_type(k + magic, jnp.int64) - 0x4338000000000000
+        two_k = lax.bitcast_convert_type((bits + 1023) << 52, v.dtype)
+    else:
+        two_k = lax.bitcast_convert_type((k.astype(jnp.int32) + 127) << 23, v.dtype)
     return p * two_k
 
 
@@ -273,18 +277,23 @@ def _bracketed(Na_o, K_o, Cl_o, phi_na, phi_k, z, O):
     return (sign[0] <= 0) & (sign[1] >= 0)
 
 
-def _fast(Na_o, K_o, Cl_o, phi_na, phi_k, z, O, steps=2):
+def _fast(*inputs, steps=2):
     """Straight-line solve of G(v) = 0: :func:`_start`, ``steps`` Halley steps (one exp
     each; the first ``steps − 1`` with the rough w), and a Newton step whose size δ = G/G′
     decides acceptance, as in :func:`ionsweep.physics._root`: |δ| below √tol/4 (quadratic
     convergence then puts the result within ~tol), G′ > 0 (an upward crossing), Na_i > 0
     and c_X > 0 (no guard active, so the guarded residual has the same root), |v| < 30.
 
-    Returns one array: the root where accepted, NaN where not, ±inf where [−30, 30] RT/F
-    brackets no root (:func:`_bracketed`). Written for XLA:CPU's loop fusion, which
-    materializes an exp, log or division used more than once (an array written to and read
-    from memory) and recomputes the cheap code feeding it in every consumer: every division
-    here has one use, and the output is a single array."""
+    Returns one array: the root where accepted, NaN where not, +inf where there is no
+    steady state: invalid input, no root bracketed by [−30, 30] RT/F (:func:`_bracketed`),
+    or an accepted root with c_X within rounding of 0 (:func:`_admissible`).
+
+    Written for XLA:CPU's loop fusion, which materializes an exp, log or division used
+    more than once (an array written to and read from memory) and recomputes the cheap
+    code feeding it in every consumer: every division here has one use, exp and 1/x are
+    :func:`_exp` and :func:`_recip`, and the output is a single array, so the whole
+    function compiles to one loop over the batch."""
+    valid, (Na_o, K_o, Cl_o, phi_na, phi_k, z, O) = _prepare(*inputs)
     A, d, zm, zp, zO = Na_o + K_o, phi_k - phi_na, z - 1, z + 1, z * O
     v = _start(Na_o, K_o, Cl_o, phi_na, phi_k, z, O)
     for step in range(steps):
@@ -307,39 +316,90 @@ def _fast(Na_o, K_o, Cl_o, phi_na, phi_k, z, O, steps=2):
     # |δ| = |G/G′| ≤ √tol/4 (1 + |v|) with G′ > 0, and c_X = (C − S)/z > 0, division-free.
     ok = (jnp.abs(g) <= 0.25 * jnp.sqrt(tol) * (1 + jnp.abs(v)) * g1) & (g1 > 0)
     ok &= (Na_i > 0) & ((C - S) * z > 0) & (jnp.abs(v) < V_BRACKET)
-    bracketed = _bracketed(Na_o, K_o, Cl_o, phi_na, phi_k, z, O)
-    return jnp.where(bracketed, jnp.where(ok, v - g / g1, jnp.nan), jnp.inf)
+    eps = jnp.finfo(v.dtype).eps
+    # c_X ≤ 256 eps O (as in _admissible; c_X = (C − S)/z for |z| ≥ 1, else O − S − C).
+    unbounded = jnp.where(
+        jnp.abs(z) >= 1,
+        (C - S) * jnp.sign(z) <= 256 * eps * O * jnp.abs(z),
+        O - S - C <= 256 * eps * O,
+    )
+    none = ~valid | ~_bracketed(Na_o, K_o, Cl_o, phi_na, phi_k, z, O) | (ok & unbounded)
+    return jnp.where(none, jnp.inf, jnp.where(ok, v - g / g1, jnp.nan))
+
+
+def _prepare(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
+    """``(valid, args)``: where the inputs are valid, and the solver's arguments
+    ``(Na_o, K_o, Cl_o, φ_Na, φ_K, z, O)`` with masked divisors (invalid points then give
+    finite values, discarded later). Called again wherever needed, rather than passed on:
+    XLA:CPU materializes the arrays it shares with a ``lax.cond`` operand."""
+    valid = (P_K > 0) & (P_Na > 0) & (X > 0) & (z != 0) & (T > 0) & (r > 0)
+    for a in (p, P_Cl, K_o, Na_o, Cl_o, extra):
+        valid &= a >= 0
+    for a in (p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
+        valid &= jnp.isfinite(a)
+    one = jnp.ones_like(valid, dtype=p.dtype)
+    # _recip, not a division: XLA:CPU materializes a division with several uses (see _fast).
+    phi_na = FLUX_OVER_P_TO_MM * p * _recip(jnp.where(valid, P_Na, one))
+    phi_k = FLUX_OVER_P_TO_MM * p * _recip(jnp.where(valid, r * P_K, one))
+    z_safe = jnp.where(valid, z, -one)
+    O = Na_o + K_o + Cl_o + extra
+    O_safe = jnp.where(valid & (O > 0), O, one)
+    return valid, (Na_o, K_o, Cl_o, phi_na, phi_k, z_safe, O_safe)
+
+
+def _c_X(Na_i, K_i, Cl_i, z, O):
+    """Impermeant concentration (mM) from whichever balance loses less to rounding:
+    neutrality (Cl − Na − K)/z for |z| ≥ 1, else isosmosis O − Na − K − Cl."""
+    return jnp.where(jnp.abs(z) >= 1, (Cl_i - Na_i - K_i) * _recip(z), O - Na_i - K_i - Cl_i)
+
+
+def _admissible(v, *args):
+    """A root of the main branch (not a guard), Na⁺ not negative, and an impermeant
+    concentration above the rounding of the osmotic balance (else: unbounded volume)."""
+    Na_i, K_i, Cl_i = _state(v, *args[:5])
+    z, O = args[5], args[6]
+    pos, neg = _sides(Na_i + K_i, Cl_i, z, O)
+    eps = jnp.finfo(v.dtype).eps
+    c_X = _c_X(Na_i, K_i, Cl_i, z, O)
+    return (jnp.abs(pos - neg) <= jnp.sqrt(eps) * neg) & (Na_i >= 0) & (c_X > 256 * eps * O)
 
 
 @jax.custom_jvp
-def _solve(active, *args):
-    """Root of the guarded residual (see the module doc): the fast Halley path
-    (:func:`_fast`) for every point; if some active, bracketed point was not accepted,
-    ``lax.cond`` runs it again with 4 Halley steps, and if one still was not, the
-    safeguarded :func:`_robust` solve, whose values replace those points only. NaN where
-    [−30, 30] RT/F does not bracket a root."""
-    v = _fast(*args)
-    need = active & jnp.isnan(v)
-
-    def robust(_):
-        return jnp.where(need, _robust(need, *args), v)
+def _solve(*inputs):
+    """v = FV/RT at the steady state, NaN where there is none, for the 12 inputs of
+    :func:`_steady_state`: the fast Halley path (:func:`_fast`) for every point; if it
+    left some point undecided, ``lax.cond`` runs it again with 4 Halley steps, and if one
+    still is, the safeguarded :func:`_robust` solve of the guarded residual (see the module
+    doc), whose values replace those points only."""
+    v = _fast(*inputs)
+    need = jnp.isnan(v)
 
     def stage2(_):
-        v2 = _fast(*args, steps=4)
-        return lax.cond(jnp.any(need & jnp.isnan(v2)), robust, lambda _: v2, None)
+        v2 = _fast(*inputs, steps=4)
+        need2 = need & jnp.isnan(v2)
+
+        def robust(_):
+            args = _prepare(*inputs)[1]
+            v3 = _robust(need2, *args)
+            v3 = jnp.where(_admissible(jnp.where(jnp.isfinite(v3), v3, 0), *args), v3, jnp.inf)
+            return jnp.where(need2, v3, v2)
+
+        return lax.cond(jnp.any(need2), robust, lambda _: v2, None)
 
     v = lax.cond(jnp.any(need), stage2, lambda _: v, None)
-    return jnp.where(jnp.isinf(v), jnp.nan, v)
+    return jnp.where(jnp.isfinite(v), v, jnp.nan)
+
+
+def _guarded(v, *inputs):
+    return _residual(v, *_prepare(*inputs)[1])
 
 
 @_solve.defjvp
 def _solve_jvp(primals, tangents):
     # Implicit-function theorem: dv = −(∂f/∂θ · dθ) / (∂f/∂v) at the root.
-    active, *args = primals
-    _, *dargs = tangents
-    v = _solve(active, *args)
-    _, df_dtheta = jax.jvp(lambda *a: _residual(v, *a), tuple(args), tuple(dargs))
-    _, df_dv = jax.jvp(lambda y: _residual(y, *args), (v,), (jnp.ones_like(v),))
+    v = _solve(*primals)
+    _, df_dtheta = jax.jvp(lambda *a: _guarded(v, *a), primals, tangents)
+    _, df_dv = jax.jvp(lambda y: _guarded(y, *primals), (v,), (jnp.ones_like(v),))
     return v, -df_dtheta / jnp.where(df_dv != 0, df_dv, 1)
 
 
@@ -473,43 +533,20 @@ def pump_leak_steady_state(
 # jit here although the library otherwise leaves jit to its callers: the root solve's
 # while_loop is otherwise compiled anew on every eager call. Inlined inside a caller's jit.
 @jax.jit
-def _steady_state(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
-    valid = (P_K > 0) & (P_Na > 0) & (X > 0) & (z != 0) & (T > 0) & (r > 0)
-    for a in (p, P_Cl, K_o, Na_o, Cl_o, extra):
-        valid &= a >= 0
-    for a in (p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
-        valid &= jnp.isfinite(a)
-    one = jnp.ones_like(valid, dtype=p.dtype)
-    # Masked copies only of the divisors (invalid points then give finite, discarded values).
-    # _recip, not a division: XLA:CPU materializes a division with several uses (see _fast).
-    phi_na = FLUX_OVER_P_TO_MM * p * _recip(jnp.where(valid, P_Na, one))
-    phi_k = FLUX_OVER_P_TO_MM * p * _recip(jnp.where(valid, r * P_K, one))
-    z_safe = jnp.where(valid, z, -one)
-    O = Na_o + K_o + Cl_o + extra
-    O_safe = jnp.where(valid & (O > 0), O, one)
-    args = (Na_o, K_o, Cl_o, phi_na, phi_k, z_safe, O_safe)
-
-    v = _solve(valid, *args)
-    ok = valid & jnp.isfinite(v)
+def _steady_state(*inputs):
+    v = _solve(*inputs)
+    ok = jnp.isfinite(v)
     v = jnp.where(ok, v, 0)
-
-    Na_i, K_i, Cl_i = _state(v, *args[:5])
-    pos, neg = _sides(Na_i + K_i, Cl_i, z_safe, O_safe)
-    eps = jnp.finfo(v.dtype).eps
-    # The impermeant concentration from whichever balance loses less to rounding.
-    c_osm = O_safe - Na_i - K_i - Cl_i
-    c_neu = (Cl_i - Na_i - K_i) * _recip(z_safe)
-    c_X = jnp.where(jnp.abs(z_safe) >= 1, c_neu, c_osm)
-    # A root of the main branch (not a guard), Na⁺ not negative, and an impermeant
-    # concentration above the rounding of the osmotic balance (else: unbounded volume).
-    ok &= (jnp.abs(pos - neg) <= jnp.sqrt(eps) * neg) & (Na_i >= 0) & (c_X > 256 * eps * O_safe)
-    T_safe = jnp.where(ok, T, one)
+    Na_o, K_o, Cl_o, phi_na, phi_k, z_safe, O_safe = _prepare(*inputs)[1]
+    Na_i, K_i, Cl_i = _state(v, Na_o, K_o, Cl_o, phi_na, phi_k)
+    one = jnp.ones_like(v)
+    volume = inputs[7] / jnp.where(ok, _c_X(Na_i, K_i, Cl_i, z_safe, O_safe), one)
+    T_safe = jnp.where(ok, inputs[9], one)
     nan = jnp.full_like(v, jnp.nan)
 
     def out(a):
         return jnp.where(ok, a, nan)
 
-    volume = X / jnp.where(ok, c_X, one)
     return (
         out(R_OVER_F_MV * T_safe * v),
         out(Na_i),
