@@ -329,6 +329,24 @@ def test_temperature_axis_evaluated_at_its_own_shape():
         log_gamma_pitzer(("Na+", "Cl-"), jnp.ones((3, 2)), jnp.full(4, 298.15))
 
 
+def test_vectorizable_log_within_2_ulp():
+    # The kernel's float64 log (elementwise arithmetic instead of a scalar library call)
+    # against NumPy's log over the normal float64 range, its special values and gradient.
+    from ionsweep.activity._pitzer_terms import vlog
+
+    x = np.concatenate([np.logspace(-307.5, 308, 20001), [0.5, 1.0, 2.0, np.sqrt(0.5)],
+                        np.nextafter(1.0, [0.0, 2.0])])  # fmt: skip
+    ours = np.asarray(jax.jit(vlog)(x))
+    ref = np.log(x)
+    ulp = np.abs(ours - ref) / np.spacing(np.abs(ref))
+    assert np.max(ulp[ref != 0]) <= 2 and ours[ref == 0].tolist() == [0.0]
+    special = np.asarray(vlog(jnp.array([0.0, -1.0, np.inf, np.nan])))
+    assert special[0] == -np.inf and np.isnan(special[1]) and special[2] == np.inf
+    assert np.isnan(special[3])
+    assert float(jax.grad(vlog)(3.0)) == pytest.approx(1 / 3, rel=1e-15)
+    assert vlog(jnp.float32(2.0)).dtype == jnp.float32
+
+
 def test_gradients():
     def f(m, T):  # both kernels, both arguments: one VJP compilation
         return lg_phi(names=SMALL, molality=m, T=T)

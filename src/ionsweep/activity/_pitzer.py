@@ -337,6 +337,7 @@ def _terms(plan: _Plan, params, m, T):
     pos = ionic > 0
     I_safe = jnp.where(pos, ionic, jnp.ones_like(ionic))
     sqrt_I = jnp.where(pos, jnp.sqrt(I_safe), jnp.zeros_like(ionic))
+    inv_I = 1 / I_safe  # one division, multiplied wherever 1/I appears
     T = T.astype(m.dtype)  # temperature terms stay at the shape of T (see _Rows)
     param = _Rows(T, m.dtype, plan.concrete, shared=T.size < ionic.size)
     aphi = _aphi(plan, params, T, param)
@@ -366,7 +367,7 @@ def _terms(plan: _Plan, params, m, T):
             B = jnp.where(ok, B, jnp.nan)
         mcma = ms[i] * ms[j]
         binary.append((i, j, mcma, B, Bphi, C))
-        f_terms.append(mcma * (Bp / I_safe))
+        f_terms.append(mcma * (Bp * inv_I))
 
     # Like-charged pairs: Φ = θ + ᴱθ, Φ' = ᴱθ', Φ^φ = Φ + I Φ'; J(x) once per charge product.
     j_cache, pairs = {}, []
@@ -374,7 +375,7 @@ def _terms(plan: _Plan, params, m, T):
         Phi = param(params.theta[u, v]) if has_theta else 0.0
         etp = None
         if z[i] != z[j]:
-            et, etp = etheta(abs(z[i]), abs(z[j]), aphi * sqrt_I, I_safe, pos, j_cache)
+            et, etp = etheta(abs(z[i]), abs(z[j]), aphi * sqrt_I, inv_I, pos, j_cache)
             Phi = Phi + et
         mimj = ms[i] * ms[j]
         pairs.append((i, j, mimj, Phi, etp))

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ionsweep._ions import ions as ion_table
+from ionsweep.activity._pitzer_terms import vlog
 
 __all__ = [
     "BASIS",
@@ -96,7 +97,7 @@ def basis_column(k: int, T):
     if k == 2:
         return (r - T) / (T * r)
     if k == 3:
-        return jnp.log(T / r)
+        return vlog(T / r)
     if k == 4:
         return (r - T) / ((T - 263) * (r - 263))
     if k == 5:
@@ -155,11 +156,12 @@ def aphi_phreeqc(T):
     d1000 = 3.4279e2 * jnp.exp(T * (-5.0866e-3 + T * 9.469e-7))
     c = -2.0525 + 3.1159e3 / (-1.8289e2 + T)
     b = -8.0325e3 + 4.2142e6 / T + 2.1417 * T
-    eps = d1000 + c * jnp.log((b + 1.01325) / (b + 1e3))
+    eps = d1000 + c * vlog((b + 1.01325) / (b + 1e3))
     th = 1 - T / 647.096
     # θ^{1/3} as sign·exp(ln|θ|/3), not jnp.cbrt: XLA:CPU calls a scalar cbrt that keeps the
     # whole fused loop from vectorizing (2x the time of this A_φ); within 5e-16 relative.
-    t13 = jnp.sign(th) * jnp.exp(jnp.log(jnp.abs(th)) / 3)
+    # Logarithms here are vlog: XLA:CPU's float64 log is a scalar library call.
+    t13 = jnp.sign(th) * jnp.exp(vlog(jnp.abs(th)) / 3)
     t23 = t13 * t13
     th5 = th**5
     rho_sat = 322.0 * (1 + 1.99274064 * t13 + 1.09965342 * t23 - 0.510839303 * th * t23
