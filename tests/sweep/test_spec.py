@@ -140,3 +140,19 @@ def test_ion_symbols_keep_a_monovalent_ions_formula_digits():
 
     names = ["K+", "Ca2+", "Ca++", "SO4 2-", "HCO3-", "Cl-", "La3+"]
     assert [symbol(i) for i in names] == ["K", "Ca", "Ca", "SO4", "HCO3", "Cl", "La"]
+
+
+def test_a_dict_spec_is_validated_directly_and_recorded_as_toml():
+    spec = {
+        "model": {"name": "nernst"},
+        "axes": {"c_out": np.array([5.0, 10.0]), "ion": ("K+", "Na+")},
+        "fixed": {"c_in": np.float32(140.0), "celsius": 37.0},
+    }
+    plan = parse_spec(spec, source="<dict>")
+    assert plan.shape == (2, 2) and plan.fixed["c_in"] == 140.0
+    again = parse_spec(plan.spec_text)  # the recorded text gives the same plan
+    assert again.spec_hash == plan.spec_hash and again.shape == plan.shape
+    assert again.fixed == plan.fixed
+    # A value TOML cannot hold is named by its field, not reported as a TOML syntax error.
+    with pytest.raises(SpecError, match=r"<dict>: \[fixed\] c_in: values must be numbers"):
+        parse_spec({**spec, "fixed": {"c_in": None, "celsius": 37.0}}, source="<dict>")

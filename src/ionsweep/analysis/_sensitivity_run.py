@@ -39,9 +39,7 @@ def _plan(spec, overrides) -> SensitivityPlan:
     if isinstance(spec, SensitivityPlan):
         return spec
     if isinstance(spec, Mapping):
-        from ionsweep.sweep._api import spec_to_toml
-
-        return parse_sensitivity_spec(spec_to_toml(spec), source="<dict>", **overrides)
+        return parse_sensitivity_spec(spec, source="<dict>", **overrides)
     if isinstance(spec, Path) or (isinstance(spec, str) and "\n" not in spec):
         return load_sensitivity_spec(spec, **overrides)
     return parse_sensitivity_spec(str(spec), source="<string>", **overrides)

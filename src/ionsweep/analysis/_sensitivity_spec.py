@@ -25,6 +25,7 @@ from ionsweep.sweep._spec import (
     parse_fixed,
     parse_output_names,
     parse_run_settings,
+    spec_text,
 )
 
 __all__ = ["RandomInput", "SensitivityPlan", "load_sensitivity_spec", "parse_sensitivity_spec"]
@@ -213,7 +214,7 @@ def _uncertainty_options(opts, fail) -> None:
 
 
 def parse_sensitivity_spec(
-    text: str,
+    text: str | Mapping,
     source: str = "<spec>",
     *,
     dtype: str | None = None,
@@ -270,7 +271,7 @@ def parse_sensitivity_spec(
 
     plan = SensitivityPlan(
         warnings=model.range_warnings(values),
-        spec_text=text,
+        spec_text=spec_text(spec, text),
         source=source,
         title=str(spec.get("title", "")),
         model=model,

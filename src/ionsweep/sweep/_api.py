@@ -11,40 +11,12 @@ import xarray as xr
 
 from ionsweep.store import open_results
 from ionsweep.sweep._executor import run
-from ionsweep.sweep._spec import load_spec, parse_spec
+from ionsweep.sweep._spec import load_spec, parse_spec, spec_to_toml
 
-__all__ = ["run_sweep"]
+__all__ = ["run_sweep", "spec_to_toml"]
 
 #: Largest result ``run_sweep(store=None)`` keeps in memory.
 IN_MEMORY_LIMIT_BYTES = 2 * 10**9
-
-
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, Mapping):
-        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + " }"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if hasattr(v, "tolist"):
-        return _toml_value(v.tolist())
-    return repr(float(v)) if isinstance(v, float) else str(v)
-
-
-def spec_to_toml(spec: Mapping) -> str:
-    """Render a spec given as nested dicts as TOML text (what the store records)."""
-    lines = []
-    for key, value in spec.items():
-        if not isinstance(value, Mapping):
-            lines.append(f"{key} = {_toml_value(value)}")
-    for key, value in spec.items():
-        if isinstance(value, Mapping):
-            lines.append(f"\n[{key}]")
-            for k, v in value.items():
-                lines.append(f'"{k}" = {_toml_value(v)}')
-    return "\n".join(lines) + "\n"
 
 
 def run_sweep(
@@ -80,7 +52,7 @@ def run_sweep(
     [-89.06, -70.53]
     """
     if isinstance(spec, Mapping):
-        plan = parse_spec(spec_to_toml(spec), source="<dict>", **overrides)
+        plan = parse_spec(spec, source="<dict>", **overrides)
     elif isinstance(spec, Path) or (
         isinstance(spec, str) and "\n" not in spec and spec.endswith(".toml")
     ):

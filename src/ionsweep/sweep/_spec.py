@@ -51,14 +51,15 @@ def load_spec(
 
 
 def parse_spec(
-    text: str,
+    text: str | Mapping,
     source: str = "<spec>",
     *,
     dtype: str | None = None,
     memory: str | None = None,
     device: str | None = None,
 ) -> Plan:
-    """Validate spec ``text`` and build the plan. Raises :class:`SpecError` on any problem."""
+    """Validate spec ``text`` (TOML, or the spec as nested dicts) and build the plan.
+    Raises :class:`SpecError` naming the field on any problem."""
 
     spec, model, model_tbl, options, fail = load_header(text, source, _TOP_KEYS)
 
@@ -161,7 +162,7 @@ def parse_spec(
 
     return Plan(
         warnings=model.range_warnings(values),
-        spec_text=text,
+        spec_text=spec_text(spec, text),
         source=source,
         title=str(spec.get("title", "")),
         model=model,
@@ -302,8 +303,56 @@ def parse_output_names(model: Model, out_tbl, fail) -> tuple[str, ...]:
     return outputs
 
 
-def load_header(text: str, source: str, top_keys):
-    """Parse spec ``text``, check its top-level keys and build its ``[model]``.
+def _plain(value):
+    """A spec given as Python objects with NumPy arrays/scalars and tuples as plain lists and
+    numbers (what TOML would give); anything else is left for the checks to name."""
+    if isinstance(value, Mapping):
+        return {k if isinstance(k, str) else str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + " }"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if hasattr(v, "tolist"):
+        return _toml_value(v.tolist())
+    return repr(float(v)) if isinstance(v, float) else str(v)
+
+
+def spec_to_toml(spec: Mapping) -> str:
+    """Render a spec given as nested dicts as TOML text (what the store records)."""
+    lines = []
+    for key, value in spec.items():
+        if not isinstance(value, Mapping):
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in spec.items():
+        if isinstance(value, Mapping):
+            lines.append(f"\n[{key}]")
+            for k, v in value.items():
+                lines.append(f'"{k}" = {_toml_value(v)}')
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def spec_text(spec: Mapping, text) -> str:
+    """The spec's text as the store records it: the TOML given, or a dict spec rendered."""
+    return text if isinstance(text, str) else spec_to_toml(spec)
+
+
+def load_header(text: str | Mapping, source: str, top_keys):
+    """Parse spec ``text`` (TOML, or the spec as nested dicts, validated directly), check
+    its top-level keys and build its ``[model]``.
 
     Returns ``(spec, model, model_table, model_options, fail)``, where ``fail(field, msg)``
     raises :class:`SpecError` naming ``source`` and the field. Shared by sweep and
@@ -313,10 +362,13 @@ def load_header(text: str, source: str, top_keys):
     def fail(field: str, msg: str):
         raise SpecError(f"{source}: {field}: {msg}")
 
-    try:
-        spec = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+    if isinstance(text, Mapping):
+        spec = _plain(text)
+    else:
+        try:
+            spec = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{source}: not valid TOML: {exc}") from exc
     _no_unknown(spec, top_keys, "", fail)
     model_tbl = spec.get("model")
     if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
