@@ -533,25 +533,33 @@ def pump_leak_steady_state(
 # jit here although the library otherwise leaves jit to its callers: the root solve's
 # while_loop is otherwise compiled anew on every eager call. Inlined inside a caller's jit.
 @jax.jit
-def _steady_state(*inputs):
-    v = _solve(*inputs)
+def _steady_state(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
+    v = _solve(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra)
     ok = jnp.isfinite(v)
     v = jnp.where(ok, v, 0)
-    Na_o, K_o, Cl_o, phi_na, phi_k, z_safe, O_safe = _prepare(*inputs)[1]
-    Na_i, K_i, Cl_i = _state(v, Na_o, K_o, Cl_o, phi_na, phi_k)
-    one = jnp.ones_like(v)
-    volume = inputs[7] / jnp.where(ok, _c_X(Na_i, K_i, Cl_i, z_safe, O_safe), one)
-    T_safe = jnp.where(ok, inputs[9], one)
+    # Each output from v and the raw inputs (invalid points give discarded values), each
+    # term written once: shared array-valued intermediates would be materialized by
+    # XLA:CPU between the output loops (see _fast).
+    x = _exp(-v)
+    w = _w(v, x, _inv_v(v))
+    Cl_i = Cl_o * _exp(v)
+    phi_na_w = FLUX_OVER_P_TO_MM * p * _recip(P_Na) * w
+    phi_k_w = FLUX_OVER_P_TO_MM * p * _recip(r * P_K) * w
+    Na_i = x * Na_o - phi_na_w
+    K_i = x * K_o + phi_k_w
+    # c_X as in _c_X, from the terms of Na_i + K_i (not from Na_i, K_i themselves).
+    S = x * (Na_o + K_o) + (phi_k_w - phi_na_w)
+    c_X = jnp.where(jnp.abs(z) >= 1, (Cl_i - S) * _recip(z), Na_o + K_o + Cl_o + extra - S - Cl_i)
     nan = jnp.full_like(v, jnp.nan)
 
     def out(a):
         return jnp.where(ok, a, nan)
 
     return (
-        out(R_OVER_F_MV * T_safe * v),
+        out(R_OVER_F_MV * T * v),
         out(Na_i),
         out(K_i),
         out(Cl_i),
-        out(volume),
+        out(X / jnp.where(ok, c_X, 1)),
         ok,
     )
