@@ -11,6 +11,7 @@ from jax.test_util import check_grads
 from scipy.optimize import brentq
 
 import ionsweep
+from ionsweep.physics import pump_leak_volume
 
 # R = N_A k, F = N_A e from the exact 2019 SI defining constants (CODATA 2018).
 R = 6.02214076e23 * 1.380649e-23
@@ -415,3 +416,49 @@ def test_jit_vmap_and_no_retrace():
     )
     assert all(a.shape == (3, 4) for a in shapes)
     assert shapes.valid.dtype == jnp.bool_
+
+
+# ---------------------------------------------------------------------------------------
+# The two solve paths and the fused helpers they use.
+# ---------------------------------------------------------------------------------------
+_fast = jax.jit(pump_leak_volume._fast)
+_robust = jax.jit(pump_leak_volume._robust)
+
+
+def test_halley_path_agrees_with_the_safeguarded_solve():
+    # The straight-line Halley path settles most points (the rest, here mostly points
+    # without a steady state, go to the safeguarded Newton-bisection); where it settles a
+    # point the safeguarded solve of the guarded log residual finds the same root.
+    inp = random_inputs(N_BATCH, seed=172)
+    raw = [jnp.asarray(inp[k]) for k in NAMES]
+    v_fast = np.asarray(_fast(*raw))
+    valid, args = pump_leak_volume._prepare(*raw)
+    v_safe = np.asarray(_robust(valid, *args))
+    settled = np.isfinite(v_fast)
+    assert 150 < settled.sum() < N_BATCH, settled.sum()
+    np.testing.assert_allclose(v_fast[settled], v_safe[settled], rtol=0, atol=1e-14)
+    # Physiological cells (the benchmark's ranges): every point is settled on the fast path.
+    rng = np.random.default_rng(173)
+    u = rng.uniform
+    P_K = 10 ** u(-6.5, -5.5, N_BATCH)
+    P_Na = P_K * 10 ** u(-2, -1, N_BATCH)
+    Na = u(130, 150, N_BATCH)
+    cells = [1e6 * P_Na * Na * u(0.05, 1.2, N_BATCH), P_K, P_Na, u(1e-7, 1e-5, N_BATCH)]
+    cells += [u(3, 8, N_BATCH), Na, u(130, 160, N_BATCH), u(200, 600, N_BATCH)]
+    cells += [u(-1.3, -0.7, N_BATCH), u(293, 310, N_BATCH), u(1.3, 1.7, N_BATCH)]
+    cells += [u(0, 30, N_BATCH)]
+    assert np.isfinite(np.asarray(_fast(*map(jnp.asarray, cells)))).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_exp_and_reciprocal(dtype):
+    # _exp and _recip are built from multiplications, additions and bitcasts (so that
+    # XLA:CPU fuses them); against NumPy's float64 exp and division, within 2 ulp.
+    eps = np.finfo(dtype).eps
+    v = np.linspace(-40, 40, 20001).astype(dtype)
+    got = np.asarray(jax.jit(pump_leak_volume._exp)(jnp.asarray(v)), np.float64)
+    assert np.max(np.abs(got / np.exp(v.astype(np.float64)) - 1)) <= 2 * eps
+    y = np.concatenate([np.geomspace(1e-30, 1e30, 20001), -np.geomspace(1e-20, 1e20, 101)])
+    y = y.astype(dtype)
+    got = np.asarray(jax.jit(pump_leak_volume._recip)(jnp.asarray(y)), np.float64)
+    assert np.max(np.abs(got * y.astype(np.float64) - 1)) <= 2 * eps

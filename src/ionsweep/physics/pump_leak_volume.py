@@ -20,9 +20,17 @@ extrudes ``pump_flux`` Na⁺ and takes up ``pump_flux / r`` K⁺. At the steady 
   ``O = Na_o + K_o + Cl_o + osmolyte_out``.
 
 Eliminating ``c_X`` leaves one equation in ``v``:
-``G(v) = (z−1)·S + (z+1)·C − z·O = 0`` with ``S = Na_i + K_i`` and ``C = Cl_i``. The kernel
-solves it in the log form ``ln Pos − ln Neg = 0`` (``G = Pos − Neg`` with both sides
-positive), which is nearly linear in ``v``.
+``G(v) = (z−1)·S + (z+1)·C − z·O = 0`` with ``S = Na_i + K_i`` and ``C = Cl_i``.
+
+Solve. With ``k`` frozen at ``k(v_a)``, ``v_a = (φ_K − φ_Na)/(Na_o + K_o)``, ``G·x`` is a
+quadratic in ``x``; its root starts two Halley steps on ``G`` (one exp each; derivatives of
+``G`` share it), and a Newton step ``δ = G/G′`` at the result both corrects it and, as an
+error estimate, decides whether the point is settled (|δ| ≤ √(8ε)/4·(1 + |v|), ``G′ > 0``,
+``Na_i > 0``, ``c_X > 0``). Over physiological inputs every point is; elsewhere the rest get
+4 Halley steps, then a safeguarded Newton–bisection (``lax.cond``: only when some point
+needs it) on the log form ``ln Pos − ln Neg = 0`` (``G = Pos − Neg`` with both sides
+positive), nearly linear in ``v`` and guarded as below. The straight-line path compiles to
+one fused loop (see ``_fast``); its root agrees with the safeguarded solve's to rounding.
 
 Uniqueness. The physically admissible interval is where ``Na_i ≥ 0`` and ``c_X > 0``; on it
 ``S`` decreases and ``C`` increases with ``v``. For ``0 < |z| ≤ 1`` the coefficients of
@@ -33,7 +41,7 @@ physiological and far wider ranges) this happened only at |z| ≈ 11 with V > 0.
 is guarded outside the admissible interval (``max(G, −c_X, −Na_i)``-type combinations) so
 that it has one sign change per admissible root, and the safeguarded solve keeps
 ``residual(lo) < 0 < residual(hi)``: it always returns a root where the residual crosses
-zero *upwards*. Along the electroneutral curve the osmotic excess inside, as a function of
+zero *upwards* (the Halley path accepts only such roots, inside the admissible interval). Along the electroneutral curve the osmotic excess inside, as a function of
 ``c_X``, then increases, so the returned state is the one stable against slow volume
 changes; the unstable intermediate state of a multiple-root case is never returned.
 
@@ -450,9 +458,9 @@ def pump_leak_steady_state(
     which every ion's passive GHK leak balances the Na⁺/K⁺ pump (Cl⁻ at zero net flux), the
     inside is electroneutral and isosmotic with the outside. The equations, the reduction to
     one scalar equation, uniqueness and the Donnan limit are in the module docstring of
-    ``ionsweep.physics.pump_leak_volume``; the solve is a safeguarded Newton–bisection in
-    ``v = FV/RT`` on ±30 RT/F with gradients by the implicit-function theorem. All inputs
-    broadcast against each other.
+    ``ionsweep.physics.pump_leak_volume``: Halley steps in ``v = FV/RT`` from a closed-form
+    start, a safeguarded Newton–bisection on ±30 RT/F for the points they do not settle,
+    gradients by the implicit-function theorem. All inputs broadcast against each other.
 
     Unit conversions: a GHK flux ``P·c`` in (cm/s)·mM is µmol/(cm²·s) = 10⁶ pmol/(cm²·s),
     so the pump enters the balances as ``10⁻⁶·pump_flux/P`` mM. A volume per membrane area
