@@ -41,7 +41,8 @@ physiological and far wider ranges) this happened only at |z| ≈ 11 with V > 0.
 is guarded outside the admissible interval (``max(G, −c_X, −Na_i)``-type combinations) so
 that it has one sign change per admissible root, and the safeguarded solve keeps
 ``residual(lo) < 0 < residual(hi)``: it always returns a root where the residual crosses
-zero *upwards* (the Halley path accepts only such roots, inside the admissible interval). Along the electroneutral curve the osmotic excess inside, as a function of
+zero *upwards* (the Halley path accepts only such roots, inside the admissible
+interval). Along the electroneutral curve the osmotic excess inside, as a function of
 ``c_X``, then increases, so the returned state is the one stable against slow volume
 changes; the unstable intermediate state of a multiple-root case is never returned.
 
