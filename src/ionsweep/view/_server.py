@@ -44,6 +44,11 @@ def serve(
     Prints ``ionsweep view: serving STORE at http://HOST:PORT/`` on stdout once the port
     is listening. Every browser session gets its own controls over one shared, lazily
     opened Dataset; nothing is written anywhere.
+
+    The first page is prepared before the address is printed: one throwaway session warms
+    the imports and Panel's page rendering, and the explorer of the first session is built
+    ahead (its first slice read and its figures made), so the first browser to connect
+    waits only for the page to be rendered and sent.
     """
     ds = open_store(path, allow_incomplete=allow_incomplete)
     check_port(host, port)
@@ -52,8 +57,10 @@ def serve(
 
     from ionsweep.view._app import Explorer
 
+    ready: list = []  # explorers built ahead, each used by one session
+
     def app():
-        return Explorer(ds).layout
+        return (ready.pop() if ready else Explorer(ds)).layout
 
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     try:
@@ -66,9 +73,11 @@ def serve(
             title=f"ionsweep view: {ds.attrs.get('title') or path}",
             websocket_origin=origins,
             verbose=False,
+            warm=True,
         )
     except OSError as exc:
         raise ViewError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    ready.append(Explorer(ds))
     url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
     print(f"ionsweep view: serving {path} at {url} (Ctrl-C to stop)", flush=True)
     if show:
