@@ -50,6 +50,10 @@ def evaluate_batch(
     are evaluated ``batch`` at a time (the last batch padded by repeating its last sample),
     all batches dispatched before any result is read: one compiled program for every call
     with the same ``func``, ``batch`` and dtype, whatever the number of samples.
+
+    A ``func`` with an ``evaluate_samples(samples)`` method (what a sensitivity run passes:
+    the sweep executor over a plan of samples) is called through it; ``compile_seconds``
+    is then the time to its first chunk's result, compilation included.
     """
     import jax
     import jax.numpy as jnp
@@ -58,6 +62,10 @@ def evaluate_batch(
     size = int(batch) if batch else n
     t0 = time.perf_counter()
     try:
+        if hasattr(func, "evaluate_samples"):
+            out, t_compile = func.evaluate_samples(samples)
+            seconds = time.perf_counter() - t0 - t_compile
+            return _checked(out, samples, n), seconds, t_compile
         if jit:
             fn = _compiled(func, {k: jnp.asarray(v[:1], dtype) for k, v in samples.items()}, size)
         else:
@@ -76,6 +84,11 @@ def evaluate_batch(
             "NumPy function"
         ) from exc
     seconds = time.perf_counter() - t0
+    return _checked(out, samples, n), seconds, t_compile
+
+
+def _checked(out, samples: Mapping[str, np.ndarray], n: int) -> dict:
+    """A model's outputs as float64 arrays of one value per sample, all finite."""
     items = out.items() if isinstance(out, Mapping) else [(None, out)]
     res = {}
     for key, value in items:
@@ -99,7 +112,7 @@ def evaluate_batch(
                 + f", first at {where}; narrow the input distributions to where it is defined"
             )
         res[key] = arr
-    return res, seconds, t_compile
+    return res
 
 
 #: Compiled programs by model function (dropped with it), then by batch size and dtype.

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from ionsweep.analysis._sensitivity import morris, sobol
@@ -27,7 +28,8 @@ from ionsweep.analysis._sensitivity_spec import (
 from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._sweep import jsonable, versions, write_dataset
-from ionsweep.sweep._plan import PlanWarning
+from ionsweep.sweep._executor import evaluate
+from ionsweep.sweep._plan import Axis, Plan, PlanWarning
 
 __all__ = ["format_results", "run_sensitivity", "write_results"]
 
@@ -64,6 +66,57 @@ def _model_func(plan: SensitivityPlan):
         return {k: jnp.broadcast_to(out[k], n) for k in plan.outputs}
 
     return func
+
+
+class SampleEvaluator:
+    """A sensitivity spec's model over samples, run by the sweep executor.
+
+    ``evaluate_samples(samples)`` turns the samples (keyed as in the spec's ``[inputs]``)
+    into a plan with one ``sample`` axis along which every random input varies, and
+    evaluates it with :func:`ionsweep.sweep._executor.evaluate` in chunks of ``batch``
+    samples on every device: every analysis of a run shares one compiled kernel. Calling
+    the object evaluates the model directly (``_model_func``), for use as a plain function.
+    """
+
+    def __init__(self, plan: SensitivityPlan, batch: int, devices):
+        self.plan, self.batch, self.devices = plan, int(batch), list(devices)
+        self._func = _model_func(plan)
+
+    def __call__(self, x):
+        return self._func(x)
+
+    def sample_plan(self, samples: Mapping[str, np.ndarray]) -> Plan:
+        plan = self.plan
+        n = len(next(iter(samples.values())))
+        feeds = {
+            ri.input: np.asarray(samples[ri.key], np.float64) + ri.offset for ri in plan.inputs
+        }
+        axis = Axis("sample", np.arange(n), "1", "sample", feeds)
+        return Plan(
+            spec_text=plan.spec_text,
+            source=plan.source,
+            title=plan.title,
+            model=plan.model,
+            model_name=plan.model_name,
+            model_options=plan.model_options,
+            axes=(axis,),
+            fixed=dict(plan.fixed),
+            outputs=plan.outputs,
+            grads=(),
+            dtype=plan.dtype,
+            chunks=(self.batch,),
+            memory_bytes=_SAMPLE_MEMORY,
+            device=plan.device,
+        )
+
+    def evaluate_samples(self, samples: Mapping[str, np.ndarray]):
+        """``({output: float64 values}, seconds to the first chunk's result)``."""
+        values, first = evaluate(self.sample_plan(samples), self.devices)
+        return {k: values[k] for k in self.plan.outputs}, first
+
+
+#: Nominal memory budget of a sample plan (its chunk is set by ``_batch_size``).
+_SAMPLE_MEMORY = 1 << 30
 
 
 def _batch_size(plan: SensitivityPlan, platform: str) -> int:
@@ -120,8 +173,8 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
     devices = jax.devices() if plan.device == "auto" else jax.devices(plan.device)
     for note in plan.warnings:
         warnings.warn(PlanWarning(note), stacklevel=2)
-    func = _model_func(plan)
     batch = _batch_size(plan, devices[0].platform)
+    func = SampleEvaluator(plan, batch, devices)
     dists = {ri.key: ri.dist for ri in plan.inputs}
     units = {o: plan.model.output(o).units for o in plan.outputs}
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -199,7 +252,7 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
         "dtype": plan.dtype,
         "backend": devices[0].platform,
         "device": str(devices[0].device_kind),
-        "n_devices": 1,
+        "n_devices": len(devices),
         "host": platform.machine(),
         **versions("SALib"),
         **attrs,

@@ -47,7 +47,7 @@ from ionsweep.sweep._kernel import (
 from ionsweep.sweep._plan import Plan, mode
 from ionsweep.sweep._reduce import Accumulator
 
-__all__ = ["RunResult", "StoreCheck", "check_store", "dry_run", "mode", "run"]
+__all__ = ["RunResult", "StoreCheck", "check_store", "dry_run", "evaluate", "mode", "run"]
 
 _CHECKPOINT_S = 30.0
 
@@ -224,6 +224,48 @@ def run(
     result = finish_run(plan, out, todo, t0, started, shard=shard, complete=acc is not None)
     result["notes"] = list(checked.notes)
     return result
+
+
+def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
+    """Evaluate a store-mode ``plan`` into memory instead of a store: the same chunks,
+    compiled kernel and devices as :func:`run`, results copied into NumPy arrays.
+
+    Sensitivity analyses evaluate their samples this way (a plan with one ``sample`` axis
+    along which every random input varies). Returns ``({variable: array of plan.shape},
+    seconds to the first chunk's result)``; the second figure includes compiling the
+    kernel unless a run of the same plan compiled it already.
+    """
+    import jax
+
+    if plan.reduce is not None:
+        raise ValueError("evaluate() keeps every point; a plan with [reduce] runs with run()")
+    devices = list(devices or devices_for(plan))
+    launch = _launcher(plan, devices)
+    names = [name for name, _, _ in plan.variables()]
+    out = {name: np.empty(plan.shape, plan.dtype) for name in names}
+    out["valid"] = np.empty(plan.shape, np.uint8)
+    t0, first = time.perf_counter(), None
+    in_flight: deque = deque()
+
+    def collect(indices, result):
+        nonlocal first
+        if len(devices) > 1:
+            result = jax.tree.map(np.asarray, result)
+        for j, index in enumerate(indices):
+            part = jax.tree.map(lambda a, j=j: a[j], result) if len(devices) > 1 else result
+            region = plan.chunk_region(index)
+            for name, values in host_results(plan, index, part).items():
+                out[name][region] = values
+        if first is None:
+            first = time.perf_counter() - t0
+
+    for indices in _groups(list(np.ndindex(*plan.chunk_grid)), len(devices)):
+        in_flight.append((indices, launch(indices)))
+        if len(in_flight) > 1:
+            collect(*in_flight.popleft())
+    while in_flight:
+        collect(*in_flight.popleft())
+    return out, first or 0.0
 
 
 def _groups(todo, size):
