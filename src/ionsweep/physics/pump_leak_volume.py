@@ -46,6 +46,15 @@ interval). Along the electroneutral curve the osmotic excess inside, as a functi
 ``c_X``, then increases, so the returned state is the one stable against slow volume
 changes; the unstable intermediate state of a multiple-root case is never returned.
 
+No steady state. For ``0 < |z| ≤ 1`` the Halley path also certifies that the pump outruns
+the Na⁺ leak, so that such points never need the safeguarded solve. ``Na_i`` decreases
+wherever ``Na_i ≥ 0`` (there ``Na_i′ ≤ −φ_Na (1 − w)/v < 0``, ``w = (1 − e^{−v})/v``), so
+``Na_i ≥ 0`` exactly on some ``(−∞, v_Na]``, where ``G`` increases (``K_i`` decreases and
+``C`` increases everywhere). At any ``u`` with ``Na_i(u) < 0``, so ``u > v_Na``, the same
+monotonicity gives ``G(v_Na) ≤ H(u) = (z−1)·K_i(u) + (z+1)·C(u) − z·O``; ``H(u) < 0``
+then leaves ``G < 0`` wherever ``Na_i ≥ 0``: no state exists. At a root of ``G`` with
+``Na_i < 0``, ``H = (1 − z)·Na_i < 0``, so the certificate holds wherever Newton lands there.
+
 ``pump_flux = 0`` is the Donnan limit: every ion is at equilibrium and, with no outside
 osmolyte and an electroneutral bath, the only solution has ``c_X = 0`` — the cell swells
 without bound. For small pump fluxes the volume grows like ``1/pump_flux`` (for z = −1 and
@@ -332,7 +341,12 @@ def _fast(*inputs, steps=2):
         (C - S) * jnp.sign(z) <= 256 * eps * O * jnp.abs(z),
         O - S - C <= 256 * eps * O,
     )
-    none = ~valid | ~_bracketed(Na_o, K_o, Cl_o, phi_na, phi_k, z, O) | (ok & unbounded)
+    # The pump outruns the Na⁺ leak, certified at this v (module doc, "No steady state").
+    H = zm * K_i + zp * C - zO
+    h_round = 64 * eps * (jnp.abs(zm * K_i) + jnp.abs(zp * C) + jnp.abs(zO))
+    outrun = (jnp.abs(z) <= 1) & (Na_i < -64 * eps * (x * Na_o + phi_na * w)) & (H < -h_round)
+    bracketed = _bracketed(Na_o, K_o, Cl_o, phi_na, phi_k, z, O)
+    none = ~valid | ~bracketed | (ok & unbounded) | outrun
     return jnp.where(none, jnp.inf, jnp.where(ok, v - g / g1, jnp.nan))
 
 
