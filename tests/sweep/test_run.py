@@ -406,3 +406,33 @@ def test_stores_are_self_describing_for_plain_xarray(tmp_path):
     assert ds["c_in"].ndim == 0 and ds["c_in"].attrs["units"] == "mM"
     assert float(ds["c_in"]) == 10.0
     assert ".ionsweep" not in zarr.open_group(str(tmp_path / "n.zarr"), mode="r")
+
+
+def test_same_reductions_for_every_order_of_the_axes():
+    """The chunk layout puts the reduced axes last whatever their order in the spec; every
+    permutation of the three axes gives the closed form's statistics (float64)."""
+    import itertools
+
+    from ionsweep import run_sweep
+
+    axes = {
+        "ion": ["K+", "Ca2+", "Cl-"],
+        "c_out": {"logspace": [0, 2, 7]},
+        "celsius": [5, 20.5, 37, 40],
+    }
+    z, c_out, T = grid()
+    E = nernst_ref(z, 10.0, c_out, T).reshape(3, -1)  # (ion, c_out × celsius)
+    for order in itertools.permutations(axes):
+        ds = run_sweep(
+            {
+                "model": {"name": "nernst"},
+                "axes": {k: axes[k] for k in order},
+                "fixed": {"c_in": 10.0},
+                "run": {"dtype": "float64"},
+                "reduce": {"over": ["celsius", "c_out"], "stats": ["min", "mean", "argmax"]},
+            }
+        )
+        np.testing.assert_allclose(ds.E_min.values, E.min(1), rtol=1e-13, err_msg=str(order))
+        np.testing.assert_allclose(ds.E_mean.values, E.mean(1), atol=1e-12, err_msg=str(order))
+        t_flat = np.broadcast_to(np.array([5, 20.5, 37, 40])[None, :], (7, 4)).ravel()
+        np.testing.assert_array_equal(ds.E_argmax_celsius.values, t_flat[E.argmax(1)])
