@@ -74,3 +74,48 @@ def test_facets_statistics_and_exports(quickstart_store, reduce_store, sensitivi
     assert list(bars["x"]) == ["I_in", "I_out", "celsius"]
     assert "confidence interval" in fig.title.text
     np.testing.assert_allclose(bars["upper"] - bars["value"], sensitivity_ds.ST_conf[0])
+
+
+def test_serve_builds_the_first_sessions_explorer_before_printing_its_address(
+    quickstart_store, monkeypatch, capsys
+):
+    import socket
+
+    import panel as pn
+
+    from ionsweep.view import _app, _server
+
+    built = []
+
+    class Counted(Explorer):
+        def __init__(self, ds):
+            super().__init__(ds)
+            built.append(self)
+
+    class Loop:
+        def start(self):
+            raise KeyboardInterrupt
+
+    class Server:
+        io_loop = Loop()
+
+        def stop(self):
+            pass
+
+    seen = {}
+
+    def fake_serve(apps, **kw):
+        seen.update(kw, app=apps["/"])
+        return Server()
+
+    monkeypatch.setattr(_app, "Explorer", Counted)
+    monkeypatch.setattr(pn, "serve", fake_serve)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _server.serve(quickstart_store, port=port, show=False)
+    assert seen["warm"] is True  # Panel renders one throwaway session before serving
+    assert "serving" in capsys.readouterr().out and len(built) == 1  # built ahead
+    first = seen["app"]()
+    assert first is built[0].layout and len(built) == 1  # the first session takes it
+    assert seen["app"]() is built[1].layout  # later sessions build their own
