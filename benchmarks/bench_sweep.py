@@ -203,8 +203,8 @@ def main(argv=None):
             "",
             overlap,
             "",
-            f"End to end / max(compute only, write only) = **{ratio:.2f}** (target ≤ 1.3: "
-            f"{'met' if ratio <= 1.3 else 'not met'}).",
+            f"End to end / max(compute only, write only) = **{ratio:.2f}** (target ≤ 1.15: "
+            f"{'met' if ratio <= 1.15 else 'not met'}).",
             "",
             f"### Reduce mode (min/max/mean/std and a count over `c_out`), memory budget "
             f"{args.memory}",
