@@ -252,6 +252,8 @@ class _Rows:
                 self._cols[k] = self.col(1) * (self.T + T_REF)
             elif k == 8:
                 self._cols[k] = self.col(2) * (self.col(2) + 2 / T_REF)
+            elif k == 3:  # ln(T/T_r): used by many parameters, computed once
+                self._cols[k] = materialize(basis_column(k, self.T))
             else:
                 self._cols[k] = basis_column(k, self.T)
         return self._cols[k]

@@ -100,7 +100,9 @@ def vlog(x):
     vectorized ``exp``); this form vectorizes. x = 2^k m with m in [√½, √2) from the bit
     pattern, ln m = 2 atanh(s) = 2s Σ s^{2j}/(2j + 1), s = (m − 1)/(m + 1), |s| < 0.172
     (12 terms). 0 ≤ x below the smallest normal float64 → −inf (XLA:CPU flushes subnormals
-    to zero), +inf → inf, x < 0 or NaN → NaN.
+    to zero), +inf → inf, x < 0 or NaN → NaN. Its dozen multiply-adds are cheap operations
+    that XLA repeats in every consumer: wrap a result used in several places in
+    :func:`materialize`.
     """
     x = jnp.asarray(x)
     if x.dtype != jnp.float64:
@@ -113,9 +115,7 @@ def vlog(x):
     kf = k.astype(jnp.float64)
     out = kf * _LN2_HI + (2 * s * poly(_ATANH_SERIES, s * s) + kf * _LN2_LO)
     special = jnp.where(x < _TINY, -jnp.inf, jnp.where(x == jnp.inf, jnp.inf, jnp.nan))
-    # Materialized: its dozen multiply-adds would otherwise be repeated in every consumer.
-    return materialize(jnp.where((x >= _TINY) & (x < jnp.inf), out,
-                                 jnp.where(x >= 0, special, jnp.nan)))  # fmt: skip
+    return jnp.where((x >= _TINY) & (x < jnp.inf), out, jnp.where(x >= 0, special, jnp.nan))
 
 
 @vlog.defjvp
@@ -169,7 +169,7 @@ def etheta(zi, zj, aphi_sqrt_I, inv_I, pos, jcache):
         return jcache[key]
     if "base" not in jcache:  # 6 A_φ √I (1 where I = 0) and its logarithm, shared
         base = jnp.where(pos, 6.0 * aphi_sqrt_I, jnp.ones_like(aphi_sqrt_I))
-        jcache["base"] = (base, vlog(base))
+        jcache["base"] = (base, materialize(vlog(base)))
     base, log_base = jcache["base"]
     xs = []
     for prod in (zi * zj, zi * zi, zj * zj):
