@@ -453,6 +453,20 @@ def test_halley_path_agrees_with_the_safeguarded_solve():
     cells += [u(-1.3, -0.7, N_BATCH), u(293, 310, N_BATCH), u(1.3, 1.7, N_BATCH)]
     cells += [u(0, 30, N_BATCH)]
     assert np.isfinite(np.asarray(_fast(*map(jnp.asarray, cells)))).all()
+    # A few points the Halley path leaves undecided among many it settles: they are
+    # gathered and solved alone (at most 64 of 400 here); all agree with brentq.
+    hard = np.flatnonzero(np.isnan(v_fast))[:10]
+    mixed = {k: np.array(c) for k, c in zip(NAMES, cells, strict=True)}
+    for k in NAMES:
+        mixed[k][:10] = inp[k][hard]
+    got = state(**mixed)
+    for i in range(N_BATCH):
+        want = ref_state(*(mixed[k][i] for k in NAMES))
+        if want is None:
+            assert not bool(got.valid[i]), i
+        else:
+            assert abs(float(got.V[i]) - want[0]) <= 1e-9, i
+            np.testing.assert_allclose(float(got.volume[i]), want[4], rtol=1e-9)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
