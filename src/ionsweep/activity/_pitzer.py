@@ -410,7 +410,10 @@ def log_gamma_pitzer(names, molality, T, *, parameters=None, convention: str = "
     molality : array_like, shape (..., n)
         Molalities of the ions, mol/kg of water, in the order of ``names``.
     T : array_like
-        Temperature, K, broadcastable to ``molality.shape[:-1]``.
+        Temperature, K, broadcastable to ``molality.shape[:-1]``. The temperature functions
+        (parameters, A_φ) are evaluated at the shape of T: pass a temperature axis as, e.g.,
+        shape ``(n_T, 1)`` against compositions ``(n_T, n_c, n)`` to evaluate them once per
+        temperature.
     parameters : str or PitzerParameters, optional
         Parameter set (``"phreeqc"``, the default, or ``"hmw84"``, or a set read with
         :func:`~ionsweep.activity.read_phreeqc_pitzer`; traced sets allowed).
