@@ -297,8 +297,8 @@ def _bracketed(Na_o, K_o, Cl_o, phi_na, phi_k, z, O):
 
 def _fast(*inputs, steps=2):
     """Straight-line solve of G(v) = 0: :func:`_start`, ``steps`` Halley steps (one exp
-    each; the first ``steps − 1`` with the rough w), and a Newton step whose size δ = G/G′
-    decides acceptance, as in :func:`ionsweep.physics._root`: |δ| below √tol/4 (quadratic
+    each, with the rough w), and a Newton step (exact w) whose size δ = G/G′ corrects the
+    result and decides acceptance, as in :func:`ionsweep.physics._root`: |δ| below √tol/4 (quadratic
     convergence then puts the result within ~tol), G′ > 0 (an upward crossing), Na_i > 0
     and c_X > 0 (no guard active, so the guarded residual has the same root), |v| < 30.
 
@@ -314,11 +314,12 @@ def _fast(*inputs, steps=2):
     valid, (Na_o, K_o, Cl_o, phi_na, phi_k, z, O) = _prepare(*inputs)
     A, d, zm, zp, zO = Na_o + K_o, phi_k - phi_na, z - 1, z + 1, z * O
     v = _start(Na_o, K_o, Cl_o, phi_na, phi_k, z, O)
-    for step in range(steps):
+    for _ in range(steps):
+        # The rough w (and e^v as 1/x) suffice: the final Newton step uses the exact ones.
         x, inv = _exp(-v), _inv_v(v)
-        w = (_w if step == steps - 1 else _w_rough)(v, x, inv)
+        w = _w_rough(v, x, inv)
         w1, w2 = _w_slopes(v, x, w, inv)
-        C, ax = Cl_o * _exp(v), A * x
+        C, ax = Cl_o * _recip(x), A * x
         g = zm * (ax + d * w) + zp * C - zO
         g1 = zm * (d * w1 - ax) + zp * C
         g2 = zm * (ax + d * w2) + zp * C
