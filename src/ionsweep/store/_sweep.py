@@ -32,6 +32,7 @@ __all__ = [
     "check_store",
     "finalize",
     "identity",
+    "label_codes",
     "prepare_store",
     "store_attrs",
     "store_bytes",
@@ -76,10 +77,38 @@ def _fixed_coords(plan: Plan) -> list:
     return coords
 
 
+def _is_text(values) -> bool:
+    return np.asarray(values).dtype.kind in "UO"
+
+
+def label_codes(name: str, labels, long_name: str) -> tuple:
+    """The integer twin ``{name}_code`` of a coordinate of text labels (an ion, an activity
+    model), as (name, dims, values, attrs).
+
+    Zarr v3's core data types hold no text: zarr-python and xarray read the labels, but a
+    reader of the core types alone (tensorstore) cannot. The twin holds 0 … n−1 along the
+    same dimension, with the labels in CF's ``flag_values``/``flag_meanings`` (spaces in a
+    label become underscores), so every reader can label the axis.
+    """
+    labels = [str(v) for v in np.asarray(labels).tolist()]
+    return (
+        f"{name}_code",
+        [name],
+        np.arange(len(labels), dtype=np.int32),
+        {
+            "units": "1",
+            "long_name": f"{long_name} as an integer code (labels in flag_meanings)",
+            "flag_values": list(range(len(labels))),
+            "flag_meanings": " ".join(v.replace(" ", "_") for v in labels),
+        },
+    )
+
+
 def _coordinates_attr(plan: Plan, dims) -> dict:
     """CF ``coordinates`` attribute: the zip-axis members along ``dims`` and the fixed
     inputs (scalar coordinates)."""
     names = [k for a in plan.axes if a.name in dims for k in a.extra_coords]
+    names += [f"{a.name}_code" for a in plan.axes if a.name in dims and _is_text(a.coord)]
     names += [c[0] for c in _fixed_coords(plan)]
     return {"coordinates": " ".join(names)} if names else {}
 
@@ -129,6 +158,8 @@ def store_layout(plan: Plan):
                 {"units": axis.units or "1", "long_name": axis.long_name},
             )
         )
+        if _is_text(axis.coord):
+            coords.append(label_codes(axis.name, axis.coord, axis.long_name))
         for key, (vals, units, long_name) in axis.extra_coords.items():
             coords.append((key, [axis.name], vals, {"units": units, "long_name": long_name}))
     coords += _fixed_coords(plan)
@@ -470,9 +501,16 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
     coords = [
         (name, list(c.dims), np.asarray(c.values), dict(c.attrs)) for name, c in ds.coords.items()
     ]
+    codes = [
+        label_codes(name, c.values, c.attrs.get("long_name", name))
+        for name, c in ds.coords.items()
+        if name in index and _is_text(c.values)
+    ]
+    coords += codes
     variables = []
     for name, v in ds.data_vars.items():
         aux = [c for c in ds.coords if c not in index and set(ds[c].dims) <= set(v.dims)]
+        aux += [c[0] for c in codes if c[1][0] in v.dims]
         attrs = dict(v.attrs, **({"coordinates": " ".join(aux)} if aux else {}))
         values = np.asarray(v.values)
         dtype = str if values.dtype.kind in "UO" else values.dtype

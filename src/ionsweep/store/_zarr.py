@@ -340,7 +340,9 @@ def open_results(path) -> xr.Dataset:
     xarray.Dataset
         Variables carry ``units`` and ``long_name`` attributes; the root attributes carry the
         spec, versions, backend, dtype and timings. ``attrs["ionsweep_complete"]`` tells
-        whether every chunk has been written (unwritten points read as NaN).
+        whether every chunk has been written (unwritten points read as NaN). The integer
+        ``{dim}_code`` twins of text coordinates, stored for readers without a text type,
+        are left out (plain ``xr.open_zarr`` shows them).
     """
     kind = store_kind(path)
     if kind == "missing":
@@ -349,9 +351,13 @@ def open_results(path) -> xr.Dataset:
         raise StoreError(f"{path} is not an ionsweep store (no ionsweep zarr.json and manifest)")
     consolidated = "consolidated_metadata" in json.loads((Path(path) / "zarr.json").read_text())
     try:  # consolidated metadata lists the variables in the spec's order
-        return xr.open_zarr(str(path), consolidated=consolidated)
+        ds = xr.open_zarr(str(path), consolidated=consolidated)
     except (ValueError, KeyError, OSError) as exc:
         raise StoreError(f"{path}: cannot be read as a dataset: {exc}") from None
+    # Integer twins of text coordinates serve readers without a text type (tensorstore);
+    # here the labels themselves are read.
+    twins = [f"{d}_code" for d in ds.dims if f"{d}_code" in ds.coords and d in ds.coords]
+    return ds.drop_vars(twins)
 
 
 def summary(path) -> str:
