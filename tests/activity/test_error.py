@@ -62,12 +62,15 @@ def test_reference_terms_and_defined_points():
 
 
 # Equal ionic strengths on both sides (mM): 0.5·Σz²c = 150 inside and outside, so every
-# ionic-strength model gives the same γ on both sides and ΔE is exactly 0, while E_K ≈ −89 mV.
+# ionic-strength model gives the same γ on both sides and ΔE = 0, while E_K ≈ −89 mV, whose
+# float32 ulp is 7.6e-6 mV. activity_error_ghk sums I in mM (exactly 150) before converting
+# to mol/kg: ΔE is exactly 0. activity_error converts each ion to mol/kg first, so the two
+# sides' I differ by float32 rounding (~1e-8 relative): |ΔE| ≲ (RT/F)·1e-8·|d ln γ/d ln I|.
 _EQUAL_I = {"K_in": 140.0, "Na_in": 10.0, "K_out": 5.0, "Na_out": 145.0}
 
 
-@pytest.mark.parametrize("name", ["activity_error", "activity_error_ghk"])
-def test_sweep_models_compute_delta_E_without_cancellation_in_float32(name):
+@pytest.mark.parametrize(("name", "atol"), [("activity_error", 2e-6), ("activity_error_ghk", 0.0)])
+def test_sweep_models_compute_delta_E_without_cancellation_in_float32(name, atol):
     model = ionsweep.models.get_model(
         name, {"ions": ["K+", "Na+", "Cl-"], "balance": "Cl-", "models": ["ideal", "davies"]}
     )
@@ -78,12 +81,12 @@ def test_sweep_models_compute_delta_E_without_cancellation_in_float32(name):
     out = jax.jit(model.fn)(x)  # one compilation rather than many eager ops
     assert out["dE_K"].dtype == jnp.float32
     assert np.all(np.asarray(out["E_K"]) < -80)
-    assert np.asarray(out["dE_K"]).tolist() == [0.0, 0.0, 0.0]
-    assert np.asarray(out["dE_Na"]).tolist() == [0.0, 0.0, 0.0]
+    assert np.all(np.abs(np.asarray(out["dE_K"])) <= atol)
+    assert np.all(np.abs(np.asarray(out["dE_Na"])) <= atol)
 
 
 def test_public_activity_error_float32_matches_the_sweep_model():
     c_in = {"K+": np.float32(140.0), "Na+": np.float32(10.0), "Cl-": np.float32(150.0)}
     c_out = {"K+": np.float32(5.0), "Na+": np.float32(145.0), "Cl-": np.float32(150.0)}
     dE = ionsweep.activity_error("K+", c_in, c_out, np.float32(310.15), "davies")
-    assert dE.dtype == jnp.float32 and float(dE) == 0.0
+    assert dE.dtype == jnp.float32 and abs(float(dE)) <= 2e-6  # as the activity_error model

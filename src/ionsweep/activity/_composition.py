@@ -95,9 +95,11 @@ def _split(molality, names):
 def ionic_strength(molality, names: Sequence[str] | None = None):
     """Ionic strength I = ½ Σ mᵢ zᵢ².
 
-    The one place ionsweep computes it: the activity models, the Pitzer-free sweep models
-    and their ``ionic_strength_in``/``_out`` outputs all call this function. The sum runs
-    ion by ion (no reduction over a short ion axis) with the exact integer zᵢ².
+    The one place ionsweep computes it: the activity models and the sweep models (their
+    ionic-strength-only γ and their ``ionic_strength_in``/``_out`` outputs) call this
+    function. A mapping is summed ion by ion, without stacking its arrays into an ion axis
+    (whose short reductions are slow on XLA:CPU); an array, which has that axis already,
+    is reduced along it. zᵢ² is the exact integer in both.
 
     Parameters
     ----------
@@ -125,12 +127,12 @@ def ionic_strength(molality, names: Sequence[str] | None = None):
     if isinstance(molality, Mapping) and names is None:
         if not molality:
             raise ValueError("ionic_strength needs at least one ion")
-        names = canonical_names(list(molality))
+        z = valences(canonical_names(list(molality)))
         columns = as_float(*molality.values())
-    else:
-        names, m = _split(molality, names)
-        columns = [m[..., i] for i in range(len(names))]
-    return 0.5 * sum(z * z * col for z, col in zip(valences(names), columns, strict=True))
+        return 0.5 * sum(zi * zi * c for zi, c in zip(z, columns, strict=True))
+    names, m = _split(molality, names)
+    z2 = jnp.asarray([zi * zi for zi in valences(names)], m.dtype)
+    return 0.5 * jnp.sum(m * z2, axis=-1)
 
 
 def charge_imbalance(molality, names: Sequence[str] | None = None):

@@ -16,6 +16,7 @@ as in :func:`~ionsweep.activity.nernst_activity`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import jax.numpy as jnp
@@ -157,8 +158,9 @@ def delta_E(z, T, ln_gamma_in, ln_gamma_out, ref_ln_gamma_in=0.0, ref_ln_gamma_o
     diff = (ln_out - ln_in) - (ref_out - ref_in)
     T = jnp.asarray(T, diff.dtype)
     defined = (T > 0) & jnp.isfinite(T)
-    for c in (c_in, c_out):
-        if c is not None:
-            c = jnp.asarray(c)
-            defined = defined & (c > 0) & jnp.isfinite(c)
-    return jnp.where(defined, R_OVER_F_MV * T * diff / z, jnp.nan)
+    scale = R_OVER_F_MV * T / z  # RT/(zF), mV: usually a scalar, so one product per point
+    c = [jnp.asarray(c) for c in (c_in, c_out) if c is not None]
+    if c:  # positive and finite, tested with two comparisons per point
+        low, high = functools.reduce(jnp.minimum, c), functools.reduce(jnp.maximum, c)
+        defined = defined & (low > 0) & (high < jnp.inf)
+    return jnp.where(defined, scale * diff, jnp.nan)

@@ -218,11 +218,11 @@ def select_model(index, models: Sequence[str], evaluate: Callable, *, codes=None
         return lax.switch(jnp.where(ok, position, len(models)), branches)
     results = [evaluate(m) for m in models]
 
-    def pick(*leaves):
-        shape = jnp.broadcast_shapes(index.shape, leaves[0].shape)
-        which = jnp.broadcast_to(position, shape)
-        chosen = lax.select_n(which, *(jnp.broadcast_to(v, shape) for v in leaves))
-        return jnp.where(jnp.broadcast_to(ok, shape), chosen, jnp.nan)
+    def pick(*leaves):  # selects on the small index shape, broadcast by XLA in the fusion
+        out = jnp.full(jnp.broadcast_shapes(index.shape, leaves[0].shape), jnp.nan, leaves[0].dtype)
+        for hit, leaf in zip(hits, leaves, strict=True):
+            out = jnp.where(hit, leaf, out)
+        return out
 
     return jax.tree.map(pick, *results)
 
