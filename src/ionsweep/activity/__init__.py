@@ -6,7 +6,10 @@ Models (registry order, :data:`MODELS`): ``"ideal"``, ``"debye_huckel"`` (limiti
 sets ``"phreeqc"`` — the default, PHREEQC's ``pitzer.dat`` — and ``"hmw84"``, or any
 PHREEQC database read with :func:`read_phreeqc_pitzer`; ``"pitzer:hmw84"`` names model and
 set). Every model is a pure JAX function ``(names, molality, T) -> ln γ``;
-:func:`log_gamma` picks one by name and :func:`log_gamma_indexed` by a traced integer index (one kernel for a model sweep axis).
+:func:`log_gamma` picks one by name and :func:`log_gamma_indexed` by a traced integer index
+(one kernel for a model sweep axis; :func:`select_model` is that dispatch for any
+evaluation). :func:`ionic_strength` and :func:`delta_E` (the activity error of a Nernst
+potential from ln γ) are the one implementation of each quantity.
 
 Units: molality mol/kg of water, concentrations mM, temperature K, potentials mV. The
 Debye–Hückel constants follow T through the density and permittivity of water, valid
