@@ -8,8 +8,6 @@ holding one finished "chunk" (the whole result is written at once).
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 import warnings
 from collections.abc import Mapping
@@ -27,7 +25,7 @@ from ionsweep.analysis._sensitivity_spec import (
 )
 from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
 from ionsweep.store import _zarr as zstore
-from ionsweep.store._sweep import jsonable, versions, write_dataset
+from ionsweep.store._sweep import jsonable, provenance, write_dataset
 from ionsweep.sweep._executor import evaluate
 from ionsweep.sweep._plan import Axis, Plan, PlanWarning
 
@@ -238,23 +236,16 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
         result.parameter_units.attrs.update(units="1", long_name="units of each input")
         result.distribution.attrs.update(units="1", long_name="distribution of each input")
     result.attrs = {
-        "title": plan.title,
-        "ionsweep_spec": plan.spec_text,
-        "ionsweep_spec_source": os.path.basename(plan.source),
-        "ionsweep_spec_sha256": plan.spec_hash,
-        "ionsweep_model": plan.model_name,
-        "ionsweep_mode": "sensitivity",
+        **provenance(
+            plan,
+            devices,
+            mode="sensitivity",
+            n_chunks=1,
+            n_points=plan.n_evaluations,
+            complete=True,
+            packages=("SALib",),
+        ),
         "ionsweep_methods": list(plan.methods),
-        "ionsweep_n_chunks": 1,
-        "ionsweep_n_points": plan.n_evaluations,
-        "ionsweep_complete": True,
-        "ionsweep_warnings": list(plan.warnings),
-        "dtype": plan.dtype,
-        "backend": devices[0].platform,
-        "device": str(devices[0].device_kind),
-        "n_devices": len(devices),
-        "host": platform.machine(),
-        **versions("SALib"),
         **attrs,
         "started": started,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),

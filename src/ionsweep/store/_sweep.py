@@ -34,6 +34,7 @@ __all__ = [
     "identity",
     "label_codes",
     "prepare_store",
+    "provenance",
     "store_attrs",
     "store_bytes",
     "store_layout",
@@ -207,7 +208,12 @@ def store_layout(plan: Plan):
     return variables, coords
 
 
-def store_attrs(plan: Plan, devices) -> dict:
+def provenance(
+    plan, devices, *, mode: str, n_chunks: int, n_points: int, complete=False, packages=()
+) -> dict:
+    """Root attributes of any ionsweep store: the spec (text, source, hash), model, mode,
+    size, warnings, dtype, devices, host and versions (plus those of ``packages``). ``plan``
+    is a sweep or a sensitivity plan."""
     return {
         "title": plan.title,
         "Conventions": "CF-1.10",
@@ -215,18 +221,25 @@ def store_attrs(plan: Plan, devices) -> dict:
         "ionsweep_spec_source": os.path.basename(plan.source),
         "ionsweep_spec_sha256": plan.spec_hash,
         "ionsweep_model": plan.model_name,
-        "ionsweep_mode": mode(plan),
-        "ionsweep_n_chunks": plan.n_chunks,
-        "ionsweep_n_points": plan.n_points,
-        "ionsweep_complete": False,
+        "ionsweep_mode": mode,
+        "ionsweep_n_chunks": n_chunks,
+        "ionsweep_n_points": n_points,
+        "ionsweep_complete": complete,
         "ionsweep_warnings": list(plan.warnings),
         "dtype": plan.dtype,
         "backend": devices[0].platform,
         "device": str(devices[0].device_kind),
         "n_devices": len(devices),
         "host": platform.machine(),
-        **versions(),
+        **versions(*packages),
     }
+
+
+def store_attrs(plan: Plan, devices) -> dict:
+    """Root attributes of a new sweep store (not yet complete)."""
+    return provenance(
+        plan, devices, mode=mode(plan), n_chunks=plan.n_chunks, n_points=plan.n_points
+    )
 
 
 class StoreCheck(NamedTuple):
