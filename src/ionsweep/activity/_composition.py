@@ -128,11 +128,16 @@ def ionic_strength(molality, names: Sequence[str] | None = None):
         if not molality:
             raise ValueError("ionic_strength needs at least one ion")
         z = valences(canonical_names(list(molality)))
-        columns = as_float(*molality.values())
-        return 0.5 * sum(zi * zi * c for zi, c in zip(z, columns, strict=True))
+        return ionic_strength_of(as_float(*molality.values()), z)
     names, m = _split(molality, names)
     z2 = jnp.asarray([zi * zi for zi in valences(names)], m.dtype)
     return 0.5 * jnp.sum(m * z2, axis=-1)
+
+
+def ionic_strength_of(columns, z):
+    """½ Σ zᵢ² cᵢ of one array per ion (``columns``) with valences ``z``, summed ion by ion
+    (the arithmetic behind :func:`ionic_strength`, for callers holding the columns)."""
+    return 0.5 * sum(zi * zi * c for zi, c in zip(z, columns, strict=True))
 
 
 def charge_imbalance(molality, names: Sequence[str] | None = None):

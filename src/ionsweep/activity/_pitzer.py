@@ -52,6 +52,7 @@ import numpy as np
 
 from ionsweep._ions import ions
 from ionsweep._util import as_float
+from ionsweep.activity._composition import ionic_strength_of
 from ionsweep.activity._pitzer_params import (
     T_REF,
     K,
@@ -334,7 +335,7 @@ def _terms(plan: _Plan, params, m, T):
     """
     z = plan.z
     ms = [m[..., i] for i in range(len(z))]
-    ionic = 0.5 * _total(mi * float(zi * zi) for mi, zi in zip(ms, z, strict=True))
+    ionic = ionic_strength_of(ms, z)
     Z = _total(mi * float(abs(zi)) for mi, zi in zip(ms, z, strict=True))
     pos = ionic > 0
     I_safe = jnp.where(pos, ionic, jnp.ones_like(ionic))
