@@ -195,9 +195,11 @@ def _w_slopes(v, x, w, inv):
 def _state(v, Na_o, K_o, Cl_o, phi_na, phi_k):
     """(Na_i, K_i, Cl_i) in mM at v = FV/RT: with x = e^(−v) and w(v) = (1 − x)/v,
     Na_i = x·Na_o − φ_Na·w, K_i = x·K_o + φ_K·w, Cl_i = Cl_o/x."""
-    x = _exp(-v)
-    w = _w(v, x, _inv_v(v))
-    return x * Na_o - phi_na * w, x * K_o + phi_k * w, Cl_o * _exp(v)
+    # jnp.exp and a division: this serves the safeguarded solve and the gradients, where
+    # the fused forms (_exp, _recip) would only lengthen compilation.
+    x = jnp.exp(-v)
+    w = _w(v, x, 1 / jnp.where(jnp.abs(v) < _SMALL_V, 1, v))
+    return x * Na_o - phi_na * w, x * K_o + phi_k * w, Cl_o * jnp.exp(v)
 
 
 def _sides(S, C, z, O):
@@ -231,45 +233,14 @@ def _residual(v, *args):
 _fallback = implicit_root(_residual)
 
 
-def _bracketed_newton(state, args, steps):
-    """``steps`` safeguarded Newton steps (a fixed-count ``fori_loop``): the bracket
-    [lo, hi] keeps residual(lo) < 0 < residual(hi), and a Newton step leaving it becomes a
-    bisection. Returns the new state and whether each point converged (last step below
-    √tol/4: with quadratic convergence the error is then below ~tol)."""
-
-    def body(_, state):
-        v, lo, hi, _ = state
-        f, df = jax.jvp(lambda y: _residual(y, *args), (v,), (jnp.ones_like(v),))
-        lo = jnp.where(f < 0, v, lo)
-        hi = jnp.where(f > 0, v, hi)
-        newton = v - f / jnp.where(df != 0, df, 1)
-        inside = (df > 0) & (newton >= lo) & (newton <= hi) & jnp.isfinite(newton)
-        v_new = jnp.where(f == 0, v, jnp.where(inside, newton, 0.5 * (lo + hi)))
-        return v_new, lo, hi, v_new - v
-
-    v, lo, hi, step = lax.fori_loop(0, steps, body, state)
-    tol = 8 * jnp.finfo(v.dtype).eps
-    ok = jnp.abs(step) <= 0.25 * jnp.sqrt(tol) * (1 + jnp.abs(v))
-    return (v, lo, hi, step), ok
-
-
 def _robust(active, *args):
-    """Root of the guarded residual: 6 bracketed Newton steps from :func:`_start`, 10 more
-    only if some active point needs them, and the safeguarded while-loop solve only if some
-    point still has not converged. NaN where [−30, 30] RT/F does not bracket a root."""
+    """Root of the guarded residual by the safeguarded Newton–bisection of
+    :mod:`ionsweep.physics._root` (a ``while_loop``: one compiled body) from :func:`_start`;
+    NaN where [−30, 30] RT/F does not bracket a root. Only for the points the Halley path
+    leaves undecided, so robustness matters here, not speed."""
     v0 = _start(*args)
     lo = jnp.full_like(v0, -V_BRACKET)
-    state, ok = _bracketed_newton((v0, lo, -lo, jnp.full_like(v0, jnp.inf)), args, 6)
-
-    def more(_):
-        state2, ok2 = _bracketed_newton(state, args, 10)
-
-        def last(_):
-            return jnp.where(ok2, state2[0], _fallback(lo, -lo, v0, active, *args))
-
-        return lax.cond(jnp.all(ok2 | ~active), lambda _: state2[0], last, None)
-
-    return lax.cond(jnp.all(ok | ~active), lambda _: state[0], more, None)
+    return _fallback(lo, -lo, v0, active, *args)
 
 
 #: e^(∓30) and w(±30): the state at the bracket ends needs no transcendental function.
@@ -351,7 +322,7 @@ def _fast(*inputs, steps=2):
     return jnp.where(none, jnp.inf, jnp.where(ok, v - g / g1, jnp.nan))
 
 
-def _prepare(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
+def _prepare(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra, fused=True):
     """``(valid, args)``: where the inputs are valid, and the solver's arguments
     ``(Na_o, K_o, Cl_o, φ_Na, φ_K, z, O)`` with masked divisors (invalid points then give
     finite values, discarded later). Called again wherever needed, rather than passed on:
@@ -362,9 +333,11 @@ def _prepare(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
     for a in (p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
         valid &= jnp.isfinite(a)
     one = jnp.ones_like(valid, dtype=p.dtype)
-    # _recip, not a division: XLA:CPU materializes a division with several uses (see _fast).
-    phi_na = FLUX_OVER_P_TO_MM * p * _recip(jnp.where(valid, P_Na, one))
-    phi_k = FLUX_OVER_P_TO_MM * p * _recip(jnp.where(valid, r * P_K, one))
+    # For _fast, _recip: XLA:CPU materializes a division with several uses (see _fast);
+    # elsewhere (safeguarded solve, gradients) a division, quicker to compile.
+    recip = _recip if fused else jnp.reciprocal
+    phi_na = FLUX_OVER_P_TO_MM * p * recip(jnp.where(valid, P_Na, one))
+    phi_k = FLUX_OVER_P_TO_MM * p * recip(jnp.where(valid, r * P_K, one))
     z_safe = jnp.where(valid, z, -one)
     O = Na_o + K_o + Cl_o + extra
     O_safe = jnp.where(valid & (O > 0), O, one)
@@ -411,32 +384,28 @@ def _solve(*inputs):
 
 def _safeguarded(inputs, v, need):
     """``v`` with the points in ``need`` replaced by the :func:`_robust` root (+inf where it
-    is not a state). When few points need it (at most 1/64 of the batch, or 64), they are
-    gathered and solved alone, so that a few hard points cost little in a large batch."""
+    is not a state): up to k = max(64, n/64) of them at a time are gathered and solved
+    together (a ``while_loop`` over such groups, one compiled solve), so that a few hard
+    points cost little in a large batch."""
     shape, n = v.shape, v.size
     k = min(n, max(64, n // 64))
+    flat = [jnp.broadcast_to(a, shape).ravel() for a in inputs]
 
-    def solve(inputs, active):
-        args = _prepare(*inputs)[1]
-        r = _robust(active, *args)
-        return jnp.where(_admissible(jnp.where(jnp.isfinite(r), r, 0), *args), r, jnp.inf)
-
-    def everywhere(_):
-        return jnp.where(need, solve(inputs, need), v)
-
-    def gathered(_):
-        idx = jnp.nonzero(need.ravel(), size=k, fill_value=n)[0]  # n: no point (dropped)
+    def group(state):
+        v, need = state
+        idx = jnp.nonzero(need, size=k, fill_value=n)[0]  # n: no point (dropped below)
         take = jnp.minimum(idx, n - 1)
-        r = solve([jnp.broadcast_to(a, shape).ravel()[take] for a in inputs], idx < n)
-        return v.ravel().at[idx].set(r, mode="drop").reshape(shape)
+        args = _prepare(*(a[take] for a in flat), fused=False)[1]
+        r = _robust(idx < n, *args)
+        r = jnp.where(_admissible(jnp.where(jnp.isfinite(r), r, 0), *args), r, jnp.inf)
+        return v.at[idx].set(r, mode="drop"), need.at[idx].set(False, mode="drop")
 
-    if k == n:
-        return everywhere(None)
-    return lax.cond(jnp.sum(need) <= k, gathered, everywhere, None)
+    v, _ = lax.while_loop(lambda state: jnp.any(state[1]), group, (v.ravel(), need.ravel()))
+    return v.reshape(shape)
 
 
 def _guarded(v, *inputs):
-    return _residual(v, *_prepare(*inputs)[1])
+    return _residual(v, *_prepare(*inputs, fused=False)[1])
 
 
 @_solve.defjvp
