@@ -111,8 +111,32 @@ def cells_per_step(plan: Plan) -> int:
     cells = math.prod(plan.chunks[k] for k in kept)
     block = math.prod(plan.chunks[k] for k in over)
     n_vars = len(plan.variables()) + 1
-    limit = step_points(n_vars, plan.itemsize(), plan.memory_bytes, plan.device)
+    ops = model_ops(plan)
+    limit = step_points(n_vars, plan.itemsize(), plan.memory_bytes, plan.device, ops)
     return max(1, min(cells, limit // block))
+
+
+def model_ops(plan: Plan) -> int:
+    """Operations in the model's traced program, nested programs included (a proxy for its
+    working set per point), from a trace on a one-point input; cached per spec."""
+    key = (plan.spec_hash, plan.dtype)
+    if key not in _OPS:
+        from jax._src.core import subjaxprs  # noqa: PLC0415
+
+        def count(jaxpr) -> int:
+            return len(jaxpr.eqns) + sum(count(sub) for sub in subjaxprs(jaxpr))
+
+        dtype = jnp.dtype(plan.dtype)
+        x = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
+        for axis in plan.axes:
+            x.update({k: np.asarray(v[:1], dtype) for k, v in axis.feeds.items()})
+        shape = (1,) * len(plan.axes)
+        traced = jax.make_jaxpr(lambda xx: _evaluate(plan, xx, shape, derivatives=False))(x)
+        _OPS[key] = count(traced.jaxpr)
+    return _OPS[key]
+
+
+_OPS: dict = {}
 
 
 def _split(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
