@@ -562,8 +562,9 @@ def _steady_state(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
     Na_i = x * Na_o - phi_na_w
     K_i = x * K_o + phi_k_w
     # c_X as in _c_X, from the terms of Na_i + K_i (not from Na_i, K_i themselves).
-    S = x * (Na_o + K_o) + (phi_k_w - phi_na_w)
-    c_X = jnp.where(jnp.abs(z) >= 1, (Cl_i - S) * _recip(z), Na_o + K_o + Cl_o + extra - S - Cl_i)
+    # (Sums ordered unlike _prepare's, which XLA would otherwise share and materialize.)
+    S = x * Na_o + x * K_o + (phi_k_w - phi_na_w)
+    c_X = jnp.where(jnp.abs(z) >= 1, (Cl_i - S) * _recip(z), (Cl_o + extra) + Na_o + K_o - S - Cl_i)
     nan = jnp.full_like(v, jnp.nan)
 
     def out(a):
