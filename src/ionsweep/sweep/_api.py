@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import xarray as xr
 
 from ionsweep.store import open_results
 from ionsweep.sweep._executor import run
+from ionsweep.sweep._plan import Plan, PlanWarning
 from ionsweep.sweep._spec import load_spec, parse_spec, spec_to_toml
 
 __all__ = ["run_sweep", "spec_to_toml"]
@@ -31,7 +34,8 @@ def run_sweep(
         "axes": {...}, ...}``), validated exactly like a file.
     store : str or Path, optional
         Zarr store to write; the result is then opened lazily from it. With ``None`` the
-        sweep runs in a temporary store and the (small) result is returned loaded in memory.
+        (small) result is evaluated straight into memory, laid out as its store would be (a
+        reduce-mode sweep goes through a temporary store).
     resume, overwrite, progress : bool
         As for ``ionsweep run``.
     **overrides
@@ -68,9 +72,50 @@ def run_sweep(
             f"this sweep has {plan.n_points:,} points; pass store=PATH to write it to zarr "
             f"(in-memory results are limited to {IN_MEMORY_LIMIT_BYTES / 1e9:g} GB)"
         )
+    if plan.reduce is None:
+        return in_memory(plan)
     tmp = Path(tempfile.mkdtemp(prefix="ionsweep-"))
-    try:
+    try:  # reduce mode: the statistics are merged and written by the store layer
         run(plan, tmp / "result.zarr", progress=progress)
         return open_results(tmp / "result.zarr").load()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def in_memory(plan: Plan) -> xr.Dataset:
+    """A store-mode plan evaluated by the executor straight into an :class:`xarray.Dataset`
+    laid out as its store would be (the same variables, coordinates and attributes as
+    :func:`ionsweep.open_results` gives), without writing one."""
+    from datetime import UTC, datetime
+
+    from ionsweep.store._sweep import store_attrs, store_layout
+    from ionsweep.sweep._executor import devices_for, evaluate
+
+    for note in plan.warnings:  # as a run into a store shows them
+        warnings.warn(PlanWarning(note), stacklevel=3)
+    devices = devices_for(plan)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    values, _ = evaluate(plan, devices)
+    wall = time.perf_counter() - t0
+    variables, coords = store_layout(plan)
+    text_dims = {a.name for a in plan.axes if a.coord.dtype.kind in "UO"}
+    ds = xr.Dataset(
+        coords={
+            name: xr.Variable(dims, vals, attrs)
+            for name, dims, vals, attrs in coords
+            if not (name.endswith("_code") and name[: -len("_code")] in text_dims)
+        }
+    )
+    for name, dims, _, _, _, attrs in variables:
+        attrs = {k: v for k, v in attrs.items() if k != "coordinates"}  # an encoding
+        ds[name] = xr.Variable(dims, values[name], attrs)
+    ds.attrs = {
+        **store_attrs(plan, devices),
+        "ionsweep_complete": True,
+        "started": started,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_time_s": round(wall, 3),
+        "points_per_s": float(f"{plan.n_points / wall:.4g}") if wall > 0 else float("nan"),
+    }
+    return ds
