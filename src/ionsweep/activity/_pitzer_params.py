@@ -35,8 +35,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ionsweep._fastmath import vlog
 from ionsweep._ions import ions as ion_table
-from ionsweep.activity._pitzer_terms import vlog
 
 __all__ = [
     "BASIS",

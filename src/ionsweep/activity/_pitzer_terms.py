@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
-from jax import lax
+
+from ionsweep._fastmath import poly, vlog
 
 # Harvie's Chebyshev coefficients a_k, k = 0…20 (Pitzer 1991, Table B-1), for x ≤ 1 and x > 1.
 _AK_I = (1.925154014814667, -0.060076477753119, -0.029779077456514, -0.007299499690937,
@@ -39,14 +39,6 @@ _GP_SERIES = (0.0, -1 / 3, 1 / 4, -1 / 10, 1 / 36, -1 / 168)
 _X_SERIES = 1e-3
 _E_MINUS_1 = math.exp(-1.0)
 _EXPM1_MINUS_1 = math.expm1(-1.0)
-
-
-def poly(coeffs, x):
-    """Σ_k coeffs[k] x^k by Horner's rule (coefficients in ascending powers)."""
-    out = coeffs[-1]
-    for c in reversed(coeffs[:-1]):
-        out = out * x + c
-    return out
 
 
 def g_terms(x):
@@ -84,44 +76,6 @@ def materialize(x):
     """
     one = jnp.where(jnp.isnan(x), x, jnp.ones_like(x))
     return x / one
-
-
-_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # ln 2 = hi + lo
-_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # the float64 bit pattern of √½
-_TINY = 2.2250738585072014e-308  # smallest normal float64
-_ATANH_SERIES = tuple(1 / (2 * k + 1) for k in range(12))
-
-
-@jax.custom_jvp
-def vlog(x):
-    """ln x from elementwise arithmetic, within 2 ulp in float64 (float32: ``jnp.log``).
-
-    XLA:CPU evaluates a float64 ``log`` by a scalar library call (about 4x the time of its
-    vectorized ``exp``); this form vectorizes. x = 2^k m with m in [√½, √2) from the bit
-    pattern, ln m = 2 atanh(s) = 2s Σ s^{2j}/(2j + 1), s = (m − 1)/(m + 1), |s| < 0.172
-    (12 terms). 0 ≤ x below the smallest normal float64 → −inf (XLA:CPU flushes subnormals
-    to zero), +inf → inf, x < 0 or NaN → NaN. Its dozen multiply-adds are cheap operations
-    that XLA repeats in every consumer: wrap a result used in several places in
-    :func:`materialize`.
-    """
-    x = jnp.asarray(x)
-    if x.dtype != jnp.float64:
-        return jnp.log(x)
-    bits = lax.bitcast_convert_type(x, jnp.int64)
-    k = (bits - _SQRT_HALF_BITS) >> 52
-    m = lax.bitcast_convert_type(bits - (k << 52), jnp.float64)
-    f = m - 1.0
-    s = f / (2.0 + f)
-    kf = k.astype(jnp.float64)
-    out = kf * _LN2_HI + (2 * s * poly(_ATANH_SERIES, s * s) + kf * _LN2_LO)
-    special = jnp.where(x < _TINY, -jnp.inf, jnp.where(x == jnp.inf, jnp.inf, jnp.nan))
-    return jnp.where((x >= _TINY) & (x < jnp.inf), out, jnp.where(x >= 0, special, jnp.nan))
-
-
-@vlog.defjvp
-def _vlog_jvp(primals, tangents):
-    (x,), (t,) = primals, tangents
-    return vlog(x), t / x
 
 
 def harvie_j(x, log_x=None):

@@ -74,6 +74,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ionsweep._fastmath import exp_fused as _exp
+from ionsweep._fastmath import recip_fused as _recip
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._root import implicit_root
@@ -108,56 +110,6 @@ class PumpLeakState(NamedTuple):
 _W_TAYLOR = tuple((-1.0) ** k / math.factorial(k + 1) for k in range(17))
 #: Below this |v| the closed forms of w′ and w″ cancel too much; short series are used.
 _SMALL_V = 1e-3
-
-
-#: 1/k! for the Taylor series of e^r on |r| ≤ ln2/2 (degree 13: truncation below 1e-17).
-_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
-
-
-def _exp(v):
-    """e^v for |v| ≤ 700 (float64) or 80 (float32), to about 1 ulp, from multiplications,
-    additions, a rounding and an exponent-field bitcast only: e^v = 2^k·e^r with
-    k = round(v/ln2), r = v − k·ln2 (Cody–Waite: ln2 split in two so that k·ln2_hi is
-    exact) and a degree-13 Taylor polynomial of e^r.
-
-    Why not ``jnp.exp``: XLA:CPU treats exp as expensive and will not fuse one that has
-    several users into their loop unless it reaches all of them at once; it materializes
-    it instead (an array written to and read back from memory) and splits the surrounding
-    code into separate loops. Built from cheap operations, the exponential stays inside
-    the one fused loop the Newton–Halley iterations compile to."""
-    f64 = v.dtype == jnp.float64
-    # fdlibm's ln2_hi (32 significant bits) in float64, an 8-bit one in float32.
-    ln2_hi, ln2_lo = (
-        (6.93147180369123816490e-01, 1.90821492927058770002e-10)
-        if f64
-        else (0.693359375, -2.12194440e-4)
-    )
-    k = jnp.round(v * 1.4426950408889634)
-    r = (v - k * ln2_hi) - k * ln2_lo
-    p = _EXP_TAYLOR[-1]
-    for c in _EXP_TAYLOR[-2::-1]:
-        p = p * r + c
-    if f64:  # k as an int64 without a float64 → int64 conversion (none in AVX2)
-        magic = 6755399441055744.0  # 1.5·2⁵²: k + magic holds k in its low bits
-        bits = lax.bitcast_convert_type(k + magic, jnp.int64) - 0x4338000000000000
-        two_k = lax.bitcast_convert_type((bits + 1023) << 52, v.dtype)
-    else:
-        two_k = lax.bitcast_convert_type((k.astype(jnp.int32) + 127) << 23, v.dtype)
-    return p * two_k
-
-
-def _recip(y):
-    """1/y for finite y ≠ 0, to about 1 ulp, from cheap operations (as :func:`_exp`, so that
-    XLA:CPU fuses it whatever its number of users): an exponent-field bitcast estimate
-    within 13 % (Lomont's constant), then Newton steps r ← r(2 − |y|r), each squaring the
-    relative error (5 reach double precision, 4 single)."""
-    f64 = y.dtype == jnp.float64
-    itype, magic, steps = (jnp.int64, 0x7FDE623822FC16E6, 5) if f64 else (jnp.int32, 0x7EF311C7, 4)
-    a = jnp.abs(y)
-    r = lax.bitcast_convert_type(magic - lax.bitcast_convert_type(a, itype), y.dtype)
-    for _ in range(steps):
-        r = r * (2 - a * r)
-    return jnp.where(y < 0, -r, r)
 
 
 def _inv_v(v):
