@@ -64,13 +64,14 @@ COST_NOTE = (
     "all, 7 exponentials per point, no expm1 and no float64 log (exp and 1/x are built "
     "from arithmetic so that XLA:CPU keeps them inside the loops). Points the Halley path "
     "does not settle (none here) get 4 Halley steps, then a safeguarded Newton-bisection "
-    "(rtsafe, in groups of gathered points), each under lax.cond; points where the pump "
+    "(rtsafe, a while-loop over gathered groups of them); points where the pump "
     "outruns the Na+ leak are certified on the Halley path (half of the sweep grid below). "
     "The older kernel (6 bracketed Newton steps, ~17 residual evaluations with expm1 and "
     "float64 log) measured 165x at load ~8 and 406x at load ~0.6. The engine's time "
-    "includes planning and writing 5 float32 variables to zarr. Other work was loading "
-    "the 2 CPUs during the run (see the load average), which slows multi-threaded JAX "
-    "more than the single-threaded brentq loop."
+    "includes planning and writing 5 float32 variables (20 MB) to zarr, which dominates "
+    "it now that the kernel is fast; the store-mode overhead is measured against writing "
+    "alone in bench_sweep.py. A loaded machine (see the load average) slows "
+    "multi-threaded JAX more than the single-threaded brentq loop."
 )
 NAMES = (
     "pump_flux",
