@@ -164,6 +164,10 @@ def ion_form(model: str) -> Callable | None:
     return form
 
 
+def _nan_like(v):
+    return jnp.full(v.shape, jnp.nan, v.dtype)
+
+
 def select_model(index, models: Sequence[str], evaluate: Callable, *, codes=None):
     """``evaluate(models[k])`` where ``index`` equals ``codes[k]``; NaN where it is none.
 
@@ -210,12 +214,14 @@ def select_model(index, models: Sequence[str], evaluate: Callable, *, codes=None
         ok = ok | hit
         position = jnp.where(hit, k, position)
     if index.ndim == 0:
-        # no code: a last branch of NaN (not a select after the switch, which XLA:CPU fuses
-        # with a following float32 exp into garbage instead of NaN)
-        branches = [partial(evaluate, m) for m in models]
-        shapes = jax.eval_shape(branches[0])
-        branches.append(lambda: jax.tree.map(lambda v: jnp.full(v.shape, jnp.nan, v.dtype), shapes))
-        return lax.switch(jnp.where(ok, position, len(models)), branches)
+        # Each model traced once (a single one needs no switch); no code: NaN through a
+        # cond, not a select after the switch, which XLA:CPU fuses with a following
+        # float32 exp into garbage instead of NaN.
+        if len(models) == 1:
+            out = evaluate(models[0])
+        else:
+            out = lax.switch(position, [partial(evaluate, m) for m in models])
+        return lax.cond(ok, lambda r: r, lambda r: jax.tree.map(_nan_like, r), out)
     results = [evaluate(m) for m in models]
 
     def pick(*leaves):  # selects on the small index shape, broadcast by XLA in the fusion

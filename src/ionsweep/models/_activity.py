@@ -159,47 +159,47 @@ def _composition(names, balance):
     return balance, inputs
 
 
-def _sides(x, names, balance):
-    """Concentration arrays (..., n) of both sides, the balancing ion filled in."""
-    lead = jnp.broadcast_shapes(*(jnp.shape(v) for v in x.values()))
-    z = jnp.asarray([ion_table.valence(i) for i in names], jnp.result_type(float))
-    out = []
-    for side in ("in", "out"):
-        cols = []
-        for ion in names:
-            if ion == balance:
-                cols.append(None)
-            else:
-                cols.append(jnp.broadcast_to(x[f"{symbol(ion)}_{side}"], lead))
-        if balance is not None:
-            k = names.index(balance)
-            charge = sum(
-                ion_table.valence(i) * c for i, c in zip(names, cols, strict=True) if c is not None
-            )
-            cols[k] = -charge / ion_table.valence(balance)
-        out.append(jnp.stack(cols, axis=-1))
-    return out[0], out[1], z.astype(out[0].dtype)
+def _side(x, names, balance, side):
+    """Concentrations (..., n) of one side, the balancing ion filled in, at the broadcast
+    shape of that side's own inputs (an inside composition swept along one axis is not
+    repeated along the outside's axes)."""
+    cols = [None if ion == balance else x[f"{symbol(ion)}_{side}"] for ion in names]
+    shape = jnp.broadcast_shapes(*(jnp.shape(c) for c in cols if c is not None))
+    cols = [None if c is None else jnp.broadcast_to(c, shape) for c in cols]
+    if balance is not None:
+        k = names.index(balance)
+        charge = sum(
+            ion_table.valence(i) * c for i, c in zip(names, cols, strict=True) if c is not None
+        )
+        cols[k] = -charge / ion_table.valence(balance)
+    return jnp.stack(jnp.broadcast_arrays(*cols), axis=-1)
 
 
 def _potentials(x, names, balance, models, reference, report, databases=None):
     """E under the swept model, its ΔE from the reference, and both γ, for each reported ion."""
-    c_in, c_out, z = _sides(x, names, balance)
     T = x["T"]
-    Tb = jnp.broadcast_to(T, c_in.shape[:-1])[..., None]
-    m_in, m_out = mM_to_molality(c_in, Tb), mM_to_molality(c_out, Tb)
+    sides = []
+    for side in ("in", "out"):  # each at its own shape, with T broadcast against it
+        c = _side(x, names, balance, side)
+        lead = jnp.broadcast_shapes(jnp.shape(T), c.shape[:-1])
+        Tb = jnp.broadcast_to(T, lead)
+        c = jnp.broadcast_to(c, (*lead, c.shape[-1]))
+        sides.append((c, mM_to_molality(c, Tb[..., None]), Tb))
+    (c_in, m_in, T_in), (c_out, m_out, T_out) = sides
+    z = jnp.asarray([ion_table.valence(i) for i in names], c_in.dtype)
     idx = jnp.asarray(x["activity_model"])
     codes = [label_code(name, models) for name in models]
 
-    def lg(model, m):
-        return log_gamma(model, names, m, Tb[..., 0], databases=databases)
+    def lg(model, m, Tb):
+        return log_gamma(model, names, m, Tb, databases=databases)
 
-    def select(m):  # one model per point, by its code on the activity_model axis
+    def select(m, Tb):  # one model per point, by its code on the activity_model axis
         index = jnp.expand_dims(idx, -1) if idx.ndim else idx  # the ion axis of the results
-        return select_model(index, models, lambda model: lg(model, m), codes=codes)
+        return select_model(index, models, lambda model: lg(model, m, Tb), codes=codes)
 
-    lg_in, lg_out = select(m_in), select(m_out)
-    ref_in, ref_out = lg(reference, m_in), lg(reference, m_out)
-    neutral_ok = jnp.ones(c_in.shape[:-1], bool)
+    lg_in, lg_out = select(m_in, T_in), select(m_out, T_out)
+    ref_in, ref_out = lg(reference, m_in, T_in), lg(reference, m_out, T_out)
+    neutral_ok = jnp.ones(jnp.broadcast_shapes(c_in.shape[:-1], c_out.shape[:-1]), bool)
     if balance is not None:  # a negative balancing concentration: no neutral composition
         k = names.index(balance)
         neutral_ok = (c_in[..., k] >= 0) & (c_out[..., k] >= 0)
