@@ -61,7 +61,8 @@ def format_bytes(n: float) -> str:
     return dask_format_bytes(int(n))
 
 
-def _on_accelerator(device: str | None) -> bool:
+def on_accelerator(device: str | None) -> bool:
+    """Whether a plan for ``device`` (``cpu``, ``gpu`` or ``auto``) runs on an accelerator."""
     if device in ("cpu", "gpu"):
         return device == "gpu"
     import jax
@@ -77,7 +78,7 @@ def _point_budget(n_vars, itemsize, memory_bytes, max_points) -> int:
 def step_points(n_vars, itemsize, memory_bytes, device=None, ops=None) -> int:
     """Reduce mode: the most points one step of the kernel's loop evaluates (``ops``: the
     size of the model's program, if known; see :data:`STEP_WORK_CPU`)."""
-    if _on_accelerator(device):
+    if on_accelerator(device):
         cap = STEP_POINTS_ACCELERATOR
     elif ops:
         cap = min(STEP_POINTS_CPU, max(STEP_POINTS_MIN, STEP_WORK_CPU // ops))
@@ -110,7 +111,7 @@ def choose_chunks(
     the partial results (``cell_bytes`` per kept cell) fit the budget.
     """
     requested = dict(requested or {})
-    accel = _on_accelerator(device)
+    accel = on_accelerator(device)
     max_points = MAX_CHUNK_POINTS_ACCELERATOR if accel else MAX_CHUNK_POINTS_CPU
     budget = _point_budget(n_vars, itemsize, memory_bytes, max_points)
     chunks = [0] * len(shape)

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ionsweep.physics.ghk import valences_within_two
-from ionsweep.sweep._chunks import step_points
+from ionsweep.sweep._chunks import on_accelerator, step_points
 from ionsweep.sweep._plan import Plan, elasticity_name, grad_name
 
 __all__ = ["build_chunk_kernel", "build_sharded_kernel", "chunk_inputs"]
@@ -111,9 +111,13 @@ def cells_per_step(plan: Plan) -> int:
     cells = math.prod(plan.chunks[k] for k in kept)
     block = math.prod(plan.chunks[k] for k in over)
     n_vars = len(plan.variables()) + 1
-    ops = model_ops(plan)
-    limit = step_points(n_vars, plan.itemsize(), plan.memory_bytes, plan.device, ops)
-    return max(1, min(cells, limit // block))
+    args = (n_vars, plan.itemsize(), plan.memory_bytes, plan.device)
+    largest = step_points(*args)  # the model's size can only shrink the step from here
+    if cells == 1 or largest // block <= 1:
+        return 1  # one cell per step whatever the model: no need to trace it
+    if on_accelerator(plan.device):  # the step does not depend on the model there
+        return min(cells, largest // block)
+    return max(1, min(cells, step_points(*args, model_ops(plan)) // block))
 
 
 def model_ops(plan: Plan) -> int:
