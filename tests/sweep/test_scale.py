@@ -50,12 +50,19 @@ histogram = { V_rev = { bins = 8, range = [-100, 0] } }
 CMD = [str(Path(sys.executable).with_name("ionsweep"))]
 
 
-def _equal(a_path, b_path):
+def _equal(a_path, b_path, grouped=False):
+    """Stores equal bit for bit; ``grouped``: accumulated reductions over other groupings of
+    the chunks (as on several devices), whose means and standard deviations agree to within
+    4 units in the last place of float32, the rule the README states."""
     a = open_results(a_path).load()
     b = open_results(b_path).load()
     assert set(a.data_vars) == set(b.data_vars)
     for v in a.data_vars:
-        np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
+        if grouped and v.endswith(("_mean", "_std")):
+            eps = np.finfo(a[v].dtype).eps
+            np.testing.assert_allclose(a[v].values, b[v].values, rtol=4 * eps, err_msg=v)
+        else:
+            np.testing.assert_array_equal(a[v].values, b[v].values, err_msg=v)
     assert b.attrs["ionsweep_complete"] is True
 
 
@@ -169,7 +176,7 @@ def test_four_simulated_devices_equal_one(tmp_path, reference):
     assert proc.stdout.split()[-1] == "2"  # one compilation per spec for the four devices
     assert open_results(tmp_path / "d.zarr").attrs["n_devices"] == 4
     _equal(reference / "ref.zarr", tmp_path / "d.zarr")
-    _equal(reference / "red_chunked.zarr", tmp_path / "r.zarr")
+    _equal(reference / "red_chunked.zarr", tmp_path / "r.zarr", grouped=True)
 
 
 def test_dask_local_cluster_equals_single_run(tmp_path, reference):

@@ -18,11 +18,14 @@ MAX_CHUNK_POINTS_ACCELERATOR = 1 << 26
 #: large enough to fill the device.
 STEP_POINTS_CPU = 1 << 20
 STEP_POINTS_ACCELERATOR = 1 << 24
-#: On CPU a step shrinks with the size of the model's program (operations in its traced
-#: jaxpr, ``ops``): about ``STEP_WORK_CPU / ops`` points, at least ``STEP_POINTS_MIN``, so a
-#: large model (Pitzer, thousands of operations) keeps its many intermediates near the
-#: cache while a small one (Nernst, GHK) amortizes the loop over 10⁶ points. Measured on a
-#: 2-core EPYC: Pitzer ΔE fastest at 2¹⁴–2¹⁵ points per step, 4-ion GHK at 2²⁰.
+#: On CPU a step shrinks with the model's per-point work (``ops``: operations of the kernel's
+#: traced program that run once per point of a step, ``_kernel.full_size_ops``): about
+#: ``STEP_WORK_CPU / ops`` points, at least ``STEP_POINTS_MIN``, so a model with thousands of
+#: per-point operations (Pitzer on compositions that vary point by point) keeps its many
+#: intermediates near the cache while a small one (Nernst, GHK), or one whose heavy part runs
+#: on per-axis shapes (Pitzer on compositions along one axis each), amortizes the loop over
+#: 10⁶ points. Measured on a 2-core EPYC: Pitzer ΔE fastest at 2¹⁴–2¹⁵ points per step,
+#: 4-ion GHK at 2²⁰.
 STEP_WORK_CPU = 1 << 27
 STEP_POINTS_MIN = 1 << 14
 #: Reduce mode: a chunk holds up to this many steps' worth of points, so the host handles
@@ -77,7 +80,7 @@ def _point_budget(n_vars, itemsize, memory_bytes, max_points) -> int:
 
 def step_points(n_vars, itemsize, memory_bytes, device=None, ops=None) -> int:
     """Reduce mode: the most points one step of the kernel's loop evaluates (``ops``: the
-    size of the model's program, if known; see :data:`STEP_WORK_CPU`)."""
+    model's operations per point, if known; see :data:`STEP_WORK_CPU`)."""
     if on_accelerator(device):
         cap = STEP_POINTS_ACCELERATOR
     elif ops:

@@ -40,10 +40,10 @@ def _chunk_task(index, plan: Plan, out: str) -> int:
 
     if plan.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
-    kernel = build_chunk_kernel(plan)  # compiled once per worker process (cached)
-    dtype = np.dtype(plan.dtype)
-    feeds, lengths = chunk_inputs(plan, index, dtype)
-    host = host_results(plan, index, kernel(feeds, fixed_inputs(plan), lengths))
+    feeds, where = chunk_inputs(plan, index, np.dtype(plan.dtype))
+    args = (feeds, fixed_inputs(plan), where)
+    kernel = build_chunk_kernel(plan, args)  # compiled once per worker process (cached)
+    host = host_results(plan, index, kernel(*args))
     write_chunk(zstore.open_group_rw(out), plan, out, index, host)
     return math.prod(s.stop - s.start for s in plan.chunk_region(index))
 

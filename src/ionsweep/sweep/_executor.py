@@ -7,8 +7,11 @@ Modes
 * reduce, direct: each chunk spans the reduced axes whole, so its partial reductions are
   final for its block of kept coordinates and are written like a store chunk. Resume,
   shards and Dask work exactly as in store mode.
-* reduce, accumulate: the reduced axes are too long for one chunk; partial reductions are
-  merged on the host and written at the end (one process; state checkpointed for resume).
+* reduce, accumulate: the reduced axes are too long for one chunk; every chunk's partial
+  reductions are merged into a state kept on the device (one per device), which the host
+  reads every :func:`~ionsweep.sweep._partials.flush_every` groups of chunks, merges into its
+  float64 accumulator and checkpoints for resume (at most every 30 s), and writes at the end
+  (one process).
 """
 
 from __future__ import annotations
@@ -39,11 +42,16 @@ from ionsweep.store._sweep import (
 )
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._kernel import (
+    axis_feeds,
     build_chunk_kernel,
     build_sharded_kernel,
     chunk_inputs,
+    chunk_where,
+    feeds_resident,
     fixed_inputs,
+    shardings,
 )
+from ionsweep.sweep._partials import flush_every, init_state
 from ionsweep.sweep._plan import Plan, mode
 from ionsweep.sweep._reduce import Accumulator
 
@@ -151,14 +159,24 @@ def run(
     """
     out = Path(out)
     devices = list(devices or devices_for(plan))
-    checked = prepare_store(plan, out, devices, resume=resume, overwrite=overwrite, shard=shard)
-    plan = checked.plan
-    if checked.state == "complete":
-        return already_complete(plan, out, checked.notes)
+    with ThreadPoolExecutor(1) as builder:  # the kernel compiles while the store is created
+        building = []
+
+        def build(p):
+            building.append(builder.submit(_Launcher, p, devices, compile=True))
+
+        checked = prepare_store(
+            plan, out, devices, resume=resume, overwrite=overwrite, shard=shard,
+            while_creating=build,
+        )  # fmt: skip
+        plan = checked.plan
+        if checked.state == "complete":
+            return already_complete(plan, out, checked.notes)
+        launch = building[0].result() if building else None
+    if launch is None or launch.plan is not plan:
+        launch = _Launcher(plan, devices)
     if progress is None:
         progress = sys.stderr.isatty()
-
-    import jax
 
     m = mode(plan)
     mine = shard_chunks(plan, shard)
@@ -175,55 +193,95 @@ def run(
     store = zstore.open_group_rw(out)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    last_ckpt = time.perf_counter()
-    launch = _launcher(plan, devices)
-    in_flight: deque = deque()
-    writes: deque = deque()
-
-    def finish(index, result):
-        nonlocal last_ckpt
-        if acc is not None:
-            acc.merge(plan.chunk_region(index), {k: np.asarray(v) for k, v in result.items()})
-            done.add(zstore.chunk_key(index))
-            if time.perf_counter() - last_ckpt > _CHECKPOINT_S:
-                acc.save(state_file, done)
-                checkpoint("reduce state saved")
-                last_ckpt = time.perf_counter()
-        else:
-            host = host_results(plan, index, result)
-            writes.append(writer.submit(write_chunk, store, plan, out, index, host))
-            while len(writes) > len(devices):  # bounded: memory follows the budget
-                writes.popleft().result()
-        if bar is not None:
-            bar.update(_points(plan, index))
-
-    def finish_group(indices, result):
-        if len(devices) > 1:  # one transfer per array, then the chunks' rows
-            result = jax.tree.map(np.asarray, result)
-            for j, index in enumerate(indices):
-                finish(index, jax.tree.map(lambda a, j=j: a[j], result))
-        else:
-            finish(indices[0], result)
-
     with ThreadPoolExecutor(1) as writer, _stop.deferred():
-        for indices in _groups(todo, len(devices)):
-            _stop.check()  # a signal stops the run here, between chunks
-            in_flight.append((indices, launch(indices)))  # asynchronous dispatch
-            if len(in_flight) > 1:  # the devices are busy: collect the previous group
-                finish_group(*in_flight.popleft())
-        while in_flight:
-            finish_group(*in_flight.popleft())
-        while writes:
-            writes.popleft().result()
+        if acc is None:
+            _store_chunks(plan, out, store, writer, launch, todo, bar, len(devices))
+        else:
+            _accumulate(plan, launch, todo, acc, done, state_file, bar, len(devices))
     if acc is not None:
-        acc.save(state_file, done)
-        checkpoint("reduce state saved")
         write_reduced(out, plan, acc)
     if bar is not None:
         bar.close()
     result = finish_run(plan, out, todo, t0, started, shard=shard, complete=acc is not None)
     result["notes"] = list(checked.notes)
     return result
+
+
+def _store_chunks(plan, out, store, writer, launch, todo, bar, n_devices) -> None:
+    """Store and direct-reduce modes: every chunk's results to the host and into the store,
+    one group of chunks computing while the previous one is written."""
+    import jax
+
+    in_flight: deque = deque()
+    writes: deque = deque()
+
+    def finish(indices, result):
+        for j, index in enumerate(indices):
+            part = jax.tree.map(lambda a, j=j: a[j], result) if n_devices > 1 else result
+            host = host_results(plan, index, part)
+            writes.append(writer.submit(write_chunk, store, plan, out, index, host))
+            while len(writes) > n_devices:  # bounded: memory follows the budget
+                writes.popleft().result()
+            if bar is not None:
+                bar.update(_points(plan, index))
+
+    for indices in _groups(todo, n_devices):
+        _stop.check()  # a signal stops the run here, between chunks
+        in_flight.append((indices, launch(indices)))  # asynchronous dispatch
+        if len(in_flight) > 1:  # the devices are busy: collect the previous group
+            indices, result = in_flight.popleft()
+            finish(indices, jax.tree.map(np.asarray, result))
+    while in_flight:
+        indices, result = in_flight.popleft()
+        finish(indices, jax.tree.map(np.asarray, result))
+    while writes:
+        writes.popleft().result()
+
+
+def _accumulate(plan, launch, todo, acc, done, state_file, bar, n_devices) -> None:
+    """Accumulate mode: chunks merge into the device state; the host reads it every
+    ``flush_every(plan)`` groups (counted from the grid's first chunk, so a resumed run
+    flushes where an uninterrupted one does and the two agree bit for bit), folds it into
+    ``acc`` and, at most every ``_CHECKPOINT_S`` and at the end, saves ``acc`` for resume."""
+    import jax
+
+    every = flush_every(plan)
+    first = (plan.n_chunks - len(todo)) // n_devices  # groups merged by an earlier run
+    state = launch.fresh_state()
+    merged: list[str] = []
+    in_flight: deque = deque()
+    last_save = time.perf_counter()
+
+    def flush(final):
+        nonlocal state, last_save
+        host = jax.device_get(state)
+        for j in range(n_devices):
+            acc.merge_state(jax.tree.map(lambda a, j=j: a[j], host) if n_devices > 1 else host)
+        done.update(merged)
+        merged.clear()
+        if final or time.perf_counter() - last_save > _CHECKPOINT_S:
+            acc.save(state_file, done)
+            checkpoint("reduce state saved")
+            last_save = time.perf_counter()
+        if not final:
+            state = launch.fresh_state()
+
+    groups = _groups(todo, n_devices)
+    for g, indices in enumerate(groups):
+        _stop.check()  # a signal stops the run here, between chunks
+        state, token = launch(indices, state)  # asynchronous dispatch
+        merged.extend(zstore.chunk_key(i) for i in indices)
+        in_flight.append((indices, token))
+        if len(in_flight) > 1:  # the devices are busy: wait for the previous group
+            indices, token = in_flight.popleft()
+            jax.block_until_ready(token)
+            if bar is not None:
+                bar.update(sum(_points(plan, i) for i in indices))
+        if (first + g + 1) % every == 0 and g + 1 < len(groups):
+            flush(final=False)
+    flush(final=True)
+    if bar is not None:
+        bar.update(sum(_points(plan, i) for indices, _ in in_flight for i in indices))
 
 
 def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
@@ -240,7 +298,7 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
     if plan.reduce is not None:
         raise ValueError("evaluate() keeps every point; a plan with [reduce] runs with run()")
     devices = list(devices or devices_for(plan))
-    launch = _launcher(plan, devices)
+    launch = _Launcher(plan, devices)
     names = [name for name, _, _ in plan.variables()]
     out = {name: np.empty(plan.shape, plan.dtype) for name in names}
     out["valid"] = np.empty(plan.shape, np.uint8)
@@ -249,8 +307,7 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
 
     def collect(indices, result):
         nonlocal first
-        if len(devices) > 1:
-            result = jax.tree.map(np.asarray, result)
+        result = jax.tree.map(np.asarray, result)
         for j, index in enumerate(indices):
             part = jax.tree.map(lambda a, j=j: a[j], result) if len(devices) > 1 else result
             region = plan.chunk_region(index)
@@ -273,36 +330,72 @@ def _groups(todo, size):
     return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
-def _launcher(plan: Plan, devices):
-    """``launch(group) -> device results``: one call of the compiled kernel for a group of
-    chunks, one per device. Several devices run one program (``build_sharded_kernel``)
-    compiled once for all of them; a short last group is padded by repeating its last
-    chunk, whose extra results are ignored."""
-    import jax
+class _Launcher:
+    """``launch(group[, state])``: one call of the compiled kernel for a group of chunks, one
+    per device, fed from the axis values kept on the devices (or, for feeds too large to
+    keep, from each chunk's slices). Several devices run one program
+    (``build_sharded_kernel``) compiled once for all of them; a short last group is padded
+    by repeating its last chunk, marked inactive (its results are ignored, and it merges
+    nothing into a state). In accumulate mode the call takes and returns the device state
+    (``fresh_state()`` makes an empty one), with a token that is ready when the group is
+    done."""
 
-    dtype = np.dtype(plan.dtype)
-    fixed = fixed_inputs(plan)
-    if len(devices) == 1:
-        kernel = build_chunk_kernel(plan)
-        fixed = jax.device_put(fixed, devices[0])
+    def __init__(self, plan: Plan, devices, *, compile: bool = False):
+        """``compile``: compile the kernel now rather than at the first call."""
+        import jax
 
-        def launch(group):
-            feeds, lengths = jax.device_put(chunk_inputs(plan, group[0], dtype), devices[0])
-            return kernel(feeds, fixed, lengths)
+        self.plan, self.devices = plan, list(devices)
+        self.dtype = np.dtype(plan.dtype)
+        self.resident = feeds_resident(plan)
+        if len(self.devices) == 1:
+            self.split = self.replicated = self.devices[0]
+        else:
+            self.split, self.replicated = shardings(self.devices)
+        self.fixed = jax.device_put(fixed_inputs(plan), self.replicated)
+        self.axes = None
+        if self.resident:
+            self.axes = jax.device_put(axis_feeds(plan, self.dtype), self.replicated)
+        first = [(0,) * len(plan.dims)]
+        accumulate = mode(plan) == "reduce-accumulate"
+        example = self.inputs(first) + ((self.fresh_state(),) if accumulate else ())
+        if len(self.devices) == 1:
+            self.kernel = build_chunk_kernel(plan, example)
+        else:
+            self.kernel = build_sharded_kernel(plan, self.devices, example, resident=self.resident)
+        if compile:  # JAX keeps the executable for the kernel's calls
+            self.kernel.trace(*example).lower().compile()
 
-        return launch
-    kernel, split, replicated = build_sharded_kernel(plan, devices)
-    fixed = jax.device_put(fixed, replicated)
+    def inputs(self, group) -> tuple:
+        """``(feeds, fixed, where)`` for ``group`` on the devices."""
+        import jax
 
-    def launch(group):
-        padded = list(group) + [group[-1]] * (len(devices) - len(group))
-        inputs = [chunk_inputs(plan, index, dtype) for index in padded]
-        feeds = jax.tree.map(lambda *a: np.stack(a), *[f for f, _ in inputs])
-        lengths = np.stack([n for _, n in inputs])
-        feeds, lengths = jax.device_put((feeds, lengths), split)
-        return kernel(feeds, fixed, lengths)
+        plan, n = self.plan, len(self.devices)
+        padded = list(group) + [group[-1]] * (n - len(group))
+        wheres = [
+            chunk_where(plan, index, resident=self.resident, active=j < len(group))
+            for j, index in enumerate(padded)
+        ]
+        feeds = self.axes
+        if not self.resident:
+            slices = [chunk_inputs(plan, index, self.dtype)[0] for index in padded]
+            feeds = slices[0] if n == 1 else jax.tree.map(lambda *a: np.stack(a), *slices)
+            feeds = jax.device_put(feeds, self.split)
+        where = jax.device_put(wheres[0] if n == 1 else np.stack(wheres), self.split)
+        return feeds, self.fixed, where
 
-    return launch
+    def fresh_state(self):
+        """An empty accumulation state on the devices (one per device)."""
+        import jax
+        import jax.numpy as jnp
+
+        state = init_state(self.plan)
+        n = len(self.devices)
+        if n > 1:
+            state = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), state)
+        return jax.device_put(state, self.split)
+
+    def __call__(self, group, *state):
+        return self.kernel(*self.inputs(group), *state)
 
 
 def already_complete(plan: Plan, out, notes=()) -> RunResult:
@@ -364,17 +457,14 @@ def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
         import jax
 
         devices = devices_for(plan)
-        with jax.default_device(devices[0]):
-            kernel = build_chunk_kernel(plan)
-            dtype = np.dtype(plan.dtype)
-            feeds, lengths = chunk_inputs(plan, (0,) * len(plan.dims), dtype)
-            fixed = fixed_inputs(plan)
-            t = time.perf_counter()
-            jax.block_until_ready(kernel(feeds, fixed, lengths))
-            info["compile_s"] = time.perf_counter() - t
-            t = time.perf_counter()
-            jax.block_until_ready(kernel(feeds, fixed, lengths))
-            per_chunk = time.perf_counter() - t
+        first = [(0,) * len(plan.dims)]
+        t = time.perf_counter()
+        launch = _Launcher(plan, devices[:1])
+        jax.block_until_ready(launch(first))
+        info["compile_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        jax.block_until_ready(launch(first))
+        per_chunk = time.perf_counter() - t
         per_point = per_chunk / math.prod(plan.chunks)
         info["device"] = f"{len(devices)} × {devices[0].device_kind}"
         info["estimated_s"] = per_point * plan.n_points / len(devices)

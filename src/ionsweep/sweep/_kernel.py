@@ -1,4 +1,15 @@
-"""The one jitted chunk kernel of a sweep: axis slices in, outputs (and reductions) out."""
+"""The one jitted chunk kernel of a sweep.
+
+A run puts each axis's values on its devices once (:func:`axis_feeds`, padded to whole
+chunks); a chunk is then named by a small integer array, ``where`` (:func:`chunk_where`), from
+which the kernel slices its inputs on the device. Where a plan's feeds are too large to keep
+on the device (a sample plan of very many samples), each chunk's slices are sent instead
+(:func:`chunk_inputs`, also used by Dask workers) through the same kernel.
+
+In store mode the kernel returns every output at every point; in reduce mode, partial
+reductions over the chunk's reduced block (:mod:`._partials`), or, when accumulating, the
+device state with them merged in.
+"""
 
 from __future__ import annotations
 
@@ -12,40 +23,84 @@ import numpy as np
 
 from ionsweep.physics.ghk import valences_within_two
 from ionsweep.sweep._chunks import on_accelerator, step_points
+from ionsweep.sweep._partials import merge_into_state, reduce_block, split
 from ionsweep.sweep._plan import Plan, elasticity_name, grad_name
 
-__all__ = ["build_chunk_kernel", "build_sharded_kernel", "chunk_inputs"]
+__all__ = [
+    "axis_feeds",
+    "build_chunk_kernel",
+    "build_sharded_kernel",
+    "chunk_inputs",
+    "chunk_where",
+    "feeds_resident",
+    "fixed_inputs",
+    "shardings",
+]
+
+#: Rows of ``where``: offset of the chunk in the feeds the kernel is given, first grid index
+#: of the chunk, its length (short at the grid's edge), and whether it is a real chunk (1)
+#: or padding of a short group of chunks (0; only column 0 is read).
+OFFSET, START, LENGTH, ACTIVE = range(4)
+
+#: Feeds stay on the device for the whole run when they take at most this share of the
+#: memory budget; larger ones (huge sample plans) are sent chunk by chunk.
+RESIDENT_SHARE = 8
+
+
+def _padded(values: np.ndarray, length: int, dtype) -> np.ndarray:
+    """``values`` extended to ``length`` by repeating the last value, as ``dtype``."""
+    if len(values) < length:
+        values = np.concatenate([values, np.repeat(values[-1:], length - len(values))])
+    return values.astype(dtype)
+
+
+def axis_feeds(plan: Plan, dtype) -> list[dict[str, np.ndarray]]:
+    """Every axis's feeds, padded to a whole number of chunks by repeating the last value,
+    so every chunk's slice has the chunk's length and the kernel compiles once (the padding
+    is cut off, or masked, afterwards)."""
+    return [
+        {name: _padded(v, n * c, dtype) for name, v in axis.feeds.items()}
+        for axis, n, c in zip(plan.axes, plan.chunk_grid, plan.chunks, strict=True)
+    ]
+
+
+def feeds_resident(plan: Plan) -> bool:
+    """Whether a run keeps the plan's feeds on its devices (see :data:`RESIDENT_SHARE`)."""
+    nbytes = sum(
+        len(axis.feeds) * n * c * plan.itemsize()
+        for axis, n, c in zip(plan.axes, plan.chunk_grid, plan.chunks, strict=True)
+    )
+    return nbytes <= plan.memory_bytes // RESIDENT_SHARE
+
+
+def chunk_where(plan: Plan, index, *, resident: bool = True, active: bool = True):
+    """``where`` for chunk ``index`` (rows :data:`OFFSET` … :data:`ACTIVE`, int32)."""
+    region = plan.chunk_region(index)
+    starts = [sl.start for sl in region]
+    offsets = starts if resident else [0] * len(region)
+    lengths = [sl.stop - sl.start for sl in region]
+    return np.asarray([offsets, starts, lengths, [int(active)] * len(region)], np.int32)
 
 
 def chunk_inputs(plan: Plan, index, dtype):
-    """Per-dimension feeds for chunk ``index``: 1-D slices padded to the full chunk length.
-
-    Edge chunks are padded by repeating the last value, so every chunk has one shape and
-    the kernel compiles once; the padding is cut off (or masked) afterwards.
-    """
+    """``(feeds, where)`` of chunk ``index`` for a kernel given only that chunk's slices."""
     region = plan.chunk_region(index)
-    feeds = []
-    for axis, sl, c in zip(plan.axes, region, plan.chunks, strict=True):
-        d = {}
-        for name, values in axis.feeds.items():
-            v = values[sl]
-            if len(v) < c:
-                v = np.concatenate([v, np.repeat(v[-1:], c - len(v))])
-            d[name] = v.astype(dtype)
-        feeds.append(d)
-    lengths = np.asarray([sl.stop - sl.start for sl in region], np.int32)
-    return feeds, lengths
+    feeds = [
+        {name: _padded(values[sl], c, dtype) for name, values in axis.feeds.items()}
+        for axis, sl, c in zip(plan.axes, region, plan.chunks, strict=True)
+    ]
+    return feeds, chunk_where(plan, index, resident=False)
 
 
-def layout(plan: Plan) -> tuple[int, ...]:
-    """Order of the plan's dims in a chunk's arrays: the plan's order in store mode; in
-    reduce mode the kept dims, then the reduced ones (in ``[reduce] over`` order), so every
-    reduction runs over contiguous trailing axes whatever the order of the axes in the
-    spec."""
-    if plan.reduce is None:
-        return tuple(range(len(plan.dims)))
-    over = [plan.dims.index(d) for d in plan.reduce.over]
-    return tuple(k for k in range(len(plan.dims)) if k not in over) + tuple(over)
+def _chunk_feeds(plan: Plan, feeds, offsets):
+    """The chunk's slice of every feed (a no-op slice where the feeds are the chunk's own)."""
+    return [
+        {
+            name: jax.lax.dynamic_slice_in_dim(v, offsets[k], c) if v.shape[0] != c else v
+            for name, v in d.items()
+        }
+        for k, (d, c) in enumerate(zip(feeds, plan.chunks, strict=True))
+    ]
 
 
 def _valences_within_two(plan: Plan) -> bool:
@@ -99,64 +154,13 @@ def _store_chunk(plan: Plan, feeds, fixed):
     return res, valid
 
 
-def cells_per_step(plan: Plan) -> int:
-    """Reduce mode: how many cells of kept coordinates the kernel evaluates at once.
-
-    A chunk's kept cells are evaluated in steps of a loop inside the compiled program, each
-    step over these cells times the chunk's reduced block, at most ``STEP_POINTS_CPU`` points
-    on CPU (see ``_chunks``; or the memory budget's worth), so the working set is that of
-    one step however many kept cells a chunk holds.
-    """
-    kept, over = _split(plan)
-    cells = math.prod(plan.chunks[k] for k in kept)
-    block = math.prod(plan.chunks[k] for k in over)
-    n_vars = len(plan.variables()) + 1
-    args = (n_vars, plan.itemsize(), plan.memory_bytes, plan.device)
-    largest = step_points(*args)  # the model's size can only shrink the step from here
-    if cells == 1 or largest // block <= 1:
-        return 1  # one cell per step whatever the model: no need to trace it
-    if on_accelerator(plan.device):  # the step does not depend on the model there
-        return min(cells, largest // block)
-    return max(1, min(cells, step_points(*args, model_ops(plan)) // block))
-
-
-def model_ops(plan: Plan) -> int:
-    """Operations in the model's traced program, nested programs included (a proxy for its
-    working set per point), from a trace on a one-point input; cached per spec."""
-    key = (plan.spec_hash, plan.dtype)
-    if key not in _OPS:
-        from jax._src.core import subjaxprs  # noqa: PLC0415
-
-        def count(jaxpr) -> int:
-            return len(jaxpr.eqns) + sum(count(sub) for sub in subjaxprs(jaxpr))
-
-        dtype = jnp.dtype(plan.dtype)
-        x = {k: np.asarray(v, dtype) for k, v in plan.fixed.items()}
-        for axis in plan.axes:
-            x.update({k: np.asarray(v[:1], dtype) for k, v in axis.feeds.items()})
-        shape = (1,) * len(plan.axes)
-        traced = jax.make_jaxpr(lambda xx: _evaluate(plan, xx, shape, derivatives=False))(x)
-        _OPS[key] = count(traced.jaxpr)
-    return _OPS[key]
-
-
-_OPS: dict = {}
-
-
-def _split(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    order = layout(plan)
-    n_kept = len(plan.dims) - len(plan.reduce.over)
-    return order[:n_kept], order[n_kept:]
-
-
-def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths):
+def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
     """Reduce mode: partial reductions for every kept cell of the chunk, computed in a
-    ``lax.map`` over steps of :func:`cells_per_step` cells (one step: no loop)."""
-    kept, over = _split(plan)
+    ``lax.map`` over steps of ``per`` cells (one step: no loop)."""
+    kept, over = split(plan)
     kept_shape = tuple(plan.chunks[k] for k in kept)
     over_shape = tuple(plan.chunks[k] for k in over)
     cells = math.prod(kept_shape)
-    per = cells_per_step(plan)
     steps = -(-cells // per)
     base = dict(fixed)
     for j, k in enumerate(over):
@@ -173,7 +177,7 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths):
             for name, v in feeds[k].items():
                 x[name] = v[index[j]].reshape((per,) + (1,) * len(over))
         res = _evaluate(plan, x, (per,) + over_shape, derivatives=False)
-        return _reduce_block(plan, res, lengths, per)
+        return reduce_block(plan, res, lengths, per)
 
     if steps == 1:
         parts = step(0)
@@ -183,101 +187,57 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths):
     return {k: v.reshape(kept_shape + v.shape[1:]) for k, v in parts.items()}
 
 
-def partials(plan: Plan) -> dict[str, bool]:
-    """Which partial reductions a plan needs, by kind: only those its statistics use (each
-    is one more pass over the chunk)."""
-    stats = set(plan.reduce.stats)
-    return {
-        "mean": bool(stats & {"mean", "std"}),
-        "m2": "std" in stats,
-        "min": bool(stats & {"min", "argmin"}),
-        "max": bool(stats & {"max", "argmax"}),
-        "argmin": "argmin" in stats,
-        "argmax": "argmax" in stats,
-    }
+def cells_per_step(plan: Plan, ops: int | None = None) -> int:
+    """Reduce mode: how many cells of kept coordinates the kernel evaluates at once.
 
-
-def _reduce_block(plan: Plan, res, lengths, cells: int):
-    """Partial reductions over ``plan.reduce.over`` of one step's values, shaped
-    ``(cells,) + reduced block`` (masked to in-bounds points).
-
-    The reduced axes are flattened into one. Padding (edge chunks repeat their last value)
-    is masked only where it can occur along a reduced axis; along kept axes it is cut off on
-    the host.
+    A chunk's kept cells are evaluated in steps of a loop inside the compiled program, each
+    step over these cells times the chunk's reduced block: at most ``step_points`` points
+    (the memory budget's worth, capped per platform; see ``_chunks``), fewer on CPU for a
+    model whose step does ``ops`` operations per point, so the working set is that of one
+    step however many kept cells a chunk holds.
     """
-    red = plan.reduce
-    _, over_dims = _split(plan)
-    kept_shape = (cells,)
-    inb = None
-    if any(plan.shape[k] % plan.chunks[k] for k in over_dims):
-        inb = jnp.ones(tuple(plan.chunks[k] for k in over_dims), bool)
-        for j, k in enumerate(over_dims):
-            bshape = [1] * len(over_dims)
-            bshape[j] = plan.chunks[k]
-            inb &= (jnp.arange(plan.chunks[k]) < lengths[k]).reshape(bshape)
-        inb = inb.reshape(-1)
-    need = partials(plan)
-    flat = {k: v.reshape(kept_shape + (-1,)) for k, v in res.items()}
-    out = {}
-    for var in plan.outputs:
-        v = flat[var]
-        m = jnp.isfinite(v) if inb is None else jnp.isfinite(v) & inb
-        n = jnp.sum(m, axis=-1)
-        out[f"{var}/n"] = n
-        if need["m2"]:
-            # Sums of deviations from a pivot (a valid value of the block where there is
-            # one): one pass for the mean and the variance, without cancellation.
-            first = jnp.argmax(m, axis=-1)[..., None]
-            pivot = jnp.where(jnp.any(m, -1), jnp.take_along_axis(v, first, -1)[..., 0], 0)
-            dev = jnp.where(m, v - pivot[..., None], 0)
-            s = jnp.sum(dev, axis=-1)
-            safe = jnp.maximum(n, 1)
-            out[f"{var}/mean"] = pivot + s / safe
-            out[f"{var}/m2"] = jnp.maximum(jnp.sum(dev * dev, axis=-1) - s * s / safe, 0)
-        elif need["mean"]:
-            out[f"{var}/mean"] = jnp.sum(jnp.where(m, v, 0), axis=-1) / jnp.maximum(n, 1)
-        if need["min"]:
-            out[f"{var}/min"] = jnp.min(jnp.where(m, v, jnp.inf), axis=-1)
-        if need["max"]:
-            out[f"{var}/max"] = jnp.max(jnp.where(m, v, -jnp.inf), axis=-1)
-        if need["argmin"]:
-            out[f"{var}/argmin"] = jnp.argmin(jnp.where(m, v, jnp.inf), -1)
-        if need["argmax"]:
-            out[f"{var}/argmax"] = jnp.argmax(jnp.where(m, v, -jnp.inf), -1)
-    for label, var, op, value, use_abs in red.counts:
-        v = flat[var]
-        v = jnp.abs(v) if use_abs else v
-        cond = {">": v > value, ">=": v >= value, "<": v < value, "<=": v <= value}[op]
-        if inb is not None:
-            cond &= inb
-        out[label] = jnp.sum(cond & jnp.isfinite(v), axis=-1)
-    for var, bins, lo, hi in red.histograms:
-        v = flat[var]
-        m = jnp.isfinite(v) & (v >= lo) & (v <= hi)
-        if inb is not None:
-            m &= inb
-        b = jnp.clip(jnp.floor((v - lo) / (hi - lo) * bins).astype(jnp.int32), 0, bins - 1)
-        size = math.prod(kept_shape)
-        row = jnp.arange(size, dtype=jnp.int32).reshape(kept_shape + (1,))
-        counts = jnp.bincount(
-            (row * bins + b).ravel(), weights=m.ravel().astype(jnp.int32), length=size * bins
+    kept, over = split(plan)
+    cells = math.prod(plan.chunks[k] for k in kept)
+    block = math.prod(plan.chunks[k] for k in over)
+    n_vars = len(plan.variables()) + 1
+    points = step_points(n_vars, plan.itemsize(), plan.memory_bytes, plan.device, ops)
+    return max(1, min(cells, points // block))
+
+
+def full_size_ops(jaxpr, size: int) -> int:
+    """Operations of a traced program (nested programs included) whose result has ``size``
+    elements: those that run once per point of a step, a proxy for its working set (the
+    model's work on per-axis or per-side shapes, and the merge, do not count)."""
+    from jax._src.core import subjaxprs  # noqa: PLC0415
+
+    def count(jx) -> int:
+        own = sum(
+            any(getattr(getattr(v, "aval", None), "size", 0) == size for v in eqn.outvars)
+            for eqn in jx.eqns
         )
-        out[f"{var}/hist"] = counts.reshape(kept_shape + (bins,))
-    return out
+        return own + sum(count(sub) for sub in subjaxprs(jx))
+
+    return count(jaxpr)
 
 
 #: Compiled kernels of recent plans, by what decides them: the spec text (model, its
-#: options, axes, outputs, reductions), the chunk shape, the dtype, and the memory budget
-#: and device (which set the reduce-mode step).
+#: options, axes, outputs, reductions), the chunk shape, the dtype, the memory budget and
+#: device (which set the reduce-mode step), and the kind of kernel.
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 16
 
 
-def _chunk_function(plan: Plan):
-    def kernel(feeds, fixed, lengths):
+def _chunk_function(plan: Plan, per: int):
+    def kernel(feeds, fixed, where, state=None):
+        feeds = _chunk_feeds(plan, feeds, where[OFFSET])
         if plan.reduce is None:
             return _store_chunk(plan, feeds, fixed)
-        return _reduce_chunk_steps(plan, feeds, fixed, lengths)
+        part = _reduce_chunk_steps(plan, feeds, fixed, where[LENGTH], per)
+        if state is None:
+            return part
+        state = merge_into_state(plan, state, part, where[START], where[ACTIVE, 0] > 0)
+        # A small result that is ready when the chunk is done (the state is donated on).
+        return state, jnp.sum(part[f"{plan.outputs[0]}/n"])
 
     return kernel
 
@@ -296,8 +256,36 @@ def _key(plan: Plan) -> tuple:
     return (plan.spec_hash, plan.chunks, plan.dtype, plan.memory_bytes, plan.device)
 
 
-def build_chunk_kernel(plan: Plan):
-    """``kernel(feeds, fixed, lengths) -> (outputs, valid)`` or partial reductions, jitted.
+def _sized(plan: Plan, jit_for, example):
+    """``jit_for(per)`` (a jitted kernel looping over steps of ``per`` kept cells) at the
+    step :func:`cells_per_step` chooses.
+
+    On CPU a step shrinks with the model's per-point work, known only from a trace: the
+    kernel is traced on ``example`` (its first call's arguments) at the largest step, and
+    traced again only if its per-point operations call for a smaller step. JAX keeps the
+    trace, so the first call does not repeat it.
+    """
+    if plan.reduce is None:
+        return jit_for(1)
+    per = cells_per_step(plan)
+    fn = jit_for(per)
+    if per > 1 and not on_accelerator(plan.device):  # else the model cannot change the step
+        _, over = split(plan)
+        block = math.prod(plan.chunks[k] for k in over)
+        fit = cells_per_step(plan, full_size_ops(fn.trace(*example).jaxpr.jaxpr, per * block))
+        if fit != per:
+            per, fn = fit, jit_for(fit)
+    fn.cells_per_step = per  # for tests and benchmarks
+    return fn
+
+
+def build_chunk_kernel(plan: Plan, example):
+    """``kernel(feeds, fixed, where[, state])``, jitted; ``example``: the arguments of its
+    first call (see :func:`_sized`).
+
+    Returns ``(outputs, valid)`` in store mode and partial reductions in reduce mode; given
+    a device ``state`` (from :func:`ionsweep.sweep._partials.init_state`) it returns the
+    state with the chunk merged in, and the state passed in is donated (consumed).
 
     Called with the same shapes for every chunk, so it compiles once per run; a later run of
     the same spec, chunk shape and dtype in the same process (a resume, another shard, a
@@ -306,39 +294,66 @@ def build_chunk_kernel(plan: Plan):
     arguments, not compile-time constants: folded constants made XLA's CPU code for 4-ion
     GHK 2.5x slower (``benchmarks/bench_engine.py``).
     """
-    return _cached(_key(plan), lambda: jax.jit(_chunk_function(plan)))
+    accumulate = len(example) > 3
+    donate = (3,) if accumulate else ()
+
+    def make():
+        return _sized(
+            plan,
+            lambda per: jax.jit(_chunk_function(plan, per), donate_argnums=donate),
+            example,
+        )
+
+    return _cached(_key(plan) + (accumulate,), make)
 
 
-def build_sharded_kernel(plan: Plan, devices):
+def build_sharded_kernel(plan: Plan, devices, example, *, resident: bool):
     """The chunk kernel for several devices at once, compiled once for all of them.
 
-    ``kernel(feeds, fixed, lengths)`` takes every feed and ``lengths`` stacked along a new
-    leading axis of length ``len(devices)`` (one chunk per device) and returns results with
-    that leading axis; ``jax.shard_map`` over a one-axis mesh of the devices places chunk
-    ``j`` on device ``j``. The fixed inputs are replicated.
+    ``kernel(feeds, fixed, where[, state])`` takes ``where`` (and ``state``, and the feeds
+    unless ``resident``) stacked along a new leading axis of length ``len(devices)``, one
+    chunk per device, and returns results with that leading axis; ``jax.shard_map`` over a
+    one-axis mesh of the devices places chunk ``j`` on device ``j``. Resident feeds and the
+    fixed inputs are replicated (see :func:`shardings`).
     """
-    from jax.sharding import Mesh, NamedSharding
     from jax.sharding import PartitionSpec as P
 
     devices = tuple(devices)
+    accumulate = len(example) > 3
+    mesh = shardings(devices)[0].mesh
 
-    def make():
-        mesh = Mesh(np.asarray(devices), ("chunk",))
-        inner = _chunk_function(plan)
+    def jit_for(per):
+        inner = _chunk_function(plan, per)
 
-        def per_device(feeds, fixed, lengths):
-            out = inner(jax.tree.map(lambda a: a[0], feeds), fixed, lengths[0])
+        def per_device(feeds, fixed, where, *state):
+            if not resident:
+                feeds = jax.tree.map(lambda a: a[0], feeds)
+            state = [jax.tree.map(lambda a: a[0], s) for s in state]
+            out = inner(feeds, fixed, where[0], *state)
             return jax.tree.map(lambda a: a[None], out)
 
+        specs = (P() if resident else P("chunk"), P(), P("chunk"))
         body = jax.shard_map(
             per_device,
             mesh=mesh,
-            in_specs=(P("chunk"), P(), P("chunk")),
+            in_specs=specs + ((P("chunk"),) if accumulate else ()),
             out_specs=P("chunk"),
         )
-        return jax.jit(body), NamedSharding(mesh, P("chunk")), NamedSharding(mesh, P())
+        return jax.jit(body, donate_argnums=(3,) if accumulate else ())
 
-    return _cached(_key(plan) + (devices,), make)
+    return _cached(
+        _key(plan) + (accumulate, resident, devices), lambda: _sized(plan, jit_for, example)
+    )
+
+
+def shardings(devices):
+    """``(split, replicated)``: shardings over a one-axis mesh ``chunk`` of ``devices`` that
+    place one slice of a leading axis on each device, and a whole copy on each."""
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = Mesh(np.asarray(tuple(devices)), ("chunk",))
+    return NamedSharding(mesh, P("chunk")), NamedSharding(mesh, P())
 
 
 def fixed_inputs(plan: Plan) -> dict[str, np.ndarray]:

@@ -1,14 +1,17 @@
-"""Host-side accumulators for streaming reductions, merged chunk by chunk (float64).
+"""The host's float64 accumulator of streaming reductions.
 
-Means and variances merge with Chan et al.'s pairwise update, so the result does not
-depend on chunk order beyond rounding; min/max/argmin/argmax/counts/histograms merge exactly.
+It merges either one chunk's partial reductions (a chunk spanning its reduced axes whole,
+whose statistics are then final) or a device's accumulated state (see
+:mod:`ionsweep.sweep._partials`), which the executor reads at checkpoints and at the end.
+Means and variances merge with Chan et al.'s pairwise update, so the result does not depend
+on the order of merges beyond rounding; min/max/argmin/argmax/counts/histograms merge exactly.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ionsweep.sweep._kernel import partials
+from ionsweep.sweep._partials import partials
 from ionsweep.sweep._plan import Plan
 
 __all__ = ["Accumulator"]
@@ -46,14 +49,33 @@ class Accumulator:
             self.state[f"{var}/hist"] = np.zeros(shape + (bins,), np.int64)
 
     def merge(self, region, part: dict) -> None:
-        """Fold one chunk's partial reductions (host arrays) into the state."""
+        """Fold one chunk's partial reductions (host arrays over the chunk's kept block;
+        argmin/argmax as flat indices into its reduced block) into the state."""
+        plan = self.plan
+        over_shape = tuple(plan.chunks[k] for k in self.over)
+        part = dict(part)
+        for key in [k for k in part if k.endswith(("/argmin", "/argmax"))]:
+            local = np.unravel_index(np.asarray(part.pop(key)), over_shape)
+            for d, k, li in zip(plan.reduce.over, self.over, local, strict=True):
+                part[f"{key}/{d}"] = li + region[k].start
+        self._merge(region, part)
+
+    def merge_state(self, state: dict) -> None:
+        """Fold a device's accumulated state (host copies of its arrays, over the whole kept
+        grid padded to whole chunks; mean and m2 as ``hi + lo`` pairs) into the state."""
+        part = dict(state)
+        for key in [k for k in part if k.endswith(("/mean", "/m2"))]:
+            hi = np.asarray(part[key], np.float64)
+            part[key] = hi + np.asarray(part.pop(f"{key}_lo"), np.float64)
+        self._merge(tuple(slice(0, n) for n in self.plan.shape), part)
+
+    def _merge(self, region, part: dict) -> None:
         plan, red = self.plan, self.plan.reduce
         kreg = tuple(
             slice(region[k].start - o, region[k].stop - o)
             for k, o in zip(self.kept, self.offset, strict=True)
         )
         ksl = tuple(slice(0, r.stop - r.start) for r in kreg)
-        over_shape = tuple(plan.chunks[k] for k in self.over)
         s = self.state
         for var in plan.outputs:
             nb = np.asarray(part[f"{var}/n"], np.int64)[ksl]
@@ -76,13 +98,11 @@ class Accumulator:
                 cur = s[f"{var}/{stat}"][kreg]
                 take = better(new, cur)
                 s[f"{var}/{stat}"][kreg] = np.where(take, new, cur)
-                key = f"{var}/arg{stat}"
-                if key in part:
-                    local = np.unravel_index(np.asarray(part[key])[ksl], over_shape)
-                    for d, k, li in zip(red.over, self.over, local, strict=True):
-                        glob = li + region[k].start
-                        cur_i = s[f"{key}/{d}"][kreg]
-                        s[f"{key}/{d}"][kreg] = np.where(take, glob, cur_i)
+                if self.need[f"arg{stat}"]:
+                    for d in red.over:
+                        key = f"{var}/arg{stat}/{d}"
+                        glob = np.asarray(part[key], np.int64)[ksl]
+                        s[key][kreg] = np.where(take, glob, s[key][kreg])
         for label, *_ in red.counts:
             s[label][kreg] += np.asarray(part[label], np.int64)[ksl]
         for var, *_ in red.histograms:

@@ -1,0 +1,239 @@
+"""Reductions on the device: partial reductions of one step's values, and the state that
+accumulates them across chunks without leaving the device.
+
+The state holds, per kept cell: the count of valid points (``int32``); the mean and the sum
+of squared deviations, each as an unevaluated sum ``hi + lo`` of two floats of the plan's
+dtype (compensated: the rounding error of every merge is carried in ``lo``); min and max and
+the position of each along every reduced axis; counts and histograms. Chunks merge into it
+with Chan et al.'s pairwise update. The host reads it only when the executor flushes it into
+its float64 :class:`~ionsweep.sweep._reduce.Accumulator` (at checkpoints and at the end).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from ionsweep.sweep._plan import Plan
+
+__all__ = ["init_state", "layout", "merge_into_state", "partials", "reduce_block", "split"]
+
+#: Counts on the device are int32: a flush interval keeps every cell's count below this.
+COUNT_LIMIT = 2**31 - 1
+
+
+def layout(plan: Plan) -> tuple[int, ...]:
+    """Order of the plan's dims in a chunk's arrays: the plan's order in store mode; in
+    reduce mode the kept dims, then the reduced ones (in ``[reduce] over`` order), so every
+    reduction runs over contiguous trailing axes whatever the order of the axes in the
+    spec."""
+    if plan.reduce is None:
+        return tuple(range(len(plan.dims)))
+    over = [plan.dims.index(d) for d in plan.reduce.over]
+    return tuple(k for k in range(len(plan.dims)) if k not in over) + tuple(over)
+
+
+def split(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(kept dims, reduced dims) of a reduce-mode plan, as indices in ``plan.dims``."""
+    order = layout(plan)
+    n_kept = len(plan.dims) - len(plan.reduce.over)
+    return order[:n_kept], order[n_kept:]
+
+
+def partials(plan: Plan) -> dict[str, bool]:
+    """Which partial reductions a plan needs, by kind: only those its statistics use (each
+    is one more pass over the chunk)."""
+    stats = set(plan.reduce.stats)
+    return {
+        "mean": bool(stats & {"mean", "std"}),
+        "m2": "std" in stats,
+        "min": bool(stats & {"min", "argmin"}),
+        "max": bool(stats & {"max", "argmax"}),
+        "argmin": "argmin" in stats,
+        "argmax": "argmax" in stats,
+    }
+
+
+def reduce_block(plan: Plan, res, lengths, cells: int):
+    """Partial reductions over ``plan.reduce.over`` of one step's values, shaped
+    ``(cells,) + reduced block`` (masked to in-bounds points).
+
+    The reduced axes are flattened into one; ``argmin``/``argmax`` are flat indices into
+    the chunk's reduced block. Padding (edge chunks repeat their last value) is masked only
+    where it can occur along a reduced axis; along kept axes it is cut off by whoever reads
+    the result.
+    """
+    red = plan.reduce
+    _, over_dims = split(plan)
+    kept_shape = (cells,)
+    inb = None
+    if any(plan.shape[k] % plan.chunks[k] for k in over_dims):
+        inb = jnp.ones(tuple(plan.chunks[k] for k in over_dims), bool)
+        for j, k in enumerate(over_dims):
+            bshape = [1] * len(over_dims)
+            bshape[j] = plan.chunks[k]
+            inb &= (jnp.arange(plan.chunks[k]) < lengths[k]).reshape(bshape)
+        inb = inb.reshape(-1)
+    need = partials(plan)
+    flat = {k: v.reshape(kept_shape + (-1,)) for k, v in res.items()}
+    out = {}
+    for var in plan.outputs:
+        v = flat[var]
+        m = jnp.isfinite(v) if inb is None else jnp.isfinite(v) & inb
+        n = jnp.sum(m, axis=-1, dtype=jnp.int32)
+        out[f"{var}/n"] = n
+        if need["m2"]:
+            # Sums of deviations from a pivot (a valid value of the block where there is
+            # one): one pass for the mean and the variance, without cancellation.
+            first = jnp.argmax(m, axis=-1)[..., None]
+            pivot = jnp.where(jnp.any(m, -1), jnp.take_along_axis(v, first, -1)[..., 0], 0)
+            dev = jnp.where(m, v - pivot[..., None], 0)
+            s = jnp.sum(dev, axis=-1)
+            safe = jnp.maximum(n, 1)
+            out[f"{var}/mean"] = pivot + s / safe
+            out[f"{var}/m2"] = jnp.maximum(jnp.sum(dev * dev, axis=-1) - s * s / safe, 0)
+        elif need["mean"]:
+            out[f"{var}/mean"] = jnp.sum(jnp.where(m, v, 0), axis=-1) / jnp.maximum(n, 1)
+        if need["min"]:
+            out[f"{var}/min"] = jnp.min(jnp.where(m, v, jnp.inf), axis=-1)
+        if need["max"]:
+            out[f"{var}/max"] = jnp.max(jnp.where(m, v, -jnp.inf), axis=-1)
+        if need["argmin"]:
+            out[f"{var}/argmin"] = jnp.argmin(jnp.where(m, v, jnp.inf), -1).astype(jnp.int32)
+        if need["argmax"]:
+            out[f"{var}/argmax"] = jnp.argmax(jnp.where(m, v, -jnp.inf), -1).astype(jnp.int32)
+    for label, var, op, value, use_abs in red.counts:
+        v = flat[var]
+        v = jnp.abs(v) if use_abs else v
+        cond = {">": v > value, ">=": v >= value, "<": v < value, "<=": v <= value}[op]
+        if inb is not None:
+            cond &= inb
+        out[label] = jnp.sum(cond & jnp.isfinite(v), axis=-1, dtype=jnp.int32)
+    for var, bins, lo, hi in red.histograms:
+        v = flat[var]
+        m = jnp.isfinite(v) & (v >= lo) & (v <= hi)
+        if inb is not None:
+            m &= inb
+        b = jnp.clip(jnp.floor((v - lo) / (hi - lo) * bins).astype(jnp.int32), 0, bins - 1)
+        size = math.prod(kept_shape)
+        row = jnp.arange(size, dtype=jnp.int32).reshape(kept_shape + (1,))
+        counts = jnp.bincount(
+            (row * bins + b).ravel(), weights=m.ravel().astype(jnp.int32), length=size * bins
+        )
+        out[f"{var}/hist"] = counts.reshape(kept_shape + (bins,)).astype(jnp.int32)
+    return out
+
+
+def state_shape(plan: Plan) -> tuple[int, ...]:
+    """Shape of the device state over the kept dims: the grid's, padded to whole chunks so
+    that every chunk's block lies inside it (the padding is cut off when it is read)."""
+    kept, _ = split(plan)
+    return tuple(-(-plan.shape[k] // plan.chunks[k]) * plan.chunks[k] for k in kept)
+
+
+def init_state(plan: Plan) -> dict[str, jax.Array]:
+    """An empty device state (every cell holds no point)."""
+    shape = state_shape(plan)
+    dtype = jnp.dtype(plan.dtype)
+    need = partials(plan)
+    red = plan.reduce
+    state = {}
+    for var in plan.outputs:
+        state[f"{var}/n"] = jnp.zeros(shape, jnp.int32)
+        for kind in ("mean", "m2"):
+            if need[kind]:
+                state[f"{var}/{kind}"] = jnp.zeros(shape, dtype)
+                state[f"{var}/{kind}_lo"] = jnp.zeros(shape, dtype)
+        for kind, fill in (("min", jnp.inf), ("max", -jnp.inf)):
+            if need[kind]:
+                state[f"{var}/{kind}"] = jnp.full(shape, fill, dtype)
+            if need[f"arg{kind}"]:
+                for d in red.over:
+                    state[f"{var}/arg{kind}/{d}"] = jnp.zeros(shape, jnp.int32)
+    for label, *_ in red.counts:
+        state[label] = jnp.zeros(shape, jnp.int32)
+    for var, bins, _, _ in red.histograms:
+        state[f"{var}/hist"] = jnp.zeros(shape + (bins,), jnp.int32)
+    return state
+
+
+def _two_sum(a, b):
+    """``a + b`` and its rounding error, exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def merge_into_state(plan: Plan, state: dict, part: dict, starts, active) -> dict:
+    """``state`` with one chunk's partial reductions ``part`` (kept shape of a chunk, from
+    :func:`reduce_block`) merged in at the chunk's kept block; ``starts``: the chunk's
+    first index along every dim; ``active``: false for a padding chunk (state unchanged)."""
+    kept, over = split(plan)
+    kept_shape = tuple(plan.chunks[k] for k in kept)
+    over_shape = tuple(plan.chunks[k] for k in over)
+    at = tuple(starts[k] for k in kept)
+    red = plan.reduce
+    need = partials(plan)
+    out = dict(state)
+
+    zero = jnp.zeros((), at[0].dtype) if at else None
+
+    def origin(a):
+        return at + (zero,) * (a.ndim - len(at))
+
+    def get(key):
+        a = state[key]
+        return jax.lax.dynamic_slice(a, origin(a), kept_shape + a.shape[len(at) :])
+
+    def put(key, value):
+        a = state[key]
+        value = jnp.where(active, value, get(key)).astype(a.dtype)
+        out[key] = jax.lax.dynamic_update_slice(a, value, origin(a))
+
+    for var in plan.outputs:
+        na, nb = get(f"{var}/n"), part[f"{var}/n"]
+        n = na + nb
+        put(f"{var}/n", n)
+        if need["mean"]:
+            dtype = state[f"{var}/mean"].dtype
+            fa, fb = na.astype(dtype), nb.astype(dtype)
+            safe = jnp.maximum(n, 1).astype(dtype)
+            hi, lo = get(f"{var}/mean"), get(f"{var}/mean_lo")
+            delta = (part[f"{var}/mean"] - hi) - lo
+            hi2, err = _two_sum(hi, delta * (fb / safe))
+            put(f"{var}/mean", hi2)
+            put(f"{var}/mean_lo", lo + err)
+            if need["m2"]:
+                term = part[f"{var}/m2"] + delta * delta * (fa * (fb / safe))
+                hi, lo = get(f"{var}/m2"), get(f"{var}/m2_lo")
+                hi2, err = _two_sum(hi, term)
+                put(f"{var}/m2", hi2)
+                put(f"{var}/m2_lo", lo + err)
+        for kind, better in (("min", jnp.less), ("max", jnp.greater)):
+            if not need[kind]:
+                continue
+            new, cur = part[f"{var}/{kind}"], get(f"{var}/{kind}")
+            take = better(new, cur)
+            put(f"{var}/{kind}", jnp.where(take, new, cur))
+            if need[f"arg{kind}"]:
+                local = jnp.unravel_index(part[f"{var}/arg{kind}"], over_shape)
+                for d, k, li in zip(red.over, over, local, strict=True):
+                    key = f"{var}/arg{kind}/{d}"
+                    put(key, jnp.where(take, li + starts[k], get(key)))
+    for label, *_ in red.counts:
+        put(label, get(label) + part[label])
+    for var, *_ in red.histograms:
+        put(f"{var}/hist", get(f"{var}/hist") + part[f"{var}/hist"])
+    return out
+
+
+def flush_every(plan: Plan) -> int:
+    """Groups of chunks between two reads of the device state by the host: at most 256, at
+    most 2³² points, and few enough that no int32 count can overflow (a cell gains at most a
+    chunk's reduced block per chunk)."""
+    _, over = split(plan)
+    block = math.prod(plan.chunks[k] for k in over)
+    points = math.prod(plan.chunks)
+    return max(1, min(256, 2**32 // points, COUNT_LIMIT // block))

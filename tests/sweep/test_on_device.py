@@ -1,0 +1,148 @@
+"""What stays on the device during a run: the axis values (a chunk is sent as a few
+integers), the accumulated statistics (read by the host only at flushes), and the step size
+read from the kernel's own trace."""
+
+import jax
+import numpy as np
+import pytest
+
+from ionsweep.store import open_results
+from ionsweep.sweep import _executor, _kernel, parse_spec, run
+from ionsweep.sweep._executor import _Launcher
+from ionsweep.sweep._reduce import Accumulator
+
+NERNST = """
+[model]
+name = "nernst"
+[axes]
+c_out = {{ linspace = [{lo}, {hi}, {n}] }}
+celsius = [20.0, 37.0]
+[fixed]
+c_in = 10.0
+ion = "K+"
+[outputs]
+variables = ["E"]
+[run]
+chunks = {{ c_out = {chunk}, celsius = 1 }}
+{extra}
+"""
+
+REDUCE = """
+[reduce]
+over = ["c_out"]
+stats = ["min", "max", "mean", "std", "argmax"]
+count = ["E > 0"]
+"""
+
+
+def test_a_chunk_is_sent_to_the_device_as_a_few_integers(tmp_path, monkeypatch):
+    plan = parse_spec(NERNST.format(lo=2, hi=200, n=64, chunk=8, extra=""))
+    launch = _Launcher(plan, jax.devices()[:1])
+    sent = []
+    put = jax.device_put
+
+    def spy(x, *args, **kwargs):
+        sent.append(sum(np.asarray(leaf).nbytes for leaf in jax.tree.leaves(x)))
+        return put(x, *args, **kwargs)
+
+    monkeypatch.setattr(jax, "device_put", spy)
+    results = [jax.device_get(launch([index])) for index in np.ndindex(*plan.chunk_grid)]
+    assert len(sent) == plan.n_chunks == 16
+    assert max(sent) == 4 * len(plan.dims) * 4  # `where`: 4 rows of int32 per dim
+    # The same values as a kernel fed each chunk's slices from the host (what a plan too
+    # large to keep on the device does, and a Dask worker).
+    monkeypatch.setattr(_kernel, "RESIDENT_SHARE", 10**12)
+    sliced = _Launcher(plan, jax.devices()[:1])
+    assert not sliced.resident
+    for index, resident in zip(np.ndindex(*plan.chunk_grid), results, strict=True):
+        (a, va), (b, vb) = resident, jax.device_get(sliced([index]))
+        np.testing.assert_array_equal(a["E"], b["E"])
+        np.testing.assert_array_equal(va, vb)
+
+
+def test_accumulated_statistics_are_read_by_the_host_only_at_flushes(tmp_path, monkeypatch):
+    # 256 chunks of 16 points along c_out for each of 2 temperatures (512 chunks) merge on
+    # the device in float32, read by the host every 200 chunks and at the end: 3 reads.
+    # E ≈ 61.5 mV with a spread of 0.08 mV, so rounding that grew with the number of merges
+    # would show (uncompensated float32 merges are off by 4.5 ulp of the mean here); the
+    # compensated state keeps the mean within 2 ulp of the float64 mean of the very float32
+    # values it merged.
+    monkeypatch.setattr(_executor, "flush_every", lambda plan: 200)
+    reads = {"merge": 0, "merge_state": 0}
+    for name in reads:
+        real = getattr(Accumulator, name)
+
+        def counted(self, *args, _real=real, _name=name):
+            reads[_name] += 1
+            return _real(self, *args)
+
+        monkeypatch.setattr(Accumulator, name, counted)
+    grid = {"lo": 100, "hi": 101, "n": 4096, "chunk": 16}
+    plan = parse_spec(NERNST.format(**grid, extra=REDUCE))
+    assert _executor.mode(plan) == "reduce-accumulate" and plan.n_chunks == 512
+    run(plan, tmp_path / "r.zarr", progress=False)
+    assert reads == {"merge": 0, "merge_state": 3}
+    whole = NERNST.format(**{**grid, "chunk": 4096}, extra="")  # the same values, stored
+    run(parse_spec(whole), tmp_path / "s.zarr", progress=False)
+    values = open_results(tmp_path / "s.zarr").E.values.astype(np.float64)  # (c_out, T)
+    red = open_results(tmp_path / "r.zarr")
+    eps = np.finfo(np.float32).eps
+    mean = values.mean(axis=0)
+    np.testing.assert_allclose(red.E_mean.values, mean, rtol=2 * eps, atol=0)
+    np.testing.assert_allclose(red.E_std.values, values.std(axis=0), rtol=1e-4)
+    np.testing.assert_array_equal(red.E_max.values, values.max(axis=0).astype(np.float32))
+    np.testing.assert_array_equal(red.E_count.values, [4096, 4096])
+
+
+PITZER = """
+[model]
+name = "activity_error"
+ions = ["K+", "Na+", "Ca2+", "Cl-"]
+balance = "Cl-"
+report = ["K+"]
+models = ["pitzer"]
+[axes]
+{axes}
+[fixed]
+activity_model = "pitzer"
+K_in = 140.0
+Ca_in = 0.0001
+celsius = 37.0
+{fixed}
+[outputs]
+variables = ["dE_K"]
+[reduce]
+over = {over}
+stats = ["mean"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("axes", "fixed", "over", "per_point"),
+    [
+        # Each side's composition varies along one reduced axis: Pitzer runs on 256 values
+        # per side and cell, its per-point work is the final combination only.
+        (
+            "Na_in = { geomspace = [10, 300, 256] }\nNa_out = { geomspace = [10, 300, 256] }\n"
+            "K_out = { linspace = [2, 20, 32] }",
+            "Ca_out = 2.0",
+            '["Na_in", "Na_out"]',
+            False,
+        ),
+        # The outside composition varies along the kept axis and both reduced ones: Pitzer
+        # runs at every point, and a smaller step shrinks its working set.
+        (
+            "K_out = { linspace = [2, 20, 32] }\nNa_out = { geomspace = [10, 300, 256] }\n"
+            "Ca_out = { geomspace = [0.5, 5, 256] }",
+            "Na_in = 12.0",
+            '["Na_out", "Ca_out"]',
+            True,
+        ),
+    ],
+)
+def test_the_step_follows_the_per_point_work_in_the_kernels_trace(axes, fixed, over, per_point):
+    plan = parse_spec(PITZER.format(axes=axes, fixed=fixed, over=over))
+    largest = _kernel.cells_per_step(plan)  # the memory budget's step, whatever the model
+    assert largest == 16  # 2²⁰ points per step / 65,536-point reduced block
+    per = _Launcher(plan, jax.devices("cpu")[:1]).kernel.cells_per_step  # traced, not compiled
+    assert per == (1 if per_point else largest)
