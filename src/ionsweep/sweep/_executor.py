@@ -460,10 +460,15 @@ def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
         first = [(0,) * len(plan.dims)]
         t = time.perf_counter()
         launch = _Launcher(plan, devices[:1])
-        jax.block_until_ready(launch(first))
+        accumulate = mode(plan) == "reduce-accumulate"
+
+        def call():
+            return launch(first, *([launch.fresh_state()] if accumulate else []))
+
+        jax.block_until_ready(call())
         info["compile_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        jax.block_until_ready(launch(first))
+        jax.block_until_ready(call())
         per_chunk = time.perf_counter() - t
         per_point = per_chunk / math.prod(plan.chunks)
         info["device"] = f"{len(devices)} × {devices[0].device_kind}"
