@@ -1,4 +1,4 @@
-"""Parameter sets as values of a sweep's activity_model axis, with databases declared in the spec."""
+"""Parameter sets as values of a sweep's activity_model axis, with databases from the spec."""
 
 import shutil
 
