@@ -120,11 +120,11 @@ stats = ["mean"]
 @pytest.mark.parametrize(
     ("axes", "fixed", "over", "per_point"),
     [
-        # Each side's composition varies along one reduced axis: Pitzer runs on 256 values
+        # Each side's composition varies along one reduced axis: Pitzer runs on 64 values
         # per side and cell, its per-point work is the final combination only.
         (
-            "Na_in = { geomspace = [10, 300, 256] }\nNa_out = { geomspace = [10, 300, 256] }\n"
-            "K_out = { linspace = [2, 20, 32] }",
+            "Na_in = { geomspace = [10, 300, 64] }\nNa_out = { geomspace = [10, 300, 64] }\n"
+            "K_out = { linspace = [2, 20, 256] }",
             "Ca_out = 2.0",
             '["Na_in", "Na_out"]',
             False,
@@ -132,8 +132,8 @@ stats = ["mean"]
         # The outside composition varies along the kept axis and both reduced ones: Pitzer
         # runs at every point, and a smaller step shrinks its working set.
         (
-            "K_out = { linspace = [2, 20, 32] }\nNa_out = { geomspace = [10, 300, 256] }\n"
-            "Ca_out = { geomspace = [0.5, 5, 256] }",
+            "K_out = { linspace = [2, 20, 256] }\nNa_out = { geomspace = [10, 300, 64] }\n"
+            "Ca_out = { geomspace = [0.5, 5, 64] }",
             "Na_in = 12.0",
             '["Na_out", "Ca_out"]',
             True,
@@ -143,6 +143,19 @@ stats = ["mean"]
 def test_the_step_follows_the_per_point_work_in_the_kernels_trace(axes, fixed, over, per_point):
     plan = parse_spec(PITZER.format(axes=axes, fixed=fixed, over=over))
     largest = _kernel.cells_per_step(plan)  # the memory budget's step, whatever the model
-    assert largest == 16  # 2²⁰ points per step / 65,536-point reduced block
+    assert largest == 256  # 2²⁰ points per step / 4,096-point reduced block
     per = _Launcher(plan, jax.devices("cpu")[:1]).kernel.cells_per_step  # traced, not compiled
-    assert per == (1 if per_point else largest)
+    if per_point:
+        assert per <= largest // 8  # ≤ 2¹⁷ points: a thousand and more operations per point
+    else:
+        assert per == largest
+
+
+def test_a_reduced_block_of_16384_points_or_more_is_a_step_of_one_cell():
+    plan = parse_spec(
+        NERNST.format(lo=2, hi=200, n=2**14, chunk=2**14, extra=REDUCE)
+        .replace("celsius = [20.0, 37.0]", "celsius = { linspace = [5, 40, 64] }")
+        .replace("celsius = 1", "celsius = 64")
+    )
+    assert plan.chunks == (2**14, 64)
+    assert _kernel.cells_per_step(plan) == 1

@@ -412,14 +412,11 @@ def _check_shard_mode(plan: Plan, shard) -> None:
 
 
 def prepare_store(
-    plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None, while_creating=None
+    plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None
 ) -> StoreCheck:
     """Create the store if needed (atomic, race-free between shards); the plan to run.
 
     Temporary directories left by killed creations of ``out`` are removed first.
-    ``while_creating(plan)``, if given, is called with the plan to run once every check has
-    passed and just before a store is created (not when it exists already), so the caller
-    can start work that overlaps the creation (the executor compiles its kernel).
     """
     out = Path(out)
     if out.parent.exists():
@@ -431,8 +428,6 @@ def prepare_store(
         return checked
     plan = checked.plan
     variables, coords = store_layout(plan)
-    if while_creating is not None:
-        while_creating(plan)
     if checked.state == "replace":
         zstore.remove(out)
     attrs = {**store_attrs(plan, devices), "ionsweep_identity": identity(plan)}

@@ -159,22 +159,10 @@ def run(
     """
     out = Path(out)
     devices = list(devices or devices_for(plan))
-    with ThreadPoolExecutor(1) as builder:  # the kernel compiles while the store is created
-        building = []
-
-        def build(p):
-            building.append(builder.submit(_Launcher, p, devices, compile=True))
-
-        checked = prepare_store(
-            plan, out, devices, resume=resume, overwrite=overwrite, shard=shard,
-            while_creating=build,
-        )  # fmt: skip
-        plan = checked.plan
-        if checked.state == "complete":
-            return already_complete(plan, out, checked.notes)
-        launch = building[0].result() if building else None
-    if launch is None or launch.plan is not plan:
-        launch = _Launcher(plan, devices)
+    checked = prepare_store(plan, out, devices, resume=resume, overwrite=overwrite, shard=shard)
+    plan = checked.plan
+    if checked.state == "complete":
+        return already_complete(plan, out, checked.notes)
     if progress is None:
         progress = sys.stderr.isatty()
 
@@ -193,6 +181,7 @@ def run(
     store = zstore.open_group_rw(out)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    launch = _Launcher(plan, devices)
     with ThreadPoolExecutor(1) as writer, _stop.deferred():
         if acc is None:
             _store_chunks(plan, out, store, writer, launch, todo, bar, len(devices))
@@ -340,8 +329,7 @@ class _Launcher:
     (``fresh_state()`` makes an empty one), with a token that is ready when the group is
     done."""
 
-    def __init__(self, plan: Plan, devices, *, compile: bool = False):
-        """``compile``: compile the kernel now rather than at the first call."""
+    def __init__(self, plan: Plan, devices):
         import jax
 
         self.plan, self.devices = plan, list(devices)
@@ -362,8 +350,6 @@ class _Launcher:
             self.kernel = build_chunk_kernel(plan, example)
         else:
             self.kernel = build_sharded_kernel(plan, self.devices, example, resident=self.resident)
-        if compile:  # JAX keeps the executable for the kernel's calls
-            self.kernel.trace(*example).lower().compile()
 
     def inputs(self, group) -> tuple:
         """``(feeds, fixed, where)`` for ``group`` on the devices."""
