@@ -99,6 +99,8 @@ def _check_models(models, names, databases=None):
                 f"unknown activity model {m!r}; known: {', '.join(MODELS)} and 'pitzer:<set>'"
             )
         _params(m, databases)  # an unknown set is refused here, naming it
+        if not databases and (m, tuple(names)) in _TREATS:
+            continue
         m_arr = jax.ShapeDtypeStruct((len(names),), jnp.float32)
         try:
             jax.eval_shape(
@@ -109,7 +111,15 @@ def _check_models(models, names, databases=None):
                 f"activity model {m!r} cannot treat this composition: {exc}; list the models "
                 "that can in the model option 'models'"
             ) from None
+        if not databases:
+            _TREATS.add((m, tuple(names)))
     return models
+
+
+#: (built-in model, ions) pairs whose trial trace passed in this process: a trace of a
+#: Pitzer model takes a tenth of a second, and specs are parsed again and again in a
+#: notebook. (Sets from a spec's databases are read afresh with each spec, so not kept.)
+_TREATS: set[tuple[str, tuple[str, ...]]] = set()
 
 
 def _range_check(names, models, reference, databases=None):
