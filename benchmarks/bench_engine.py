@@ -17,7 +17,9 @@ Reduce mode, float32, the same ``ionsweep`` kernels on both sides:
 5. GHK as in 1 with the full statistics set (min, max, mean, std, argmin, argmax, a count and
    a 100-bin histogram) against a hand-written loop computing the same statistics.
 
-Compile time is included on both sides (every repetition builds its functions afresh and the
+Both sides run after ``ionsweep.tune_cpu_allocator()`` (as ``ionsweep run`` does), so that a
+case's speed does not depend on what earlier cases left in glibc's heap. Compile time is
+included on both sides (every repetition builds its functions afresh and the
 engine's kernel cache is cleared), and the engine's time includes creating and writing its
 store. Targets (issue): ≥ 0.8× the hand-written loop for 1–3 (4 is held to the same), ≥ 0.6×
 for 5.
@@ -259,6 +261,9 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args(argv)
+    # Both sides run under the allocator settings the ionsweep command line applies for
+    # `run`; otherwise each case's speed depends on what earlier cases left in glibc's heap.
+    ionsweep.tune_cpu_allocator()
     load0 = load_average()
     tmp = Path(tempfile.mkdtemp(prefix="ionsweep-bench-"))
     kept = f"K_out = {{ linspace = [2, 20, {args.k_out}] }}\ncelsius = [20.0, 37.0]"
