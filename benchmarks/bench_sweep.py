@@ -41,8 +41,7 @@ from ionsweep.store import _zarr as zstore  # noqa: E402
 from ionsweep.store._sweep import store_attrs as _attrs  # noqa: E402
 from ionsweep.store._sweep import store_layout as _layout  # noqa: E402
 from ionsweep.sweep import parse_spec, run  # noqa: E402
-from ionsweep.sweep._executor import devices_for  # noqa: E402
-from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs, fixed_inputs  # noqa: E402
+from ionsweep.sweep._executor import _Launcher, devices_for  # noqa: E402
 
 STORE_SPEC = """
 [model]
@@ -89,26 +88,21 @@ def bench_overlap(points: float, memory: str, tmp: Path):
     n_c, n_t = grid(points)
     plan = parse_spec(STORE_SPEC.format(n_c=n_c, n_t=n_t, memory=memory))
     devices = devices_for(plan)
-    dtype = np.dtype(plan.dtype)
-    kernel = build_chunk_kernel(plan)
+    launch = _Launcher(plan, devices)  # the run's own kernel and inputs
     chunks = list(np.ndindex(*plan.chunk_grid))
-    fixed = fixed_inputs(plan)
-    feeds, lengths = chunk_inputs(plan, chunks[0], dtype)
-    jax.block_until_ready(kernel(feeds, fixed, lengths))
+    jax.block_until_ready(launch(chunks[:1]))
 
     # compute only (results fetched to host, as a run does, then dropped)
     t = time.perf_counter()
     for idx in chunks:
-        feeds, lengths = chunk_inputs(plan, idx, dtype)
-        res, valid = kernel(feeds, fixed, lengths)
+        res, valid = launch([idx])
         np.asarray(res["E"]), np.asarray(valid)
     compute = time.perf_counter() - t
 
     # the same arrays, computed up front, then write only
     host = []
     for idx in chunks:
-        feeds, lengths = chunk_inputs(plan, idx, dtype)
-        res, valid = kernel(feeds, fixed, lengths)
+        res, valid = launch([idx])
         cut = tuple(slice(0, s.stop - s.start) for s in plan.chunk_region(idx))
         host.append(
             {"E": np.asarray(res["E"])[cut], "valid": np.asarray(valid)[cut].astype(np.uint8)}
