@@ -8,6 +8,7 @@ The executor hands this module regions and arrays; everything about zarr lives i
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import platform
@@ -48,13 +49,18 @@ __all__ = [
 def versions(*extra: str) -> dict:
     """Versions of Python and of the packages that decide a store's values and format
     (plus ``extra`` packages), as ``{name}_version`` attributes."""
+    return dict(_versions(extra))
+
+
+@functools.cache
+def _versions(extra: tuple[str, ...]) -> tuple:
     out = {"python_version": platform.python_version()}
     for pkg in ("ionsweep", "jax", "jaxlib", "numpy", "xarray", "zarr", *extra):
         try:
             out[f"{pkg}_version"] = version(pkg)
         except PackageNotFoundError:  # pragma: no cover
             out[f"{pkg}_version"] = "unknown"
-    return out
+    return tuple(out.items())
 
 
 def _fixed_coords(plan: Plan) -> list:
@@ -467,7 +473,7 @@ def write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
         )
         checkpoint(f"final coord {name} created")
         c[...] = values
-        c.attrs.update(attrs)
+        c.update_attributes(attrs)
         checkpoint(f"final coord {name} written")
     for name, (values, dims, units, long_name) in acc.results().items():
         values = np.asarray(values)
@@ -484,7 +490,9 @@ def write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
         )
         checkpoint(f"final variable {name} created")
         arr[...] = values
-        arr.attrs.update({"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)})
+        arr.update_attributes(
+            {"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)}
+        )
         checkpoint(f"final variable {name} written")
 
 

@@ -136,20 +136,29 @@ def create(path, variables, coords, attrs) -> None:
         values = np.asarray(values)
         dtype = str if values.dtype.kind == "U" else values.dtype
         arr = group.create_array(
-            name, shape=values.shape, dtype=dtype, dimension_names=dims, chunks=values.shape
+            name,
+            shape=values.shape,
+            dtype=dtype,
+            dimension_names=dims,
+            chunks=values.shape,
+            attributes=a,  # with the array's metadata: one write, not one per attribute
         )
         arr[...] = values
-        arr.attrs.update(a)
         checkpoint(f"create coord {name}")
     for name, dims, shape, chunks, dtype, a in variables:
         kind = "U" if dtype is str else np.dtype(dtype).kind
         fill = {"f": np.nan, "U": ""}.get(kind, 0)
-        arr = group.create_array(
-            name, shape=shape, chunks=chunks, dtype=dtype, dimension_names=dims, fill_value=fill
+        group.create_array(
+            name,
+            shape=shape,
+            chunks=chunks,
+            dtype=dtype,
+            dimension_names=dims,
+            fill_value=fill,
+            attributes=a,
         )
-        arr.attrs.update(a)
         checkpoint(f"create variable {name}")
-    group.attrs.update({"ionsweep_format": _FORMAT, **attrs})
+    group.update_attributes({"ionsweep_format": _FORMAT, **attrs})
     # The manifest lives in an (array-less) zarr subgroup, so zarr and xarray skip it cleanly.
     group.create_group(MANIFEST_DIR)
     (path / MANIFEST_DIR / "done").mkdir()
