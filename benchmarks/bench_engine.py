@@ -212,13 +212,14 @@ COMPILE_PROBE = """
 import json, sys, time
 import jax
 from ionsweep.sweep import parse_spec
-from ionsweep.sweep._executor import _groups, _Launcher
+from ionsweep.sweep._executor import _groups
+from ionsweep.sweep._launch import Launcher
 import numpy as np
 plan = parse_spec(sys.argv[1])
 devices = jax.devices()
 chunks = list(np.ndindex(*plan.chunk_grid))
 t = time.perf_counter()
-launch = _Launcher(plan, devices)
+launch = Launcher(plan, devices)
 jax.block_until_ready(launch(_groups(chunks, len(devices))[0]))
 first = time.perf_counter() - t
 t = time.perf_counter()

@@ -41,7 +41,8 @@ from ionsweep.store import _zarr as zstore  # noqa: E402
 from ionsweep.store._sweep import store_attrs as _attrs  # noqa: E402
 from ionsweep.store._sweep import store_layout as _layout  # noqa: E402
 from ionsweep.sweep import parse_spec, run  # noqa: E402
-from ionsweep.sweep._executor import _Launcher, devices_for  # noqa: E402
+from ionsweep.sweep._executor import devices_for  # noqa: E402
+from ionsweep.sweep._launch import Launcher  # noqa: E402
 
 STORE_SPEC = """
 [model]
@@ -88,7 +89,7 @@ def bench_overlap(points: float, memory: str, tmp: Path):
     n_c, n_t = grid(points)
     plan = parse_spec(STORE_SPEC.format(n_c=n_c, n_t=n_t, memory=memory))
     devices = devices_for(plan)
-    launch = _Launcher(plan, devices)  # the run's own kernel and inputs
+    launch = Launcher(plan, devices)  # the run's own kernel and inputs
     chunks = list(np.ndindex(*plan.chunk_grid))
     jax.block_until_ready(launch(chunks[:1]))
 

@@ -8,7 +8,7 @@ import pytest
 
 from ionsweep.store import open_results
 from ionsweep.sweep import _executor, _kernel, parse_spec, run
-from ionsweep.sweep._executor import _Launcher
+from ionsweep.sweep._launch import Launcher
 from ionsweep.sweep._reduce import Accumulator
 
 NERNST = """
@@ -37,7 +37,7 @@ count = ["E > 0"]
 
 def test_a_chunk_is_sent_to_the_device_as_a_few_integers(tmp_path, monkeypatch):
     plan = parse_spec(NERNST.format(lo=2, hi=200, n=64, chunk=8, extra=""))
-    launch = _Launcher(plan, jax.devices()[:1])
+    launch = Launcher(plan, jax.devices()[:1])
     sent = []
     put = jax.device_put
 
@@ -52,7 +52,7 @@ def test_a_chunk_is_sent_to_the_device_as_a_few_integers(tmp_path, monkeypatch):
     # The same values as a kernel fed each chunk's slices from the host (what a plan too
     # large to keep on the device does, and a Dask worker).
     monkeypatch.setattr(_kernel, "RESIDENT_SHARE", 10**12)
-    sliced = _Launcher(plan, jax.devices()[:1])
+    sliced = Launcher(plan, jax.devices()[:1])
     assert not sliced.resident
     for index, resident in zip(np.ndindex(*plan.chunk_grid), results, strict=True):
         (a, va), (b, vb) = resident, jax.device_get(sliced([index]))
@@ -144,7 +144,7 @@ def test_the_step_follows_the_per_point_work_in_the_kernels_trace(axes, fixed, o
     plan = parse_spec(PITZER.format(axes=axes, fixed=fixed, over=over))
     largest = _kernel.cells_per_step(plan)  # the memory budget's step, whatever the model
     assert largest == 256  # 2²⁰ points per step / 4,096-point reduced block
-    per = _Launcher(plan, jax.devices("cpu")[:1]).kernel.cells_per_step  # traced, not compiled
+    per = Launcher(plan, jax.devices("cpu")[:1]).kernel.cells_per_step  # traced, not compiled
     if per_point:
         assert per <= largest // 8  # ≤ 2¹⁷ points: a thousand and more operations per point
     else:
