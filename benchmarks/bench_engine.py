@@ -8,10 +8,12 @@ Reduce mode, float32, the same ``ionsweep`` kernels on both sides:
    ``ionsweep.ghk_voltage`` and returns ``nanmin``/``nanmax``/``nanmean``. Engine:
    ``ionsweep.sweep.run`` on the equivalent spec into a zarr store, with the permeability axes
    first and then last in the spec.
-2. Nernst over (ion, c_out, c_in, T), min/max/mean over c_out and c_in.
+2. Nernst over (ion, c_out, c_in, T), min/max/mean over c_out and c_in; then with the reduced
+   axes first in the spec.
 3. ΔE_K with Pitzer (``activity_error``, PHREEQC's parameter set) over Na_in × Na_out ×
    K_out × T (10⁷ points), min/max/mean over the two Na⁺ axes; hand-written: one ``jit``
-   function per (K_out, T) block calling ``ionsweep.activity_error``.
+   function per (K_out, T) block calling ``ionsweep.activity_error``; then with the reduced
+   axes last in the spec.
 4. GHK as in 1 with the reduced axes split over chunks (``chunks = { P_Na = 40 }``): the
    statistics accumulate in a state on the device across chunks.
 5. GHK as in 1 with the full statistics set (min, max, mean, std, argmin, argmax, a count and
@@ -86,18 +88,18 @@ histogram = { V_rev = { bins = 100, range = [-100, 50] } }"""
 NERNST = """
 [model]
 name = "nernst"
-[axes.ion]
-ion = ["K+", "Na+", "Cl-", "Ca2+"]
 [axes]
-c_out = {{ logspace = [-1, 2.5, {n_out}] }}
-c_in = {{ logspace = [-1, 2.5, {n_in}] }}
-celsius = {{ linspace = [5, 40, {n_t}] }}
+{axes}
 [outputs]
 variables = ["E"]
 [reduce]
 over = ["c_out", "c_in"]
 stats = ["min", "max", "mean"]
 """
+NERNST_KEPT = """ion = {{ ion = ["K+", "Na+", "Cl-", "Ca2+"] }}"""
+NERNST_REDUCED = """c_out = {{ logspace = [-1, 2.5, {n_out}] }}
+c_in = {{ logspace = [-1, 2.5, {n_in}] }}"""
+NERNST_T = "celsius = {{ linspace = [5, 40, {n_t}] }}"
 
 
 PITZER = """
@@ -108,10 +110,7 @@ balance = "Cl-"
 report = ["K+"]
 models = ["pitzer"]
 [axes]
-Na_in = {{ geomspace = [10, 300, {n}] }}
-Na_out = {{ geomspace = [10, 300, {n}] }}
-K_out = {{ linspace = [2, 20, {n_k}] }}
-celsius = {{ linspace = [5, 40, {n_t}] }}
+{axes}
 [fixed]
 activity_model = "pitzer"
 K_in = 140.0
@@ -123,6 +122,15 @@ variables = ["dE_K"]
 over = ["Na_in", "Na_out"]
 stats = ["min", "max", "mean"]
 """
+PITZER_REDUCED = """Na_in = {{ geomspace = [10, 300, {n}] }}
+Na_out = {{ geomspace = [10, 300, {n}] }}"""
+PITZER_KEPT = """K_out = {{ linspace = [2, 20, {n_k}] }}
+celsius = {{ linspace = [5, 40, {n_t}] }}"""
+
+
+def axes(*blocks: str, **sizes) -> str:
+    """The ``[axes]`` lines of a spec: ``blocks`` in order, their sizes filled in."""
+    return "\n".join(block.format(**sizes) for block in blocks)
 
 
 def hand_pitzer(n, n_k, n_t):
@@ -270,6 +278,8 @@ def main(argv=None):
     kept = f"K_out = {{ linspace = [2, 20, {args.k_out}] }}\ncelsius = [20.0, 37.0]"
     n_out, n_in, n_t = (int(v) for v in args.nernst.split(","))
     pitzer_sizes = tuple(int(v) for v in args.pitzer.split(","))
+    nernst = {"n_out": n_out, "n_in": n_in, "n_t": n_t}
+    pitzer = dict(zip(("n", "n_k", "n_t"), pitzer_sizes, strict=True))
     cases = [
         (
             "4-ion GHK, min/max/mean, permeability axes first",
@@ -294,14 +304,26 @@ def main(argv=None):
         (
             "Nernst over (ion, c_out, c_in, T), min/max/mean over c_out, c_in",
             lambda: hand_nernst(n_out, n_in, n_t),
-            NERNST.format(n_out=n_out, n_in=n_in, n_t=n_t),
+            NERNST.format(axes=axes(NERNST_KEPT, NERNST_REDUCED, NERNST_T, **nernst)),
+            0.8,
+        ),
+        (
+            "the same Nernst sweep, reduced axes first (c_out, c_in, ion, T)",
+            lambda: hand_nernst(n_out, n_in, n_t),
+            NERNST.format(axes=axes(NERNST_REDUCED, NERNST_KEPT, NERNST_T, **nernst)),
             0.8,
         ),
         (
             "ΔE_K with Pitzer (activity_error) over (Na_in, Na_out, K_out, T), "
             "min/max/mean over Na_in, Na_out",
             lambda: hand_pitzer(*pitzer_sizes),
-            PITZER.format(n=pitzer_sizes[0], n_k=pitzer_sizes[1], n_t=pitzer_sizes[2]),
+            PITZER.format(axes=axes(PITZER_REDUCED, PITZER_KEPT, **pitzer)),
+            0.8,
+        ),
+        (
+            "the same Pitzer sweep, reduced axes last (K_out, T, Na_in, Na_out)",
+            lambda: hand_pitzer(*pitzer_sizes),
+            PITZER.format(axes=axes(PITZER_KEPT, PITZER_REDUCED, **pitzer)),
             0.8,
         ),
         (
