@@ -1,23 +1,37 @@
-"""Test configuration: physics runs in float64 (DESIGN.md); child processes compile faster.
+"""Test configuration: physics runs in float64 (DESIGN.md); every compilation is quick.
 
-The tests that run the command line, notebooks or a browser server in child processes check
-workflows (files, exit codes, figures); the numerics they touch are checked in-process by the
-other tests. Their compilations, which dominate their time, use XLA's lowest backend
-optimization level: this process initializes its backend with the default flags first, and
-only then are the flags for its children set in the environment.
+Compilation dominates the suite's time, so this process and the processes it starts (the
+command line, notebooks, Dask workers, a browser server) all use XLA's lowest backend
+optimization level, set before JAX initializes its backend. The level changes how fast the
+compiled code runs and, at most, the last bits of a result (another order of operations);
+every process of the suite uses the same level, so the tests that ask for stores equal bit
+for bit across processes compare like with like. ``tests/test_optimization_level.py`` checks
+that the default level gives the same numbers to within a few units in the last place.
 """
 
 import os
 
-_FAST_COMPILE = "--xla_backend_optimization_level=0"
-_flags = os.environ.get("XLA_FLAGS", "").replace(_FAST_COMPILE, "").strip()
-if _flags:
-    os.environ["XLA_FLAGS"] = _flags
-else:
-    os.environ.pop("XLA_FLAGS", None)
+FAST_COMPILE = "--xla_backend_optimization_level=0"
+_flags = os.environ.get("XLA_FLAGS", "").replace(FAST_COMPILE, "").strip()
+os.environ["XLA_FLAGS"] = f"{_flags} {FAST_COMPILE}".strip()
 
 import jax  # noqa: E402  (after the flags above, which XLA reads once, on first use)
 
 jax.config.update("jax_enable_x64", True)
-jax.devices()  # this process's backend, with the default optimization level
-os.environ["XLA_FLAGS"] = f"{_flags} {_FAST_COMPILE}".strip()  # for child processes
+
+#: The longest test files (about a minute each on two cores), started first: with
+#: ``--dist loadfile`` a long file scheduled last keeps one worker busy after the others
+#: have finished.
+LONGEST_FIRST = (
+    "test_notebooks.py",
+    "test_pitzer.py",
+    "test_fit.py",
+    "test_cli_sensitivity.py",
+    "test_donnan.py",
+    "test_pump_leak_volume.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: else as found

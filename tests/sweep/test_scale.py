@@ -151,9 +151,8 @@ def test_four_simulated_devices_equal_one(tmp_path, reference):
     spec = tmp_path / "s.toml"
     spec.write_text(SPEC)
     (tmp_path / "r.toml").write_text(REDUCE)  # accumulated over chunks of P_Na
-    env = dict(
-        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu"
-    )
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
+    env = dict(os.environ, XLA_FLAGS=flags.strip(), JAX_PLATFORMS="cpu")
     # JAX logs every XLA compilation; the four devices share one program.
     code = (
         "import io, logging, sys, jax; from ionsweep.sweep import load_spec, run; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 
 from ionsweep._fastmath import poly, vlog
@@ -63,6 +64,11 @@ def g_terms(x):
     )
 
 
+def _one_or_nan(x):
+    return jnp.where(jnp.isnan(x), x, jnp.ones_like(x))
+
+
+@jax.custom_jvp
 def materialize(x):
     """``x`` unchanged (x / 1 is exact for every value, NaN and ±inf included), computed once.
 
@@ -73,9 +79,21 @@ def materialize(x):
     A division is an operation XLA does not duplicate, and a divisor it cannot fold (1, or
     NaN where x is NaN) keeps it; ``lax.optimization_barrier`` does not prevent the
     duplication on CPU.
+
+    Its derivative is the tangent divided by the same divisor (the tangent unchanged, NaN
+    where x is NaN: what differentiating x / 1 gives), so the tangent too is computed once.
+    Differentiated as a plain division instead, the tangent would read x itself, and XLA
+    would repeat the whole chain behind x (Harvie's recurrences) in the tangent's loops:
+    a forward-mode derivative of the Pitzer kernel then compiled 2.7 times slower.
     """
-    one = jnp.where(jnp.isnan(x), x, jnp.ones_like(x))
-    return x / one
+    return x / _one_or_nan(x)
+
+
+@materialize.defjvp
+def _materialize_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    one = _one_or_nan(x)
+    return x / one, t / one  # linear in t, so reverse mode transposes it
 
 
 def harvie_j(x, log_x=None):

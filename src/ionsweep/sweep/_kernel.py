@@ -125,9 +125,9 @@ def _evaluate(plan: Plan, x: dict, shape: tuple[int, ...], derivatives: bool = T
     res = {k: jnp.broadcast_to(v, shape) for k, v in out.items()}
     wrt = dict.fromkeys(plan.grads + plan.elasticities) if derivatives else {}
     for g in wrt:
-        tangent = {k: jnp.zeros_like(v) for k, v in x.items()}
-        tangent[g] = jnp.ones_like(x[g])
-        _, dout = jax.jvp(f, (x,), (tangent,))
+        # A function of x[g] alone: the other inputs are constants of the derivative, not
+        # inputs with zero tangents (whose derivatives XLA would compute, then add as zeros).
+        _, dout = jax.jvp(lambda xg, g=g: f({**x, g: xg}), (x[g],), (jnp.ones_like(x[g]),))
         for k in plan.outputs:
             if g in plan.grads:  # no derivative of an undefined value
                 d = jnp.where(jnp.isnan(out[k]), jnp.nan, dout[k])
