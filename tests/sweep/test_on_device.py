@@ -159,3 +159,50 @@ def test_a_reduced_block_of_16384_points_or_more_is_a_step_of_one_cell():
     )
     assert plan.chunks == (2**14, 64)
     assert _kernel.cells_per_step(plan) == 1
+
+
+@pytest.mark.parametrize(
+    ("n", "chunk", "mode"), [(2**14, 2**14, "reduce-direct"), (2**15, 2**14, "reduce-accumulate")]
+)
+def test_a_chunk_of_one_cell_steps_runs_one_call_per_cell(tmp_path, monkeypatch, n, chunk, mode):
+    """Each kept cell's reduced block (2¹⁴ points) is a step of its own: the kernel is
+    compiled for one cell and called once per cell of each chunk, edge chunks included, and
+    the statistics are those of the values (a NumPy float64 reference), and those of the
+    kernel that loops over the cells inside one program."""
+    spec = (
+        NERNST.format(lo=2, hi=200, n=n, chunk=chunk, extra=REDUCE)
+        .replace("celsius = [20.0, 37.0]", "celsius = [5.0, 15.0, 25.0, 37.0, 40.0]")
+        .replace("celsius = 1", "celsius = 2")
+    )
+    plan = parse_spec(spec)
+    assert _executor.mode(plan) == mode and plan.chunks == (chunk, 2)
+    launch = Launcher(plan, jax.devices()[:1])
+    assert launch.cell.chunks == (chunk, 1) and len(launch.cells) == 2
+    calls = []
+    kernel = launch.kernel
+    monkeypatch.setattr(launch, "kernel", lambda *a: calls.append(1) or kernel(*a))
+    monkeypatch.setattr(_executor, "Launcher", lambda plan, devices: launch)
+    run(plan, tmp_path / "cells.zarr", progress=False)
+    assert len(calls) == plan.n_chunks * 2  # 2 cells per chunk (the edge chunk's 2nd: padding)
+    got = open_results(tmp_path / "cells.zarr").load()
+
+    # Reference: E = (RT/F) ln(c_out/c_in), CODATA 2018 constants, float64.
+    c_out = np.linspace(2, 200, n, dtype=np.float32).astype(np.float64)
+    T = np.array([5.0, 15.0, 25.0, 37.0, 40.0]) + 273.15
+    E = 8.314462618 * T[None, :] / 96485.33212 * 1e3 * np.log(c_out[:, None] / 10.0)
+    np.testing.assert_allclose(got.E_min, E.min(0), rtol=1e-6)
+    np.testing.assert_allclose(got.E_max, E.max(0), rtol=1e-6)
+    np.testing.assert_allclose(got.E_mean, E.mean(0), atol=2e-3)
+    np.testing.assert_allclose(got.E_std, E.std(0), rtol=1e-5)
+    np.testing.assert_array_equal(got.E_argmax_c_out, c_out[np.argmax(E, 0)])  # where, mM
+    np.testing.assert_array_equal(got.count_E_0, (E > 0).sum(0))
+    np.testing.assert_array_equal(got.E_count, n)
+
+    # The kernel that loops over a chunk's cells (as for smaller blocks) gives the same.
+    monkeypatch.undo()
+    monkeypatch.setattr("ionsweep.sweep._launch.cell_plan", lambda plan: None)
+    _kernel._CACHE.clear()
+    run(plan, tmp_path / "loop.zarr", progress=False)
+    loop = open_results(tmp_path / "loop.zarr").load()
+    for v in got.data_vars:
+        np.testing.assert_array_equal(got[v], loop[v], err_msg=v)

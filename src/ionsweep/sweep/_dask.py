@@ -36,14 +36,12 @@ def _chunk_task(index, plan: Plan, out: str) -> int:
     """Worker side: compute one chunk, write it, mark it done; returns its point count."""
     import jax
 
-    from ionsweep.sweep._kernel import build_chunk_kernel, chunk_inputs, fixed_inputs
+    from ionsweep.sweep._launch import Launcher
 
     if plan.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
-    feeds, where = chunk_inputs(plan, index, np.dtype(plan.dtype))
-    args = (feeds, fixed_inputs(plan), where)
-    kernel = build_chunk_kernel(plan, args)  # compiled once per worker process (cached)
-    host = host_results(plan, index, kernel(*args))
+    launch = Launcher(plan, jax.devices()[:1])  # compiled once per worker process (cached)
+    host = host_results(plan, index, launch.to_host(launch([index])))
     write_chunk(zstore.open_group_rw(out), plan, out, index, host)
     return math.prod(s.stop - s.start for s in plan.chunk_region(index))
 

@@ -210,10 +210,10 @@ def _store_chunks(plan, out, store, writer, launch, todo, bar, n_devices) -> Non
         in_flight.append((indices, launch(indices)))  # asynchronous dispatch
         if len(in_flight) > 1:  # the devices are busy: collect the previous group
             indices, result = in_flight.popleft()
-            finish(indices, jax.tree.map(np.asarray, result))
+            finish(indices, launch.to_host(result))
     while in_flight:
         indices, result = in_flight.popleft()
-        finish(indices, jax.tree.map(np.asarray, result))
+        finish(indices, launch.to_host(result))
     while writes:
         writes.popleft().result()
 
@@ -287,7 +287,7 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
 
     def collect(indices, result):
         nonlocal first
-        result = jax.tree.map(np.asarray, result)
+        result = launch.to_host(result)
         for j, index in enumerate(indices):
             part = jax.tree.map(lambda a, j=j: a[j], result) if len(devices) > 1 else result
             region = plan.chunk_region(index)

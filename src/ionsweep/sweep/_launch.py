@@ -1,23 +1,49 @@
-"""Feeding the compiled chunk kernel: one call per group of chunks, one chunk per device."""
+"""Feeding the compiled chunk kernel: one call per group of chunks, one chunk per device
+(or, where every kept cell's reduced block is a step by itself, one call per kept cell)."""
 
 from __future__ import annotations
+
+import dataclasses
+import math
 
 import numpy as np
 
 from ionsweep.sweep._kernel import (
+    LENGTH,
+    OFFSET,
+    START,
     axis_feeds,
     build_chunk_kernel,
     build_sharded_kernel,
+    cells_per_step,
     chunk_inputs,
     chunk_where,
     feeds_resident,
     fixed_inputs,
     shardings,
 )
-from ionsweep.sweep._partials import init_state
+from ionsweep.sweep._partials import init_state, split
 from ionsweep.sweep._plan import Plan, mode
 
-__all__ = ["Launcher"]
+__all__ = ["Launcher", "cell_plan"]
+
+
+def cell_plan(plan: Plan) -> Plan | None:
+    """The plan of one kept cell of a chunk, where the kernel is called once per cell
+    (``None`` where it is called once per chunk).
+
+    That is where a cell's reduced block is a whole step of the kernel
+    (:func:`~ionsweep.sweep._kernel.cells_per_step` is 1) and a chunk holds several cells:
+    a loop over the cells inside the compiled program would cost more compile time (Pitzer
+    ΔE: about 10 %) than the host spends calling the one-cell program once per cell.
+    """
+    if plan.reduce is None or cells_per_step(plan) != 1:
+        return None
+    kept, _ = split(plan)
+    if math.prod(plan.chunks[k] for k in kept) == 1:
+        return None
+    chunks = tuple(1 if k in kept else c for k, c in enumerate(plan.chunks))
+    return dataclasses.replace(plan, chunks=chunks)
 
 
 class Launcher:
@@ -28,7 +54,12 @@ class Launcher:
     by repeating its last chunk, marked inactive (its results are ignored, and it merges
     nothing into a state). In accumulate mode the call takes and returns the device state
     (``fresh_state()`` makes an empty one), with a token that is ready when the group is
-    done."""
+    done. ``to_host(result)`` copies a call's results into NumPy arrays.
+
+    Where :func:`cell_plan` says so, a call runs the one-cell kernel once per kept cell of
+    the chunks, each cell named by its own ``where`` (its offset and start within the
+    chunk's, length 1 along the kept axes), and ``to_host`` assembles the cells' results
+    into the chunk's."""
 
     def __init__(self, plan: Plan, devices):
         import jax
@@ -44,16 +75,25 @@ class Launcher:
         self.axes = None
         if self.resident:
             self.axes = jax.device_put(axis_feeds(plan, self.dtype), self.replicated)
+        self.cell = cell_plan(plan)
+        self.kept = split(plan)[0] if self.cell else ()
+        self.cells = list(np.ndindex(*(plan.chunks[k] for k in self.kept))) if self.cell else [()]
         first = [(0,) * len(plan.dims)]
         accumulate = mode(plan) == "reduce-accumulate"
-        example = self.inputs(first) + ((self.fresh_state(),) if accumulate else ())
+        feeds, fixed, where = self.inputs(first)
+        example = (feeds, fixed, self._where(where, self.cells[0]))
+        example += (self.fresh_state(),) if accumulate else ()
+        kernel_plan = self.cell or plan
         if len(self.devices) == 1:
-            self.kernel = build_chunk_kernel(plan, example)
+            self.kernel = build_chunk_kernel(kernel_plan, example)
         else:
-            self.kernel = build_sharded_kernel(plan, self.devices, example, resident=self.resident)
+            self.kernel = build_sharded_kernel(
+                kernel_plan, self.devices, example, resident=self.resident
+            )
 
     def inputs(self, group) -> tuple:
-        """``(feeds, fixed, where)`` for ``group`` on the devices."""
+        """``(feeds, fixed, where)`` for ``group``: the feeds and fixed inputs on the devices,
+        ``where`` in host memory (:meth:`_where` puts it on the devices)."""
         import jax
 
         plan, n = self.plan, len(self.devices)
@@ -67,8 +107,20 @@ class Launcher:
             slices = [chunk_inputs(plan, index, self.dtype)[0] for index in padded]
             feeds = slices[0] if n == 1 else jax.tree.map(lambda *a: np.stack(a), *slices)
             feeds = jax.device_put(feeds, self.split)
-        where = jax.device_put(wheres[0] if n == 1 else np.stack(wheres), self.split)
-        return feeds, self.fixed, where
+        return feeds, self.fixed, wheres[0] if n == 1 else np.stack(wheres)
+
+    def _where(self, where: np.ndarray, cell: tuple[int, ...]):
+        """``where`` (of a chunk, or stacked for the devices) on the devices, narrowed to the
+        kept cell at ``cell`` of the chunk where the kernel runs per cell."""
+        import jax
+
+        if self.cell:
+            where = where.copy()
+            for k, i in zip(self.kept, cell, strict=True):
+                where[..., OFFSET, k] += i
+                where[..., START, k] += i
+                where[..., LENGTH, k] = 1
+        return jax.device_put(where, self.split)
 
     def fresh_state(self):
         """An empty accumulation state on the devices (one per device)."""
@@ -82,4 +134,30 @@ class Launcher:
         return jax.device_put(state, self.split)
 
     def __call__(self, group, *state):
-        return self.kernel(*self.inputs(group), *state)
+        feeds, fixed, where = self.inputs(group)
+        if not self.cell:
+            return self.kernel(feeds, fixed, self._where(where, ()), *state)
+        if state:
+            (state,) = state
+            for cell in self.cells:
+                state, token = self.kernel(feeds, fixed, self._where(where, cell), state)
+            return state, token
+        return [self.kernel(feeds, fixed, self._where(where, cell)) for cell in self.cells]
+
+    def to_host(self, result):
+        """A call's results as NumPy arrays (per chunk; per-cell results assembled)."""
+        import jax
+
+        host = jax.tree.map(np.asarray, result)
+        if not self.cell:
+            return host
+        lead = int(len(self.devices) > 1)  # a leading device axis
+        kept_shape = tuple(self.plan.chunks[k] for k in self.kept)
+        n_kept = len(kept_shape)
+
+        def assemble(*cells):  # each (devices?, 1, …, 1, stat…) → (devices?, kept…, stat…)
+            flat = [c.reshape(c.shape[:lead] + c.shape[lead + n_kept :]) for c in cells]
+            a = np.stack(flat, lead)
+            return a.reshape(a.shape[:lead] + kept_shape + a.shape[lead + 1 :])
+
+        return jax.tree.map(assemble, *host)
