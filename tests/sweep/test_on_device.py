@@ -8,7 +8,7 @@ import pytest
 
 from ionsweep.store import open_results
 from ionsweep.sweep import _executor, _kernel, parse_spec, run
-from ionsweep.sweep._launch import Launcher
+from ionsweep.sweep._launch import Launcher, cell_plan
 from ionsweep.sweep._reduce import Accumulator
 
 NERNST = """
@@ -159,6 +159,14 @@ def test_a_reduced_block_of_16384_points_or_more_is_a_step_of_one_cell():
     )
     assert plan.chunks == (2**14, 64)
     assert _kernel.cells_per_step(plan) == 1
+    assert cell_plan(plan).chunks == (2**14, 1)  # 64 cells in all: a call for each
+    many = parse_spec(
+        NERNST.format(lo=2, hi=200, n=2**14, chunk=2**14, extra=REDUCE)
+        .replace("celsius = [20.0, 37.0]", "celsius = { linspace = [5, 40, 1024] }")
+        .replace("celsius = 1", "celsius = 64")
+    )
+    assert _kernel.cells_per_step(many) == 1
+    assert cell_plan(many) is None  # 1,024 cells: the program loops over them
 
 
 @pytest.mark.parametrize(

@@ -27,20 +27,26 @@ from ionsweep.sweep._plan import Plan, mode
 
 __all__ = ["Launcher", "cell_plan"]
 
+#: At most this many calls of a one-cell kernel per run (kept cells of the whole grid).
+CELL_CALLS_MAX = 512
+
 
 def cell_plan(plan: Plan) -> Plan | None:
     """The plan of one kept cell of a chunk, where the kernel is called once per cell
     (``None`` where it is called once per chunk).
 
     That is where a cell's reduced block is a whole step of the kernel
-    (:func:`~ionsweep.sweep._kernel.cells_per_step` is 1) and a chunk holds several cells:
-    a loop over the cells inside the compiled program would cost more compile time (Pitzer
-    ΔE: about 10 %) than the host spends calling the one-cell program once per cell.
+    (:func:`~ionsweep.sweep._kernel.cells_per_step` is 1), a chunk holds several cells and
+    the grid at most :data:`CELL_CALLS_MAX`. A loop over the cells inside the compiled
+    program costs compile time (measured on CPU: Pitzer ΔE 0.2 s more, about 10 %; Nernst
+    0.15–0.25 s), and a call per cell costs the host about 0.2 ms on CPU: for a few hundred
+    cells the calls cost less, for many more the loop does.
     """
     if plan.reduce is None or cells_per_step(plan) != 1:
         return None
     kept, _ = split(plan)
-    if math.prod(plan.chunks[k] for k in kept) == 1:
+    per_chunk = math.prod(plan.chunks[k] for k in kept)
+    if per_chunk == 1 or per_chunk * math.prod(plan.chunk_grid[k] for k in kept) > CELL_CALLS_MAX:
         return None
     chunks = tuple(1 if k in kept else c for k, c in enumerate(plan.chunks))
     return dataclasses.replace(plan, chunks=chunks)
