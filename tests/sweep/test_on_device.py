@@ -167,6 +167,8 @@ def test_a_reduced_block_of_16384_points_or_more_is_a_step_of_one_cell():
     )
     assert _kernel.cells_per_step(many) == 1
     assert cell_plan(many) is None  # 1,024 cells: the program loops over them
+    large = parse_spec(NERNST.format(lo=2, hi=200, n=2**18, chunk=2**18, extra=REDUCE))
+    assert cell_plan(large) is None  # a 2¹⁸-point block: the loop again (see cell_plan)
 
 
 @pytest.mark.parametrize(

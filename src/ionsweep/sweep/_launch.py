@@ -29,6 +29,8 @@ __all__ = ["Launcher", "cell_plan"]
 
 #: At most this many calls of a one-cell kernel per run (kept cells of the whole grid).
 CELL_CALLS_MAX = 512
+#: ... and only for reduced blocks of fewer points than this.
+CELL_BLOCK_MAX = 1 << 18
 
 
 def cell_plan(plan: Plan) -> Plan | None:
@@ -36,17 +38,22 @@ def cell_plan(plan: Plan) -> Plan | None:
     (``None`` where it is called once per chunk).
 
     That is where a cell's reduced block is a whole step of the kernel
-    (:func:`~ionsweep.sweep._kernel.cells_per_step` is 1), a chunk holds several cells and
-    the grid at most :data:`CELL_CALLS_MAX`. A loop over the cells inside the compiled
-    program costs compile time (measured on CPU: Pitzer ΔE 0.2 s more, about 10 %; Nernst
-    0.15–0.25 s), and a call per cell costs the host about 0.2 ms on CPU: for a few hundred
-    cells the calls cost less, for many more the loop does.
+    (:func:`~ionsweep.sweep._kernel.cells_per_step` is 1) but under
+    :data:`CELL_BLOCK_MAX` points, a chunk holds several cells and the grid at most
+    :data:`CELL_CALLS_MAX`. A loop over the cells inside the compiled program costs compile
+    time (measured on CPU: Pitzer ΔE 0.2 s more, about 10 %), and a call per cell costs
+    the host about 0.2 ms, plus, for larger blocks, fresh temporary buffers on every call
+    (Nernst and GHK over 10⁶-point blocks ran 10–25 % slower called per cell): for a few
+    hundred small blocks the calls cost less, otherwise the loop does.
     """
     if plan.reduce is None or cells_per_step(plan) != 1:
         return None
-    kept, _ = split(plan)
+    kept, over = split(plan)
     per_chunk = math.prod(plan.chunks[k] for k in kept)
-    if per_chunk == 1 or per_chunk * math.prod(plan.chunk_grid[k] for k in kept) > CELL_CALLS_MAX:
+    cells = per_chunk * math.prod(plan.chunk_grid[k] for k in kept)
+    if per_chunk == 1 or cells > CELL_CALLS_MAX:
+        return None
+    if math.prod(plan.chunks[k] for k in over) >= CELL_BLOCK_MAX:
         return None
     chunks = tuple(1 if k in kept else c for k, c in enumerate(plan.chunks))
     return dataclasses.replace(plan, chunks=chunks)
