@@ -50,7 +50,7 @@ def test_a_chunk_is_sent_to_the_device_as_a_few_integers(tmp_path, monkeypatch):
     assert len(sent) == plan.n_chunks == 16
     assert max(sent) == 4 * len(plan.dims) * 4  # `where`: 4 rows of int32 per dim
     # The same values as a kernel fed each chunk's slices from the host (what a plan too
-    # large to keep on the device does, and a Dask worker).
+    # large to keep on the device does).
     monkeypatch.setattr(_kernel, "RESIDENT_SHARE", 10**12)
     sliced = Launcher(plan, jax.devices()[:1])
     assert not sliced.resident

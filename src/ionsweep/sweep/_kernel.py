@@ -4,7 +4,8 @@ A run puts each axis's values on its devices once (:func:`axis_feeds`, padded to
 chunks); a chunk is then named by a small integer array, ``where`` (:func:`chunk_where`), from
 which the kernel slices its inputs on the device. Where a plan's feeds are too large to keep
 on the device (a sample plan of very many samples), each chunk's slices are sent instead
-(:func:`chunk_inputs`, also used by Dask workers) through the same kernel.
+(:func:`chunk_inputs`) through the same kernel. Feeding it is
+:class:`ionsweep.sweep._launch.Launcher`'s work, for local runs and Dask workers alike.
 
 In store mode the kernel returns every output at every point; in reduce mode, partial
 reductions over the chunk's reduced block (:mod:`._partials`), or, when accumulating, the
