@@ -216,3 +216,18 @@ def test_a_chunk_of_one_cell_steps_runs_one_call_per_cell(tmp_path, monkeypatch,
     loop = open_results(tmp_path / "loop.zarr").load()
     for v in got.data_vars:
         np.testing.assert_array_equal(got[v], loop[v], err_msg=v)
+
+
+@pytest.mark.parametrize("size", [2**24 - 1, 2**24 + 1])
+def test_a_count_is_exact_on_either_side_of_the_float32_limit(size):
+    """A block's count of valid points is summed in float32 below 2²⁴ points (exact: every
+    partial sum is an integer under 2²⁴) and in int32 from there (a float32 sum of 2²⁴ + 1
+    ones rounds to 2²⁴)."""
+    from ionsweep.sweep._partials import FLOAT_COUNT_LIMIT, _count
+
+    assert FLOAT_COUNT_LIMIT == 2**24
+    mask = np.ones((2, size), bool)
+    mask[1, ::3] = False
+    got = np.asarray(_count(jax.numpy.asarray(mask)))
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, [size, size - len(range(0, size, 3))])

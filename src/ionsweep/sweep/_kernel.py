@@ -157,7 +157,13 @@ def _store_chunk(plan: Plan, feeds, fixed):
 
 def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
     """Reduce mode: partial reductions for every kept cell of the chunk, computed in a
-    ``lax.map`` over steps of ``per`` cells (one step: no loop)."""
+    ``lax.map`` over steps of ``per`` cells (one step: no loop).
+
+    Every cell's kept inputs are gathered before the loop, which maps over them: a loop
+    body that computed them from the step number (division, remainder and a dynamic slice
+    per input) added a dozen tiny kernels to compile (Nernst over 2·10⁶-point blocks: about
+    0.1 s of a 0.5 s compile on CPU).
+    """
     kept, over = split(plan)
     kept_shape = tuple(plan.chunks[k] for k in kept)
     over_shape = tuple(plan.chunks[k] for k in over)
@@ -173,23 +179,28 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
         bshape[j] = plan.chunks[k]
         for name, v in feeds[k].items():
             base[name] = v.reshape(lead + tuple(bshape))
+    # Cell c of step s is cell s * per + c of the chunk; the last step repeats the last cell.
+    cell = np.minimum(np.arange(steps * per), cells - 1)
+    index = np.unravel_index(cell, kept_shape) if kept_shape else ()
+    cell_inputs = {
+        name: v[index[j]].reshape(steps, per)
+        for j, k in enumerate(kept)
+        for name, v in feeds[k].items()
+    }
 
-    def step(s):
-        cell = jnp.minimum(s * per + jnp.arange(per), cells - 1)  # the last step repeats
-        index = jnp.unravel_index(cell, kept_shape) if kept_shape else ()
+    def step(inputs):
         x = dict(base)
-        for j, k in enumerate(kept):
-            for name, v in feeds[k].items():
-                x[name] = v[index[j][0]] if per == 1 else v[index[j]].reshape(cells_shape)
+        for name, v in inputs.items():
+            x[name] = v[0] if per == 1 else v.reshape(cells_shape)
         res = _evaluate(plan, x, (per,) * (per > 1) + over_shape, derivatives=False)
         if per == 1:
             res = {name: v[None] for name, v in res.items()}
         return reduce_block(plan, res, lengths, per)
 
     if steps == 1:
-        parts = step(0)
+        parts = step({name: v[0] for name, v in cell_inputs.items()})
     else:
-        parts = jax.lax.map(step, jnp.arange(steps))
+        parts = jax.lax.map(step, cell_inputs)
         parts = {k: v.reshape((steps * per,) + v.shape[2:])[:cells] for k, v in parts.items()}
     return {k: v.reshape(kept_shape + v.shape[1:]) for k, v in parts.items()}
 

@@ -56,6 +56,20 @@ def partials(plan: Plan) -> dict[str, bool]:
     }
 
 
+#: Below this many points a count is summed in float32, which is exact there (every partial
+#: sum is an integer under 2²⁴); XLA:CPU sums floats in one library kernel but an int32 sum
+#: of a large block in a tree of five kernels, each compiled separately (Nernst over
+#: 2·10⁶-point blocks: about 0.1 s more compile).
+FLOAT_COUNT_LIMIT = 1 << 24
+
+
+def _count(mask):
+    """Number of true values of ``mask`` along its last axis, as ``int32``."""
+    if mask.shape[-1] < FLOAT_COUNT_LIMIT:
+        return jnp.sum(mask.astype(jnp.float32), axis=-1).astype(jnp.int32)
+    return jnp.sum(mask, axis=-1, dtype=jnp.int32)
+
+
 def reduce_block(plan: Plan, res, lengths, cells: int):
     """Partial reductions over ``plan.reduce.over`` of one step's values, shaped
     ``(cells,) + reduced block`` (masked to in-bounds points).
@@ -82,7 +96,7 @@ def reduce_block(plan: Plan, res, lengths, cells: int):
     for var in plan.outputs:
         v = flat[var]
         m = jnp.isfinite(v) if inb is None else jnp.isfinite(v) & inb
-        n = jnp.sum(m, axis=-1, dtype=jnp.int32)
+        n = _count(m)
         out[f"{var}/n"] = n
         if need["m2"]:
             # Sums of deviations from a pivot (a valid value of the block where there is
@@ -110,7 +124,7 @@ def reduce_block(plan: Plan, res, lengths, cells: int):
         cond = {">": v > value, ">=": v >= value, "<": v < value, "<=": v <= value}[op]
         if inb is not None:
             cond &= inb
-        out[label] = jnp.sum(cond & jnp.isfinite(v), axis=-1, dtype=jnp.int32)
+        out[label] = _count(cond & jnp.isfinite(v))
     for var, bins, lo, hi in red.histograms:
         v = flat[var]
         m = jnp.isfinite(v) & (v >= lo) & (v <= hi)
