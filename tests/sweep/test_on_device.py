@@ -167,8 +167,21 @@ def test_a_reduced_block_of_16384_points_or_more_is_a_step_of_one_cell():
     )
     assert _kernel.cells_per_step(many) == 1
     assert cell_plan(many) is None  # 1,024 cells: the program loops over them
-    large = parse_spec(NERNST.format(lo=2, hi=200, n=2**18, chunk=2**18, extra=REDUCE))
-    assert cell_plan(large) is None  # a 2¹⁸-point block: the loop again (see cell_plan)
+
+    def two_cells(n, chunk):  # chunks of 2 kept cells (celsius) and one reduced block
+        spec = NERNST.format(lo=2, hi=200, n=n, chunk=chunk, extra=REDUCE)
+        return parse_spec(spec.replace("celsius = 1", "celsius = 2"))
+
+    assert cell_plan(two_cells(2**16 - 1, 2**16 - 1)).chunks == (2**16 - 1, 1)
+    assert cell_plan(two_cells(2**16, 2**16)) is None  # a 2¹⁶-point block: the loop again
+
+    def accumulated(n_blocks):  # the reduced axis split into blocks of 2¹⁴: 64 calls each
+        spec = NERNST.format(lo=2, hi=200, n=2**14 * n_blocks, chunk=2**14, extra=REDUCE)
+        spec = spec.replace("celsius = [20.0, 37.0]", "celsius = { linspace = [5, 40, 64] }")
+        return parse_spec(spec.replace("celsius = 1", "celsius = 64"))
+
+    assert cell_plan(accumulated(8)).chunks == (2**14, 1)  # 8 x 64 = 512 calls
+    assert cell_plan(accumulated(9)) is None  # 576 calls, though only 64 kept cells
 
 
 @pytest.mark.parametrize(

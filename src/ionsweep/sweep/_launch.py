@@ -27,10 +27,10 @@ from ionsweep.sweep._plan import Plan, mode
 
 __all__ = ["Launcher", "cell_plan"]
 
-#: At most this many calls of a one-cell kernel per run (kept cells of the whole grid).
+#: At most this many calls of a one-cell kernel per run (kept cells per chunk × chunks).
 CELL_CALLS_MAX = 512
 #: ... and only for reduced blocks of fewer points than this.
-CELL_BLOCK_MAX = 1 << 18
+CELL_BLOCK_MAX = 1 << 16
 
 
 def cell_plan(plan: Plan) -> Plan | None:
@@ -39,19 +39,21 @@ def cell_plan(plan: Plan) -> Plan | None:
 
     That is where a cell's reduced block is a whole step of the kernel
     (:func:`~ionsweep.sweep._kernel.cells_per_step` is 1) but under
-    :data:`CELL_BLOCK_MAX` points, a chunk holds several cells and the grid at most
-    :data:`CELL_CALLS_MAX`. A loop over the cells inside the compiled program costs compile
-    time (measured on CPU: Pitzer ΔE 0.2 s more, about 10 %), and a call per cell costs
-    the host about 0.2 ms, plus, for larger blocks, fresh temporary buffers on every call
-    (Nernst and GHK over 10⁶-point blocks ran 10–25 % slower called per cell): for a few
-    hundred small blocks the calls cost less, otherwise the loop does.
+    :data:`CELL_BLOCK_MAX` points, a chunk holds several cells, and the run makes at most
+    :data:`CELL_CALLS_MAX` calls (a run that accumulates over chunks calls the kernel for
+    every cell of every chunk). A loop over the cells inside the compiled program costs
+    compile time (measured on CPU: Pitzer ΔE over 40,000-point blocks, 0.2–0.4 s more of
+    about 2.5 s), and a call per cell costs the host about 0.2 ms, plus, for larger blocks,
+    fresh temporary buffers on every call: 4-ion GHK over 2·10⁵-point blocks ran 0.3 s
+    slower called per cell (200 calls) and 1.4 s slower (1,020 calls, accumulated), while
+    over 4·10⁴-point blocks the two took the same time. So only a few hundred small blocks
+    are called per cell.
     """
     if plan.reduce is None or cells_per_step(plan) != 1:
         return None
     kept, over = split(plan)
     per_chunk = math.prod(plan.chunks[k] for k in kept)
-    cells = per_chunk * math.prod(plan.chunk_grid[k] for k in kept)
-    if per_chunk == 1 or cells > CELL_CALLS_MAX:
+    if per_chunk == 1 or per_chunk * math.prod(plan.chunk_grid) > CELL_CALLS_MAX:
         return None
     if math.prod(plan.chunks[k] for k in over) >= CELL_BLOCK_MAX:
         return None
