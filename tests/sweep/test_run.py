@@ -446,3 +446,60 @@ def test_same_reductions_for_every_order_of_the_axes():
         np.testing.assert_allclose(ds.E_mean.values, E.mean(1), atol=1e-12, err_msg=str(order))
         t_flat = np.broadcast_to(np.array([5, 20.5, 37, 40])[None, :], (7, 4)).ravel()
         np.testing.assert_array_equal(ds.E_argmax_celsius.values, t_flat[E.argmax(1)])
+
+
+@pytest.mark.parametrize("chunks", ["{ c_out = 24 }", "{ c_out = 5 }"], ids=["direct", "accumulate"])
+def test_a_reduce_sweep_in_memory_equals_its_store(tmp_path, chunks):
+    """``run_sweep`` without a store evaluates a ``[reduce]`` sweep straight into memory:
+    the same statistics (bit for bit), coordinates, dtypes and attributes as the store a run
+    writes, whether each chunk holds the reduced axis whole or the statistics accumulate
+    over chunks; only the run's timings, and the store's format and identity records,
+    differ."""
+    import xarray as xr
+
+    from ionsweep import run_sweep
+    from ionsweep.sweep._plan import mode
+
+    spec = f"""
+[model]
+name = "nernst"
+[axes]
+c_out = {{ geomspace = [0.5, 300.0, 24] }}
+ion = ["K+", "Na+", "Cl-", "Ca2+"]
+celsius = [20.0, 37.0]
+[fixed]
+c_in = 10.0
+[outputs]
+variables = ["E"]
+[run]
+chunks = {chunks}
+[reduce]
+over = ["c_out"]
+stats = ["min", "max", "mean", "std", "argmin", "argmax"]
+count = ["abs(E) > 50"]
+histogram = {{ E = {{ bins = 8, range = [-150, 150] }} }}
+"""
+    expected = "reduce-direct" if chunks == "{ c_out = 24 }" else "reduce-accumulate"
+    assert mode(parse_spec(spec)) == expected
+    got = run_sweep(spec)
+    stored = run_sweep(spec, store=tmp_path / "r.zarr").load()
+    timings = ("started", "finished", "wall_time_s", "points_per_s")
+    for ds in (got, stored):
+        for key in timings:
+            assert key in ds.attrs
+            del ds.attrs[key]
+    for key in ("ionsweep_format", "ionsweep_identity"):  # the on-disk store's own records
+        del stored.attrs[key]
+    xr.testing.assert_identical(got, stored)
+    for name in got.data_vars:  # (text labels come back from zarr as NumPy's StringDType)
+        assert got[name].dtype == stored[name].dtype, name
+    # and the statistics are those of the values (float64 NumPy reference, CODATA 2018)
+    c_out = np.geomspace(0.5, 300.0, 24).astype(np.float32).astype(np.float64)
+    z = np.array([1, 1, -1, 2])
+    T = np.array([20.0, 37.0]) + 273.15
+    E = (8.314462618 * T[None, None, :] / (z[None, :, None] * 96485.33212) * 1e3
+         * np.log(c_out[:, None, None] / 10.0))  # fmt: skip
+    np.testing.assert_allclose(got.E_mean, E.mean(0), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(got.E_std, E.std(0), rtol=1e-5)
+    np.testing.assert_array_equal(got.E_argmax_c_out, c_out[E.argmax(0)])
+    np.testing.assert_array_equal(got.count_abs_E_50, (abs(E) > 50).sum(0))

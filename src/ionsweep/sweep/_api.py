@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from ionsweep.store import open_results
@@ -34,8 +33,8 @@ def run_sweep(
         "axes": {...}, ...}``), validated exactly like a file.
     store : str or Path, optional
         Zarr store to write; the result is then opened lazily from it. With ``None`` the
-        (small) result is evaluated straight into memory, laid out as its store would be (a
-        reduce-mode sweep goes through a temporary store).
+        (small) result, every point or the statistics of a ``[reduce]`` sweep, is evaluated
+        straight into memory, laid out as its store would be.
     resume, overwrite, progress : bool
         As for ``ionsweep run``.
     **overrides
@@ -72,33 +71,39 @@ def run_sweep(
             f"this sweep has {plan.n_points:,} points; pass store=PATH to write it to zarr "
             f"(in-memory results are limited to {IN_MEMORY_LIMIT_BYTES / 1e9:g} GB)"
         )
-    if plan.reduce is None:
-        return in_memory(plan)
-    tmp = Path(tempfile.mkdtemp(prefix="ionsweep-"))
-    try:  # reduce mode: the statistics are merged and written by the store layer
-        run(plan, tmp / "result.zarr", progress=progress)
-        return open_results(tmp / "result.zarr").load()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return in_memory(plan, progress=progress)
 
 
-def in_memory(plan: Plan) -> xr.Dataset:
-    """A store-mode plan evaluated by the executor straight into an :class:`xarray.Dataset`
-    laid out as its store would be (the same variables, coordinates and attributes as
-    :func:`ionsweep.open_results` gives), without writing one."""
+def in_memory(plan: Plan, progress: bool = False) -> xr.Dataset:
+    """A plan evaluated by the executor straight into an :class:`xarray.Dataset` laid out as
+    its store would be (the same variables, values, coordinates and attributes as
+    :func:`ionsweep.open_results` gives), without writing one: every point in store mode,
+    the statistics in reduce mode (``progress``: a progress bar, reduce mode)."""
     from datetime import UTC, datetime
 
-    from ionsweep.store._sweep import store_attrs, store_layout
-    from ionsweep.sweep._executor import devices_for, evaluate
+    from ionsweep.store._sweep import reduced_layout, store_attrs, store_layout
+    from ionsweep.sweep._executor import devices_for, evaluate, reduce_in_memory
 
     for note in plan.warnings:  # as a run into a store shows them
         warnings.warn(PlanWarning(note), stacklevel=3)
     devices = devices_for(plan)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    values, _ = evaluate(plan, devices)
+    _, coords = store_layout(plan)
+    if plan.reduce is None:
+        values, _ = evaluate(plan, devices)
+        variables = [(name, dims, attrs) for name, dims, _, _, _, attrs in store_layout(plan)[0]]
+    else:
+        acc = reduce_in_memory(plan, devices, progress=bool(progress))
+        values = {name: v for name, (v, *_) in acc.results().items()}
+        reduced, bins = reduced_layout(plan)
+        coords += [c for c in bins if c[0] not in {name for name, *_ in coords}]
+        variables = []
+        for name, dims, dtype, attrs in reduced:
+            if np.asarray(values[name]).dtype.kind == "f":
+                values[name] = np.asarray(values[name]).astype(dtype)
+            variables.append((name, dims, attrs))
     wall = time.perf_counter() - t0
-    variables, coords = store_layout(plan)
     text_dims = {a.name for a in plan.axes if a.coord.dtype.kind in "UO"}
     ds = xr.Dataset(
         coords={
@@ -107,7 +112,7 @@ def in_memory(plan: Plan) -> xr.Dataset:
             if not (name.endswith("_code") and name[: -len("_code")] in text_dims)
         }
     )
-    for name, dims, _, _, _, attrs in variables:
+    for name, dims, attrs in variables:
         attrs = {k: v for k, v in attrs.items() if k != "coordinates"}  # an encoding
         ds[name] = xr.Variable(dims, values[name], attrs)
     ds.attrs = {

@@ -190,14 +190,11 @@ def run(
 def _store_chunks(plan, out, store, writer, launch, todo, bar, n_devices) -> None:
     """Store and direct-reduce modes: every chunk's results to the host and into the store,
     one group of chunks computing while the previous one is written."""
-    import jax
 
-    in_flight: deque = deque()
     writes: deque = deque()
 
     def finish(indices, result):
-        for j, index in enumerate(indices):
-            part = jax.tree.map(lambda a, j=j: a[j], result) if n_devices > 1 else result
+        for index, part in zip(indices, per_device(result, n_devices), strict=False):
             host = host_results(plan, index, part)
             writes.append(writer.submit(write_chunk, store, plan, out, index, host))
             while len(writes) > n_devices:  # bounded: memory follows the budget
@@ -205,15 +202,7 @@ def _store_chunks(plan, out, store, writer, launch, todo, bar, n_devices) -> Non
             if bar is not None:
                 bar.update(_points(plan, index))
 
-    for indices in _groups(todo, n_devices):
-        _stop.check()  # a signal stops the run here, between chunks
-        in_flight.append((indices, launch(indices)))  # asynchronous dispatch
-        if len(in_flight) > 1:  # the devices are busy: collect the previous group
-            indices, result = in_flight.popleft()
-            finish(indices, launch.to_host(result))
-    while in_flight:
-        indices, result = in_flight.popleft()
-        finish(indices, launch.to_host(result))
+    _pipelined(launch, _groups(todo, n_devices), finish)
     while writes:
         writes.popleft().result()
 
@@ -235,11 +224,11 @@ def _accumulate(plan, launch, todo, acc, done, state_file, bar, n_devices) -> No
     def flush(final):
         nonlocal state, last_save
         host = jax.device_get(state)
-        for j in range(n_devices):
-            acc.merge_state(jax.tree.map(lambda a, j=j: a[j], host) if n_devices > 1 else host)
+        for part in per_device(host, n_devices):
+            acc.merge_state(part)
         done.update(merged)
         merged.clear()
-        if final or time.perf_counter() - last_save > _CHECKPOINT_S:
+        if state_file is not None and (final or time.perf_counter() - last_save > _CHECKPOINT_S):
             acc.save(state_file, done)
             checkpoint("reduce state saved")
             last_save = time.perf_counter()
@@ -273,7 +262,6 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
     seconds to the first chunk's result)``; the second figure includes compiling the
     kernel unless a run of the same plan compiled it already.
     """
-    import jax
 
     if plan.reduce is not None:
         raise ValueError("evaluate() keeps every point; a plan with [reduce] runs with run()")
@@ -283,26 +271,74 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
     out = {name: np.empty(plan.shape, plan.dtype) for name in names}
     out["valid"] = np.empty(plan.shape, np.uint8)
     t0, first = time.perf_counter(), None
-    in_flight: deque = deque()
 
     def collect(indices, result):
         nonlocal first
-        result = launch.to_host(result)
-        for j, index in enumerate(indices):
-            part = jax.tree.map(lambda a, j=j: a[j], result) if len(devices) > 1 else result
+        for index, part in zip(indices, per_device(result, len(devices)), strict=False):
             region = plan.chunk_region(index)
             for name, values in host_results(plan, index, part).items():
                 out[name][region] = values
         if first is None:
             first = time.perf_counter() - t0
 
-    for indices in _groups(list(np.ndindex(*plan.chunk_grid)), len(devices)):
-        in_flight.append((indices, launch(indices)))
-        if len(in_flight) > 1:
-            collect(*in_flight.popleft())
-    while in_flight:
-        collect(*in_flight.popleft())
+    _pipelined(launch, _groups(list(np.ndindex(*plan.chunk_grid)), len(devices)), collect)
     return out, first or 0.0
+
+
+def reduce_in_memory(plan: Plan, devices=None, progress: bool = False) -> Accumulator:
+    """Evaluate a reduce-mode ``plan`` without a store: the same chunks, compiled kernel and
+    devices as :func:`run`, every chunk's statistics merged into a float64
+    :class:`~ionsweep.sweep._reduce.Accumulator` over the whole grid (whose ``results()``
+    are the values :func:`run` writes, bit for bit). ``progress``: a progress bar."""
+    if plan.reduce is None:
+        raise ValueError("reduce_in_memory() needs a plan with [reduce]; see evaluate()")
+    devices = list(devices or devices_for(plan))
+    launch = Launcher(plan, devices)
+    acc = Accumulator(plan)
+    todo = list(np.ndindex(*plan.chunk_grid))
+    bar = _progress(plan.n_points, 0, progress)
+    if mode(plan) == "reduce-accumulate":
+        _accumulate(plan, launch, todo, acc, set(), None, bar, len(devices))
+    else:
+
+        def collect(indices, result):
+            for index, part in zip(indices, per_device(result, len(devices)), strict=False):
+                acc.merge(plan.chunk_region(index), part)
+                if bar is not None:
+                    bar.update(_points(plan, index))
+
+        _pipelined(launch, _groups(todo, len(devices)), collect)
+    if bar is not None:
+        bar.close()
+    return acc
+
+
+def _pipelined(launch, groups, collect) -> None:
+    """``collect(indices, host results)`` for every group of chunks, the next group
+    dispatched (asynchronously) before the previous one is collected, so the devices
+    compute while the host handles results. A signal stops the loop between groups (see
+    :mod:`ionsweep._stop`)."""
+    in_flight: deque = deque()
+    for indices in groups:
+        _stop.check()
+        in_flight.append((indices, launch(indices)))
+        if len(in_flight) > 1:  # the devices are busy: collect the previous group
+            indices, result = in_flight.popleft()
+            collect(indices, launch.to_host(result))
+    while in_flight:
+        indices, result = in_flight.popleft()
+        collect(indices, launch.to_host(result))
+
+
+def per_device(result, n_devices: int) -> list:
+    """A call's (host) results, one per device: the results themselves for one device, else
+    the slices along their leading device axis (padding chunks of a short group included:
+    ``zip`` them with the group's chunks)."""
+    if n_devices == 1:
+        return [result]
+    import jax
+
+    return [jax.tree.map(lambda a, j=j: a[j], result) for j in range(n_devices)]
 
 
 def _groups(todo, size):
