@@ -17,16 +17,13 @@ from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
 from ionsweep.sweep._plan import SpecError
 from ionsweep.sweep._spec import (
-    _check_domain,
-    _no_unknown,
-    _resolve_key,
     check_model_evaluates,
-    load_header,
     parse_fixed,
     parse_output_names,
     parse_run_settings,
-    spec_text,
 )
+from ionsweep.sweep._spec_text import load_header, no_unknown, spec_text
+from ionsweep.sweep._spec_values import check_domain, resolve_key
 
 __all__ = ["RandomInput", "SensitivityPlan", "load_sensitivity_spec", "parse_sensitivity_spec"]
 
@@ -121,7 +118,7 @@ def load_sensitivity_spec(path, **overrides) -> SensitivityPlan:
 
 
 def _random_input(model, key, value, where, fail) -> RandomInput:
-    inp_name, convert, units, long_name = _resolve_key(model, key, where, fail)
+    inp_name, convert, units, long_name = resolve_key(model, key, where, fail)
     inp = model.input(inp_name)
     if not isinstance(value, Mapping):
         fail(
@@ -133,7 +130,7 @@ def _random_input(model, key, value, where, fail) -> RandomInput:
         if not isinstance(raw, list) or not raw:
             fail(where, "choices must be a non-empty list")
         numbers = convert(list(raw), where)
-        _check_domain(model, inp_name, numbers, where, fail)
+        check_domain(model, inp_name, numbers, where, fail)
         try:
             dist = choice([str(v) for v in raw], numbers.tolist(), value.get("weights"))
         except ValueError as exc:
@@ -156,14 +153,14 @@ def _random_input(model, key, value, where, fail) -> RandomInput:
     except ValueError as exc:
         fail(where, str(exc).removeprefix(f"{key}: "))
     ends = dist.ppf(np.asarray([1e-12, 1 - 1e-12])) + offset
-    _check_domain(model, inp_name, ends, where + " (distribution)", fail)
+    check_domain(model, inp_name, ends, where + " (distribution)", fail)
     return RandomInput(key, inp_name, dist, units or "1", long_name, offset)
 
 
 def _method(name, tbl, fail, n, seed) -> dict:
     if not isinstance(tbl, Mapping):
         fail(f"[{name}]", "must be a table")
-    _no_unknown(tbl, METHOD_KEYS[name], f"[{name}]", fail)
+    no_unknown(tbl, METHOD_KEYS[name], f"[{name}]", fail)
     opts = dict(tbl)
     if n is not None:
         opts["n"] = n
@@ -250,14 +247,14 @@ def parse_sensitivity_spec(
     )
 
     out_tbl = spec.get("outputs", {})
-    _no_unknown(out_tbl, {"variables"}, "[outputs]", fail)
+    no_unknown(out_tbl, {"variables"}, "[outputs]", fail)
     outputs = parse_output_names(model, out_tbl, fail)
 
     methods = {m: _method(m, spec[m], fail, n, seed) for m in METHOD_KEYS if m in spec}
     if not methods:
         fail("spec", "ask for at least one analysis: [sobol], [morris] or [uncertainty]")
     run = spec.get("run", {})
-    _no_unknown(run, _RUN_KEYS, "[run]", fail)
+    no_unknown(run, _RUN_KEYS, "[run]", fail)
     dtype, device = parse_run_settings(run, fail, dtype, device)
     check_model_evaluates(model, outputs, fail)
     # Values the model will see, for its range check: the categories of a choice, else the

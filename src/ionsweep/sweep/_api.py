@@ -13,7 +13,8 @@ import xarray as xr
 from ionsweep.store import open_results
 from ionsweep.sweep._executor import run
 from ionsweep.sweep._plan import Plan, PlanWarning
-from ionsweep.sweep._spec import load_spec, parse_spec, spec_to_toml
+from ionsweep.sweep._spec import load_spec, parse_spec
+from ionsweep.sweep._spec_text import spec_to_toml
 
 __all__ = ["run_sweep", "spec_to_toml"]
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import math
-import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from ionsweep._ions import ions as ion_table
-from ionsweep.constants import ZERO_CELSIUS
-from ionsweep.models import Model, get_model
+from ionsweep.models import Model
 from ionsweep.sweep._chunks import (
     choose_chunks,
     parse_bytes,
 )
 from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
+from ionsweep.sweep._spec_text import load_header, no_unknown, spec_text
+from ionsweep.sweep._spec_values import check_domain, parse_axis, parse_reduce, resolve_key
 
 #: Most chunks one run handles (one manifest file each); see ionsweep.sweep._executor.
 MAX_CHUNKS = 10_000_000
@@ -28,10 +26,6 @@ _TOP_KEYS = {"title", "description", "model", "axes", "fixed", "outputs", "run",
              "activity"}  # fmt: skip
 _RUN_KEYS = {"dtype", "memory", "chunks", "device"}
 _OUTPUT_KEYS = {"variables", "grad", "elasticity"}
-_REDUCE_KEYS = {"over", "stats", "count", "histogram"}
-_STATS = ("min", "max", "mean", "std", "argmin", "argmax")
-_GENERATORS = {"values", "linspace", "logspace", "geomspace", "arange"}
-_COUNT_RE = re.compile(r"^\s*(abs\(\s*(\w+)\s*\)|(\w+))\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
 
 
 def load_spec(
@@ -73,7 +67,7 @@ def parse_spec(
     axes: list[Axis] = []
     seen: dict[str, str] = {}
     for name, value in axes_tbl.items():
-        axis = _parse_axis(model, name, value, f"[axes] {name}", fail)
+        axis = parse_axis(model, name, value, f"[axes] {name}", fail)
         for inp in axis.feeds:
             if inp in seen:
                 fail(f"[axes] {name}", f"input {inp!r} is already set by {seen[inp]}")
@@ -90,7 +84,7 @@ def parse_spec(
     )
 
     out_tbl = spec.get("outputs", {})
-    _no_unknown(out_tbl, _OUTPUT_KEYS, "[outputs]", fail)
+    no_unknown(out_tbl, _OUTPUT_KEYS, "[outputs]", fail)
     outputs = parse_output_names(model, out_tbl, fail)
     grads = []
     for g in _name_list(out_tbl, "grad", "[outputs] grad", fail):
@@ -115,7 +109,7 @@ def parse_spec(
         elasticities.append(inp_name)
 
     run = spec.get("run", {})
-    _no_unknown(run, _RUN_KEYS, "[run]", fail)
+    no_unknown(run, _RUN_KEYS, "[run]", fail)
     dtype, device = parse_run_settings(run, fail, dtype, device)
     try:
         if isinstance(run.get("memory"), bool):
@@ -124,7 +118,7 @@ def parse_spec(
     except ValueError as exc:
         fail("memory budget" if memory else "[run] memory", str(exc))
 
-    reduce = _parse_reduce(spec.get("reduce"), [a.name for a in axes], outputs, fail)
+    reduce = parse_reduce(spec.get("reduce"), [a.name for a in axes], outputs, fail)
     shape = tuple(a.size for a in axes)
     n_vars = len(outputs) * (1 + len(grads) + len(elasticities)) + 1
     chunk_req = run.get("chunks", {})
@@ -197,13 +191,13 @@ def parse_fixed(model: Model, fixed_tbl, seen: dict, fail, list_hint: str, missi
     fixed: dict[str, float] = {}
     for key, value in fixed_tbl.items():
         where = f"[fixed] {key}"
-        inp_name, convert, _, _ = _resolve_key(model, key, where, fail)
+        inp_name, convert, _, _ = resolve_key(model, key, where, fail)
         if inp_name in seen:
             fail(where, f"input {inp_name!r} is also set by {seen[inp_name]}")
         if isinstance(value, list | dict):
             fail(where, f"a fixed value must be a single number (or name){list_hint}")
         arr = convert(np.asarray([value]), where)
-        _check_domain(model, inp_name, arr, where, fail)
+        check_domain(model, inp_name, arr, where, fail)
         fixed[inp_name] = float(arr[0])
         seen[inp_name] = where
     for inp in model.inputs:
@@ -301,347 +295,3 @@ def parse_output_names(model: Model, out_tbl, fail) -> tuple[str, ...]:
     if not outputs:
         fail("[outputs] variables", "at least one output is required")
     return outputs
-
-
-def _plain(value):
-    """A spec given as Python objects with NumPy arrays/scalars and tuples as plain lists and
-    numbers (what TOML would give); anything else is left for the checks to name."""
-    if isinstance(value, Mapping):
-        return {k if isinstance(k, str) else str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, Mapping):
-        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + " }"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if hasattr(v, "tolist"):
-        return _toml_value(v.tolist())
-    return repr(float(v)) if isinstance(v, float) else str(v)
-
-
-def spec_to_toml(spec: Mapping) -> str:
-    """Render a spec given as nested dicts as TOML text (what the store records)."""
-    lines = []
-    for key, value in spec.items():
-        if not isinstance(value, Mapping):
-            lines.append(f"{key} = {_toml_value(value)}")
-    for key, value in spec.items():
-        if isinstance(value, Mapping):
-            lines.append(f"\n[{key}]")
-            for k, v in value.items():
-                lines.append(f'"{k}" = {_toml_value(v)}')
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def spec_text(spec: Mapping, text) -> str:
-    """The spec's text as the store records it: the TOML given, or a dict spec rendered."""
-    return text if isinstance(text, str) else spec_to_toml(spec)
-
-
-def load_header(text: str | Mapping, source: str, top_keys):
-    """Parse spec ``text`` (TOML, or the spec as nested dicts, validated directly), check
-    its top-level keys and build its ``[model]``.
-
-    Returns ``(spec, model, model_table, model_options, fail)``, where ``fail(field, msg)``
-    raises :class:`SpecError` naming ``source`` and the field. Shared by sweep and
-    sensitivity specs.
-    """
-
-    def fail(field: str, msg: str):
-        raise SpecError(f"{source}: {field}: {msg}")
-
-    if isinstance(text, Mapping):
-        spec = _plain(text)
-    else:
-        try:
-            spec = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{source}: not valid TOML: {exc}") from exc
-    _no_unknown(spec, top_keys, "", fail)
-    model_tbl = spec.get("model")
-    if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
-        fail("[model]", "a [model] table with a 'name' is required")
-    options = {k: v for k, v in model_tbl.items() if k != "name"}
-    if not isinstance(model_tbl["name"], str):
-        fail("[model] name", f"must be a model name (text), got {model_tbl['name']!r}")
-    here = Path(source).resolve().parent if Path(source).is_file() else None
-    from ionsweep.models._activity import spec_databases  # [activity.databases]
-
-    dbs = spec_databases(spec.get("activity"), here, fail)
-    try:
-        opts = options if dbs is None else {**options, "databases": dbs}
-        model = get_model(model_tbl["name"], opts, search_path=here)
-    except (ValueError, KeyError, TypeError) as exc:
-        fail("[model]", str(exc).strip('"'))
-    return spec, model, model_tbl, options, fail
-
-
-def _no_unknown(table, allowed, where, fail):
-    if not isinstance(table, Mapping):
-        fail(where or "spec", "must be a table")
-    for k in table:
-        if k not in allowed:
-            fail(f"{where} {k}".strip(), f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-
-def _resolve_key(model: Model, key: str, where: str, fail):
-    """Map a spec key to (input name, converter, coord units, long_name)."""
-    if key == "celsius":
-        if "T" not in model.input_names:
-            fail(where, f"model {model.name!r} has no temperature input")
-        return "T", lambda v, w: _numeric(v, w, fail) + ZERO_CELSIUS, "degC", "temperature"
-    for inp in model.inputs:
-        if inp.name == key:
-            if inp.labels == "ion":
-                return inp.name, lambda v, w: _ion_valences(v, w, fail), inp.units, inp.long_name
-            if inp.labels is not None:
-                return inp.name, lambda v, w, i=inp: _labels(i, v, w, fail), "", inp.long_name
-            return inp.name, lambda v, w: _numeric(v, w, fail), inp.units, inp.long_name
-    labelled = [i for i in model.inputs if i.labels == key]
-    if len(labelled) == 1:
-        inp = labelled[0]
-        conv = (
-            (lambda v, w: _ion_valences(v, w, fail))
-            if key == "ion"
-            else (lambda v, w: _labels(inp, v, w, fail))
-        )
-        return inp.name, conv, "", key.replace("_", " ")
-    fail(
-        where,
-        f"{key!r} is not an input of model {model.name!r}; inputs: "
-        f"{', '.join(model.input_names)}" + (", celsius" if "T" in model.input_names else ""),
-    )
-
-
-def _shown(v) -> str:
-    """A spec value as the user wrote it in TOML (``true``, ``'text'``, ``1.5``)."""
-    v = v.item() if isinstance(v, np.generic) else v
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return repr(v)
-
-
-def _numeric(values, where, fail) -> np.ndarray:
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
-            fail(where, f"values must be numbers, got {_shown(v)}")
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(where, f"values must be numbers, got {list(values)[:5]!r}")
-    if arr.ndim != 1:
-        fail(where, "values must be a flat list")
-    if not np.all(np.isfinite(arr)):
-        fail(where, "values must be finite (no nan/inf)")
-    return arr
-
-
-#: Largest |valence| a spec accepts (no ion carries more charge).
-MAX_VALENCE = 10
-
-
-def _ion_valences(values, where, fail) -> np.ndarray:
-    out = []
-    for v in values:
-        if isinstance(v, str):
-            try:
-                out.append(float(ion_table.valence(v)))
-            except KeyError as exc:
-                fail(where, exc.args[0])
-        else:
-            out.append(v)
-    arr = _numeric(out, where, fail)
-    bad = (arr != np.round(arr)) | (np.abs(arr) > MAX_VALENCE)
-    if np.any(bad):
-        fail(
-            where,
-            f"a valence is a whole number between -{MAX_VALENCE} and {MAX_VALENCE}, "
-            f"got {arr[np.argmax(bad)]:g}",
-        )
-    return arr
-
-
-def _labels(inp, values, where, fail) -> np.ndarray:
-    from ionsweep.models import label_index
-
-    return np.asarray([label_index(inp, v, where, fail) for v in values], np.float64)
-
-
-def _check_domain(model, inp_name, arr, where, fail):
-    inp = model.input(inp_name)
-    d = inp.domain
-    if d == "temperature" and "celsius" in where and np.any(arr <= 0):
-        first = arr[np.argmax(arr <= 0)] - ZERO_CELSIUS
-        fail(where, f"temperature must be above absolute zero (-273.15 °C), got {first:g} °C")
-    bad = {
-        "positive": arr <= 0,
-        "nonnegative": arr < 0,
-        "nonzero": arr == 0,
-        "temperature": arr <= 0,
-    }.get(d)
-    if bad is not None and np.any(bad):
-        first = arr[np.argmax(bad)]
-        what = {
-            "positive": "must be > 0",
-            "nonnegative": "must be >= 0",
-            "nonzero": "must be non-zero",
-            "temperature": "must be > 0 K",
-        }[d]
-        unit = "K" if d == "temperature" else inp.units
-        fail(where, f"{inp.long_name} {what} for model {model.name!r} (got {first:g} {unit})")
-
-
-def _generate(spec, where, fail) -> tuple[np.ndarray, list | None]:
-    """Axis values from a list or a generator table; returns (numbers or None, labels)."""
-    if isinstance(spec, list):
-        if not spec:
-            fail(where, "axis is empty")
-        return spec
-    if not isinstance(spec, Mapping):
-        return [spec]
-    keys = set(spec) & _GENERATORS
-    if len(keys) != 1 or set(spec) - _GENERATORS:
-        fail(where, f"give exactly one of {', '.join(sorted(_GENERATORS))}")
-    (kind,) = keys
-    args = spec[kind]
-    if kind == "values":
-        return _generate(list(args), where, fail)
-    if not isinstance(args, list) or len(args) != 3:
-        fail(
-            where,
-            f"{kind} takes [start, stop, num]"
-            if kind != "arange"
-            else "arange takes [start, stop, step]",
-        )
-    a, b, n = (_numeric([x], where, fail)[0] for x in args)
-    if kind == "arange":
-        if n <= 0 or not (b > a):
-            fail(where, "arange needs stop > start and step > 0")
-        return list(np.arange(a, b, n))
-    if n != int(n) or n < 1:
-        fail(where, f"{kind} num must be a positive integer, got {args[2]!r}")
-    n = int(n)
-    if kind == "linspace":
-        return list(np.linspace(a, b, n))
-    if kind == "logspace":
-        return list(np.logspace(a, b, n))
-    if a <= 0 or b <= 0:
-        fail(where, "geomspace needs positive start and stop")
-    return list(np.geomspace(a, b, n))
-
-
-def _parse_axis(model, name, value, where, fail) -> Axis:
-    is_zip = isinstance(value, Mapping) and not (set(value) & _GENERATORS)
-    if not is_zip:
-        inp_name, convert, units, long_name = _resolve_key(model, name, where, fail)
-        raw = _generate(value, where, fail)
-        numbers = convert(raw, where)
-        _check_domain(model, inp_name, numbers, where, fail)
-        if any(isinstance(v, str) for v in raw):
-            if not all(isinstance(v, str) for v in raw):
-                fail(where, "do not mix names and numbers in one axis")
-            if model.input(inp_name).labels == "ion":
-                raw = [ion_table.canonical(v) for v in raw]
-            coord = np.asarray(raw, dtype=str)
-        elif name == "celsius":
-            coord = numbers - ZERO_CELSIUS
-        else:
-            coord = numbers
-        if len(set(coord.tolist())) != len(coord):
-            fail(where, "axis values must be distinct")
-        return Axis(name, coord, units, long_name, {inp_name: numbers})
-
-    feeds, extra, length, names_seen = {}, {}, None, []
-    labels = value.get("labels")
-    for key, vals in value.items():
-        if key == "labels":
-            continue
-        w = f"{where}.{key}"
-        inp_name, convert, units, long_name = _resolve_key(model, key, w, fail)
-        if inp_name in feeds:
-            fail(w, f"input {inp_name!r} appears twice in this zip axis")
-        raw = _generate(vals, w, fail)
-        numbers = convert(raw, w)
-        _check_domain(model, inp_name, numbers, w, fail)
-        if length is not None and len(numbers) != length:
-            fail(
-                where,
-                f"zip axis members have unequal lengths ({key!r} has {len(numbers)}, "
-                f"earlier members have {length})",
-            )
-        length = len(numbers)
-        feeds[inp_name] = numbers
-        if all(isinstance(v, str) for v in raw):
-            if model.input(inp_name).labels == "ion":
-                raw = [ion_table.canonical(v) for v in raw]
-            names_seen.append(raw)
-            if key == name:
-                continue  # the names label the dimension itself (see below)
-            shown = np.asarray(raw, dtype=str)
-        else:
-            shown = numbers - ZERO_CELSIUS if key == "celsius" else numbers
-        extra[key] = (shown, units, long_name)
-    if not feeds:
-        fail(where, "a zip axis needs at least one input")
-    if labels is None and names_seen:
-        labels = names_seen[0]  # e.g. ion = ["K+", "Na+"] in a zip axis labels its points
-    if labels is not None:
-        if not isinstance(labels, list) or len(labels) != length:
-            fail(f"{where}.labels", f"needs {length} labels, one per point")
-        coord = np.asarray([str(x) for x in labels], dtype=str)
-        if len(set(coord.tolist())) != len(coord):
-            fail(f"{where}.labels", "labels must be distinct")
-    else:
-        coord = np.arange(length)
-    long_name = name.replace("_", " ") if labels is not None else f"index along {name}"
-    return Axis(name, coord, "", long_name, feeds, extra)
-
-
-def _parse_reduce(tbl, dims, outputs, fail) -> Reduction | None:
-    if tbl is None:
-        return None
-    _no_unknown(tbl, _REDUCE_KEYS, "[reduce]", fail)
-    over = tuple(tbl.get("over", dims))
-    for d in over:
-        if d not in dims:
-            fail("[reduce] over", f"{d!r} is not an axis; axes: {', '.join(dims)}")
-    if not over:
-        fail("[reduce] over", "name at least one axis to reduce over")
-    stats = tuple(tbl.get("stats", ["min", "max", "mean", "std"]))
-    for s in stats:
-        if s not in _STATS:
-            fail("[reduce] stats", f"unknown statistic {s!r}; known: {', '.join(_STATS)}")
-    counts = []
-    for expr in tbl.get("count", []):
-        m = _COUNT_RE.match(str(expr))
-        if not m:
-            fail("[reduce] count", f'cannot parse {expr!r}; write e.g. "abs(E) > 5" or "E < 0"')
-        var = m.group(2) or m.group(3)
-        if var not in outputs:
-            fail("[reduce] count", f"{var!r} is not a stored output ({', '.join(outputs)})")
-        label = re.sub(r"\W+", "_", str(expr)).strip("_")
-        counts.append((f"count_{label}", var, m.group(4), float(m.group(5)), bool(m.group(2))))
-    hists = []
-    for var, h in tbl.get("histogram", {}).items():
-        if var not in outputs:
-            fail(f"[reduce] histogram {var}", "not a stored output")
-        try:
-            bins, (lo, hi) = int(h["bins"]), map(float, h["range"])
-        except (KeyError, TypeError, ValueError):
-            fail(f"[reduce] histogram {var}", "needs bins = N and range = [low, high]")
-        if bins < 1 or not (hi > lo) or not (math.isfinite(lo) and math.isfinite(hi)):
-            fail(f"[reduce] histogram {var}", "needs bins >= 1 and high > low")
-        hists.append((var, bins, lo, hi))
-    return Reduction(over, stats, tuple(counts), tuple(hists))

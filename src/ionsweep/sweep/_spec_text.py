@@ -1,0 +1,108 @@
+"""Spec text: TOML, or the same content as nested dicts, and the header every spec shares
+(top-level keys, ``[model]``, ``[activity]``)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ionsweep.models import get_model
+from ionsweep.sweep._plan import SpecError
+
+__all__ = ["load_header", "no_unknown", "spec_text", "spec_to_toml"]
+
+
+def _plain(value):
+    """A spec given as Python objects with NumPy arrays/scalars and tuples as plain lists and
+    numbers (what TOML would give); anything else is left for the checks to name."""
+    if isinstance(value, Mapping):
+        return {k if isinstance(k, str) else str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + " }"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if hasattr(v, "tolist"):
+        return _toml_value(v.tolist())
+    return repr(float(v)) if isinstance(v, float) else str(v)
+
+
+def spec_to_toml(spec: Mapping) -> str:
+    """Render a spec given as nested dicts as TOML text (what the store records)."""
+    lines = []
+    for key, value in spec.items():
+        if not isinstance(value, Mapping):
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in spec.items():
+        if isinstance(value, Mapping):
+            lines.append(f"\n[{key}]")
+            for k, v in value.items():
+                lines.append(f'"{k}" = {_toml_value(v)}')
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def spec_text(spec: Mapping, text) -> str:
+    """The spec's text as the store records it: the TOML given, or a dict spec rendered."""
+    return text if isinstance(text, str) else spec_to_toml(spec)
+
+
+def load_header(text: str | Mapping, source: str, top_keys):
+    """Parse spec ``text`` (TOML, or the spec as nested dicts, validated directly), check
+    its top-level keys and build its ``[model]``.
+
+    Returns ``(spec, model, model_table, model_options, fail)``, where ``fail(field, msg)``
+    raises :class:`SpecError` naming ``source`` and the field. Shared by sweep and
+    sensitivity specs.
+    """
+
+    def fail(field: str, msg: str):
+        raise SpecError(f"{source}: {field}: {msg}")
+
+    if isinstance(text, Mapping):
+        spec = _plain(text)
+    else:
+        try:
+            spec = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+    no_unknown(spec, top_keys, "", fail)
+    model_tbl = spec.get("model")
+    if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
+        fail("[model]", "a [model] table with a 'name' is required")
+    options = {k: v for k, v in model_tbl.items() if k != "name"}
+    if not isinstance(model_tbl["name"], str):
+        fail("[model] name", f"must be a model name (text), got {model_tbl['name']!r}")
+    here = Path(source).resolve().parent if Path(source).is_file() else None
+    from ionsweep.models._activity import spec_databases  # [activity.databases]
+
+    dbs = spec_databases(spec.get("activity"), here, fail)
+    try:
+        opts = options if dbs is None else {**options, "databases": dbs}
+        model = get_model(model_tbl["name"], opts, search_path=here)
+    except (ValueError, KeyError, TypeError) as exc:
+        fail("[model]", str(exc).strip('"'))
+    return spec, model, model_tbl, options, fail
+
+
+def no_unknown(table, allowed, where, fail):
+    if not isinstance(table, Mapping):
+        fail(where or "spec", "must be a table")
+    for k in table:
+        if k not in allowed:
+            fail(f"{where} {k}".strip(), f"unknown key; allowed: {', '.join(sorted(allowed))}")
