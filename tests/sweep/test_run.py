@@ -448,7 +448,9 @@ def test_same_reductions_for_every_order_of_the_axes():
         np.testing.assert_array_equal(ds.E_argmax_celsius.values, t_flat[E.argmax(1)])
 
 
-@pytest.mark.parametrize("chunks", ["{ c_out = 24 }", "{ c_out = 5 }"], ids=["direct", "accumulate"])
+@pytest.mark.parametrize(
+    "chunks", ["{ c_out = 24 }", "{ c_out = 5 }"], ids=["direct", "accumulate"]
+)
 def test_a_reduce_sweep_in_memory_equals_its_store(tmp_path, chunks):
     """``run_sweep`` without a store evaluates a ``[reduce]`` sweep straight into memory:
     the same statistics (bit for bit), coordinates, dtypes and attributes as the store a run
