@@ -147,35 +147,54 @@ def test_reduce_accumulate_refuses_shards(tmp_path):
     assert not (tmp_path / "x.zarr").exists()
 
 
+#: Run in a process with four devices: each spec (argv: spec, store, ...) into its store,
+#: then the reduce specs again in memory (``run_sweep`` without a store), which must equal
+#: their stores bit for bit; prints the number of XLA compilations of the sharded kernel.
+FOUR_DEVICES = """
+import io, logging, sys, jax, numpy as np
+from ionsweep import run_sweep
+from ionsweep.store import open_results
+from ionsweep.sweep import load_spec, run
+assert len(jax.devices()) == 4
+log = io.StringIO()
+logging.getLogger("jax").addHandler(logging.StreamHandler(log))
+jax.config.update("jax_log_compiles", True)
+pairs = list(zip(sys.argv[1::2], sys.argv[2::2]))
+for spec, store in pairs:
+    run(load_spec(spec), store, progress=False)
+for spec, store in pairs[1:]:
+    memory, stored = run_sweep(spec), open_results(store).load()
+    for v in stored.data_vars:
+        np.testing.assert_array_equal(memory[v].values, stored[v].values, err_msg=v)
+print(sum("Finished XLA compilation of jit(per_device)" in line
+          for line in log.getvalue().splitlines()))
+"""
+
+
 def test_four_simulated_devices_equal_one(tmp_path, reference):
     spec = tmp_path / "s.toml"
     spec.write_text(SPEC)
     (tmp_path / "r.toml").write_text(REDUCE)  # accumulated over chunks of P_Na
+    direct = REDUCE.replace("chunks = { P_Na = 4, K_out = 3 }", "")  # chunks span P_Na whole
+    (tmp_path / "rd.toml").write_text(direct)
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
     env = dict(os.environ, XLA_FLAGS=flags.strip(), JAX_PLATFORMS="cpu")
-    # JAX logs every XLA compilation; the four devices share one program.
-    code = (
-        "import io, logging, sys, jax; from ionsweep.sweep import load_spec, run; "
-        "assert len(jax.devices()) == 4; "
-        "log = io.StringIO(); logging.getLogger('jax').addHandler(logging.StreamHandler(log)); "
-        "jax.config.update('jax_log_compiles', True); "
-        "run(load_spec(sys.argv[1]), sys.argv[2], progress=False); "
-        "run(load_spec(sys.argv[3]), sys.argv[4], progress=False); "
-        "print(sum('Finished XLA compilation of jit(per_device)' in line "
-        "for line in log.getvalue().splitlines()))"
-    )
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(spec), str(tmp_path / "d.zarr")]
-        + [str(tmp_path / "r.toml"), str(tmp_path / "r.zarr")],
+        [sys.executable, "-c", FOUR_DEVICES, str(spec), str(tmp_path / "d.zarr")]
+        + [str(tmp_path / "r.toml"), str(tmp_path / "r.zarr")]
+        + [str(tmp_path / "rd.toml"), str(tmp_path / "rd.zarr")],
         env=env,
         check=True,
         capture_output=True,
         text=True,
     )
-    assert proc.stdout.split()[-1] == "2"  # one compilation per spec for the four devices
+    # JAX logs every XLA compilation: the four devices share one program per spec, which
+    # the in-memory runs reuse.
+    assert proc.stdout.split()[-1] == "3"
     assert open_results(tmp_path / "d.zarr").attrs["n_devices"] == 4
     _equal(reference / "ref.zarr", tmp_path / "d.zarr")
     _equal(reference / "red_chunked.zarr", tmp_path / "r.zarr", grouped=True)
+    _equal(reference / "red.zarr", tmp_path / "rd.zarr", grouped=True)
 
 
 def test_dask_local_cluster_equals_single_run(tmp_path, reference):
