@@ -244,3 +244,32 @@ def test_a_count_is_exact_on_either_side_of_the_float32_limit(size):
     got = np.asarray(_count(jax.numpy.asarray(mask)))
     assert got.dtype == np.int32
     np.testing.assert_array_equal(got, [size, size - len(range(0, size, 3))])
+
+
+def test_a_chunk_of_many_small_cells_holds_no_per_cell_constants():
+    """Where a step holds many small cells (here 65,536 cells of 2 points), the program
+    computes each step's cell indices itself: gathering every cell's inputs beforehand
+    would put a constant per cell into the program (millions in a large chunk), which XLA
+    then compiles and copies on every call."""
+    plan = parse_spec(
+        """
+[model]
+name = "nernst"
+[axes]
+c_out = { linspace = [2, 200, 256] }
+c_in = { linspace = [5, 50, 256] }
+celsius = [20.0, 37.0]
+[fixed]
+ion = "K+"
+[outputs]
+variables = ["E"]
+[reduce]
+over = ["celsius"]
+stats = ["min", "max", "mean", "std", "argmin"]
+"""
+    )
+    launch = Launcher(plan, jax.devices()[:1])
+    assert launch.kernel.cells_per_step == 256 * 256  # the chunk's cells, one step
+    feeds, fixed, where = launch.inputs([(0,) * len(plan.dims)])
+    text = launch.kernel.lower(feeds, fixed, launch._where(where, ())).as_text()
+    assert len(text) < 100_000  # 65,536 int32 indices alone would print as 256 kB or more

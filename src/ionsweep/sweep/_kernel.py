@@ -159,10 +159,13 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
     """Reduce mode: partial reductions for every kept cell of the chunk, computed in a
     ``lax.map`` over steps of ``per`` cells (one step: no loop).
 
-    Every cell's kept inputs are gathered before the loop, which maps over them: a loop
-    body that computed them from the step number (division, remainder and a dynamic slice
-    per input) added a dozen tiny kernels to compile (Nernst over 2·10⁶-point blocks: about
-    0.1 s of a 0.5 s compile on CPU).
+    With one cell per step (a chunk of at most a few thousand cells, each a block of
+    ``STEP_POINTS_MIN`` points or more), every cell's kept inputs are gathered before the
+    loop, which maps over them: computing them in the loop body from the step number (a
+    division, a remainder and a dynamic slice per input) added a dozen tiny kernels to
+    compile (Nernst over 2·10⁶-point blocks: about 0.1 s of a 0.5 s compile on CPU). With
+    many small cells per step the body computes its cells' indices, as gathering millions
+    of cells' inputs beforehand would cost more than it saves.
     """
     kept, over = split(plan)
     kept_shape = tuple(plan.chunks[k] for k in kept)
@@ -179,28 +182,35 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
         bshape[j] = plan.chunks[k]
         for name, v in feeds[k].items():
             base[name] = v.reshape(lead + tuple(bshape))
-    # Cell c of step s is cell s * per + c of the chunk; the last step repeats the last cell.
-    cell = np.minimum(np.arange(steps * per), cells - 1)
-    index = np.unravel_index(cell, kept_shape) if kept_shape else ()
-    cell_inputs = {
-        name: v[index[j]].reshape(steps, per)
-        for j, k in enumerate(kept)
-        for name, v in feeds[k].items()
-    }
 
-    def step(inputs):
+    def kept_inputs(cell) -> dict:
+        """The kept inputs of cells ``cell`` (integers in [0, cells); NumPy: known when
+        tracing, so the indices are constants of the program)."""
+        unravel = np.unravel_index if isinstance(cell, np.ndarray) else jnp.unravel_index
+        index = unravel(cell, kept_shape) if kept_shape else ()
+        return {name: v[index[j]] for j, k in enumerate(kept) for name, v in feeds[k].items()}
+
+    if per == 1:
+        xs = kept_inputs(np.arange(cells))  # (cells,) each; a step gets its cell's scalars
+    else:
+        xs = np.arange(steps)
+
+    def step(x_step):
         x = dict(base)
-        for name, v in inputs.items():
-            x[name] = v[0] if per == 1 else v.reshape(cells_shape)
+        if per == 1:
+            x.update(x_step)
+        else:  # the cells of step s: s * per + c; the last step repeats the last cell
+            cell = jnp.minimum(x_step * per + jnp.arange(per), cells - 1)
+            x.update({k: v.reshape(cells_shape) for k, v in kept_inputs(cell).items()})
         res = _evaluate(plan, x, (per,) * (per > 1) + over_shape, derivatives=False)
         if per == 1:
             res = {name: v[None] for name, v in res.items()}
         return reduce_block(plan, res, lengths, per)
 
     if steps == 1:
-        parts = step({name: v[0] for name, v in cell_inputs.items()})
+        parts = step(jax.tree.map(lambda a: a[0], xs))
     else:
-        parts = jax.lax.map(step, cell_inputs)
+        parts = jax.lax.map(step, xs)
         parts = {k: v.reshape((steps * per,) + v.shape[2:])[:cells] for k, v in parts.items()}
     return {k: v.reshape(kept_shape + v.shape[1:]) for k, v in parts.items()}
 
