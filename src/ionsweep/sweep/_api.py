@@ -90,10 +90,10 @@ def in_memory(plan: Plan, progress: bool = False) -> xr.Dataset:
     devices = devices_for(plan)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    _, coords = store_layout(plan)
+    layout, coords = store_layout(plan)
     if plan.reduce is None:
         values, _ = evaluate(plan, devices)
-        variables = [(name, dims, attrs) for name, dims, _, _, _, attrs in store_layout(plan)[0]]
+        variables = [(name, dims, attrs) for name, dims, _, _, _, attrs in layout]
     else:
         acc = reduce_in_memory(plan, devices, progress=bool(progress))
         values = {name: v for name, (v, *_) in acc.results().items()}

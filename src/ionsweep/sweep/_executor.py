@@ -190,7 +190,6 @@ def run(
 def _store_chunks(plan, out, store, writer, launch, todo, bar, n_devices) -> None:
     """Store and direct-reduce modes: every chunk's results to the host and into the store,
     one group of chunks computing while the previous one is written."""
-
     writes: deque = deque()
 
     def finish(indices, result):
@@ -262,7 +261,6 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
     seconds to the first chunk's result)``; the second figure includes compiling the
     kernel unless a run of the same plan compiled it already.
     """
-
     if plan.reduce is not None:
         raise ValueError("evaluate() keeps every point; a plan with [reduce] runs with run()")
     devices = list(devices or devices_for(plan))
