@@ -4,8 +4,9 @@ Keywords read (PHREEQC 3, Parkhurst & Appelo 2013, *USGS Techniques and Methods*
 keyword PITZER): ``-B0 -B1 -B2 -C0`` (cation–anion β⁽⁰⁾, β⁽¹⁾, β⁽²⁾, C^φ), ``-THETA``,
 ``-PSI``, ``-ALPHAS`` (α₁, α₂ of one pair), ``-LAMDA``/``-LAMBDA``, ``-ZETA``, ``-MU``,
 ``-ETA`` (terms with neutral species), ``-MacInnes`` (true/false), ``-use_etheta``,
-``-APHI`` and ``-redox``. Each data line is the species followed by up to six coefficients
-A0…A5 of PHREEQC's temperature function (T_r = 298.15 K)::
+``-APHI`` and ``-redox``, in every PITZER block of the file (PHREEQC reads them all). Each
+data line is the species followed by up to six coefficients A0…A5 of PHREEQC's
+temperature function (T_r = 298.15 K)::
 
     P(T) = A0 + A1 (1/T − 1/T_r) + A2 ln(T/T_r) + A3 (T − T_r) + A4 (T² − T_r²)
            + A5 (1/T² − 1/T_r²)
@@ -21,15 +22,20 @@ neutral species (``CO2``, ``B(OH)3``, ``H4SiO4``) — are read, listed in
 complexes of the modelled ions (HSO₄⁻ from H⁺ and SO₄²⁻, MgOH⁺, CO₃²⁻/HCO₃⁻/CO₂), its
 activity coefficients differ from ionsweep's, which treats the given ions as free.
 
-Refused, with the line number: an unknown option, a number that does not parse, a data line
-with too many or no coefficients, a species neither in ionsweep's ion table nor defined in
-the file's SOLUTION_SPECIES / SOLUTION_MASTER_SPECIES, an anion–anion ``-B0`` or a ``-LAMDA``
-between two modelled ions (a term ionsweep does not implement).
+Refused, naming the file, the line number and the line: an unknown option, text after an
+option that takes its coefficients on the lines below it (``-APHI abc``), a coefficient that is
+not a plain decimal number (``nan``, ``inf``, ``0_0765``, hexadecimal, non-ASCII digits, more
+than 32 characters) or whose magnitude exceeds :data:`MAX_COEFFICIENT` (1e9), a data line with
+no coefficient or too many (more than six; more than two for ``-ALPHAS``), an α of ``-ALPHAS``
+that is not positive (α enters as exp(−α√I)), a species neither in ionsweep's ion table nor
+defined in the file's SOLUTION_SPECIES / SOLUTION_MASTER_SPECIES, an anion–anion ``-B0`` or a
+``-LAMDA`` between two modelled ions (a term ionsweep does not implement).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -64,16 +70,24 @@ _KEYWORDS = {
     "KINETICS", "REACTION", "MIX", "USE", "SAVE", "PRINT", "INCREMENTAL_REACTIONS",
     "DATABASE", "SOLID_SOLUTIONS", "SOLUTION_SPREAD", "TRANSPORT", "ADVECTION",
 }  # fmt: skip
+#: Largest magnitude of a coefficient accepted. PHREEQC's distributed databases stay below
+#: 6e7 (ColdChem.dat's A5 of Mg–SO4 is −5.84e7; pitzer.dat's largest is A5 of Na–Cl, −7.48e5).
+MAX_COEFFICIENT = 1e9
+_MAX_TOKEN = 32  # characters of one number (those databases write at most 15)
+#: Plain decimal notation, ASCII digits only (Python's float() also reads "nan", "inf",
+#: "1_000" and non-ASCII digits); unambiguous, so matching takes time linear in the token.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 _SPECIES = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9()._:]*?)(?P<sign>[+-])(?P<n>\d*)$")
 T_RANGE_DEFAULT = (273.15, 473.15)
 
 
-class _Error(ValueError):
-    pass
+class _LineError(ValueError):
+    """A refusal of one line; the reader adds the file, the line number and the line."""
 
 
-def _fail(path, lineno, msg):
-    raise _Error(f"{path}, line {lineno}: {msg}")
+def _show(text: str, limit: int = 60) -> str:
+    """``text`` quoted and escaped, cut to ``limit`` characters."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _strip(line: str) -> str:
@@ -129,35 +143,166 @@ def phreeqc_species(name: str) -> str | None:
     return None
 
 
-def _numbers(path, lineno, toks, what):
+def _number(tok: str, what: str) -> float:
+    """One coefficient: plain decimal notation, finite, within ±:data:`MAX_COEFFICIENT`."""
+    if len(tok) > _MAX_TOKEN or not _NUMBER.fullmatch(tok):
+        raise _LineError(f"{what}: {_show(tok)} is not a number (plain decimal notation, "
+                         f"at most {_MAX_TOKEN} characters)")  # fmt: skip
+    x = float(tok)
+    if not abs(x) <= MAX_COEFFICIENT:
+        raise _LineError(f"{what}: {tok} is beyond ±{MAX_COEFFICIENT:.0e}")
+    return x
+
+
+def _numbers(toks, what, most=6):
     if not toks:
-        _fail(path, lineno, f"{what} has no coefficient")
-    if len(toks) > 6:
-        _fail(path, lineno, f"{what} has {len(toks)} coefficients; PHREEQC's function has 6")
-    try:
-        return [float(t) for t in toks]
-    except ValueError:
-        bad = next(t for t in toks if not _is_float(t))
-        _fail(path, lineno, f"{what}: {bad!r} is not a number")
-
-
-def _is_float(t):
-    try:
-        float(t)
-    except ValueError:
-        return False
-    return True
+        raise _LineError(f"{what} has no coefficient")
+    if len(toks) > most:
+        raise _LineError(f"{what} has {len(toks)} coefficients; it takes at most {most}")
+    return [_number(t, what) for t in toks]
 
 
 def _pitzer_lines(lines, path):
-    start = next((k for k, raw in enumerate(lines) if _is_keyword(raw)
-                  and raw.split()[0].upper() == "PITZER"), None)  # fmt: skip
-    if start is None:
+    """(line number, line) of every PITZER block, with (0, None) opening each block."""
+    found = False
+    inside = False
+    for k, raw in enumerate(lines):
+        if _is_keyword(raw):
+            inside = raw.split()[0].upper() == "PITZER"
+            found = found or inside
+            if inside:
+                yield 0, None
+        elif inside:
+            yield k + 1, raw
+    if not found:
         raise ValueError(f"{path}: no PITZER block")
-    for k in range(start + 1, len(lines)):
-        if _is_keyword(lines[k]):
+
+
+@dataclass
+class _Reader:
+    """What the PITZER lines of one file have said so far, one line at a time."""
+
+    path: Path
+    known: set
+    t_range: tuple
+    rows: dict = field(default_factory=dict)
+    tdep: dict = field(default_factory=dict)
+    alphas: dict = field(default_factory=dict)
+    theta: dict = field(default_factory=dict)
+    psi: dict = field(default_factory=dict)
+    ignored: dict = field(default_factory=dict)
+    aphi_row: object = None
+    macinnes: bool = True
+    option: tuple | None = None
+
+    def feed(self, line: str) -> None:
+        if line.startswith("-"):
+            self._option(line)
+        elif self.option is None:
+            raise _LineError("data line outside a PITZER option")
+        else:
+            self._data(line)
+
+    def _option(self, line: str) -> None:
+        opt, *rest = line[1:].split() or [""]
+        key = _OPTIONS.get(opt.lower())
+        if key is None:
+            raise _LineError(f"unknown PITZER option {_show(line.split()[0])}")
+        self.option = key if key[1] is not None else None
+        if key[1] is not None:
+            if rest:
+                raise _LineError(f"-{key[0]} takes its coefficients on the lines below it, "
+                                 f"not {_show(' '.join(rest))}")  # fmt: skip
             return
-        yield k + 1, lines[k]
+        value = rest[0].lower() if rest else "true"
+        if value not in ("true", "false", "t", "f") or len(rest) > 1:
+            raise _LineError(f"-{opt} takes true or false, got {_show(' '.join(rest))}")
+        if key[0] == "MACINNES":
+            self.macinnes = value.startswith("t")
+        elif key[0] == "ETHETA" and not value.startswith("t"):
+            raise _LineError("-use_etheta false: ionsweep always includes Eθ")
+
+    def _data(self, line: str) -> None:
+        kind, n = self.option
+        toks = line.split()
+        species, numbers = toks[:n], toks[n:]
+        if len(species) < n or any(_NUMBER.fullmatch(s) for s in species):
+            raise _LineError(f"-{kind} needs {n} species before its coefficients")
+        what = f"-{kind} {' '.join(species)}"
+        coef = _numbers(numbers, what, most=2 if kind == "ALPHAS" else 6)
+        if kind == "APHI":
+            self.aphi_row = phreeqc_row(*coef)
+            return
+        mapped = self._mapped(species)
+        if mapped is None:
+            return  # a term with a species ionsweep does not model
+        z = [int(ion_table.valence(c)) for c in mapped]
+        if kind in ("LAMDA", "ZETA", "MU", "ETA"):
+            raise _LineError(f"-{kind} between ions {mapped}: ionsweep has no such term")
+        if kind in ("B0", "B1", "B2", "C0", "ALPHAS"):
+            self._binary(kind, species, mapped, z, coef)
+        elif kind == "THETA":
+            if z[0] * z[1] <= 0:
+                raise _LineError(f"-THETA needs two ions of one sign, got {species}")
+            row = phreeqc_row(*coef)
+            self.theta[frozenset(mapped)] = Mixing(row, self.path.name, self.t_range)
+        else:
+            self._psi(species, mapped, z, coef)
+
+    def _mapped(self, species) -> list | None:
+        """ionsweep's names of ``species``, or None if one of them is not modelled."""
+        mapped = []
+        for s in species:
+            canon = phreeqc_species(s)
+            if canon is None and s not in self.known:
+                raise _LineError(f"unknown species {s!r}: not an ion ionsweep models and "
+                                 "not defined in the file's SOLUTION_SPECIES")  # fmt: skip
+            if canon is None:
+                self.ignored[s] = None
+            mapped.append(canon)
+        return None if None in mapped else mapped
+
+    def _binary(self, kind, species, mapped, z, coef) -> None:
+        if z[0] * z[1] >= 0:
+            raise _LineError(f"-{kind} needs a cation and an anion, got {species}")
+        pair = tuple(sorted(mapped, key=lambda c: -ion_table.valence(c)))
+        if kind == "ALPHAS":
+            if not all(a > 0 for a in coef):
+                raise _LineError(f"-ALPHAS {' '.join(species)}: α₁ and α₂ must be positive")
+            self.alphas[pair] = coef + [12.0] * (2 - len(coef))
+            return
+        self.rows.setdefault(pair, {})[kind] = phreeqc_row(*coef)
+        self.tdep[pair] = self.tdep.get(pair, False) or any(c != 0 for c in coef[1:])
+
+    def _psi(self, species, mapped, z, coef) -> None:
+        """ψ: two ions of one sign, one of the other, in any order."""
+        signs = [np.sign(v) for v in z]
+        odd = [k for k in range(3) if signs.count(signs[k]) == 1]
+        if len(odd) != 1 or len(set(mapped)) != 3:
+            raise _LineError(f"-PSI needs two ions of one sign and one of the other, "
+                             f"got {species}")  # fmt: skip
+        k = odd[0]
+        pair = frozenset(m for i, m in enumerate(mapped) if i != k)
+        self.psi[(pair, mapped[k])] = Mixing(phreeqc_row(*coef), self.path.name, self.t_range)
+
+    def parameters(self, name: str) -> PitzerParameters:
+        binary = {}
+        zero = np.zeros(K)
+        for pair, entry in self.rows.items():
+            a1, a2 = self.alphas.get(pair, _default_alphas(*pair))
+            binary[pair] = Binary(
+                beta0=entry.get("B0", zero), beta1=entry.get("B1", zero),
+                beta2=entry.get("B2", zero), cphi=entry.get("C0", zero),
+                source=self.path.name,
+                t_range=self.t_range if self.tdep[pair] else (298.15, 298.15),
+                alpha1=float(a1), alpha2=float(a2),
+            )  # fmt: skip
+        return build_parameters(
+            name, binary, self.theta, self.psi, aphi_row=self.aphi_row,
+            aphi_water=0.0 if self.aphi_row is not None else 1.0,
+            source=f"PHREEQC database {self.path.name}", ignored=tuple(self.ignored),
+            extra_ions=[c for pair in binary for c in pair], macinnes=self.macinnes,
+        )  # fmt: skip
 
 
 def read_phreeqc_pitzer(
@@ -201,95 +346,15 @@ def read_phreeqc_pitzer(
     """
     path = Path(path)
     lines = path.read_text(encoding="latin-1").splitlines()
-    known = _defined_species(lines)
-    rows: dict[tuple, dict[str, np.ndarray]] = {}
-    tdep: dict[tuple, bool] = {}
-    alphas, theta, psi = {}, {}, {}
-    ignored: dict[str, None] = {}
-    aphi_row, macinnes, option = None, True, None
+    reader = _Reader(path, _defined_species(lines), t_range)
     for lineno, raw in _pitzer_lines(lines, path):
-        line = _strip(raw)
-        if not line:
-            continue
-        if line.startswith("-"):
-            opt, *rest = line[1:].split()
-            key = _OPTIONS.get(opt.lower())
-            if key is None:
-                _fail(path, lineno, f"unknown PITZER option {line.split()[0]!r}")
-            option = key
-            if key[1] is None:
-                value = (rest[0].lower() if rest else "true")
-                if value not in ("true", "false", "t", "f"):
-                    _fail(path, lineno, f"-{opt} takes true or false, got {rest[0]!r}")
-                if key[0] == "MACINNES":
-                    macinnes = value.startswith("t")
-                elif key[0] == "ETHETA" and not value.startswith("t"):
-                    _fail(path, lineno, "-use_etheta false: ionsweep always includes Eθ")
-                option = None
-            continue
-        if option is None:
-            _fail(path, lineno, f"data line outside a PITZER option: {line!r}")
-        kind, n = option
-        toks = line.split()
-        species, numbers = toks[:n], toks[n:]
-        if len(species) < n or any(_is_float(s) for s in species):
-            _fail(path, lineno, f"-{kind} needs {n} species before its coefficients")
-        coef = _numbers(path, lineno, numbers, f"-{kind} {' '.join(species)}")
-        if kind == "APHI":
-            aphi_row = phreeqc_row(*coef)
-            continue
-        mapped = []
-        for s in species:
-            canon = phreeqc_species(s)
-            if canon is None and s not in known:
-                _fail(path, lineno, f"unknown species {s!r}: not an ion ionsweep models and not "
-                      "defined in the file's SOLUTION_SPECIES")  # fmt: skip
-            if canon is None:
-                ignored[s] = None
-            mapped.append(canon)
-        if any(c is None for c in mapped):
-            continue  # a term with a species ionsweep does not model
-        z = [int(ion_table.valence(c)) for c in mapped]
-        if kind in ("LAMDA", "ZETA", "MU", "ETA"):
-            _fail(path, lineno, f"-{kind} between ions {mapped}: ionsweep has no such term")
-        if kind in ("B0", "B1", "B2", "C0", "ALPHAS"):
-            if z[0] * z[1] >= 0:
-                _fail(path, lineno, f"-{kind} needs a cation and an anion, got {species}")
-            pair = tuple(sorted(mapped, key=lambda c: -ion_table.valence(c)))
-            if kind == "ALPHAS":
-                alphas[pair] = coef + [12.0] * (2 - len(coef))
-                continue
-            entry = rows.setdefault(pair, {})
-            entry[kind] = phreeqc_row(*coef)
-            tdep[pair] = tdep.get(pair, False) or any(c != 0 for c in coef[1:])
-        elif kind == "THETA":
-            if z[0] * z[1] <= 0:
-                _fail(path, lineno, f"-THETA needs two ions of one sign, got {species}")
-            theta[frozenset(mapped)] = Mixing(phreeqc_row(*coef), path.name, t_range)
-        else:  # PSI: two of one sign, one of the other, in any order
-            signs = [np.sign(v) for v in z]
-            odd = [k for k in range(3) if signs.count(signs[k]) == 1]
-            if len(odd) != 1 or len(set(mapped)) != 3:
-                _fail(path, lineno, f"-PSI needs two ions of one sign and one of the other, "
-                      f"got {species}")  # fmt: skip
-            k = odd[0]
-            pair = frozenset(m for i, m in enumerate(mapped) if i != k)
-            psi[(pair, mapped[k])] = Mixing(phreeqc_row(*coef), path.name, t_range)
-    binary = {}
-    zero = np.zeros(K)
-    for pair, entry in rows.items():
-        a1, a2 = alphas.get(pair, _default_alphas(*pair))
-        binary[pair] = Binary(
-            beta0=entry.get("B0", zero), beta1=entry.get("B1", zero),
-            beta2=entry.get("B2", zero), cphi=entry.get("C0", zero),
-            source=path.name, t_range=t_range if tdep[pair] else (298.15, 298.15),
-            alpha1=float(a1), alpha2=float(a2),
-        )  # fmt: skip
-    extra = [c for pair in binary for c in pair]
-    params = build_parameters(
-        name or path.stem, binary, theta, psi, aphi_row=aphi_row,
-        aphi_water=0.0 if aphi_row is not None else 1.0,
-        source=f"PHREEQC database {path.name}", ignored=tuple(ignored), extra_ions=extra,
-        macinnes=macinnes,
-    )  # fmt: skip
-    return params
+        line = _strip(raw) if raw is not None else None
+        if line is None:
+            reader.option = None  # each PITZER block starts with no option
+        elif line:
+            try:
+                reader.feed(line)
+            except _LineError as e:
+                msg = f"{path}, line {lineno}: {e}; the line reads {_show(raw.strip())}"
+                raise ValueError(msg) from None
+    return reader.parameters(name or path.stem)
