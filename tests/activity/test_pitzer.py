@@ -366,6 +366,30 @@ def test_float32_in_float32_out():
     np.testing.assert_allclose(phi32, phi64, rtol=5e-5)
 
 
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_invalid_points_give_nan_eager_and_under_jit(dtype):
+    # The equations give finite numbers at a negative molality (√I is clipped at I = 0);
+    # the contract of every activity model is NaN for the whole point, also under jit.
+    names = ("Na+", "Cl-")
+    m = jnp.array([[-0.1, 0.1], [0.1, -0.1], [-0.1, -0.1], [jnp.inf, 0.1], [0.1, 0.1]], dtype)
+    T = jnp.array([298.15, 298.15, 298.15, 298.15, 298.15], dtype)
+
+    def both(m, T):
+        return (*log_gamma_and_osmotic_pitzer(names, m, T),
+                jnp.exp(log_gamma_pitzer(names, m, T)))  # fmt: skip
+
+    jitted = jax.jit(both)
+    for lg, phi, gamma in (both(m, T), jitted(m, T)):
+        assert lg.dtype == dtype
+        for x in (lg, phi, gamma):
+            assert np.all(np.isnan(x[:4])), x
+        # γ± of 0.1 mol/kg NaCl at 25 °C: 0.778 (Robinson & Stokes 1959, Appendix 8.10).
+        assert float(jnp.exp(lg[4].mean())) == pytest.approx(0.778, abs=1e-3)
+    # A temperature that is not > 0 (traced: no check can refuse it) gives NaN too.
+    lg, phi, _ = jitted(m[4:], jnp.array([-5.0], dtype))
+    assert np.all(np.isnan(lg)) and np.all(np.isnan(phi))
+
+
 def test_dilute_limit_and_limiting_law():
     z = np.array([1, 1, 2, 2, -1, -2])
     lg0, phi0 = lg_phi(names=NAMES, molality=jnp.zeros(6), T=300.0)

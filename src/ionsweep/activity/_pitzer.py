@@ -326,6 +326,19 @@ def _aphi(plan, params, T, param):
     return materialize(jnp.broadcast_to(jnp.asarray(out, T.dtype), T.shape))
 
 
+def _valid(ms, T):
+    """Points whose molalities are all finite and ≥ 0 and whose T is finite and > 0.
+
+    The equations give finite numbers at a negative molality (I < 0 is clipped to 0 by the
+    "double where" of √I): every result is masked with this to NaN there, as every model of
+    the registry does. Per ion and at the shape of T; a NaN fails both comparisons.
+    """
+    ok = (T > 0) & (T < jnp.inf)
+    for mi in ms:
+        ok = ok & (mi >= 0) & (mi < jnp.inf)
+    return ok
+
+
 def _terms(plan: _Plan, params, m, T):
     """Everything both ln γ and φ need; see the module docstring for the equations.
 
@@ -389,7 +402,8 @@ def _terms(plan: _Plan, params, m, T):
     f_dh = -aphi * (sqrt_I / (1 + B_PITZER * sqrt_I)
                     + 2 / B_PITZER * jnp.log1p(B_PITZER * sqrt_I))  # fmt: skip
     out = dict(I=ionic, Z=Z, sqrt_I=sqrt_I, aphi=aphi, ms=ms, binary=binary, pairs=pairs,
-               triplets=triplets, F=materialize(_total(f_terms, f_dh)), f_dh=f_dh)  # fmt: skip
+               triplets=triplets, F=materialize(_total(f_terms, f_dh)), f_dh=f_dh,
+               valid=_valid(ms, T))  # fmt: skip
     if plan.macinnes is not None:
         _, kk, cl = plan.macinnes
         rows = params.beta[kk, cl]
@@ -424,7 +438,9 @@ def log_gamma_pitzer(names, molality, T, *, parameters=None, convention: str = "
     Returns
     -------
     jax.Array, shape (..., n)
-        ln γ_i (dimensionless; molality scale), in the floating dtype of the inputs.
+        ln γ_i (dimensionless; molality scale), in the floating dtype of the inputs; NaN for
+        every ion of a point with a negative or non-finite molality, or a T that is not
+        finite and > 0 (eager and under ``jit``).
 
     Raises
     ------
@@ -471,7 +487,7 @@ def _log_gamma(plan: _Plan, m, t):
     # …) once per column; in-place column updates keep those terms computed once.
     out = jnp.zeros_like(m)
     for i, c in enumerate(cols):
-        out = out.at[..., i].set(c)
+        out = out.at[..., i].set(jnp.where(t["valid"], c, jnp.nan))
     return out
 
 
@@ -501,7 +517,8 @@ def _osmotic(plan: _Plan, m, t):
     s = _total((psi * ms[i] * ms[j] * ms[k] for i, j, k, psi in t["triplets"]), s)
     total = _total(ms)
     pos = total > 0
-    return jnp.where(pos, 1 + 2 * s / jnp.where(pos, total, jnp.ones_like(total)), 1)
+    phi = jnp.where(pos, 1 + 2 * s / jnp.where(pos, total, jnp.ones_like(total)), 1)
+    return jnp.where(t["valid"], phi, jnp.nan)
 
 
 def log_gamma_and_osmotic_pitzer(names, molality, T, *, parameters=None,
