@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-__all__ = ["exp_fused", "poly", "recip_fused", "vlog"]
+__all__ = ["exp_fused", "exp_keep_nan", "poly", "recip_fused", "vlog"]
 
 
 def poly(coeffs, x):
@@ -31,11 +31,21 @@ def poly(coeffs, x):
 _EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
 
 
+#: Domains of :func:`exp_fused` (|v| at most) and :func:`recip_fused` (|y| at most), by
+#: dtype: where the exponent-field arithmetic stays within normal numbers (measured: float32
+#: exp exact to 2 ulp on [−87.3, 88.4], 1/y on [2^−126, 8.07e37]; float64 [−708.4, 709.4] and
+#: [2^−1022, 4.25e307]).
+_EXP_MAX = {jnp.dtype(jnp.float32): 87.0, jnp.dtype(jnp.float64): 708.0}
+_RECIP_MAX = {jnp.dtype(jnp.float32): 4e37, jnp.dtype(jnp.float64): 2e307}
+
+
 def exp_fused(v):
-    """e^v for |v| ≤ 700 (float64) or 80 (float32), to about 1 ulp, from multiplications,
+    """e^v for |v| ≤ 708 (float64) or 87 (float32), to about 1 ulp, from multiplications,
     additions, a rounding and an exponent-field bitcast only: e^v = 2^k·e^r with
     k = round(v/ln2), r = v − k·ln2 (Cody–Waite: ln2 split in two so that k·ln2_hi is
-    exact) and a degree-13 Taylor polynomial of e^r.
+    exact) and a degree-13 Taylor polynomial of e^r. NaN outside that domain (the
+    exponent field would overflow into garbage) and for a NaN v; one comparison and one
+    select, which cost nothing measurable in the pump–leak–volume kernel.
 
     Why not ``jnp.exp``: XLA:CPU treats exp as expensive and will not fuse one that has
     several users into their loop unless it reaches all of them at once; it materializes
@@ -60,21 +70,45 @@ def exp_fused(v):
         two_k = lax.bitcast_convert_type((bits + 1023) << 52, v.dtype)
     else:
         two_k = lax.bitcast_convert_type((k.astype(jnp.int32) + 127) << 23, v.dtype)
-    return p * two_k
+    return jnp.where(jnp.abs(v) <= _EXP_MAX[v.dtype], p * two_k, jnp.nan)
+
+
+def exp_keep_nan(x):
+    """e^x, NaN where x is NaN, also inside XLA:CPU's fused float32 loops.
+
+    Use it for the exp of a value that may have been masked to NaN (ln γ at an invalid
+    point). XLA:CPU expands a float32 ``exp`` inline with a float-to-integer conversion of
+    the exponent, which LLVM treats as undefined ("poison") for a NaN. A NaN that reaches it
+    as the constant of an upstream ``jnp.where(valid, x, jnp.nan)`` then lets the compiler
+    keep the other branch: ``exp`` of the masked ln γ comes out finite (γ = 1, −1, 7e22…).
+    Here ``exp`` never sees a NaN (0 in its place) and the NaN is selected after it.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> x = jnp.array([0.0, 1.0, -2.0], jnp.float32)
+    >>> jax.jit(lambda x: exp_keep_nan(jnp.where(x < 0, jnp.nan, x)))(x).tolist()
+    [1.0, 2.7182817459106445, nan]
+    """
+    nan = jnp.isnan(x)
+    return jnp.where(nan, jnp.nan, jnp.exp(jnp.where(nan, 0, x)))
 
 
 def recip_fused(y):
-    """1/y for finite y ≠ 0, to about 1 ulp, from cheap operations (as :func:`exp_fused`, so that
-    XLA:CPU fuses it whatever its number of users): an exponent-field bitcast estimate
-    within 13 % (Lomont's constant), then Newton steps r ← r(2 − |y|r), each squaring the
-    relative error (5 reach double precision, 4 single)."""
+    """1/y for 2^−126 ≤ |y| ≤ 4e37 (float32; float64: 2^−1022 ≤ |y| ≤ 2e307), to about
+    1 ulp, from cheap operations (as :func:`exp_fused`, so that XLA:CPU fuses it whatever its
+    number of users): an exponent-field bitcast estimate within 13 % (Lomont's constant),
+    then Newton steps r ← r(2 − |y|r), each squaring the relative error (5 reach double
+    precision, 4 single). NaN outside that domain (0, subnormals, ±inf, NaN, and |y| so
+    large that 1/y is not a normal number), where the estimate would be garbage."""
     f64 = y.dtype == jnp.float64
     itype, magic, steps = (jnp.int64, 0x7FDE623822FC16E6, 5) if f64 else (jnp.int32, 0x7EF311C7, 4)
     a = jnp.abs(y)
     r = lax.bitcast_convert_type(magic - lax.bitcast_convert_type(a, itype), y.dtype)
     for _ in range(steps):
         r = r * (2 - a * r)
-    return jnp.where(y < 0, -r, r)
+    inside = (a >= jnp.finfo(y.dtype).tiny) & (a <= _RECIP_MAX[y.dtype])
+    return jnp.where(inside, jnp.where(y < 0, -r, r), jnp.nan)
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # ln 2 = hi + lo

@@ -481,3 +481,27 @@ def test_fused_exp_and_reciprocal(dtype):
     y = y.astype(dtype)
     got = np.asarray(jax.jit(pump_leak_volume._recip)(jnp.asarray(y)), np.float64)
     assert np.max(np.abs(got * y.astype(np.float64) - 1)) <= 2 * eps
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_exp_and_reciprocal_are_nan_outside_their_domains(dtype):
+    # Outside their domains the exponent-field arithmetic gave garbage (float32: e^−100 =
+    # −4.3e33, e^100 = −2.3e−34, 1/inf = −inf, 1/1e38 = 0); now NaN, also for a NaN that
+    # reaches them as the constant of a jnp.where inside one fused loop.
+    big = 100.0 if dtype == np.float32 else 800.0
+    v = np.array([big, -big, 1e4, -1e4, np.inf, -np.inf, np.nan], dtype)
+    assert np.all(np.isnan(jax.jit(pump_leak_volume._exp)(jnp.asarray(v))))
+    huge = 1e38 if dtype == np.float32 else 1e308
+    sub = np.finfo(dtype).tiny / 4  # a subnormal
+    y = np.array([0.0, -0.0, sub, -sub, huge, -huge, np.inf, -np.inf, np.nan], dtype)
+    assert np.all(np.isnan(jax.jit(pump_leak_volume._recip)(jnp.asarray(y))))
+    x = jnp.asarray([-1.0, 0.5, 2.0], dtype)
+
+    @jax.jit
+    def masked(x):  # NaN selected in the same loop as the fused functions
+        m = jnp.where(x < 0, jnp.nan, x)
+        return pump_leak_volume._exp(m), pump_leak_volume._recip(m)
+
+    for got, want in zip(masked(x), (np.exp, np.reciprocal), strict=True):
+        assert np.isnan(got[0])
+        np.testing.assert_allclose(got[1:], want(np.asarray(x[1:], np.float64)), rtol=4e-7)

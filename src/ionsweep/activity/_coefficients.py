@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import jax.numpy as jnp
 import numpy as np
 
+from ionsweep._fastmath import exp_keep_nan
 from ionsweep._util import as_float
 from ionsweep.activity._composition import (
     NEUTRALITY_RTOL,
@@ -94,7 +95,7 @@ def activity_coefficients(
     """
     names, m, T = _stack(molality, T, "molality", neutrality_rtol)
     ln_g = log_gamma(model, names, m, T, parameters=parameters, convention=convention)
-    return {name: jnp.exp(ln_g[..., i]) for i, name in enumerate(names)}
+    return {name: exp_keep_nan(ln_g[..., i]) for i, name in enumerate(names)}
 
 
 def mean_activity_coefficient(salt: str, molality, T, model: str = "pitzer", *, parameters=None):
@@ -136,7 +137,7 @@ def mean_activity_coefficient(salt: str, molality, T, model: str = "pitzer", *, 
     m, T = as_float(molality, T)
     ms = jnp.stack(jnp.broadcast_arrays(nu_c * m, nu_a * m), axis=-1)
     ln_g = log_gamma(model, (cation, anion), ms, T, parameters=parameters)
-    return jnp.exp((nu_c * ln_g[..., 0] + nu_a * ln_g[..., 1]) / (nu_c + nu_a))
+    return exp_keep_nan((nu_c * ln_g[..., 0] + nu_a * ln_g[..., 1]) / (nu_c + nu_a))
 
 
 def osmotic_coefficient(molality: Mapping, T, *, parameters=None, neutrality_rtol=NEUTRALITY_RTOL):

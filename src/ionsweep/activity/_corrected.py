@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import jax.numpy as jnp
 
+from ionsweep._fastmath import exp_keep_nan
 from ionsweep._ions import ions as ion_table
 from ionsweep._util import as_float
 from ionsweep.activity._composition import (
@@ -117,8 +118,8 @@ def nernst_activity(
     a, ln_g_in = _side(c_in, T, "c_in", (name,), model, neutrality_rtol, **kw)
     b, ln_g_out = _side(c_out, T, "c_out", (name,), model, neutrality_rtol, **kw)
     return nernst(
-        a[..., 0], b[..., 0], ion_table.valence(name), T, jnp.exp(ln_g_in[..., 0]),
-        jnp.exp(ln_g_out[..., 0]),
+        a[..., 0], b[..., 0], ion_table.valence(name), T, exp_keep_nan(ln_g_in[..., 0]),
+        exp_keep_nan(ln_g_out[..., 0]),
     )  # fmt: skip
 
 
@@ -184,7 +185,7 @@ def ghk_voltage_activity(
     if P.ndim == 0 or P.shape[-1] != len(names):
         raise ValueError(f"P has shape {P.shape}; its last axis must have {len(names)} ions")
     z = jnp.asarray([ion_table.valence(n) for n in names])
-    a_in = jnp.exp(ln_g_in) * c_i
-    a_out = jnp.exp(ln_g_out) * c_o
+    a_in = exp_keep_nan(ln_g_in) * c_i  # NaN γ stays NaN in float32 (see exp_keep_nan)
+    a_out = exp_keep_nan(ln_g_out) * c_o
     lead = jnp.broadcast_shapes(P.shape[:-1], a_in.shape[:-1], a_out.shape[:-1])
     return ghk_voltage(P, a_in, a_out, z, jnp.broadcast_to(jnp.asarray(T), lead))

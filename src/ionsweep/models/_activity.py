@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ionsweep import physics
+from ionsweep._fastmath import exp_keep_nan
 from ionsweep._ions import ions as ion_table
 from ionsweep.activity import (
     MODELS,
@@ -217,8 +218,9 @@ def _potentials(x, names, balance, models, reference, report, databases=None):
     for ion in report:
         k = names.index(ion)
         E = physics.nernst(
-            c_in[..., k], c_out[..., k], z[k], T, jnp.exp(lg_in[..., k]), jnp.exp(lg_out[..., k])
-        )
+            c_in[..., k], c_out[..., k], z[k], T,
+            exp_keep_nan(lg_in[..., k]), exp_keep_nan(lg_out[..., k]),
+        )  # fmt: skip
         dE = delta_E(
             z[k], T, lg_in[..., k], lg_out[..., k], ref_in[..., k], ref_out[..., k],
             c_in=c_in[..., k], c_out=c_out[..., k],
@@ -226,8 +228,8 @@ def _potentials(x, names, balance, models, reference, report, databases=None):
         res[ion] = (
             jnp.where(neutral_ok, E, jnp.nan),
             jnp.where(neutral_ok, dE, jnp.nan),
-            jnp.where(neutral_ok, jnp.exp(lg_in[..., k]), jnp.nan),
-            jnp.where(neutral_ok, jnp.exp(lg_out[..., k]), jnp.nan),
+            jnp.where(neutral_ok, exp_keep_nan(lg_in[..., k]), jnp.nan),
+            jnp.where(neutral_ok, exp_keep_nan(lg_out[..., k]), jnp.nan),
         )
     return res
 

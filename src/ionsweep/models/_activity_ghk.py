@@ -26,6 +26,7 @@ import functools
 import jax.numpy as jnp
 
 from ionsweep import physics
+from ionsweep._fastmath import exp_keep_nan
 from ionsweep._ions import ions as ion_table
 from ionsweep.activity import (
     MODELS,
@@ -207,7 +208,7 @@ def activity_error_ghk(
         res = {}
         for ion in report:
             s, zi = symbol(ion), ion_table.valence(ion)
-            g_in, g_out = jnp.exp(lg_in[ion]), jnp.exp(lg_out[ion])
+            g_in, g_out = exp_keep_nan(lg_in[ion]), exp_keep_nan(lg_out[ion])
             res[f"dE_{s}"] = delta_E(
                 zi, T, lg_in[ion], lg_out[ion], ref_in[ion], ref_out[ion],
                 c_in=c_in[ion], c_out=c_out[ion],
@@ -220,8 +221,8 @@ def activity_error_ghk(
             zz = jnp.asarray([ion_table.valence(p) for p in permeant], dtype)
 
             def ghk(lgi, lgo):
-                a_in = jnp.stack([jnp.exp(lgi[p]) * c_in[p] for p in permeant], -1)
-                a_out = jnp.stack([jnp.exp(lgo[p]) * c_out[p] for p in permeant], -1)
+                a_in = jnp.stack([exp_keep_nan(lgi[p]) * c_in[p] for p in permeant], -1)
+                a_out = jnp.stack([exp_keep_nan(lgo[p]) * c_out[p] for p in permeant], -1)
                 return physics.ghk_voltage(P, a_in, a_out, zz, T)
 
             V = ghk(lg_in, lg_out)
