@@ -7,6 +7,7 @@ that no ionsweep code catches, raised again at every later checkpoint in any thr
 nothing after it reaches the disk; two tests at the end send a real SIGKILL at a named point.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -208,3 +209,254 @@ def test_real_sigkill_at_a_named_point_resumes(tmp_path, point, extra):
         assert out.exists() and open_results(out).attrs["ionsweep_complete"] is False
     _finish(plan, out)
     _assert_same(ref, out)
+
+
+# --- Lost and corrupt chunks: info, --verify, --resume --repair --------------------------
+#
+# Chunks of ``c_out = 3`` over 7 values: (0, 0) holds c_out[0:3], (1, 0) c_out[3:6] and
+# (2, 0) c_out[6:7], each with all three temperatures; so do the chunk files ``c/i/0``.
+
+
+def _spec_file(tmp_path, chunks="c_out = 3", extra="") -> Path:
+    spec = tmp_path / "s.toml"
+    spec.write_text(NERNST.format(chunks=chunks, extra=extra))
+    return spec
+
+
+def _flip_byte(path: Path, at: int = 2) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def _verify_lines(capsys, store) -> tuple[int, list[str]]:
+    from ionsweep.cli import main
+
+    capsys.readouterr()
+    status = main(["info", "--verify", str(store)])
+    return status, capsys.readouterr().out.splitlines()
+
+
+def _done_labels(record) -> set[str]:
+    return {label.split()[1] for label in record if label.startswith("chunk-done")}
+
+
+def test_every_array_carries_checksums_and_every_chunk_is_written(tmp_path):
+    # A chunk holding only fill values (all NaN, or valid = 0 everywhere) is written too:
+    # zarr's default would skip it and a lost chunk could not be told from an empty one.
+    from ionsweep.store import _zarr as zstore
+
+    out = tmp_path / "s.zarr"
+    zstore.create(out, [("x", ["i"], (4,), (2,), "float32", {})], [], {}, grid=(["i"], [4], [2]))
+    group = zstore.open_group_rw(out)
+    zstore.writable(group["x"])[...] = np.full(4, np.nan, np.float32)
+    assert sorted(p.name for p in (out / "x" / "c").iterdir()) == ["0", "1"]
+    plan = _plan("c_out = 3")
+    run(plan, tmp_path / "r.zarr")
+    for meta in (tmp_path / "r.zarr").glob("*/zarr.json"):
+        doc = json.loads(meta.read_text())
+        if doc["node_type"] == "array":
+            assert doc["codecs"][-1] == {"name": "crc32c"}, meta
+
+
+def test_info_calls_a_store_with_a_missing_chunk_file_incomplete(tmp_path, capsys):
+    from ionsweep.cli import main
+
+    out = tmp_path / "s.zarr"
+    run(_plan("c_out = 3"), out)
+    assert main(["info", str(out)]) == 0
+    assert ", complete" in capsys.readouterr().out
+    (out / "E" / "c" / "1" / "0").unlink()
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "INCOMPLETE" in text and ", complete" not in text
+    assert "missing E chunk 1,0 (c_out[3:6], celsius[0:3])" in text
+
+
+def test_verify_finds_lost_and_corrupt_chunks_and_repair_recomputes_exactly_them(tmp_path, capsys):
+    from ionsweep.cli import main
+
+    spec = _spec_file(tmp_path)
+    ref, out = tmp_path / "ref.zarr", tmp_path / "s.zarr"
+    plan = parse_spec(spec.read_text(), source=str(spec))
+    run(plan, ref)
+    run(plan, out)
+    assert _verify_lines(capsys, out) == (
+        0,
+        [f"verify {out}: every chunk of every array read back intact"],
+    )
+    (out / "E" / "c" / "1" / "0").unlink()  # lost
+    _flip_byte(out / "valid" / "c" / "2" / "0")  # a bit flipped on disk
+    (out / "dE_dc_out" / "c" / "2" / "0").write_bytes(b"")  # truncated
+    _flip_byte(out / "celsius" / "c" / "0")  # a coordinate
+    status, lines = _verify_lines(capsys, out)
+    assert status == 1
+    found = sorted(line.strip().split(":")[0] for line in lines[1:-1])
+    assert found == [
+        "corrupt celsius chunk 0 (celsius[0",
+        "corrupt dE_dc_out chunk 2,0 (c_out[6",
+        "corrupt valid chunk 2,0 (c_out[6",
+        "missing E chunk 1,0 (c_out[3",
+    ]
+    assert "corrupt valid chunk 2,0 (c_out[6:7], celsius[0:3]): Stored and computed checksum" in (
+        "\n".join(lines)
+    )
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert main(["run", str(spec), "--out", str(out), "--resume", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing E chunk 1,0" in err[0] and "--repair" in err[0]
+    assert main(["run", str(spec), "--out", str(out), "--repair", "--quiet"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    record: list[str] = []
+    _faults.arm(None, record)
+    try:
+        result = run(plan, out, resume=True, repair=True)
+    finally:
+        _faults.disarm()
+    assert _done_labels(record) == {"1_0", "2_0"} and result["computed_chunks"] == 2
+    assert len(result["repaired"]) == 4
+    _assert_same(ref, out)
+    assert _verify_lines(capsys, out)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "chunks, damage, recomputed",
+    [
+        # direct: E_mean has one chunk per temperature (c/0, c/1, c/2), as do the manifest's
+        # keys (0_0, 0_1, 0_2); E_hist's chunks are (celsius, bin) = (c/k/0).
+        ("celsius = 1", {"E_mean/c/1": "lose", "E_hist/c/2/0": "flip"}, {"0_1", "0_2"}),
+        # accumulated: the statistics are written whole at the end, from the saved state.
+        ("c_out = 3", {"E_mean/c/0": "lose", "E_hist/c/0/0": "flip", "E_bin/c/0": "flip"}, set()),
+    ],
+)
+def test_repair_of_a_reduce_store_equals_a_clean_run(tmp_path, capsys, chunks, damage, recomputed):
+    plan = _plan(chunks, REDUCE)
+    ref, out = tmp_path / "ref.zarr", tmp_path / "s.zarr"
+    run(plan, ref)
+    run(plan, out)
+    for key, how in damage.items():
+        (out / key).unlink() if how == "lose" else _flip_byte(out / key, at=5)
+    status, lines = _verify_lines(capsys, out)
+    assert status == 1
+    named = {line.split()[1] + "/c/" + line.split()[3].replace(",", "/") for line in lines[1:-1]}
+    assert named == set(damage)
+    record: list[str] = []
+    _faults.arm(None, record)
+    try:
+        result = run(plan, out, resume=True, repair=True)
+    finally:
+        _faults.disarm()
+    assert _done_labels(record) == recomputed and len(result["repaired"]) == len(damage)
+    _assert_same(ref, out)
+    assert _verify_lines(capsys, out)[0] == 0
+
+
+def test_repair_of_an_accumulated_reduction_without_its_saved_state_is_refused(tmp_path):
+    from ionsweep.store import StoreError
+
+    plan = _plan("c_out = 3", REDUCE)
+    out = tmp_path / "s.zarr"
+    run(plan, out)
+    (out / "E_mean" / "c" / "0").unlink()
+    (out / ".ionsweep" / "reduce_state.npz").unlink()
+    with pytest.raises(StoreError, match=r"reduce_state\.npz.*whole grid.*overwrite=True"):
+        run(plan, out, resume=True, repair=True)
+    assert not (out / "E_mean" / "c" / "0").exists()  # nothing made up
+
+
+# --- --overwrite deletes only what ionsweep wrote ------------------------------------------
+
+
+def _user_subgroup(store: Path) -> str:
+    """The issue's example: an xarray Dataset written as a group inside the store."""
+    import warnings
+
+    import xarray as xr
+
+    with warnings.catch_warnings():  # zarr's notes on the manifest folders: not ours to test
+        warnings.simplefilter("ignore")
+        xr.Dataset({"a": ("x", np.arange(3.0))}).to_zarr(str(store), group="analysis", mode="w")
+    return "analysis"
+
+
+def _put(rel: str, shown: str | None = None):
+    """Add a file at ``rel``; the path a refusal names (the first foreign one)."""
+
+    def add(store: Path) -> str:
+        (store / rel).parent.mkdir(parents=True, exist_ok=True)
+        (store / rel).write_bytes(b"keep me")
+        return shown or rel
+
+    return add
+
+
+def _link(store: Path) -> str:
+    os.symlink(store / "E" / "zarr.json", store / "E" / "c" / "0" / "9")
+    return "E/c/0/9"
+
+
+_FOREIGN = {
+    "subgroup": _user_subgroup,
+    "file in a variable's folder": _put("E/notes.txt"),
+    "hidden file at the root": _put(".DS_Store"),
+    "file in the manifest": _put(".ionsweep/notes.txt"),
+    "file among the done markers": _put(".ionsweep/done/notes"),
+    "shard log no shard writes": _put(".ionsweep/shards/2-of-2.json"),
+    "chunk key outside the grid": _put("E/c/3/0", "E/c/3"),  # 3 chunks along c_out
+    "chunk key outside the grid, last axis": _put("E/c/0/1"),  # 1 chunk along celsius
+    "manifest key outside the grid": _put(".ionsweep/done/0_1"),
+    "chunk index spelled 00": _put("valid/c/1/00"),
+    "copy beside a chunk": _put("celsius/c/0.bak"),
+    "symbolic link as a chunk": _link,
+}
+
+
+@pytest.mark.parametrize("add", list(_FOREIGN.values()), ids=list(_FOREIGN))
+def test_overwrite_refuses_a_store_holding_anything_ionsweep_did_not_write(tmp_path, capsys, add):
+    from ionsweep.cli import main
+
+    spec = _spec_file(tmp_path)
+    out = tmp_path / "s.zarr"
+    assert main(["run", str(spec), "--out", str(out), "--quiet"]) == 0
+    rel = add(out)
+    before = {p: (p.is_symlink(), p.is_file() and p.read_bytes()) for p in out.rglob("*")}
+    capsys.readouterr()
+    assert main(["run", str(spec), "--out", str(out), "--overwrite", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{out / rel} was not written by ionsweep" in err[0], err
+    after = {p: (p.is_symlink(), p.is_file() and p.read_bytes()) for p in out.rglob("*")}
+    assert after == before
+    assert not list(tmp_path.glob(".s.zarr.deleting-*"))
+
+
+def test_overwrite_deletes_a_store_holding_only_what_ionsweep_writes(tmp_path, capsys):
+    # Files a killed run leaves behind are ionsweep's own: zarr's partial writes, a root
+    # metadata rewrite, a shard log, the saved state of a reduction being written.
+    from ionsweep.cli import main
+
+    spec = _spec_file(tmp_path)
+    out = tmp_path / "s.zarr"
+    assert main(["run", str(spec), "--out", str(out), "--quiet"]) == 0
+    for rel in (
+        "E/c/1/0.0123456789abcdef0123456789abcdef.partial",
+        "E/zarr.0123456789abcdef0123456789abcdef.partial",
+        "zarr.json.0123abcd.tmp",
+        ".ionsweep/shards/1-of-2.json",
+        ".ionsweep/reduce_state.npz.tmp.npz",
+    ):
+        (out / rel).write_bytes(b"")
+    assert main(["run", str(spec), "--out", str(out), "--overwrite", "--quiet"]) == 0
+    assert not (out / "zarr.json.0123abcd.tmp").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "s.zarr"]
+
+
+def test_a_killed_creation_holding_user_files_is_not_cleaned(tmp_path):
+    from ionsweep.store import _zarr as zstore
+
+    prefix = zstore._temporary_name(tmp_path / "s.zarr").name.rsplit("-", 2)[0]
+    stale = tmp_path / f"{prefix}-999999999-0123abcd"  # its process is gone
+    stale.mkdir()
+    (stale / "thesis.tex").write_text("mine")
+    removed, kept = zstore.clean_stale(tmp_path / "s.zarr")
+    assert removed == [] and kept == [stale] and (stale / "thesis.tex").exists()

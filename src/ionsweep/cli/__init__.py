@@ -161,6 +161,7 @@ def _fail(prog: str, message: str, status: int = 2) -> int:
 _FLAGS = {
     "`resume=True`": "--resume",
     "`overwrite=True`": "--overwrite",
+    "`repair=True`": "--repair",
     "`shard`": "--shard",
     "`memory`": "--memory",
     "`device`": "--device",

@@ -16,6 +16,7 @@ examples:
   ionsweep run sweeps/quickstart.toml --dry-run          # the plan and an estimated time
   ionsweep run big.toml --out /scratch/big.zarr --memory 8GB --quiet
   ionsweep run big.toml --out /scratch/big.zarr --resume # finish an interrupted run
+  ionsweep run big.toml --out big.zarr --resume --repair  # recompute lost or corrupt chunks
   ionsweep run big.toml --out /scratch/big.zarr --shard $SLURM_ARRAY_TASK_ID/16
   ionsweep run big.toml --out big.zarr --dask tcp://scheduler:8786
 """
@@ -92,7 +93,9 @@ def _run(args) -> int:
         if args.dask:
             raise CliError("--shard/--dask", "choose one way to split the work")
     try:
-        checked = check_store(plan, out, resume=args.resume, overwrite=args.overwrite, shard=shard)
+        checked = check_store(
+            plan, out, resume=args.resume, overwrite=args.overwrite, shard=shard, repair=args.repair
+        )
     except StoreError as exc:
         raise CliError("--out", str(exc)) from None
     plan = checked.plan
@@ -108,15 +111,28 @@ def _run(args) -> int:
         show = (args.progress or None) if not args.quiet else False
         if args.dask:
             result = run_dask(
-                plan, out, args.dask, resume=args.resume, overwrite=args.overwrite, progress=show
+                plan,
+                out,
+                args.dask,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                progress=show,
+                repair=args.repair,
             )
         else:
             result = run(
-                plan, out, resume=args.resume, overwrite=args.overwrite, progress=show, shard=shard
+                plan,
+                out,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                progress=show,
+                shard=shard,
+                repair=args.repair,
             )
 
     except StoreError as exc:
         raise CliError("--out", str(exc)) from None
+    _print_repaired(out, result.get("repaired") or [], args.json)
     if args.json:
         print(json.dumps(dict(result), default=float))
     elif result["already_complete"]:
@@ -136,6 +152,17 @@ def _run(args) -> int:
         )
         print(f"open it with: ionsweep info {out}   or   ionsweep.open_results('{out}')")
     return 0
+
+
+def _print_repaired(out, repaired, as_json) -> None:
+    """What a repair found (stderr), before the usual result lines."""
+    if repaired and not as_json:
+        print(
+            f"ionsweep run: repaired {out}: {_count(len(repaired), 'damaged piece')}",
+            file=sys.stderr,
+        )
+        for line in repaired:
+            print(f"  {line}", file=sys.stderr)
 
 
 def register(subparsers) -> None:
@@ -159,6 +186,12 @@ def register(subparsers) -> None:
         help="finish an interrupted store written from the same spec",
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="with --resume: read every chunk of the store and compute again exactly those "
+        "that are missing or corrupt (see ionsweep info --verify)",
+    )
     p.add_argument("--dtype", choices=("float32", "float64"), help="override [run] dtype")
     p.add_argument(
         "--memory", metavar="SIZE", help="memory budget, e.g. 2GB (override [run] memory)"

@@ -257,6 +257,8 @@ class StoreCheck(NamedTuple):
     plan: Plan
     #: What was adopted from the store or cleaned up, in sentences, for the user.
     notes: tuple[str, ...] = ()
+    #: With ``repair``: the damage found (one line each), recomputed by the run.
+    repaired: tuple[str, ...] = ()
 
 
 def identity(plan: Plan) -> dict:
@@ -338,7 +340,7 @@ def _check_space(plan: Plan, out: Path) -> None:
 
 
 def check_store(
-    plan: Plan, out, *, resume: bool = False, overwrite: bool = False, shard=None
+    plan: Plan, out, *, resume: bool = False, overwrite: bool = False, shard=None, repair=False
 ) -> StoreCheck:
     """What a run would do with ``out``, and the plan to run; touches nothing.
 
@@ -348,10 +350,18 @@ def check_store(
     anything through a symbolic link); there is no store to resume; its metadata is corrupt;
     or the store would not fit on the disk. A shard joins a store of the same spec without
     a flag. Resuming or joining adopts the store's chunk shape (``StoreCheck.notes`` says so).
+    A resume is refused if chunk files its manifest calls finished are missing, unless
+    ``repair`` (which needs ``resume``) asks to recompute them.
     """
     out = Path(out)
     if resume and overwrite:
         raise StoreError("choose `resume=True` or `overwrite=True`, not both")
+    if repair and not resume:
+        raise StoreError(
+            "`repair=True` recomputes damaged chunks of a store it resumes: add `resume=True`"
+        )
+    if repair and shard is not None:
+        raise StoreError("`repair=True` runs in one process: leave out `shard`")
     if shard is not None and overwrite:
         raise StoreError(
             "`overwrite=True` with `shard` would let one shard delete another's work; "
@@ -377,6 +387,10 @@ def check_store(
             )
         plan, notes = _adopt(plan, out, attrs)
         _check_shard_mode(plan, shard)
+        if resume and not repair:
+            from ionsweep.store._verify import refuse_damaged
+
+            refuse_damaged(out)
         if attrs.get("ionsweep_complete"):
             return StoreCheck("complete", plan, tuple(notes))
         return StoreCheck("join" if shard is not None else "resume", plan, tuple(notes))
@@ -418,16 +432,18 @@ def _check_shard_mode(plan: Plan, shard) -> None:
 
 
 def prepare_store(
-    plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None
+    plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None, repair=False
 ) -> StoreCheck:
     """Create the store if needed (atomic, race-free between shards); the plan to run.
 
     Temporary directories left by killed creations of ``out`` are removed first.
+    ``repair`` is checked here (it needs ``resume``) and done by the caller
+    (:func:`ionsweep.sweep._repair.repair_store`).
     """
     out = Path(out)
     if out.parent.exists():
         zstore.clean_stale(out)
-    checked = check_store(plan, out, resume=resume, overwrite=overwrite, shard=shard)
+    checked = check_store(plan, out, resume=resume, overwrite=overwrite, shard=shard, repair=repair)
     for note in checked.plan.warnings:
         warnings.warn(PlanWarning(note), stacklevel=3)
     if checked.state not in ("new", "replace"):
@@ -437,7 +453,12 @@ def prepare_store(
     if checked.state == "replace":
         zstore.remove(out)
     attrs = {**store_attrs(plan, devices), "ionsweep_identity": identity(plan)}
-    if zstore.create_atomic(out, variables, coords, attrs):
+    final = []
+    if mode(plan) == "reduce-accumulate":  # statistics and bins, written at the end
+        rvars, rcoords = reduced_layout(plan)
+        final = [c[0] for c in rcoords] + [v[0] for v in rvars]
+    grid = (plan.dims, plan.shape, plan.chunks)
+    if zstore.create_atomic(out, variables, coords, attrs, grid=grid, final=final):
         return checked
     # Another shard created the store first: join it.
     return check_store(plan, out, shard=shard or (0, 1))
@@ -448,7 +469,7 @@ def write_chunk(group, plan: Plan, out, index, host) -> None:
     region = plan.chunk_region(index)
     kept = [k for k, d in enumerate(plan.dims) if plan.reduce is None or d not in plan.reduce.over]
     for name, values in host.items():
-        arr = group[name]
+        arr = zstore.writable(group[name])
         if plan.reduce is None:
             arr[region] = values
         else:
@@ -468,8 +489,13 @@ def write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
     group = zstore.open_group_rw(out)
     _, coords = reduced_layout(plan)
     for name, dims, values, attrs in coords:
-        c = group.create_array(
-            name, shape=values.shape, dtype=values.dtype, dimension_names=dims, overwrite=True
+        c = zstore.new_array(
+            group,
+            name,
+            shape=values.shape,
+            dtype=values.dtype,
+            dimension_names=dims,
+            overwrite=True,
         )
         checkpoint(f"final coord {name} created")
         c[...] = values
@@ -480,7 +506,8 @@ def write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
         if values.dtype.kind == "f":
             values = values.astype(plan.dtype)
         dtype = str if values.dtype.kind == "U" else values.dtype
-        arr = group.create_array(
+        arr = zstore.new_array(
+            group,
             name,
             shape=values.shape,
             dtype=dtype,
@@ -541,7 +568,8 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
     group = zstore.open_group_rw(out)
     for name, v in ds.data_vars.items():
         values = np.asarray(v.values)
-        group[name][...] = values.astype(str) if values.dtype.kind == "O" else values
+        arr = zstore.writable(group[name])
+        arr[...] = values.astype(str) if values.dtype.kind == "O" else values
     zstore.mark_done(out, (0,))
 
 

@@ -3,11 +3,15 @@
 Layout of a store directory::
 
     STORE/zarr.json, STORE/<variable>/...   one xarray Dataset (dims named after the axes)
+    STORE/.ionsweep/zarr.json               the manifest group: the layout a run writes
     STORE/.ionsweep/done/<i>_<j>_...        one empty file per finished chunk (the manifest)
 
 A chunk is marked done only after all of its variables are written, so a run killed at any
 moment leaves a store whose manifest lists only complete chunks; ``--resume`` recomputes the
 rest. Chunk writes are idempotent, so a chunk written but not yet marked is simply redone.
+Every chunk carries a crc32c checksum and is written even when it holds only fill values
+(:mod:`ionsweep.store._verify` finds lost and corrupt chunks); a store is deleted only when
+every path under it is one ionsweep writes (:mod:`ionsweep.store._layout`).
 """
 
 from __future__ import annotations
@@ -23,12 +27,20 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 import zarr
+from zarr.codecs import Crc32cCodec, ZstdCodec
 
 from ionsweep._faults import checkpoint
+from ionsweep.store._layout import MANIFEST_DIR, first_foreign
+from ionsweep.store._layout import STATE_FILE as STATE_FILE  # the executor's state file
 
 __all__ = ["StoreError", "open_results"]
 
-MANIFEST_DIR = ".ionsweep"
+#: Every array: zstd (zarr's default) then a crc32c checksum of the stored bytes, and every
+#: chunk written, fill values or not (so a chunk file that is missing is lost, not empty).
+ARRAY_OPTIONS = {
+    "compressors": (ZstdCodec(level=0), Crc32cCodec()),
+    "config": {"write_empty_chunks": True},
+}
 _FORMAT = "ionsweep-store/1"
 #: A temporary directory of an unfinished store creation older than this is stale even if
 #: its owner cannot be checked (another host of a cluster), s.
@@ -120,51 +132,90 @@ def mark_done(path, index) -> None:
     checkpoint(f"chunk-done {chunk_key(index)}")
 
 
-def create(path, variables, coords, attrs) -> None:
+def new_array(group, name: str, **kwargs) -> zarr.Array:
+    """``group.create_array`` with checksums, writing every chunk (:data:`ARRAY_OPTIONS`)."""
+    return group.create_array(name, **ARRAY_OPTIONS, **kwargs)
+
+
+def writable(array: zarr.Array) -> zarr.Array:
+    """``array`` set to write every chunk, even one holding only fill values."""
+    return array.with_config(ARRAY_OPTIONS["config"])
+
+
+def write_coord(group, name, dims, values, attrs, *, overwrite=False) -> None:
+    """Create the coordinate array ``name`` and write its ``values``, in one chunk."""
+    values = np.asarray(values)
+    dtype = str if values.dtype.kind == "U" else values.dtype
+    arr = new_array(
+        group,
+        name,
+        shape=values.shape,
+        dtype=dtype,
+        dimension_names=dims,
+        chunks=values.shape,
+        attributes=attrs,  # with the array's metadata: one write, not one per attribute
+        overwrite=overwrite,
+    )
+    arr[...] = values
+
+
+def new_variable(group, name, dims, shape, chunks, dtype, attrs, *, overwrite=False) -> None:
+    """Create the (empty) variable ``name``, filled with NaN, ``""`` or 0 until written."""
+    kind = "U" if dtype is str else np.dtype(dtype).kind
+    fill = {"f": np.nan, "U": ""}.get(kind, 0)
+    new_array(
+        group,
+        name,
+        shape=shape,
+        chunks=chunks,
+        dtype=dtype,
+        dimension_names=dims,
+        fill_value=fill,
+        attributes=attrs,
+        overwrite=overwrite,
+    )
+
+
+def create(path, variables, coords, attrs, *, grid=None, final=()) -> None:
     """Write an empty store at ``path`` (which must not exist).
 
     Parameters
     ----------
     variables : list of (name, dims, shape, chunks, dtype, attrs)
+        Written chunk by chunk, each chunk marked in the manifest once written.
     coords : list of (name, dims, values, attrs)
+        Written here, whole.
     attrs : dict of root attributes (JSON-serializable)
+    grid : (dims, shape, chunks) or None
+        The grid of the manifest's chunk keys; None: one key ``0`` for the whole store.
+    final : sequence of str
+        Arrays a run writes whole at its end (the statistics of an accumulated reduction).
     """
     path = Path(path)
     group = zarr.open_group(str(path), mode="w-")
     checkpoint("create group")
-    for name, dims, values, a in coords:
-        values = np.asarray(values)
-        dtype = str if values.dtype.kind == "U" else values.dtype
-        arr = group.create_array(
-            name,
-            shape=values.shape,
-            dtype=dtype,
-            dimension_names=dims,
-            chunks=values.shape,
-            attributes=a,  # with the array's metadata: one write, not one per attribute
-        )
-        arr[...] = values
-        checkpoint(f"create coord {name}")
-    for name, dims, shape, chunks, dtype, a in variables:
-        kind = "U" if dtype is str else np.dtype(dtype).kind
-        fill = {"f": np.nan, "U": ""}.get(kind, 0)
-        group.create_array(
-            name,
-            shape=shape,
-            chunks=chunks,
-            dtype=dtype,
-            dimension_names=dims,
-            fill_value=fill,
-            attributes=a,
-        )
-        checkpoint(f"create variable {name}")
-    group.update_attributes({"ionsweep_format": _FORMAT, **attrs})
-    # The manifest lives in an (array-less) zarr subgroup, so zarr and xarray skip it cleanly.
-    group.create_group(MANIFEST_DIR)
+    # The manifest first: it declares every array the store will hold (what a deletion
+    # may remove), so even a creation killed half-way is recognized path by path. It is an
+    # (array-less) zarr subgroup, so zarr and xarray skip it cleanly.
+    layout = {
+        "created": [c[0] for c in coords],
+        "chunked": [v[0] for v in variables],
+        "final": list(final),
+    }
+    if grid is not None:
+        layout["grid"] = dict(zip(("dims", "shape", "chunks"), map(list, grid), strict=True))
+    group.create_group(MANIFEST_DIR, attributes={"ionsweep_layout": layout})
     (path / MANIFEST_DIR / "done").mkdir()
     (path / MANIFEST_DIR / "shards").mkdir()
-    consolidate(path, [c[0] for c in coords] + [v[0] for v in variables])
     checkpoint("create manifest")
+    for coord in coords:
+        write_coord(group, *coord)
+        checkpoint(f"create coord {coord[0]}")
+    for variable in variables:
+        new_variable(group, *variable)
+        checkpoint(f"create variable {variable[0]}")
+    group.update_attributes({"ionsweep_format": _FORMAT, **attrs})
+    consolidate(path, [c[0] for c in coords] + [v[0] for v in variables])
 
 
 def consolidate(path, created=()) -> None:
@@ -203,15 +254,15 @@ def _temporary_name(out: Path) -> Path:
     return out.with_name(f"{out.name}.init-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
-def create_atomic(out, variables, coords, attrs) -> bool:
+def create_atomic(out, variables, coords, attrs, **layout) -> bool:
     """Create the store ``out`` whole or not at all: built in a temporary directory beside it
     and renamed into place. Returns False (removing the temporary) if another process
-    created ``out`` first."""
+    created ``out`` first. ``layout``: :func:`create`'s ``grid`` and ``final``."""
     out = Path(out)
     tmp = _temporary_name(out)
     _CREATING.add(str(tmp))
     try:
-        create(tmp, variables, coords, attrs)
+        create(tmp, variables, coords, attrs, **layout)
         try:
             os.rename(tmp, out)  # atomic; fails if another shard created the store first
         except OSError:
@@ -255,14 +306,15 @@ def clean_stale(out) -> tuple[list[Path], list[Path]]:
     """Remove the temporary directories that killed creations of ``out`` left behind.
 
     Returns ``(removed, kept)``: kept are those whose creator may still be running (on
-    another host of a cluster, younger than :data:`STALE_AFTER_S`).
+    another host of a cluster, younger than :data:`STALE_AFTER_S`), and any holding a path
+    that a store creation does not write.
     """
     out = Path(out)
     removed, kept = [], []
     for tmp in sorted(out.parent.glob(f"{out.name}.init-*")):
         if tmp.is_symlink() or not tmp.is_dir():
             continue
-        if _owner_gone(tmp):
+        if _owner_gone(tmp) and first_foreign(tmp) is None:
             shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp)
         else:
@@ -290,16 +342,18 @@ def check_removable(path) -> None:
         )
     if kind != "ionsweep":
         raise StoreError(f"{path} is not an ionsweep store; refusing to delete it")
-    members = {"zarr.json", MANIFEST_DIR}
-    foreign = [
-        p.name
-        for p in path.iterdir()
-        if p.name not in members and not (p.is_dir() and (p / "zarr.json").exists())
-    ]
-    if foreign:
-        shown = ", ".join(sorted(foreign)[:4]) + (", …" if len(foreign) > 4 else "")
+    _refuse_foreign(path, path)
+
+
+def _refuse_foreign(path: Path, shown: Path) -> None:
+    """StoreError naming the first path under ``path`` that ionsweep did not write (as a
+    path under ``shown``, the name the user gave)."""
+    found = first_foreign(path)
+    if found is not None:
+        named = shown / found.relative_to(path)
         raise StoreError(
-            f"{path} holds files that ionsweep did not write ({shown}); refusing to delete it"
+            f"{named} was not written by ionsweep; refusing to delete the store {shown} "
+            "that holds it (move it out first)"
         )
 
 
@@ -307,13 +361,19 @@ def remove(path) -> None:
     """Delete an ionsweep store, after :func:`check_removable`.
 
     The store is first renamed aside, so a kill during the deletion never leaves a
-    half-deleted store under its name.
+    half-deleted store under its name; what was renamed is checked again (a file may have
+    been added since) and put back if it holds anything ionsweep did not write.
     """
     path = Path(path)
     check_removable(path)
     trash = path.with_name(f".{path.name}.deleting-{uuid.uuid4().hex[:8]}")
     os.rename(path, trash)
     checkpoint("remove rename")
+    try:
+        _refuse_foreign(trash, path)
+    except StoreError:
+        os.rename(trash, path)
+        raise
     shutil.rmtree(trash)
 
 
@@ -367,53 +427,6 @@ def open_results(path) -> xr.Dataset:
     # here the labels themselves are read.
     twins = [f"{d}_code" for d in ds.dims if f"{d}_code" in ds.coords and d in ds.coords]
     return ds.drop_vars(twins)
-
-
-def summary(path) -> str:
-    """Human-readable summary of a store: dims, variables with units, provenance, completeness."""
-    ds = open_results(path)
-    a = ds.attrs
-    done = len(finished_chunks(path))
-    total = int(a.get("ionsweep_n_chunks", 0))
-    lines = [f"store: {path}"]
-    if a.get("title"):
-        lines.append(f"title: {a['title']}")
-    lines.append(f"model: {a.get('ionsweep_model', '?')}   mode: {a.get('ionsweep_mode', '?')}")
-    lines.append("dims: " + ", ".join(f"{d}={n}" for d, n in ds.sizes.items()))
-    lines.append("coordinates:")
-    for name, c in ds.coords.items():
-        vals = c.values
-        if vals.dtype.kind in "UOT":
-            shown = ", ".join(str(v) for v in vals[:8]) + (", …" if vals.size > 8 else "")
-            rng = f"[{shown}]"
-        else:
-            rng = f"{vals.min():.6g} … {vals.max():.6g}" if c.size > 1 else f"{vals.min():.6g}"
-        lines.append(
-            f"  {name:<18} [{c.attrs.get('units', '')}] {rng}  {c.attrs.get('long_name', '')}"
-        )
-    lines.append("variables:")
-    for name, v in ds.data_vars.items():
-        lines.append(
-            f"  {name:<18} [{v.attrs.get('units', '')}] {v.dtype} "
-            f"{tuple(v.dims)}  {v.attrs.get('long_name', '')}"
-        )
-    pct = 100.0 * done / total if total else 0.0
-    state = "complete" if a.get("ionsweep_complete") else "INCOMPLETE"
-    lines.append(f"chunks: {done}/{total} finished ({pct:.1f} %), {state}")
-    for key in (
-        "ionsweep_version",
-        "jax_version",
-        "backend",
-        "device",
-        "dtype",
-        "started",
-        "finished",
-        "wall_time_s",
-        "points_per_s",
-    ):
-        if key in a:
-            lines.append(f"{key}: {a[key]}")
-    return "\n".join(lines)
 
 
 def open_group_rw(path) -> zarr.Group:

@@ -28,6 +28,7 @@ from ionsweep.sweep._executor import (
     write_chunk,
 )
 from ionsweep.sweep._plan import Plan
+from ionsweep.sweep._repair import repair_store
 
 __all__ = ["run_dask"]
 
@@ -55,6 +56,7 @@ def run_dask(
     overwrite=False,
     progress=None,
     n_workers: int = 2,
+    repair=False,
 ) -> RunResult:
     """Evaluate ``plan`` into ``out`` with one Dask task per chunk.
 
@@ -63,7 +65,7 @@ def run_dask(
     address : str
         Scheduler address (``tcp://host:8786``), or ``"local"`` for a
         ``distributed.LocalCluster`` of ``n_workers`` single-threaded processes.
-    resume, overwrite, progress
+    resume, overwrite, progress, repair
         As for :func:`ionsweep.sweep.run`.
     """
     try:
@@ -79,10 +81,14 @@ def run_dask(
             "or run without `dask`"
         )
     out = Path(out)
-    checked = prepare_store(plan, out, devices_for(plan), resume=resume, overwrite=overwrite)
+    checked = prepare_store(
+        plan, out, devices_for(plan), resume=resume, overwrite=overwrite, repair=repair
+    )
+    if repair:
+        checked = repair_store(checked, out)
     plan = checked.plan
     if checked.state == "complete":
-        return already_complete(plan, out, checked.notes)
+        return already_complete(plan, out, checked.notes, checked.repaired)
     done = zstore.finished_chunks(out)
     todo = [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
     if progress is None:
@@ -119,4 +125,5 @@ def run_dask(
             bar.close()
     result = finish_run(plan, out, todo, t0, started, extra={"executor": f"dask ({address})"})
     result["notes"] = list(checked.notes)
+    result["repaired"] = list(checked.repaired)
     return result

@@ -45,6 +45,7 @@ from ionsweep.sweep._launch import Launcher
 from ionsweep.sweep._partials import flush_every
 from ionsweep.sweep._plan import Plan, mode
 from ionsweep.sweep._reduce import Accumulator
+from ionsweep.sweep._repair import repair_store
 
 __all__ = ["RunResult", "StoreCheck", "check_store", "dry_run", "evaluate", "mode", "run"]
 
@@ -126,7 +127,15 @@ def host_results(plan: Plan, index, result) -> dict:
 
 
 def run(
-    plan: Plan, out, *, resume=False, overwrite=False, progress=None, shard=None, devices=None
+    plan: Plan,
+    out,
+    *,
+    resume=False,
+    overwrite=False,
+    progress=None,
+    shard=None,
+    devices=None,
+    repair=False,
 ) -> RunResult:
     """Evaluate ``plan`` into the zarr store ``out``.
 
@@ -147,19 +156,26 @@ def run(
         with the other shards (created by whichever shard comes first).
     devices : list of jax.Device, optional
         Devices to feed chunks to, round-robin; default every device of the spec's platform.
+    repair : bool
+        With ``resume``: read every chunk of the store first and compute again exactly
+        those that are missing or corrupt (``RunResult["repaired"]`` lists them).
     """
     out = Path(out)
     devices = list(devices or devices_for(plan))
-    checked = prepare_store(plan, out, devices, resume=resume, overwrite=overwrite, shard=shard)
+    checked = prepare_store(
+        plan, out, devices, resume=resume, overwrite=overwrite, shard=shard, repair=repair
+    )
+    if repair:
+        checked = repair_store(checked, out)
     plan = checked.plan
     if checked.state == "complete":
-        return already_complete(plan, out, checked.notes)
+        return already_complete(plan, out, checked.notes, checked.repaired)
     if progress is None:
         progress = sys.stderr.isatty()
 
     m = mode(plan)
     mine = shard_chunks(plan, shard)
-    acc, state_file = None, out / zstore.MANIFEST_DIR / "reduce_state.npz"
+    acc, state_file = None, out / zstore.MANIFEST_DIR / zstore.STATE_FILE
     if m == "reduce-accumulate":
         acc = Accumulator(plan)
         done = acc.load(state_file) if state_file.exists() else set()
@@ -184,6 +200,7 @@ def run(
         bar.close()
     result = finish_run(plan, out, todo, t0, started, shard=shard, complete=acc is not None)
     result["notes"] = list(checked.notes)
+    result["repaired"] = list(checked.repaired)
     return result
 
 
@@ -344,8 +361,9 @@ def _groups(todo, size):
     return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
-def already_complete(plan: Plan, out, notes=()) -> RunResult:
-    """The result of a run that found its store already complete."""
+def already_complete(plan: Plan, out, notes=(), repaired=()) -> RunResult:
+    """The result of a run that found its store already complete (``repaired``: what a
+    repair rewrote without computing chunks)."""
     return RunResult(
         store=str(out),
         points=plan.n_points,
@@ -354,6 +372,7 @@ def already_complete(plan: Plan, out, notes=()) -> RunResult:
         points_per_s=math.nan,
         already_complete=True,
         notes=list(notes),
+        repaired=list(repaired),
     )
 
 

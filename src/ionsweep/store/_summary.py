@@ -1,0 +1,64 @@
+"""``ionsweep info``'s text: a store's dims, variables, provenance and completeness."""
+
+from __future__ import annotations
+
+from ionsweep.store._verify import scan
+from ionsweep.store._zarr import finished_chunks, open_results
+
+__all__ = ["summary"]
+
+
+def summary(path, damages=None) -> str:
+    """Human-readable summary of a store: dims, variables with units, provenance, completeness.
+
+    A store is complete only if it says so and every chunk file its manifest and layout call
+    for exists (``damages``: :func:`ionsweep.store._verify.scan` of it, found if None).
+    """
+    ds = open_results(path)
+    damages = scan(path) if damages is None else damages
+    a = ds.attrs
+    done = len(finished_chunks(path))
+    total = int(a.get("ionsweep_n_chunks", 0))
+    lines = [f"store: {path}"]
+    if a.get("title"):
+        lines.append(f"title: {a['title']}")
+    lines.append(f"model: {a.get('ionsweep_model', '?')}   mode: {a.get('ionsweep_mode', '?')}")
+    lines.append("dims: " + ", ".join(f"{d}={n}" for d, n in ds.sizes.items()))
+    lines.append("coordinates:")
+    for name, c in ds.coords.items():
+        vals = c.values
+        if vals.dtype.kind in "UOT":
+            shown = ", ".join(str(v) for v in vals[:8]) + (", …" if vals.size > 8 else "")
+            rng = f"[{shown}]"
+        else:
+            rng = f"{vals.min():.6g} … {vals.max():.6g}" if c.size > 1 else f"{vals.min():.6g}"
+        lines.append(
+            f"  {name:<18} [{c.attrs.get('units', '')}] {rng}  {c.attrs.get('long_name', '')}"
+        )
+    lines.append("variables:")
+    for name, v in ds.data_vars.items():
+        lines.append(
+            f"  {name:<18} [{v.attrs.get('units', '')}] {v.dtype} "
+            f"{tuple(v.dims)}  {v.attrs.get('long_name', '')}"
+        )
+    pct = 100.0 * done / total if total else 0.0
+    state = "complete" if a.get("ionsweep_complete") and not damages else "INCOMPLETE"
+    lines.append(f"chunks: {done}/{total} finished ({pct:.1f} %), {state}")
+    if damages:
+        shown = "; ".join(d.line() for d in damages[:3])
+        more = f"; and {len(damages) - 3} more" if len(damages) > 3 else ""
+        lines.append(f"damaged: {shown}{more}")
+    for key in (
+        "ionsweep_version",
+        "jax_version",
+        "backend",
+        "device",
+        "dtype",
+        "started",
+        "finished",
+        "wall_time_s",
+        "points_per_s",
+    ):
+        if key in a:
+            lines.append(f"{key}: {a[key]}")
+    return "\n".join(lines)
