@@ -320,6 +320,17 @@ def test_verify_finds_lost_and_corrupt_chunks_and_repair_recomputes_exactly_them
     assert _verify_lines(capsys, out)[0] == 0
 
 
+def test_verify_calls_an_ionsweep_store_with_corrupt_root_metadata_damaged(tmp_path, capsys):
+    from ionsweep.cli import main
+
+    out = tmp_path / "s.zarr"
+    run(_plan("c_out = 3"), out)
+    (out / "zarr.json").write_text('{"zarr_format": 3, "attrib')
+    status, lines = _verify_lines(capsys, out)
+    assert status == 1 and len(lines) == 1 and "zarr.json: corrupt metadata" in lines[0]
+    assert main(["info", "--verify", str(tmp_path)]) == 2  # no store at all: bad input
+
+
 @pytest.mark.parametrize(
     "chunks, damage, recomputed",
     [

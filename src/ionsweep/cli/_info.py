@@ -11,8 +11,9 @@ __all__ = ["register"]
 INFO_EPILOG = """\
 exit status:
   0  the summary was printed (with --verify: every chunk read back intact)
-  1  with --verify: the store is damaged (missing or corrupt chunks, listed on stdout)
-  2  bad input: STORE is no ionsweep store, or its metadata cannot be read
+  1  with --verify: the store is damaged (missing or corrupt chunks or metadata, listed
+     on stdout)
+  2  bad input: STORE is no ionsweep store, or (without --verify) its metadata cannot be read
 
 examples:
   ionsweep info quickstart.zarr
