@@ -80,3 +80,79 @@ def sensitivity_ds():
         },
         attrs={"ionsweep_mode": "sensitivity", "ionsweep_complete": True, "title": "t"},
     )
+
+
+#: Script payloads put into a store's text (title, labels, names, units, long names): the
+#: explorer must show each as the text it is. Each sets ``window.__xss`` or opens a dialog
+#: if it ever runs.
+XSS = {
+    "title": '<img src=x onerror="window.__xss=1">',
+    "ion": "<svg/onload=window.__xss=2>",  # a zip-axis label
+    "units_c_in": "<script>window.__xss=3</script>",  # units of a zip-axis member
+    "ion_link": "[c](javascript:window.__xss=4)",  # a markdown link as a label
+    "units_E": "[c](javascript:window.__xss=5)",
+    "long_E": "<img src=x onerror=alert(5)>",
+    "dim": 'g<img src=x onerror="window.__xss=6">',  # a dimension (numeric: a slider)
+    "units_dim": "<b>u</b>&amp;",
+    "var": 'dE<svg onload="window.__xss=7">',  # a variable name
+    "tex": r"$$\href{javascript:window.__xss=8}{K}$$",  # TeX in an axis label
+}
+
+
+@pytest.fixture(scope="session")
+def xss():
+    """The payloads of :func:`hostile_store`, by the place they were put."""
+    return dict(XSS)
+
+
+def rewrite_store(path, title=None, attrs=(), labels=(), renames=()) -> None:
+    """Rewrite an ionsweep store's text the way anyone holding a copy can: the root title,
+    arrays' attributes (``{name: {key: value}}``), a text coordinate's labels
+    (``{name: [labels]}``) and array or dimension names (``{old: new}``), keeping the
+    root's consolidated metadata in step."""
+    import json
+
+    import zarr
+
+    path = Path(path)
+    for name, values in dict(labels).items():
+        zarr.open_array(str(path / name), mode="r+")[:] = np.asarray(values)
+    renames = dict(renames)
+    for old, new in renames.items():
+        (path / old).rename(path / new)
+    root = json.loads((path / "zarr.json").read_text())
+    members = {}
+    for old in root["consolidated_metadata"]["metadata"]:
+        name = renames.get(old, old)
+        doc = json.loads((path / name / "zarr.json").read_text())
+        doc["attributes"].update(dict(attrs).get(name, {}))
+        if doc.get("dimension_names"):
+            doc["dimension_names"] = [renames.get(d, d) for d in doc["dimension_names"]]
+        (path / name / "zarr.json").write_text(json.dumps(doc))
+        members[name] = doc
+    root["consolidated_metadata"]["metadata"] = members
+    if title is not None:
+        root["attributes"]["title"] = title
+    (path / "zarr.json").write_text(json.dumps(root))
+
+
+@pytest.fixture(scope="session")
+def hostile_store(tmp_path_factory, quickstart_store):
+    """The quickstart store with script payloads in its title, labels, names and units."""
+    import shutil
+
+    out = tmp_path_factory.mktemp("view") / "hostile.zarr"
+    shutil.copytree(quickstart_store, out)
+    rewrite_store(
+        out,
+        title=XSS["title"],
+        attrs={
+            "E": {"units": XSS["units_E"], "long_name": XSS["long_E"]},
+            "c_in": {"units": XSS["units_c_in"]},
+            XSS["dim"]: {"units": XSS["units_dim"], "long_name": XSS["long_E"]},
+            "celsius": {"units": XSS["tex"]},
+        },
+        labels={"ion": [XSS["ion"], XSS["ion_link"], "Cl-", "Ca2+"]},
+        renames={"gamma_out": XSS["dim"], "dE_dT": XSS["var"]},
+    )
+    return out

@@ -35,13 +35,13 @@ def test_controls_come_from_the_store_and_sliders_redraw_in_place(quickstart_sto
     k = 3 * 71 + 70  # celsius 20 °C, c_out 316 mM, gamma_out 1
     expect = 1e3 * R * 293.15 / F * np.log(10**2.5 / 12.0)
     assert after["value"][k] == pytest.approx(expect, abs=2e-3)
-    assert "ion = Na+" in fig.title.text and "c_in = 12 mM" in fig.title.text
+    assert "ion = Na+" in fig.title.text.text and "c_in = 12 mM" in fig.title.text.text
     hover = dict(fig.tools[-1].tooltips)
     assert hover["E [mV]"] == "@image{%.6g}" and hover["c_out [mM]"] == "$x{%.6g}"
     assert hover["ion"] == "Na+" and hover["c_in"] == "12 mM"
     app.contour.value = 60.0
     contour = app._figs[0][1]["contour"].data
-    assert len(contour["xs"]) >= 1 and "|E| = 60" in fig.title.text
+    assert len(contour["xs"]) >= 1 and "|E| = 60" in fig.title.text.text
     app.y.value = "gamma_out"  # unevenly spaced (1, 0.9, 0.75): one quad per cell
     _, quads = _data(app)
     assert "image" not in quads and len(quads["value"]) == 3 * 71
@@ -59,7 +59,7 @@ def test_facets_statistics_and_exports(quickstart_store, reduce_store, sensitivi
     assert app._png().getvalue()[:8] == b"\x89PNG\r\n\x1a\n"  # matplotlib, same slice
     app.y.value = "celsius"
     app.facet.value = "ion"
-    assert len(app._figs) == 4 and "ion = Ca2+" in app._figs[3][0].title.text
+    assert len(app._figs) == 4 and "ion = Ca2+" in app._figs[3][0].title.text.text
     assert app._csv().getvalue().count("\n") == 4 * 8 * 71 + 1
     red = Explorer(ionsweep.open_results(reduce_store))
     assert red.stat.visible and red.stat.value == "mean"
@@ -72,7 +72,7 @@ def test_facets_statistics_and_exports(quickstart_store, reduce_store, sensitivi
     sens = Explorer(sensitivity_ds)
     fig, bars = _data(sens)
     assert list(bars["x"]) == ["I_in", "I_out", "celsius"]
-    assert "confidence interval" in fig.title.text
+    assert "confidence interval" in fig.title.text.text
     np.testing.assert_allclose(bars["upper"] - bars["value"], sensitivity_ds.ST_conf[0])
 
 
@@ -119,3 +119,161 @@ def test_serve_builds_the_first_sessions_explorer_before_printing_its_address(
     first = seen["app"]()
     assert first is built[0].layout and len(built) == 1  # the first session takes it
     assert seen["app"]() is built[1].layout  # later sessions build their own
+
+
+#: Where Bokeh shows a string as DOM text or draws it on the canvas: store text may sit
+#: there as it is. Everything else that holds it must hold it escaped.
+_TEXT_SLOTS = {
+    ("PlainText", "text"),
+    ("CustomSelect", "options"),
+    ("Select", "options"),
+    ("CustomSelect", "value"),  # the chosen option: matched, never shown
+    ("Select", "value"),
+    ("FactorRange", "factors"),
+    ("ColumnDataSource", "data"),
+}
+
+
+def _strings(value, path):
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k, path)
+            yield from _strings(v, f"{path}[{k!r}]")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "UOT":
+        yield from _strings(value.tolist(), path)
+
+
+def _panes(obj):
+    yield obj
+    for child in getattr(obj, "objects", []):
+        yield from _panes(child)
+
+
+def _markup_holding(layout, payloads) -> list[str]:
+    """Every property of the page's Bokeh models that holds a payload with a character of
+    markup, TeX or tooltip templates (``<>&"'$@``) unescaped where the browser would read
+    it as such (a Panel HTML pane's text is sent escaped once more, as Panel does, and is
+    read after undoing that); and every Markdown pane holding a payload at all."""
+    import html
+
+    import panel as pn
+    from bokeh.document import Document
+
+    markdown = [m.object for m in _panes(layout) if isinstance(m, pn.pane.Markdown)]
+    found = [f"Markdown: {p}" for text in markdown for p in payloads if p in text]
+    payloads = [p for p in payloads if set(p) & set("<>&\"'$@")]
+    for model in layout.get_root(Document()).references():
+        kind = type(model).__name__
+        for prop, value in model.properties_with_values(include_defaults=False).items():
+            for path, text in _strings(value, prop):
+                if (kind, prop) in _TEXT_SLOTS or (kind == "HoverTool" and path.endswith("[0]")):
+                    continue  # a tooltip row's label is DOM text; its value a template
+                shown = html.unescape(text) if type(model).__module__.startswith("panel") else text
+                found += [f"{kind}.{path}: {p}" for p in payloads if p in shown]
+    return found
+
+
+def test_store_text_reaches_the_page_as_text_only(hostile_store, sensitivity_ds, xss):
+    """Every view of a store whose title, labels, names, units and long names carry script
+    and markup payloads: no payload where the browser reads markup; the panes that are
+    HTML show it escaped; titles and axis labels are plain text (no TeX)."""
+    import html
+
+    payloads = list(xss.values())
+    app = Explorer(ionsweep.open_results(hostile_store))
+    assert _markup_holding(app.layout, payloads) == []  # heatmap
+    head = app.layout.objects[0].objects[0].object
+    assert f"<h3>{html.escape(xss['title'])}</h3>" in head
+    assert f"ion = {html.escape(xss['ion'])}, c_in = 140 " in app.status.object
+    slider = {w.name: w for w in app.dims_box.objects}
+    label = html.escape(f"{xss['dim']} [{xss['units_dim']}]")
+    assert slider[label]._text.value == f"{label}: <b>1</b>"  # Panel's slider label: HTML
+    fig = app._figs[0][0]
+    assert fig.title.text.text.startswith(f"{xss['long_E']} at ion = {xss['ion']}, ")
+    assert fig.yaxis[0].axis_label.text == f"celsius [{xss['tex']}]"  # no TeX typesetting
+    hover = dict(fig.tools[-1].tooltips)
+    assert hover["ion"] == "&lt;svg/onload=window.__xss=2&gt;"
+    assert hover["c_in"] == "140 &lt;script&gt;window.__xss=3&lt;/script&gt;"
+    app.quantity.value = xss["var"]
+    app.x.value = xss["dim"]  # on the x axis
+    app.y.value = ""  # lines
+    app.facet.value = "ion"  # one panel per hostile label
+    figs = [f for f, _ in app._figs]
+    app.dims_box.objects[0].value = 1  # a slider step: same figures, new titles
+    assert [f for f, _ in app._figs] == figs and len(figs) == 4
+    assert _markup_holding(app.layout, payloads) == []
+    assert app._png().getvalue()[:4] == b"\x89PNG"  # a `$` in labels is no mathtext error
+
+    sens = sensitivity_ds.assign_coords(parameter=[xss["ion"], xss["ion_link"], xss["tex"]])
+    sens.attrs["title"] = xss["title"]
+    sens["ST"].attrs.update(units=xss["units_E"], long_name=xss["long_E"])
+    bars = Explorer(sens)
+    assert list(bars._figs[0][1]["data"].data["x"]) == [xss["ion"], xss["ion_link"], xss["tex"]]
+    assert _markup_holding(bars.layout, payloads) == []
+    assert bars._png().getvalue()[:4] == b"\x89PNG"
+
+
+def test_only_loopback_addresses_count_as_this_machine():
+    from ionsweep.view._server import is_loopback
+
+    local = ["127.0.0.1", "127.4.5.6", "::1", "[::1]", "localhost", "LocalHost."]
+    others = ["0.0.0.0", "::", "", "192.168.1.5", "10.0.0.1", "fe80::1", "2001:db8::1"]
+    assert [is_loopback(h) for h in local] == [True] * len(local)
+    assert [is_loopback(h) for h in others] == [False] * len(others)
+
+
+def test_other_addresses_warn_and_ask_for_a_password(quickstart_store, monkeypatch, capsys):
+    """Another address than loopback: a warning, a random password printed once with the
+    address and handed to Panel's login; the password from the environment is used on any
+    address and never printed. Nothing binds or listens here (Panel's server is faked)."""
+    import socket
+
+    import panel as pn
+
+    from ionsweep.view import _app, _server
+
+    class Loop:
+        def start(self):
+            raise KeyboardInterrupt
+
+    class Server:
+        io_loop = Loop()
+
+        def stop(self):
+            pass
+
+    class NoExplorer:
+        def __init__(self, ds):
+            self.layout = None
+
+    seen = []
+    monkeypatch.setattr(pn, "serve", lambda apps, **kw: seen.append(kw) or Server())
+    monkeypatch.setattr(_server, "check_port", lambda host, port: None)
+    monkeypatch.setattr(_app, "Explorer", NoExplorer)
+    monkeypatch.delenv("IONSWEEP_VIEW_PASSWORD", raising=False)
+    name = socket.gethostname()
+
+    _server.serve(quickstart_store, port=5999, host="0.0.0.0", show=False)
+    out, err = capsys.readouterr()
+    assert err.startswith("ionsweep view: warning: 0.0.0.0 is not a loopback address")
+    head, _, password = out.splitlines()[0].removesuffix(" (Ctrl-C to stop)").rpartition(" ")
+    assert head.endswith(f"at http://{name}:5999/, log in with any user name and the password")
+    assert len(password) >= 22 and out.count(password) == 1  # 128 random bits, shown once
+    auth = seen[-1]["basic_auth"]
+    assert password == auth and password + "x" != auth and password[:-1] != auth
+    assert len(seen[-1]["cookie_secret"]) >= 32 and f"{name}:5999" in seen[-1]["websocket_origin"]
+
+    _server.serve(quickstart_store, port=5999, host="127.0.0.1", show=False)
+    out, err = capsys.readouterr()
+    assert "basic_auth" not in seen[-1] and "warning" not in err and "password" not in out
+
+    monkeypatch.setenv("IONSWEEP_VIEW_PASSWORD", "their own")
+    _server.serve(quickstart_store, port=5999, host="127.0.0.1", show=False)
+    out, err = capsys.readouterr()
+    assert "their own" == seen[-1]["basic_auth"] and "their own" not in out + err
+    assert "password in IONSWEEP_VIEW_PASSWORD" in out and "warning" not in err

@@ -1,11 +1,16 @@
 """End to end in headless Chromium: ``ionsweep view`` on the quickstart store, the variable
-list with units, a slider step that changes the shown coordinate and the plotted data.
+list with units, a slider step that changes the shown coordinate and the plotted data; and a
+store carrying script payloads in its text, behind a password: refused without it, shown
+as literal text with it, no script run.
 
 Chromium is Debian's ``chromium`` package (``.ci/run`` installs it), driven by Playwright;
 the screenshot is kept under the test's tmp path, and copied to the path in
 ``IONSWEEP_VIEW_SCREENSHOT`` when set (the README's picture is made this way).
 """
 
+import asyncio
+import contextlib
+import http.client
 import math
 import os
 import shutil
@@ -14,6 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -36,19 +42,14 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(quickstart_store, tmp_path):
+@contextlib.contextmanager
+def _serve(store, cwd, env=None, stop=signal.SIGINT):
+    """``ionsweep view STORE`` on a free loopback port: yields its URL and first line."""
     port = _free_port()
-    cmd = [
-        str(Path(sys.executable).with_name("ionsweep")),
-        "view",
-        str(quickstart_store),
-        "--port",
-        str(port),
-        "--no-browser",
-    ]
+    cmd = [str(Path(sys.executable).with_name("ionsweep")), "view", str(store)]
+    cmd += ["--port", str(port), "--no-browser"]
     proc = subprocess.Popen(
-        cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     line = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
@@ -57,15 +58,22 @@ def server(quickstart_store, tmp_path):
     try:
         assert line and "serving" in line[0], proc.stderr.read() if proc.poll() else "no line"
         assert f"http://127.0.0.1:{port}/" in line[0]
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/", line[0]
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         try:
-            proc.communicate(timeout=20)
+            _, err = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0
+            _, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert "warning" not in err  # loopback: no warning
+
+
+@pytest.fixture
+def server(quickstart_store, tmp_path):
+    with _serve(quickstart_store, tmp_path) as (url, _):
+        yield url
 
 
 _DATA = (
@@ -135,3 +143,145 @@ def test_view_in_chromium(server, tmp_path):
     assert shot.read_bytes()[:4] == b"\x89PNG"
     if os.environ.get("IONSWEEP_VIEW_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["IONSWEEP_VIEW_SCREENSHOT"])
+
+
+PASSWORD = "pass <wörd> & more"  # from the environment, as a user would give it
+
+
+def _request(url, method="GET", path="/", body=None, headers=None):
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def _login(url, password):
+    """POST Panel's login form: status, Location and the cookies set (non-empty ones)."""
+    body = urllib.parse.urlencode({"username": "anyone", "password": password})
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, headers, _ = _request(url, "POST", "/login", body, form)
+    cookies = {}
+    for text in headers.get_all("Set-Cookie") or []:
+        name, _, rest = text.partition("=")
+        value = rest.split(";")[0]
+        if value not in ("", '""'):
+            cookies[name] = value
+    return status, headers.get("Location", ""), cookies
+
+
+def _websocket(url, cookies=None):
+    """Open the app's websocket with a session token made up here: the HTTP status of a
+    refused handshake, or the server's first message."""
+    from bokeh.util.token import generate_jwt_token, generate_session_id
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def talk():
+        headers = {"Origin": url.rstrip("/")}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        request = HTTPRequest("ws" + url.removeprefix("http") + "ws", headers=headers)
+        token = generate_jwt_token(generate_session_id())
+        try:
+            conn = await websocket_connect(request, subprotocols=["bokeh", token])
+        except HTTPClientError as exc:
+            return exc.code
+        try:
+            return await asyncio.wait_for(conn.read_message(), 20)
+        finally:
+            conn.close()
+
+    return asyncio.run(talk())
+
+
+@pytest.fixture(scope="module")
+def guarded_server(hostile_store, tmp_path_factory):
+    """The hostile store served on loopback with a password from the environment, stopped
+    with SIGTERM (a clean stop, exit 0)."""
+    env = dict(os.environ, IONSWEEP_VIEW_PASSWORD=PASSWORD)
+    cwd = tmp_path_factory.mktemp("guarded")
+    with _serve(hostile_store, cwd, env, signal.SIGTERM) as (url, line):
+        assert line.rstrip().endswith(
+            ", log in with any user name and the password in IONSWEEP_VIEW_PASSWORD "
+            "(Ctrl-C to stop)"
+        )
+        assert PASSWORD not in line  # the user's own password is never echoed
+        yield url
+
+
+def test_password_refuses_page_and_websocket_without_it(guarded_server):
+    url = guarded_server
+    status, headers, body = _request(url)
+    assert status == 302 and headers["Location"].lstrip(".").startswith("/login")
+    assert b"bokeh" not in body.lower()
+    assert _websocket(url) == 403  # a made-up session token without the login cookie
+    status, where, cookies = _login(url, PASSWORD[:-1])
+    assert status == 302 and where.startswith("/login?error=") and "user" not in cookies
+    status, where, cookies = _login(url, PASSWORD)
+    assert status == 302 and where == "/" and "user" in cookies
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    status, _, body = _request(url, headers={"Cookie": cookie})
+    assert status == 200 and b"bokeh" in body.lower()
+    assert '"msgtype": "ACK"' in _websocket(url, cookies)
+
+
+_READY = (
+    "() => window.Bokeh && Bokeh.documents.length > 0 && "
+    "Bokeh.documents[0].get_model_by_name('ionsweep-data-0') !== null"
+)
+
+
+def test_store_text_is_shown_as_text_and_runs_no_script(guarded_server, xss):
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("no Chromium executable (apt-get install chromium; .ci/run does)")
+    url = guarded_server
+    _, _, cookies = _login(url, PASSWORD)
+    outside, dialogs = [], []
+
+    def loopback_only(route):
+        if urllib.parse.urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
+            context.route("**/*", loopback_only)
+            page = context.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(url)
+            page.wait_for_function(_READY, timeout=30000)
+            assert page.title() == f"ionsweep view: {xss['title']}"
+            shown = [
+                xss["title"],  # sidebar heading
+                f"ion = {xss['ion']}",  # status line: zip label, member units
+                f"c_in = 140 {xss['units_c_in']}",
+                f"[{xss['units_E']}]",
+                f"{xss['dim']} [{xss['units_dim']}]: 1",  # slider label and value
+            ]
+            for text in shown:
+                assert page.get_by_text(text).count() >= 1, text
+            options = page.locator("select option").all_inner_texts()
+            assert f"E — {xss['long_E']} [{xss['units_E']}]" in options
+            assert any(o.startswith(xss["var"] + " — ") for o in options)
+            assert xss["ion"] in options and xss["ion_link"] in options
+            member = page.get_by_text(f"140 {xss['units_c_in']}")
+            assert member.count() == 1  # the status line; then the hover tooltip too
+            box = page.locator("canvas").first.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            member.nth(1).wait_for(timeout=10000)
+            assert page.get_by_text(xss["ion"]).count() >= 3  # option, status, tooltip
+            page.wait_for_timeout(300)
+            assert page.evaluate("() => window.__xss === undefined")
+        finally:
+            browser.close()
+    assert dialogs == [] and outside == []

@@ -11,11 +11,18 @@ examples:
   ionsweep view quickstart.zarr                    # opens http://127.0.0.1:5006/
   ionsweep view big.zarr --port 8080 --no-browser  # print the address only
   ssh -L 5006:localhost:5006 cluster               # then view a store on a cluster node
+  ionsweep view big.zarr --host 0.0.0.0            # other machines: asks for a password
 
 Pick a variable, an x axis and optionally a y axis (heatmap; log axes where the coordinate
 is log-spaced), move the sliders through the other dimensions, hover for values with units,
 and download the current view as PNG or the slice as CSV/netCDF. Only the slice shown is
 read, so stores of any size open at once. Needs the view extra: pip install "ionsweep[view]".
+
+Text in a store (title, names, labels, units) is shown as text, never run as markup. An
+address other than loopback (127.0.0.0/8, ::1, localhost) warns and asks for a password on
+a login page: the value of IONSWEEP_VIEW_PASSWORD, or else a random one printed once with
+the address. Setting IONSWEEP_VIEW_PASSWORD guards a loopback server too. The traffic is
+plain http: on a shared network prefer ssh -L.
 """
 
 
@@ -66,7 +73,8 @@ def register(subparsers) -> None:
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (127.0.0.1: this machine only)",
+        help="address to listen on (127.0.0.1: this machine only; any other address asks "
+        "for a password, see below)",
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument(

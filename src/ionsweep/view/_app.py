@@ -28,6 +28,7 @@ from ionsweep.view._build import (
     unit_text,
     var_label,
 )
+from ionsweep.view._text import html_text
 
 __all__ = ["Explorer"]
 
@@ -61,7 +62,7 @@ class Explorer:
         self._building = False
         self._make_widgets()
         self.plots = pn.Column(sizing_mode="stretch_width")
-        self.status = pn.pane.Markdown("", css_classes=["ionsweep-status"])
+        self.status = pn.pane.HTML("", css_classes=["ionsweep-status"])
         self.layout = pn.Row(
             self._sidebar(),
             pn.Column(self.plots, self.status, sizing_mode="stretch_width"),
@@ -122,12 +123,14 @@ class Explorer:
 
     def _sidebar(self) -> pn.Column:
         a = self.ds.attrs
-        head = f"### {a.get('title') or 'ionsweep results'}\n" + (
-            f"{self.kind} store · model `{a.get('ionsweep_model', '?')}` · "
-            + " × ".join(f"{d} {n}" for d, n in self.ds.sizes.items())
+        sizes = " × ".join(f"{d} {n}" for d, n in self.ds.sizes.items())
+        head = (  # store text: escaped, never Markdown (its links survive escaping)
+            f"<h3>{html_text(a.get('title') or 'ionsweep results')}</h3>"
+            f"<p>{self.kind} store · model <code>{html_text(a.get('ionsweep_model', '?'))}"
+            f"</code> · {html_text(sizes)}</p>"
         )
         return pn.Column(
-            pn.pane.Markdown(head, width=300),
+            pn.pane.HTML(head, width=300),
             self.quantity,
             self.stat,
             self.x,
@@ -201,7 +204,11 @@ class Explorer:
         name = f"{dim} [{units}]" if units else dim
         options = {_fmt(v): i for i, v in enumerate(values)}
         if values.dtype.kind in "fiu" and len(values) > 1:
-            w = pn.widgets.DiscreteSlider(label=name, options=options, value=0, width=280)
+            # Panel draws a discrete slider's label and value as HTML; a select's are text.
+            options = {html_text(k): i for k, i in options.items()}
+            w = pn.widgets.DiscreteSlider(
+                label=html_text(name), options=options, value=0, width=280
+            )
         else:
             w = pn.widgets.Select(label=name, options=options, value=0, width=280)
         w.param.watch(lambda e: self.redraw(), "value")
@@ -313,7 +320,8 @@ class Explorer:
         log = f" · log axis: {', '.join(logs)}" if logs else ""
         fixed = ", ".join(fixed_coords(da))
         at = f" at {fixed}" if fixed else ""
-        return f"slice of **{da.name}**{at}: {shape} points · {finite.size} finite · {rng}{log}"
+        rest = f"{at}: {shape} points · {finite.size} finite · {rng}{log}"
+        return f"slice of <b>{html_text(da.name)}</b>{html_text(rest)}"  # HTML: escaped
 
     # --- exports ------------------------------------------------------------------------
 

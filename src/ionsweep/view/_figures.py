@@ -3,7 +3,9 @@
 Each ``*_figure`` function returns ``(figure, sources)``; :func:`update` pushes a new slice
 of the same shape into those sources, so a slider move redraws without new figures.
 Data sources are named ``ionsweep-data-<panel>`` (and ``ionsweep-contour-<panel>``) so a
-browser test can read what is plotted.
+browser test can read what is plotted. Titles and axis labels hold store text: they are
+:class:`~bokeh.models.PlainText`, which Bokeh never parses for TeX (a bare string with
+``$$…$$`` would be typeset), and tooltip values are escaped (:mod:`ionsweep.view._text`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from bokeh.models import (
     FactorRange,
     HoverTool,
     LinearColorMapper,
+    PlainText,
+    Title,
     Whisker,
 )
 from bokeh.palettes import Viridis256
@@ -25,7 +29,7 @@ from ionsweep.view._build import (
     axis_values,
     bar_columns,
     contour_lines,
-    fixed_coords,
+    coord_text,
     heatmap_columns,
     heatmap_image,
     is_log_spaced,
@@ -33,11 +37,17 @@ from ionsweep.view._build import (
     line_columns,
     unit_text,
 )
+from ionsweep.view._text import html_text
 
 __all__ = ["bars_figure", "heatmap_figure", "line_figure", "tooltips", "update"]
 
 _TOOLS = "pan,wheel_zoom,box_zoom,reset"
 _NUM = "{%.6g}"
+
+
+def _plain(text: str) -> PlainText:
+    """Store text for a Bokeh title or axis label: drawn as it is, never parsed as TeX."""
+    return PlainText(text=text)
 
 
 def _axis_label(ds: xr.Dataset, dim: str) -> str:
@@ -65,9 +75,9 @@ def tooltips(da: xr.DataArray, ds: xr.Dataset, x: str, y: str | None = None) -> 
     rows.append((_axis_label(ds, x), px + (_NUM if numeric_x else "")))
     if y is not None:
         rows.append((_axis_label(ds, y), py + _NUM))
-    for text in fixed_coords(da):
-        name, _, value = text.partition(" = ")
-        rows.append((name, value.replace("@", "(at)").replace("$", "(dollar)")))
+    for c in da.coords:  # labels are set as text; values are HTML templates: escaped
+        if da[c].ndim == 0:
+            rows.append((str(c), html_text(coord_text(da, str(c))[len(str(c)) + 3 :])))
     return rows
 
 
@@ -81,10 +91,10 @@ def _figure(ds, x, y, title, *, x_range=None, **kw):
     if x_range is not None:
         kw["x_range"] = x_range
     return figure(
-        title=title,
+        title=Title(text=_plain(title)),
         x_axis_type="log" if is_log_spaced(xv) and x_range is None else "linear",
         y_axis_type="log" if y is not None and is_log_spaced(axis_values(ds, y)[0]) else "linear",
-        x_axis_label=_axis_label(ds, x),
+        x_axis_label=_plain(_axis_label(ds, x)),
         tools=_TOOLS,
         height=380,
         sizing_mode="stretch_width",
@@ -95,7 +105,7 @@ def _figure(ds, x, y, title, *, x_range=None, **kw):
 def line_figure(da: xr.DataArray, ds: xr.Dataset, x: str, title: str, panel: int = 0):
     """Line and markers of the 1-D slice ``da`` over the numeric ``x``."""
     source = ColumnDataSource(line_columns(da, ds, x), name=f"ionsweep-data-{panel}")
-    fig = _figure(ds, x, None, title, y_axis_label=_value_label(da))
+    fig = _figure(ds, x, None, title, y_axis_label=_plain(_value_label(da)))
     fig.line("x", "value", source=source, line_width=2)
     fig.scatter("x", "value", source=source, size=5)
     fig.add_tools(_hover(da, ds, x))
@@ -120,7 +130,7 @@ def heatmap_figure(
     source = ColumnDataSource(cols, name=f"ionsweep-data-{panel}")
     lo, hi = limits or _limits(da)
     mapper = LinearColorMapper(palette=Viridis256, low=lo, high=hi, nan_color="#d9d9d9")
-    fig = _figure(ds, x, y, title, y_axis_label=_axis_label(ds, y))
+    fig = _figure(ds, x, y, title, y_axis_label=_plain(_axis_label(ds, y)))
     if image:  # one pixel per cell: fast for large slices
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=source, color_mapper=mapper)
     else:  # unevenly spaced coordinates: one quad per cell
@@ -136,7 +146,8 @@ def heatmap_figure(
         )
     fig.x_range.range_padding = fig.y_range.range_padding = 0
     fig.grid.visible = False
-    fig.add_layout(ColorBar(color_mapper=mapper, title=_value_label(da), width=12), "right")
+    bar = ColorBar(color_mapper=mapper, title=_plain(_value_label(da)), width=12)
+    fig.add_layout(bar, "right")
     contour = ColumnDataSource(_contour(da, ds, x, y, level), name=f"ionsweep-contour-{panel}")
     fig.multi_line("xs", "ys", source=contour, line_color="black", line_width=2)
     fig.add_tools(_hover(da, ds, x, y))
@@ -148,7 +159,7 @@ def bars_figure(da: xr.DataArray, ds: xr.Dataset, x: str, title: str, panel: int
     cols = bar_columns(da, ds, x, conf)
     source = ColumnDataSource(cols, name=f"ionsweep-data-{panel}")
     fig = _figure(ds, x, None, title, x_range=FactorRange(*cols["x"]))
-    fig.yaxis.axis_label = _value_label(da)
+    fig.yaxis.axis_label = _plain(_value_label(da))
     fig.vbar(x="x", top="value", width=0.7, source=source)
     if conf is not None:
         fig.add_layout(Whisker(source=source, base="x", upper="upper", lower="lower"))
@@ -190,6 +201,6 @@ def update(fig, sources: dict, da: xr.DataArray, ds: xr.Dataset, shape: dict) ->
         sources["data"].data = bar_columns(da, ds, x, shape.get("conf"))
     else:
         sources["data"].data = line_columns(da, ds, x)
-    fig.title.text = shape["title"]
+    fig.title.text = _plain(shape["title"])
     hover = fig.select_one(HoverTool)
     hover.tooltips = tooltips(da, ds, x, y)

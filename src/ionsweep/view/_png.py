@@ -2,7 +2,9 @@
 
 The browser's own canvas export would need a browser on the server (Bokeh's
 ``export_png``); this draws the slice the app shows with :mod:`ionsweep.plot`, labelled
-with the stored units, and needs nothing beyond matplotlib.
+with the stored units, and needs nothing beyond matplotlib. Store text in titles and
+labels is drawn as it is: mathtext and TeX are off while the figure is made and saved
+(a ``$`` in a title is a dollar sign, and an unbalanced one is no error).
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ def slice_png(ds: xr.Dataset, sel: Selection, da: xr.DataArray, level=None, dpi=
     Heatmaps keep the contour ``|value| = level``; bars over a categorical axis carry the
     ``<var>_conf`` whiskers when the store has them; facets become panels.
     """
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return _draw(ds, sel, da, level, dpi)
+
+
+def _draw(ds: xr.Dataset, sel: Selection, da: xr.DataArray, level, dpi) -> bytes:
     from ionsweep import plot
 
     facets = [sel.facet] if sel.facet else None
