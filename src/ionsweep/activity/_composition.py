@@ -74,11 +74,12 @@ def valences(names: Sequence[str]) -> tuple[int, ...]:
     return tuple(ions.valence(n) for n in names)
 
 
-def _split(molality, names):
-    """(names, array (..., n)) from a mapping, or from an array and its names."""
+def _split(molality, names, axis=-1):
+    """(names, array (..., n)) from a mapping, or from an array, its names and ion axis."""
     if isinstance(molality, Mapping):
-        if names is not None:
-            raise TypeError("give names only with an array of molalities, not with a mapping")
+        if names is not None or axis != -1:
+            raise TypeError("give names and axis only with an array of molalities, not with "
+                            "a mapping")  # fmt: skip
         names = canonical_names(list(molality))
         values = as_float(*molality.values())
         shape = jnp.broadcast_shapes(*(v.shape for v in values))
@@ -87,12 +88,14 @@ def _split(molality, names):
         raise TypeError("an array of molalities needs names (one per entry of the last axis)")
     names = canonical_names(names)
     (m,) = as_float(molality)
-    if m.ndim == 0 or m.shape[-1] != len(names):
-        raise ValueError(f"molality has shape {m.shape}; its last axis must have {len(names)} ions")
-    return names, m
+    if m.ndim == 0 or not -m.ndim <= axis < m.ndim or m.shape[axis] != len(names):
+        where = "the last axis" if axis == -1 else f"axis={axis}"
+        raise ValueError(f"molality has shape {m.shape}; its ion axis ({where}) must have "
+                         f"{len(names)} entries, one per ion of names")  # fmt: skip
+    return names, jnp.moveaxis(m, axis, -1)
 
 
-def ionic_strength(molality, names: Sequence[str] | None = None):
+def ionic_strength(molality, names: Sequence[str] | None = None, *, axis: int = -1):
     """Ionic strength I = ½ Σ mᵢ zᵢ².
 
     The one place ionsweep computes it: the activity models and the sweep models (their
@@ -105,10 +108,13 @@ def ionic_strength(molality, names: Sequence[str] | None = None):
     ----------
     molality : mapping of str to array_like, or array_like of shape (..., n)
         Molalities, mol/kg: either a mapping from ion names (aliases accepted) to arrays that
-        broadcast together, or an array whose last axis runs over ``names``. Concentrations
-        in mM give the molar-scale I in mM instead (the sum is linear).
+        broadcast together, or an array whose ion axis (``axis``) runs over ``names``.
+        Concentrations in mM give the molar-scale I in mM instead (the sum is linear).
     names : sequence of str, optional
-        The ions of the last axis, when ``molality`` is an array.
+        The ions of the ion axis, when ``molality`` is an array.
+    axis : int, keyword-only
+        The ion axis of an array ``molality`` (−1 by default); its length must be
+        ``len(names)``.
 
     Returns
     -------
@@ -129,7 +135,7 @@ def ionic_strength(molality, names: Sequence[str] | None = None):
             raise ValueError("ionic_strength needs at least one ion")
         z = valences(canonical_names(list(molality)))
         return ionic_strength_of(as_float(*molality.values()), z)
-    names, m = _split(molality, names)
+    names, m = _split(molality, names, axis)
     z2 = jnp.asarray([zi * zi for zi in valences(names)], m.dtype)
     return 0.5 * jnp.sum(m * z2, axis=-1)
 
@@ -140,15 +146,16 @@ def ionic_strength_of(columns, z):
     return 0.5 * sum(zi * zi * c for zi, c in zip(z, columns, strict=True))
 
 
-def charge_imbalance(molality, names: Sequence[str] | None = None):
+def charge_imbalance(molality, names: Sequence[str] | None = None, *, axis: int = -1):
     """Relative charge imbalance Σ zᵢmᵢ / (½ Σ |zᵢ| mᵢ), dimensionless, shape (...).
 
-    0 for an electroneutral solution, ±2 for a single ion; NaN for pure water.
+    0 for an electroneutral solution, ±2 for a single ion; NaN for pure water. Arguments as
+    for :func:`ionic_strength` (mol/kg or mM: the ratio has no unit).
 
     >>> float(charge_imbalance({"Ca2+": 1.0, "Cl-": 2.0}))
     0.0
     """
-    names, m = _split(molality, names)
+    names, m = _split(molality, names, axis)
     z = jnp.asarray(valences(names), m.dtype)
     total = 0.5 * jnp.sum(jnp.abs(z) * m, axis=-1)
     return jnp.sum(z * m, axis=-1) / jnp.where(total > 0, total, jnp.nan)

@@ -55,6 +55,20 @@ def _side(c_mM: Mapping, T, what: str, wanted: Sequence[str], model: str, neutra
     return c[..., idx], ln_g[..., idx]
 
 
+def _ions_last(P, k: int, axis: int):
+    """P with its ion axis (``axis``; a 1-d P's only one) last, checked to hold k ions."""
+    (P,) = as_float(P)
+    what = f"ghk_voltage_activity: P of shape {P.shape}"
+    if P.ndim >= 2 and -P.ndim <= axis < P.ndim:
+        P = jnp.moveaxis(P, axis, -1)
+    elif P.ndim >= 2 or axis not in (0, -1):
+        raise ValueError(f"{what}: axis={axis} is out of range")
+    if P.ndim == 0 or P.shape[-1] != k:
+        where = "the last axis" if axis == -1 else f"axis={axis}"
+        raise ValueError(f"{what} must have {k} entries along its ion axis ({where})")
+    return P
+
+
 def nernst_activity(
     ion: str,
     c_in: Mapping,
@@ -134,6 +148,7 @@ def ghk_voltage_activity(
     parameters=None,
     convention: str = "unscaled",
     neutrality_rtol=NEUTRALITY_RTOL,
+    axis: int = -1,
 ):
     """GHK reversal potential from the activities a = γ·c of the permeant ions.
 
@@ -142,8 +157,9 @@ def ghk_voltage_activity(
     ions : sequence of str
         The permeant ions (names or aliases), k of them; each must appear in both
         compositions.
-    P : array_like, shape (..., k)
-        Permeabilities of ``ions`` along the last axis, cm/s or relative (≥ 0).
+    P : array_like, shape (..., k) (ion axis at ``axis``)
+        Permeabilities of ``ions`` along the ion axis, cm/s or relative (≥ 0): exactly k
+        entries along it (a mismatch is a ValueError naming P and the axis).
     c_in, c_out : mapping of str to array_like
         Full composition of each side, mM per ion, permeant or not (as for
         :func:`nernst_activity`).
@@ -155,12 +171,15 @@ def ghk_voltage_activity(
         Pitzer parameter set and single-ion convention, as for :func:`nernst_activity`.
     neutrality_rtol : float or None, keyword-only
         Tolerance of the electroneutrality check of each side; None skips it.
+    axis : int, keyword-only
+        The ion axis of ``P`` (static under ``jit``); −1 by default. A 1-d ``P`` is one
+        value per ion whatever ``axis`` says.
 
     Returns
     -------
     jax.Array
-        Reversal potential in mV, the broadcast of ``P.shape[:-1]``, the compositions and
-        ``T``; NaN where no zero-current potential exists.
+        Reversal potential in mV, the broadcast of ``P``'s shape without its ion axis, the
+        compositions and ``T``; NaN where no zero-current potential exists.
 
     Examples
     --------
@@ -181,9 +200,7 @@ def ghk_voltage_activity(
     kw = dict(parameters=parameters, convention=convention)
     c_i, ln_g_in = _side(c_in, T, "c_in", names, model, neutrality_rtol, **kw)
     c_o, ln_g_out = _side(c_out, T, "c_out", names, model, neutrality_rtol, **kw)
-    (P,) = as_float(P)
-    if P.ndim == 0 or P.shape[-1] != len(names):
-        raise ValueError(f"P has shape {P.shape}; its last axis must have {len(names)} ions")
+    P = _ions_last(P, len(names), axis)
     z = jnp.asarray([ion_table.valence(n) for n in names])
     a_in = exp_keep_nan(ln_g_in) * c_i  # NaN γ stays NaN in float32 (see exp_keep_nan)
     a_out = exp_keep_nan(ln_g_out) * c_o

@@ -11,7 +11,7 @@ from jax import lax
 from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
-from ionsweep.physics._ionaxis import ion_all, ion_sum
+from ionsweep.physics._ionaxis import ion_all, ion_axis_back, ion_sum, ions_last
 from ionsweep.physics._root import implicit_root
 
 __all__ = ["donnan", "donnan_osmotic_imbalance"]
@@ -66,8 +66,9 @@ _solve_neutral = _solver(_exp_neg_zv)
 _solve_neutral_small_int = _solver(_exp_neg_zv_small_int)
 
 
-def _broadcast(c_bath, z, fixed_charge, T):
+def _broadcast(c_bath, z, fixed_charge, T, axis=-1, kernel="donnan"):
     c_bath, z, rho, T = as_float(c_bath, z, fixed_charge, T)
+    c_bath, z = ions_last(kernel, axis, c_bath=c_bath, z=z)
     shape = jnp.broadcast_shapes(c_bath.shape, z.shape)
     if not shape:
         raise ValueError("donnan: c_bath and z need an ion axis (the last axis)")
@@ -87,7 +88,7 @@ _UNITS = {"c_bath": "mM", "z": "", "fixed_charge": "mM", "T": "K", "c_impermeant
 
 
 @with_units(_UNITS)
-def donnan(c_bath, z, fixed_charge, T):
+def donnan(c_bath, z, fixed_charge, T, *, axis=-1):
     r"""Donnan equilibrium with an infinite bath of permeant ions.
 
     Every permeant ion is at its Nernst equilibrium, ``c_in = c_bath·exp(−zFV/RT)``, and the
@@ -99,24 +100,29 @@ def donnan(c_bath, z, fixed_charge, T):
 
     Parameters
     ----------
-    c_bath : array_like, shape (..., n_ions)
+    c_bath : array_like, shape (..., n_ions) (ion axis at ``axis``)
         Bath (outside) concentrations of the permeant ions, mM (≥ 0). The bath should be
         electroneutral (Σ z·c_bath = 0); the kernel does not enforce it.
-    z : array_like, shape (..., n_ions)
-        Signed valences of the permeant ions.
+    z : array_like, shape (n_ions,) or (..., n_ions) (ion axis at ``axis``)
+        Signed valences of the permeant ions (dimensionless), exactly one per ion: a ``z``
+        whose length does not match the ion axis of ``c_bath`` is a ValueError.
     fixed_charge : array_like, shape (...)
         Impermeant charge inside, mM of elementary charge, signed (e.g. −50 for 50 mM of a
         monovalent anionic protein).
     T : array_like, shape (...)
         Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C). Concrete values below
         200 K warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
+    axis : int, keyword-only
+        The ion axis of ``c_bath`` and ``z``, an index into the broadcast shape of those of
+        two or more dimensions (a 1-d one holds one value per ion; static under ``jit``);
+        −1 by default.
 
     Returns
     -------
     V : jax.Array, shape (...)
         Donnan potential φ_in − φ_out, mV.
     c_in : jax.Array, shape (..., n_ions)
-        Inside concentrations at equilibrium, mM.
+        Inside concentrations at equilibrium, mM, with the ion axis where ``axis`` puts it.
 
     Both are NaN where no equilibrium exists (e.g. a negative fixed charge and no permeant
     cation), where |V| would exceed 30 RT/F, or for invalid input.
@@ -128,7 +134,8 @@ def donnan(c_bath, z, fixed_charge, T):
     >>> round(float(V), 2), [round(float(c), 2) for c in c_in]
     (-4.43, [177.07, 127.07])
     """
-    return _donnan(*_broadcast(c_bath, z, fixed_charge, T))
+    V, c_in = _donnan(*_broadcast(c_bath, z, fixed_charge, T, axis))
+    return V, ion_axis_back(c_in, axis, c_bath, z)
 
 
 # jit here although the library otherwise leaves jit to its callers: the root solve's
@@ -213,7 +220,7 @@ def _potential(c_bath, z, rho, T):
 
 
 @with_units(_UNITS)
-def donnan_osmotic_imbalance(c_bath, z, fixed_charge, T, c_impermeant):
+def donnan_osmotic_imbalance(c_bath, z, fixed_charge, T, c_impermeant, *, axis=-1):
     """Osmolarity excess of a Donnan compartment over its bath (ideal solution).
 
     At Donnan equilibrium the compartment holds more particles than the bath: the
@@ -223,8 +230,8 @@ def donnan_osmotic_imbalance(c_bath, z, fixed_charge, T, c_impermeant):
 
     Parameters
     ----------
-    c_bath, z, fixed_charge, T
-        As in :func:`donnan` (mM, valences, mM of elementary charge, K).
+    c_bath, z, fixed_charge, T, axis
+        As in :func:`donnan` (mM, valences, mM of elementary charge, K, the ion axis).
     c_impermeant : array_like, shape (...)
         Concentration of the impermeant species themselves, mM (for a protein of charge
         −k per molecule, ``fixed_charge = −k·c_impermeant``).
@@ -241,7 +248,8 @@ def donnan_osmotic_imbalance(c_bath, z, fixed_charge, T, c_impermeant):
     >>> round(float(d), 2)
     54.14
     """
-    _, c_in = donnan(c_bath, z, fixed_charge, T)
-    c_bath, _, _, _ = _broadcast(c_bath, z, fixed_charge, T)
+    args = _broadcast(c_bath, z, fixed_charge, T, axis, "donnan_osmotic_imbalance")
+    _, c_in = _donnan(*args)
+    c_bath = args[0]
     (c_imp,) = as_float(c_impermeant)
     return ion_sum(c_in) - ion_sum(c_bath) + c_imp

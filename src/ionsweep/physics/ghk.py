@@ -12,7 +12,7 @@ from jax import lax
 from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import FARADAY, R_OVER_F_MV
-from ionsweep.physics._ionaxis import ion_any, ion_min, ion_sum
+from ionsweep.physics._ionaxis import ion_any, ion_min, ion_sum, ions_last
 from ionsweep.physics._root import implicit_root
 
 __all__ = ["ghk_current", "ghk_voltage"]
@@ -107,12 +107,16 @@ _solve_zero_current = implicit_root(_net_current)
 
 
 @with_units(_UNITS)
-def ghk_voltage(P, c_in, c_out, z, T):
+def ghk_voltage(P, c_in, c_out, z, T, *, axis=-1):
     r"""Goldman–Hodgkin–Katz zero-net-current (reversal) potential for any mix of valences.
 
-    The ion axis is the last axis of ``P``, ``c_in``, ``c_out`` and ``z``; leading axes
-    broadcast with each other and with ``T``. Permeabilities may be absolute (cm/s) or
-    relative to any reference: only their ratios matter.
+    The ion axis is ``axis`` (the last by default) of ``P``, ``c_in``, ``c_out`` and ``z``;
+    the other axes broadcast with each other and with ``T``. A 1-d argument holds one value
+    per ion; ``z`` must hold exactly one valence per ion, and every argument as many ions
+    (or 1) along the ion axis: a mismatch is a ValueError naming the argument, never read
+    as another layout (ions along the first axis with ``axis=-1`` would otherwise give
+    each ion's own Nernst potential). Permeabilities may be absolute (cm/s) or relative to
+    any reference: only their ratios matter.
 
     With x = exp(−FV/RT), the zero-current condition for ions with |z| ≤ 2 is the quadratic
 
@@ -132,22 +136,28 @@ def ghk_voltage(P, c_in, c_out, z, T):
 
     Parameters
     ----------
-    P : array_like, shape (..., n_ions)
+    P : array_like, shape (..., n_ions) (ion axis at ``axis``)
         Permeabilities, cm/s or relative (≥ 0; ions with P = 0 are ignored).
-    c_in, c_out : array_like, shape (..., n_ions)
+    c_in, c_out : array_like, shape (..., n_ions) (ion axis at ``axis``)
         Concentrations inside and outside, mM (≥ 0; zero allowed, e.g. bi-ionic).
-    z : array_like, shape (..., n_ions)
-        Signed valences, −3 … +3 (any non-zero value works; z = 0 with P > 0 is undefined).
+    z : array_like, shape (n_ions,) or (..., n_ions) (ion axis at ``axis``)
+        Signed valences (dimensionless), −3 … +3 (any non-zero value works; z = 0 with
+        P > 0 is undefined).
     T : array_like, shape (...)
-        Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C). Concrete values below
-        200 K warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
+        Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C), broadcasting with the
+        shape of the other arguments without their ion axis. Concrete values below 200 K
+        warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
+    axis : int, keyword-only
+        The ion axis, an index into the broadcast shape of the arguments of two or more
+        dimensions (static under ``jit``); −1 by default.
 
     Returns
     -------
     jax.Array, shape (...)
-        Reversal potential in mV. NaN where no zero-current potential exists (no permeant
-        ion can carry outward, or no ion inward, current), where it lies beyond ±30 RT/F
-        for the general solve, or where an input is invalid.
+        Reversal potential in mV, of the broadcast shape without the ion axis. NaN where
+        no zero-current potential exists (no permeant ion can carry outward, or no ion
+        inward, current), where it lies beyond ±30 RT/F for the general solve, or where an
+        input is invalid.
 
     Examples
     --------
@@ -157,8 +167,15 @@ def ghk_voltage(P, c_in, c_out, z, T):
     ...                          [20.0, 440.0, 560.0], [1, 1, -1], 279.45)
     >>> round(float(V), 1)
     -59.4
+    >>> # the same three ions along the first axis, at two temperatures along the second
+    >>> V = ionsweep.ghk_voltage([[1.0], [0.04], [0.45]], [[400.0], [50.0], [40.0]],
+    ...                          [[20.0], [440.0], [560.0]], [1, 1, -1], [279.45, 293.15], axis=0)
+    >>> [round(float(v), 1) for v in V]
+    [-59.4, -62.3]
     """
-    args = as_float(P, c_in, c_out, z, T)
+    P, c_in, c_out, z, T = as_float(P, c_in, c_out, z, T)
+    per_ion = ions_last("ghk_voltage", axis, P=P, c_in=c_in, c_out=c_out, z=z)
+    args = (*per_ion, T)
     if _WITHIN_TWO.get():
         # Still inside a cond: as its own computation the closed form compiles to faster
         # CPU code than inlined into a caller's fused kernel (measured 3x for 4-ion sweeps).
