@@ -258,3 +258,97 @@ def test_kelvin_below_200_warns(capsys):
     with pytest.warns(ionsweep.TemperatureUnitWarning, match="--celsius 37"):
         got = calc_json(capsys, "nernst --ion K+ --inside 140 --outside 5 --kelvin 37")
     assert got["T_K"] == 37.0  # still computed as asked
+
+
+# --- the impossible refused, the out-of-range warned about ---------------------------------
+
+NERNST_K = "calc nernst --ion K+ --inside 140 --outside 5"
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        # Before: a 301-digit temperature and potential, exit 0.
+        (f"{NERNST_K} --kelvin 1e300", "--kelvin"),
+        (f"{NERNST_K} --celsius 1e300", "--celsius"),
+        (f"{NERNST_K} --kelvin 1001", "--kelvin"),
+        (f"{NERNST_K} --kelvin 1e-30", "--kelvin"),
+        (f"{NERNST_K} --celsius -273.1", "--celsius"),  # 0.05 K
+        (
+            "calc ghk --ion K+,Na+ --inside 140,12 --outside 5,145 --perm 1,0.05 --kelvin 5000",
+            "--kelvin",
+        ),
+        ("calc donnan --ion K+,Cl- --bath 150,150 --fixed-charge -50 --celsius 1000", "--celsius"),
+        # Before: "--inside: concentration of K+ is -1.06449e+06 mM" (water's density < 0).
+        ("calc nernst --ion K+ --inside 0.14 --outside 0.005 --molal --kelvin 5000", "--kelvin"),
+        ("calc nernst --ion K+ --inside 0.14 --outside 0.005 --molal --kelvin 800", "--molal"),
+    ],
+)
+def test_impossible_temperatures_are_refused_naming_the_field(capsys, args, flag):
+    code, out, err = run(capsys, args)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert f"error: {flag}:" in err and "concentration" not in err
+
+
+def test_molal_outside_the_density_range_warns_and_still_converts(capsys):
+    # Kell (1975) states the density of water for 0-150 °C: 600 K is an extrapolation.
+    code, out, err = run(
+        capsys, "calc nernst --ion K+ --inside 0.14 --outside 0.005 --molal --kelvin 600 --json"
+    )
+    assert code == 0 and err.count("\n") == 1
+    assert "warning: --molal:" in err and "0-150 °C" in err
+    assert json.loads(out)["T_K"] == 600.0
+
+
+ACT = "calc nernst --ion K+ --inside 140 --outside 5 --outside-ions Na+=145,Cl-=150 --activity"
+
+
+@pytest.mark.parametrize(
+    ("model", "inside", "temperature", "outside_what"),
+    [
+        # Davies at I = 3 mol/kg: gamma = 1.37, beyond its I < 0.5 (Stumm & Morgan 1996).
+        ("davies", "Na+=3000,Cl-=3140", "--celsius 25", ["I inside"]),
+        # The limiting law at physiological strength (I ~ 0.16 > 10^-2.3) on both sides.
+        ("debye_huckel", "Na+=12,Cl-=152", "--celsius 37", ["I inside", "I outside"]),
+        # The limiting law at 1000 mol/kg: E = +689 mV before, without a word.
+        ("debye_huckel", "Na+=1000000,Cl-=1000140", "--celsius 25", ["I inside", "I outside"]),
+        # Water at 1 atm boils at 100 °C: every water-based model's range ends there.
+        ("davies", "Na+=12,Cl-=152", "--celsius 120", ["T = 393.15 K"]),
+        # HMW84's parameters are stated at 25 °C only.
+        ("pitzer:hmw84", "Na+=12,Cl-=152", "--celsius 37", ["T = 310.15 K"]),
+        # Pitzer with pitzer.dat: ionsweep follows PHREEQC only to 100 °C (water at 1 atm).
+        ("pitzer", "Na+=12,Cl-=152", "--celsius 150", ["T = 423.15 K"]),
+    ],
+)
+def test_activity_model_outside_its_range_warns_in_one_line(
+    capsys, model, inside, temperature, outside_what
+):
+    code, out, err = run(capsys, f"{ACT} {model} --inside-ions {inside} {temperature} --json")
+    assert code == 0, err
+    (line,) = err.splitlines()
+    assert line.startswith("ionsweep calc nernst: warning: activity model") and repr(model) in line
+    for what in outside_what:
+        assert what in line
+    assert "I outside" not in line or "I outside" in outside_what
+    json.loads(out)  # the result is still printed
+
+
+@pytest.mark.parametrize("model", ["davies", "truesdell_jones", "pitzer"])
+def test_activity_model_inside_its_range_says_nothing(capsys, model):
+    code, _, err = run(capsys, f"{ACT} {model} --inside-ions Na+=12,Cl-=152 --json")
+    assert code == 0 and err == ""
+
+
+def test_pitzer_flags_ten_molal_calcium_chloride(capsys):
+    # 10 m CaCl2 (I = 30 mol/kg; gamma_+- = 272): beyond the salts' saturation, where HMW84's
+    # and pitzer.dat's data end (I ~ 20). 6 m (I = 18) is inside.
+    import ionsweep
+
+    rho = float(ionsweep.activity.molality_to_mM(1.0, 298.15))  # mM per mol/kg
+    base = "calc nernst --ion Ca2+ --inside 1 --celsius 25 --activity pitzer --json"
+    for molal, warned in ((10.0, True), (6.0, False)):
+        ca = molal * rho
+        comp = f"--outside {ca} --inside-ions Cl-=2 --outside-ions Cl-={2 * ca}"
+        code, _, err = run(capsys, f"{base} {comp}")
+        assert code == 0, err
+        assert ("I outside = " in err and "I <= 20 mol/kg" in err) is warned, err

@@ -27,12 +27,24 @@ import numpy as np
 
 from ionsweep.constants import ZERO_CELSIUS
 
-__all__ = ["TemperatureUnitWarning", "celsius", "with_units"]
+__all__ = [
+    "MAX_TEMPERATURE_K",
+    "MIN_TEMPERATURE_K",
+    "TemperatureUnitWarning",
+    "celsius",
+    "with_units",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Temperatures (K) below this warn on eager calls: no aqueous membrane is that cold.
 _COLDEST_PLAUSIBLE_K = 200.0
+
+#: The coldest and hottest temperatures (K) specs and ``calc`` accept: outside them no
+#: model of ionsweep means anything (water is long gone below 1000 K), and a value there is
+#: a unit or typing error (1e-30 K, 1e300 K), refused with a message naming the field.
+MIN_TEMPERATURE_K = 1.0
+MAX_TEMPERATURE_K = 1000.0
 
 
 class TemperatureUnitWarning(UserWarning):

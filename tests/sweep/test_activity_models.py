@@ -156,3 +156,93 @@ def test_cli_prints_plan_warnings_on_one_line(tmp_path):
     lines = [ln for ln in out.stderr.splitlines() if ln.startswith("ionsweep: warning:")]
     assert len(lines) == 1
     assert lines[0].startswith("ionsweep: warning: Pitzer (hmw84): T = 310.15 K")
+
+
+# --- validity ranges: flagged in `valid`, values kept; `valid` = 0 means every output NaN ---
+
+RANGE_SPEC = """
+[model]
+name = "activity_error_ghk"
+ions = ["K+", "Na+", "Cl-"]
+balance = "Cl-"
+fill = "Na+"
+models = ["davies", "debye_huckel"]
+[axes]
+activity_model = ["davies", "debye_huckel"]
+I_out = [0.1, 0.45, 0.6, 3.0, 1000.0]
+[fixed]
+I_in = 0.15
+K_in = 5.0
+K_out = 5.0
+celsius = 25
+[outputs]
+variables = ["dE_K", "E_K", "gamma_out_K", "ionic_strength_out"]
+"""
+
+
+def _davies_gamma(I, T=298.15):
+    """Davies (1962), c = 0.3, z = 1, with ionsweep's A(T) (its water model), mol/kg."""
+    A = float(ionsweep.activity.debye_huckel_A(T))
+    return 10 ** (-A * (np.sqrt(I) / (1 + np.sqrt(I)) - 0.3 * I))
+
+
+def test_points_outside_an_activity_models_range_are_flagged_and_kept():
+    ds = ionsweep.run_sweep(RANGE_SPEC, dtype="float64")
+    assert ds.valid.attrs["flag_values"] == [0, 1, 2, 3]
+    assert ds.valid.attrs["flag_meanings"].split()[2] == "outside_validity_range"
+    I_molal = ds.ionic_strength_out.sel(activity_model="davies").values
+    # Davies: I < 0.5 mol/kg (Stumm & Morgan 1996, Table 3.3); 0.45 M is 0.451 mol/kg.
+    davies = ds.sel(activity_model="davies")
+    assert davies.valid.values[:4].tolist() == [1, 1, 2, 2]
+    # Kept as computed: gamma = 1.37 at I = 3 (the closed form, independently).
+    np.testing.assert_allclose(
+        davies.gamma_out_K.values[:4], _davies_gamma(I_molal[:4]), rtol=1e-12
+    )
+    assert davies.gamma_out_K.values[3] == pytest.approx(1.37, abs=0.005)
+    # The limiting law: I < 10^-2.3 mol/kg; I_in = 0.15 M alone is outside, everywhere.
+    dh = ds.sel(activity_model="debye_huckel")
+    assert dh.valid.values.tolist() == [2, 2, 2, 2, 2]
+    assert np.isfinite(dh.E_K.values).all()  # at I = 1000 mol/kg too: flagged, not removed
+
+
+def test_valid_zero_means_every_output_is_nan_in_store_and_reduce():
+    # float32, Davies at I = 1000 M: ln gamma = 356 overflows exp, so gamma_out_K = inf while
+    # dE_K (from ln gamma) stayed finite (56,052 mV) at a point whose valid was 0.
+    ds = ionsweep.run_sweep(RANGE_SPEC, dtype="float32")
+    point = ds.sel(activity_model="davies", I_out=1000.0)
+    assert int(point.valid) == 0
+    for name in ("dE_K", "E_K", "gamma_out_K", "ionic_strength_out"):
+        assert np.isnan(ds[name].values[ds.valid.values == 0]).all(), name
+        assert np.isfinite(ds[name].values[ds.valid.values != 0]).all(), name
+    # Reduce mode counts the same points for every output: valid 1 and 2, not 0.
+    red = ionsweep.run_sweep(
+        RANGE_SPEC + '[reduce]\nover = ["I_out"]\nstats = ["mean"]\n', dtype="float32"
+    )
+    want = (ds.valid.values != 0).sum(axis=list(ds.valid.dims).index("I_out"))
+    for name in ("dE_K", "E_K", "gamma_out_K"):
+        np.testing.assert_array_equal(red[f"{name}_count"].values, want)
+    mean = np.nanmean(ds.dE_K.values.astype(np.float64), axis=list(ds.dE_K.dims).index("I_out"))
+    np.testing.assert_allclose(red.dE_K_mean.values, mean, rtol=1e-5)
+
+
+def test_pitzer_sets_flag_temperatures_outside_their_stated_range():
+    # HMW84 is stated at 25 °C only; pitzer.dat (0-200 °C in its header) is declared 0-100 °C,
+    # where ionsweep, evaluating water at 1 atm, agrees with PHREEQC.
+    spec = SPEC.replace('["ideal", "davies", "pitzer"]', '["pitzer:hmw84", "pitzer"]')
+    spec = spec.replace("K_out = [5.0, 40.0]", "celsius = [25.0, 37.0, 100.0, 150.0]")
+    spec = spec.replace("celsius = 37\n", "K_out = 5.0\n").replace('grad = ["K_out"]', "")
+    spec = spec.replace('elasticity = ["K_out"]', "")
+    with pytest.warns(ionsweep.sweep.PlanWarning):
+        ds = ionsweep.run_sweep(spec, dtype="float64")
+    assert ds.valid.sel(activity_model="pitzer:hmw84").values.tolist() == [1, 2, 2, 2]
+    assert ds.valid.sel(activity_model="pitzer").values.tolist() == [1, 1, 1, 2]
+    assert np.isfinite(ds.E_K.values).all()
+
+
+@pytest.mark.parametrize("temperature", ["T = 1e-30", "T = 1e30", "celsius = 1e30", "T = 1001"])
+def test_absurd_temperatures_are_refused_at_parse_time(temperature):
+    spec = SPEC.replace("celsius = 37", temperature)
+    with pytest.raises(
+        SpecError, match=r"\[fixed\] (T|celsius): temperature must be within 1-1000 K"
+    ):
+        parse_spec(spec)

@@ -401,8 +401,10 @@ def test_stores_are_self_describing_for_plain_xarray(tmp_path):
         warnings.simplefilter("error")
         ds = xr.open_zarr(tmp_path / "n.zarr")
     assert ds.attrs["Conventions"].startswith("CF-")
-    assert ds.valid.attrs["flag_values"] == [0, 1]
-    assert ds.valid.attrs["flag_meanings"] == "undefined valid"
+    assert ds.valid.attrs["flag_values"] == [0, 1, 2, 3]
+    assert ds.valid.attrs["flag_meanings"] == (
+        "undefined valid outside_validity_range bath_not_electroneutral"
+    )
     assert list(ds.data_vars) == ["E", "dE_dc_out", "dE_dT", "valid"]
     assert ds["c_in"].ndim == 0 and ds["c_in"].attrs["units"] == "mM"
     assert float(ds["c_in"]) == 10.0

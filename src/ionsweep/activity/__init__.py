@@ -13,7 +13,8 @@ potential from ln γ) are the one implementation of each quantity.
 
 Units: molality mol/kg of water, concentrations mM, temperature K, potentials mV. The
 Debye–Hückel constants follow T through the density and permittivity of water, valid
-0–100 °C at 1 atm.
+0–100 °C at 1 atm. :func:`validity_range` gives each model's stated range (temperature,
+ionic strength), which ``calc`` warns about and sweeps flag (``valid`` = 2).
 
 >>> import ionsweep
 >>> g = ionsweep.activity.activity_coefficients("davies", {"K+": 0.1, "Cl-": 0.1}, 298.15)
@@ -65,7 +66,9 @@ from ionsweep.activity._registry import (
     pitzer_available,
     registered_models,
     select_model,
+    validity_range,
 )
+from ionsweep.activity._validity import ValidityRange
 from ionsweep.activity._water import (
     debye_huckel_A,
     debye_huckel_Aphi,
@@ -83,6 +86,7 @@ __all__ = [
     "read_phreeqc_pitzer",
     "NEUTRALITY_RTOL",
     "PitzerTemperatureWarning",
+    "ValidityRange",
     "activity_coefficients",
     "activity_error",
     "charge_imbalance",
@@ -118,6 +122,7 @@ __all__ = [
     "pitzer_available",
     "registered_models",
     "select_model",
+    "validity_range",
     "water_density",
     "water_permittivity",
 ]

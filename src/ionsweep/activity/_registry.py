@@ -22,6 +22,7 @@ through the ionic strength), or by a value that may be traced (:func:`select_mod
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -39,6 +40,7 @@ from ionsweep.activity._models import (
     log_gamma_ideal,
     log_gamma_truesdell_jones,
 )
+from ionsweep.activity._validity import WATER_1ATM_K, ValidityRange, pitzer_range
 
 __all__ = [
     "MODELS",
@@ -50,6 +52,7 @@ __all__ = [
     "pitzer_available",
     "registered_models",
     "select_model",
+    "validity_range",
 ]
 
 #: The activity-coefficient models, in the order of their integer index.
@@ -100,6 +103,46 @@ _REGISTRY: dict[str, Callable] = {
     "pitzer": _log_gamma_pitzer,
     "davies_0.2": log_gamma_davies_1938,
 }
+
+
+_T0, _T1 = WATER_1ATM_K
+#: Where each model is stated to hold (the Pitzer sets' ranges: :func:`validity_range`):
+#: 0–100 °C, where the water properties at 1 atm hold, and an ionic strength in mol/kg.
+#: Stumm & Morgan, *Aquatic Chemistry* (3rd ed. 1996), Table 3.3, give the limiting law for
+#: I < 10^-2.3 (≈ 0.005), the extended law for I < 0.1 and Davies (1962) for I < 0.5; Davies
+#: (1938) fitted c = 0.2 up to I = 0.1.
+_RANGES: dict[str, ValidityRange] = {
+    "ideal": ValidityRange(0.0, math.inf, math.inf, "gamma = 1, the reference"),
+    "debye_huckel": ValidityRange(_T0, _T1, 0.005, "Stumm & Morgan 1996, Table 3.3"),
+    "extended_debye_huckel": ValidityRange(_T0, _T1, 0.1, "Stumm & Morgan 1996, Table 3.3"),
+    # b fitted to single-salt mean activity coefficients up to I ~ 2 mol/kg.
+    "truesdell_jones": ValidityRange(_T0, _T1, 2.0, "Truesdell & Jones 1974"),
+    "davies": ValidityRange(_T0, _T1, 0.5, "Davies 1962; Stumm & Morgan 1996, Table 3.3"),
+    "davies_0.2": ValidityRange(_T0, _T1, 0.1, "Davies 1938"),
+}
+
+
+def validity_range(model: str, names: Sequence[str] = (), databases=None) -> ValidityRange:
+    """Where the activity model called ``model`` is stated to hold, for the ions ``names``.
+
+    Temperatures in K, ionic strength in mol/kg. Pitzer models (``"pitzer"``,
+    ``"pitzer:<set>"``) take the temperatures stated for their set's parameters of
+    ``names`` (25 °C for HMW84), within liquid water at 1 atm, and I ≤ 20 mol/kg (see
+    ``ionsweep.activity._validity``); ``databases`` as in :func:`get_model`. Raises
+    ValueError for an unknown model or set.
+
+    >>> validity_range("davies").describe()
+    '273.15-373.15 K, I <= 0.5 mol/kg'
+    >>> validity_range("pitzer:hmw84", ("Ca2+", "Cl-")).describe()
+    '298.15 K, I <= 20 mol/kg'
+    """
+    if model == "pitzer" or (isinstance(model, str) and model.startswith("pitzer:")):
+        from ionsweep.activity._pitzer_sets import pitzer_parameters, split_model
+
+        params = pitzer_parameters(split_model(model)[1], databases)
+        return pitzer_range(params, canonical_names(names))
+    get_model(model)  # an unknown name raises here
+    return _RANGES[model]
 
 
 def registered_models() -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,9 @@ in mM, temperature in °C (--celsius, default 37) or K (--kelvin), permeabilitie
 relative (only ratios matter). Lists are comma-separated, one value per --ion. Values are
 computed in float64 (the Python API and sweeps default to float32); --json prints
 machine-readable output."""
+
+#: Where the density of water that converts --molal input is stated (Kell 1975), K.
+_KELL_RANGE_K = (273.15, 423.15)
 
 #: Options that take concentrations, mM (mol/kg with --molal).
 _CONCENTRATION_FLAGS = ("--inside", "--outside", "--bath", "--inside-ions", "--outside-ions")
@@ -122,7 +126,16 @@ def _molal_to_mM(args: argparse.Namespace) -> None:
     """Turn every concentration option given in mol/kg (``--molal``) into mM at T."""
     from ionsweep.activity import molality_to_mM
 
-    factor = cm.to_floats(molality_to_mM(1.0, cm.temperature_kelvin(args)))[0]  # mM per mol/kg
+    T = cm.temperature_kelvin(args)
+    factor = cm.to_floats(molality_to_mM(1.0, T))[0]  # mM per mol/kg
+    density = "the density of water (Kell 1975) is stated for 0-150 °C"
+    if not 0 < factor < math.inf:
+        raise cm.CliError("--molal", f"{density}; at {T:g} K it is not positive: no conversion")
+    if not _KELL_RANGE_K[0] <= T <= _KELL_RANGE_K[1]:
+        print(
+            f"{args.cli_parser.prog}: warning: --molal: {density}; at {T:g} K it is extrapolated",
+            file=sys.stderr,
+        )
     for flag in _CONCENTRATION_FLAGS:
         dest = flag[2:].replace("-", "_")
         value = getattr(args, dest, None)
@@ -332,11 +345,13 @@ def _donnan(args: argparse.Namespace) -> Result:
                 f"a species of valence {z_imp:+d} cannot carry a fixed charge of "
                 f"{args.fixed_charge:g} mM (opposite signs)",
             )
+    from ionsweep.physics import BATH_NEUTRALITY_RTOL  # the tolerance sweeps flag with
+
     charges = [zi * c for zi, c in zip(z, c_bath, strict=True)]
     total, net = sum(abs(q) for q in charges), sum(charges)
     if total == 0:
         raise cm.CliError("--bath", "all bath concentrations are 0; no Donnan equilibrium exists")
-    if abs(net) > 1e-9 * total:
+    if abs(net) > BATH_NEUTRALITY_RTOL * total:
         raise cm.CliError(
             "--bath", f"bath is not electroneutral: net charge sum(z*c) = {net:+g} mM (must be 0)"
         )

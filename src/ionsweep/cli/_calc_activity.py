@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import sys
 from typing import Any
 
 from ionsweep.cli import _common as cm
 
-__all__ = ["add_activity_options", "nernst_activity"]
+__all__ = ["add_activity_options", "nernst_activity", "range_note"]
 
 Result = tuple[dict[str, Any], list[str]]
 
@@ -100,6 +101,9 @@ def nernst_activity(args: argparse.Namespace, names: list[str], z: list[int]) ->
         raise cm.CliError("--activity", str(exc).strip("'\"")) from None
     inside, outside = _side(args, names, "inside"), _side(args, names, "outside")
     T = cm.temperature_kelvin(args)
+    note = range_note(args.activity, {"inside": inside, "outside": outside}, T)
+    if note:
+        print(f"{args.cli_parser.prog}: warning: {note}", file=sys.stderr)
     kernel = functools.partial(
         _kernel,
         ions=tuple(names),
@@ -127,6 +131,29 @@ def nernst_activity(args: argparse.Namespace, names: list[str], z: list[int]) ->
     result = {"quantity": "nernst", **cm.temperature_json(T), "activity_model": args.activity}
     result.update(inside_mM=inside, outside_mM=outside)
     return {**result, "results": results}, lines
+
+
+def range_note(model: str, sides: dict[str, dict[str, float]], T: float) -> str | None:
+    """One line saying which inputs lie outside the declared validity range of the activity
+    ``model`` (:func:`ionsweep.activity.validity_range`), or None. ``sides``: each side's
+    composition, mM by ion name; T in K."""
+    from ionsweep.activity import ionic_strength, mM_to_molality, validity_range
+
+    names = tuple(dict.fromkeys(n for comp in sides.values() for n in comp))
+    rng = validity_range(model, names)
+    T_low, T_high, I_high = rng.bounds()
+    found = [f"T = {T:g} K"] if not T_low <= T <= T_high else []
+    for side, comp in sides.items():
+        I = float(mM_to_molality(ionic_strength(comp), T))  # noqa: E741
+        if I > I_high:
+            found.append(f"I {side} = {I:.4g} mol/kg")
+    if not found:
+        return None
+    verb = "is" if len(found) == 1 else "are"
+    return (
+        f"activity model {model!r} is stated for {rng.describe()} ({rng.source}); "
+        f"{' and '.join(found)} {verb} outside: gamma is extrapolated, the result kept"
+    )
 
 
 def _kernel(c_in, c_out, T, *, ions, species, model):

@@ -200,13 +200,15 @@ def temperature_kelvin(args: argparse.Namespace) -> float:
     Raises
     ------
     CliError
-        If the temperature is at or below absolute zero.
+        If the temperature is at or below absolute zero, or outside 1–1000 K (no model
+        means anything there: a unit or typing error).
     """
     from ionsweep.constants import ZERO_CELSIUS
 
     if args.kelvin is not None:
         if args.kelvin <= 0:
             raise CliError("--kelvin", f"temperature must be > 0 K, got {args.kelvin:g} K")
+        _check_temperature_range(args.kelvin, "--kelvin", f"{args.kelvin:g} K")
         if args.kelvin < 200:  # computed anyway, but almost surely meant as °C
             import warnings
 
@@ -224,7 +226,19 @@ def temperature_kelvin(args: argparse.Namespace) -> float:
         raise CliError(
             "--celsius", f"{celsius:g} °C is at or below absolute zero ({-ZERO_CELSIUS} °C)"
         )
+    _check_temperature_range(celsius + ZERO_CELSIUS, "--celsius", f"{celsius:g} °C")
     return celsius + ZERO_CELSIUS
+
+
+def _check_temperature_range(T: float, flag: str, given: str) -> None:
+    from ionsweep._units import MAX_TEMPERATURE_K, MIN_TEMPERATURE_K
+
+    if not MIN_TEMPERATURE_K <= T <= MAX_TEMPERATURE_K:
+        raise CliError(
+            flag,
+            f"temperature {given} is outside {MIN_TEMPERATURE_K:g}-{MAX_TEMPERATURE_K:g} K, "
+            "where ionsweep's models mean something",
+        )
 
 
 def temperature_json(T: float) -> dict[str, float]:

@@ -1,10 +1,22 @@
 """Named quantities a sweep can ask for, each a pure function of named inputs."""
 
-from ionsweep.models._base import Input, Model, Output
+from ionsweep.models._base import (
+    FLAG,
+    FLAG_MEANINGS,
+    FLAG_NAN_CODES,
+    VALID_FLAGS,
+    Input,
+    Model,
+    Output,
+)
 from ionsweep.models._builtin import symbol
 from ionsweep.models._registry import get_model, label_index, model_names, register_model
 
 __all__ = [
+    "FLAG",
+    "FLAG_MEANINGS",
+    "FLAG_NAN_CODES",
+    "VALID_FLAGS",
     "Input",
     "Model",
     "Output",

@@ -28,15 +28,17 @@ from ionsweep.activity import (
     MODELS,
     check_pitzer_temperature,
     delta_E,
+    ionic_strength,
     log_gamma,
     mM_to_molality,
     pitzer_parameters,
     read_phreeqc_pitzer,
     select_model,
+    validity_range,
 )
 from ionsweep.activity._pitzer_sets import split_model
 from ionsweep.activity._registry import model_index
-from ionsweep.models._base import Input, Model, Output
+from ionsweep.models._base import FLAG, Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
 
 #: Codes of "pitzer:<set>" labels on an activity_model axis start here (plain model names keep
@@ -141,6 +143,36 @@ def _range_check(names, models, reference, databases=None):
     return check
 
 
+def range_flag(idx, models, reference, names, strengths, T, databases=None):
+    """Each point's code under ``models._base.FLAG``: 2 where ``T`` or an ionic strength of
+    ``strengths`` (mol/kg, one per side) lies outside the declared validity range
+    (:func:`~ionsweep.activity.validity_range`) of the point's activity model (``idx``: its
+    code on the ``activity_model`` axis) or of the ``reference`` model, 1 elsewhere.
+
+    The bounds are selected at the shape of ``idx`` and compared with ``T`` at its own shape
+    (both axes, or fixed), so only the ionic strengths are compared point by point.
+    """
+    idx = jnp.asarray(idx)
+    T = jnp.asarray(T)
+    dtype = jnp.result_type(T, *strengths, jnp.float32)
+    T_low = jnp.full(idx.shape, -jnp.inf, dtype)
+    T_high = jnp.full(idx.shape, jnp.inf, dtype)
+    I_high = jnp.full(idx.shape, jnp.inf, dtype)
+    for name in models:
+        lo, hi, i_max = validity_range(name, names, databases).bounds()
+        hit = idx == label_code(name, models)
+        T_low, T_high = jnp.where(hit, lo, T_low), jnp.where(hit, hi, T_high)
+        I_high = jnp.where(hit, i_max, I_high)
+    # Outside either range = outside their intersection.
+    lo, hi, i_max = validity_range(reference, names, databases).bounds()
+    T_low, T_high = jnp.maximum(T_low, lo), jnp.minimum(T_high, hi)
+    I_high = jnp.minimum(I_high, i_max)
+    out = (T < T_low) | (T > T_high)
+    for I in strengths:
+        out = out | (I > I_high)
+    return jnp.where(out, 2, 1).astype(jnp.uint8)
+
+
 def _nernst_outputs(report, reference) -> list[Output]:
     """ΔE, E and both sides' γ of each reported ion."""
     outputs = []
@@ -197,6 +229,8 @@ def _potentials(x, names, balance, models, reference, report, databases=None):
         c = jnp.broadcast_to(c, (*lead, c.shape[-1]))
         sides.append((c, mM_to_molality(c, Tb[..., None]), Tb))
     (c_in, m_in, T_in), (c_out, m_out, T_out) = sides
+    strengths = [ionic_strength(m, names) for _, m, _ in sides]
+    flag = range_flag(x["activity_model"], models, reference, names, strengths, T, databases)
     z = jnp.asarray([ion_table.valence(i) for i in names], c_in.dtype)
     idx = jnp.asarray(x["activity_model"])
     codes = [label_code(name, models) for name in models]
@@ -231,7 +265,7 @@ def _potentials(x, names, balance, models, reference, report, databases=None):
             jnp.where(neutral_ok, exp_keep_nan(lg_in[..., k]), jnp.nan),
             jnp.where(neutral_ok, exp_keep_nan(lg_out[..., k]), jnp.nan),
         )
-    return res
+    return res, flag
 
 
 def activity_error(
@@ -256,10 +290,9 @@ def activity_error(
             raise ValueError(f"model option 'report' names {ion!r}, which is not in 'ions'")
 
     def fn(x):
-        out = {}
-        for ion, (E, dE, g_in, g_out) in _potentials(
-            x, names, balance, models, reference, report, databases
-        ).items():
+        res, flag = _potentials(x, names, balance, models, reference, report, databases)
+        out = {FLAG: flag}
+        for ion, (E, dE, g_in, g_out) in res.items():
             s = symbol(ion)
             out[f"dE_{s}"] = dE
             out[f"E_{s}"] = E
@@ -287,6 +320,7 @@ def activity_error(
         fn,
         f"activity error of Nernst potentials relative to {reference!r}",
         check=_range_check(names, models, reference, databases),
+        flags=(2,),
     )
 
 
@@ -299,7 +333,7 @@ def nernst_activity(
 
     def fn(x):
         out = base.fn(x)
-        return {o.name: out[o.name] for o in outputs}
+        return {FLAG: out[FLAG], **{o.name: out[o.name] for o in outputs}}
 
     return Model(
         "nernst_activity",
@@ -308,4 +342,5 @@ def nernst_activity(
         fn,
         "activity-corrected Nernst potentials",
         check=base.check,
+        flags=base.flags,
     )

@@ -37,8 +37,14 @@ from ionsweep.activity import (
     mM_to_molality,
     select_model,
 )
-from ionsweep.models._activity import _check_models, _nernst_outputs, _range_check, label_code
-from ionsweep.models._base import Input, Model, Output
+from ionsweep.models._activity import (
+    _check_models,
+    _nernst_outputs,
+    _range_check,
+    label_code,
+    range_flag,
+)
+from ionsweep.models._base import FLAG, Input, Model, Output
 from ionsweep.models._builtin import _T, _ion_list, symbol
 
 __all__ = ["activity_error_ghk"]
@@ -228,9 +234,13 @@ def activity_error_ghk(
             V = ghk(lg_in, lg_out)
             res["V_rev"] = V
             res["dV_rev"] = V - ghk(ref_in, ref_out)
-        for side, c in (("in", c_in), ("out", c_out)):
-            res[f"ionic_strength_{side}"] = mM_to_molality(ionic_strength(c), T)
-        return {k: jnp.where(ok, v, jnp.nan) for k, v in res.items()}
+        strengths = [mM_to_molality(ionic_strength(c), T) for c in (c_in, c_out)]
+        res["ionic_strength_in"], res["ionic_strength_out"] = strengths
+        res = {k: jnp.where(ok, v, jnp.nan) for k, v in res.items()}
+        res[FLAG] = range_flag(
+            x["activity_model"], models, reference, names, strengths, x["T"], databases
+        )
+        return res
 
     outputs = _nernst_outputs(report, reference)
     if permeant:
@@ -255,6 +265,7 @@ def activity_error_ghk(
         fn,
         f"activity error of Nernst and GHK potentials relative to {reference!r}",
         check=_range_check(names, models, reference, databases),
+        flags=(2,),
     )
 
 

@@ -5,7 +5,34 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Input", "Model", "Output"]
+__all__ = [
+    "FLAG",
+    "FLAG_MEANINGS",
+    "FLAG_NAN_CODES",
+    "Input",
+    "Model",
+    "Output",
+    "VALID_FLAGS",
+]
+
+#: The codes of a sweep's ``valid`` variable: (value, CF flag meaning, description). Codes
+#: 0 and 3 mark points whose outputs are all NaN; at codes 1 and 2 they are numbers.
+VALID_FLAGS = (
+    (0, "undefined", "undefined (outputs NaN)"),
+    (1, "valid", "valid"),
+    (2, "outside_validity_range", "outside the activity model's validity range (outputs kept)"),
+    (3, "bath_not_electroneutral", "bath not electroneutral (outputs NaN)"),
+)
+#: The ``flag_meanings`` attribute of ``valid`` (CF: blank-separated, in code order).
+FLAG_MEANINGS = " ".join(meaning for _, meaning, _ in VALID_FLAGS)
+#: Codes at which every output is NaN.
+FLAG_NAN_CODES = (0, 3)
+#: Key of the optional per-point code a model's ``fn`` returns besides its outputs: an
+#: integer array (broadcastable to the outputs) of :data:`VALID_FLAGS` codes, 1 where the
+#: model has nothing to say. The sweep's ``valid`` is 0 wherever an output is not finite,
+#: else this code; outputs are set to NaN wherever the result is in :data:`FLAG_NAN_CODES`.
+FLAG = "@valid"
+
 
 @dataclass(frozen=True)
 class Input:
@@ -22,8 +49,9 @@ class Input:
     default : float or None
         Value when a spec neither sweeps nor fixes the input; ``None`` makes it required.
     domain : str
-        One of ``any``, ``positive``, ``nonnegative``, ``nonzero``, ``temperature``; spec values
-        outside it are refused before any work.
+        One of ``any``, ``positive``, ``nonnegative``, ``nonzero``, ``temperature``
+        (1 K ≤ T ≤ 1000 K, ``ionsweep._units``); spec values outside it are
+        refused before any work.
     labels : str or None
         Name of a categorical vocabulary the spec may use instead of numbers: ``"ion"`` (an
         ion name gives its valence) or ``"activity_model"`` (a model name gives its index).
@@ -70,10 +98,21 @@ class Model:
     #: sweep will feed each input (1-d arrays; fixed inputs as 0-d). It flags values that
     #: are valid but outside a model's stated range (e.g. Pitzer parameters' temperatures).
     check: Callable[[Mapping], list] | None = field(default=None, repr=False)
+    #: Optional ``refuse(values) -> (field, message) or None``, given the same values as
+    #: :attr:`check`: inputs that no point of the sweep can take (a bath fixed at a net
+    #: charge), refused before any work with a message naming the fields.
+    refuse: Callable[[Mapping], tuple[str, str] | None] | None = field(default=None, repr=False)
+    #: The codes besides 0 and 1 (:data:`VALID_FLAGS`) that ``fn`` may return under
+    #: :data:`FLAG`; empty: ``fn`` returns no flag.
+    flags: tuple[int, ...] = ()
 
     def range_warnings(self, values: Mapping) -> tuple[str, ...]:
         """Messages from :attr:`check` for the concrete input ``values`` (none without one)."""
         return tuple(self.check(values)) if self.check is not None else ()
+
+    def refusal(self, values: Mapping) -> tuple[str, str] | None:
+        """``(field, message)`` from :attr:`refuse` for the concrete ``values``, or None."""
+        return self.refuse(values) if self.refuse is not None else None
 
     def input(self, name: str) -> Input:
         for inp in self.inputs:

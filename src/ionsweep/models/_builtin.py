@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 
 import jax.numpy as jnp
+import numpy as np
 
 from ionsweep import physics
 from ionsweep._ions import ions as ion_table
-from ionsweep.models._base import Input, Model, Output
+from ionsweep.models._base import FLAG, Input, Model, Output
 
 BODY_TEMPERATURE = 310.15
 
@@ -170,6 +171,9 @@ def donnan(ions=("K+", "Cl-"), z_impermeant=None) -> Model:
         osm = jnp.sum(c_in, axis=-1) - jnp.sum(c, axis=-1) + c_imp
         # A derived concentration < 0 means fixed charge of the other sign: undefined.
         out = {"V": V, "osmotic_imbalance": jnp.where(c_imp >= 0, osm, jnp.nan)}
+        # A bath with a net charge: no real solution; the sweep sets every output to NaN.
+        neutral = physics.bath_neutral(_stack(x, names, "{}_bath"), _stack(x, names, "z_{}"))
+        out[FLAG] = jnp.where(neutral, 1, 3).astype(jnp.uint8)
         for k, ion in enumerate(names):
             out[f"{symbol(ion)}_in"] = c_in[..., k]
         return out
@@ -211,7 +215,32 @@ def donnan(ions=("K+", "Cl-"), z_impermeant=None) -> Model:
         tuple(outputs),
         fn,
         f"Donnan equilibrium with an infinite bath of {', '.join(names)}",
+        refuse=_fixed_bath_refusal(names),
+        flags=(3,),
     )
+
+
+def _fixed_bath_refusal(names):
+    """``Model.refuse`` of the Donnan model: a bath whose concentrations and valences are all
+    fixed (none swept) and not electroneutral, within the tolerance of
+    :func:`ionsweep.physics.bath_neutral` in float64 (what ``calc donnan`` uses)."""
+    keys = [f"{symbol(i)}_bath" for i in names]
+    zkeys = [f"z_{symbol(i)}" for i in names]
+
+    def refuse(values):
+        if any(k not in values or np.ndim(values[k]) > 0 for k in keys + zkeys):
+            return None  # something is swept: each point is flagged on its own
+        c = np.asarray([float(values[k]) for k in keys])
+        z = np.asarray([float(values[k]) for k in zkeys])
+        net, total = float(np.sum(z * c)), float(np.sum(np.abs(z) * c))
+        if abs(net) <= physics.BATH_NEUTRALITY_RTOL * total:
+            return None
+        return (
+            f"[fixed] {', '.join(keys)}",
+            f"the bath is not electroneutral: net charge sum(z*c) = {net:+g} mM (must be 0)",
+        )
+
+    return refuse
 
 
 def _impermeant_valence(value) -> int | None:

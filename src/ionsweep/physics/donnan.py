@@ -14,12 +14,50 @@ from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._ionaxis import ion_all, ion_axis_back, ion_sum, ions_last
 from ionsweep.physics._root import implicit_root
 
-__all__ = ["donnan", "donnan_osmotic_imbalance"]
+__all__ = ["BATH_NEUTRALITY_RTOL", "bath_neutral", "donnan", "donnan_osmotic_imbalance"]
 
 #: Bracket of the solve, in units of RT/F (≈ ±800 mV at 37 °C).
 V_BRACKET = 30.0
 #: Batches above twice this many points are solved block by block (see ``_blocks``).
 BLOCK_POINTS = 1 << 15
+#: Relative tolerance of a bath's electroneutrality, |Σ z·c| ≤ rtol·Σ |z|·c (float64; see
+#: :func:`bath_neutral`). ``calc donnan`` refuses a bath outside it, sweeps flag the point.
+BATH_NEUTRALITY_RTOL = 1e-9
+#: In a narrower dtype the tolerance is this many of its epsilons (float32: 1.9e-6), the
+#: rounding of the concentrations themselves.
+BATH_NEUTRALITY_ULPS = 16
+
+
+def bath_neutral(c_bath, z):
+    """Whether each bath is electroneutral: |Σ z·c_bath| ≤ rtol·Σ |z|·c_bath.
+
+    rtol is :data:`BATH_NEUTRALITY_RTOL`, or :data:`BATH_NEUTRALITY_ULPS` epsilons of the
+    inputs' dtype where that is larger (float32). A Donnan equilibrium with a bath that is
+    not neutral describes no real solution: ``calc donnan`` refuses it, and the sweep model
+    flags such points (``valid`` = 3, outputs NaN).
+
+    Parameters
+    ----------
+    c_bath : array_like, shape (..., n_ions)
+        Bath concentrations, mM.
+    z : array_like, shape (..., n_ions)
+        Signed valences.
+
+    Returns
+    -------
+    jax.Array of bool, shape (...)
+        False where the net charge exceeds the tolerance, or where it is NaN.
+
+    Examples
+    --------
+    >>> bool(bath_neutral([150.0, 150.0], [1, -1])), bool(bath_neutral([150.0, 10.0], [1, -1]))
+    (True, False)
+    """
+    c_bath, z = as_float(c_bath, z)
+    rtol = max(BATH_NEUTRALITY_RTOL, BATH_NEUTRALITY_ULPS * float(jnp.finfo(c_bath.dtype).eps))
+    net = ion_sum(z * c_bath)
+    total = ion_sum(jnp.abs(z) * c_bath)
+    return jnp.abs(net) <= rtol * total
 
 
 def _exp_neg_zv(v, z):

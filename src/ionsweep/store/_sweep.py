@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ionsweep._faults import checkpoint
+from ionsweep.models import FLAG_MEANINGS, VALID_FLAGS
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._chunks import format_bytes
@@ -192,10 +193,10 @@ def store_layout(plan: Plan):
                 "uint8",
                 {
                     "units": "1",
-                    "long_name": "1 where every output is a number, 0 "
-                    "where the model is undefined (outputs NaN)",
-                    "flag_values": [0, 1],
-                    "flag_meanings": "undefined valid",
+                    "long_name": "validity of each point: "
+                    + ", ".join(f"{v} = {text}" for v, _, text in VALID_FLAGS),
+                    "flag_values": [v for v, _, _ in VALID_FLAGS],
+                    "flag_meanings": FLAG_MEANINGS,
                     **extra,
                 },
             )

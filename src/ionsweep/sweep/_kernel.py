@@ -15,6 +15,7 @@ device state with them merged in.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections import OrderedDict
 
@@ -22,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ionsweep.models import FLAG, FLAG_NAN_CODES
 from ionsweep.physics.ghk import valences_within_two
 from ionsweep.sweep._chunks import STEP_POINTS_MIN, on_accelerator, step_points
 from ionsweep.sweep._partials import merge_into_state, reduce_block, split
@@ -114,15 +116,22 @@ def _valences_within_two(plan: Plan) -> bool:
 
 def _evaluate(plan: Plan, x: dict, shape: tuple[int, ...], derivatives: bool = True):
     """Outputs (and, with ``derivatives``, forward-mode gradients and elasticities) of the
-    model on inputs ``x`` that broadcast to ``shape``, cast to the plan's dtype."""
+    model on inputs ``x`` that broadcast to ``shape``, cast to the plan's dtype; the
+    ``valid`` code of every point, and where the outputs are kept (:func:`_valid_codes`).
+
+    In store mode every variable is NaN where it is not kept. A reduction masks its values
+    with ``keep`` itself (one mask shared by every output, not a select per output)."""
     hint = valences_within_two if _valences_within_two(plan) else contextlib.nullcontext
 
-    def f(xx):
+    def model(xx):
         with hint():
             out = plan.model.fn(xx)
-        return {k: jnp.asarray(out[k]) for k in plan.outputs}
+        return {k: jnp.asarray(out[k]) for k in plan.outputs}, out.get(FLAG)
 
-    out = f(x)
+    def f(xx):
+        return model(xx)[0]
+
+    out, flag = model(x)
     res = {k: jnp.broadcast_to(v, shape) for k, v in out.items()}
     wrt = dict.fromkeys(plan.grads + plan.elasticities) if derivatives else {}
     for g in wrt:
@@ -136,11 +145,41 @@ def _evaluate(plan: Plan, x: dict, shape: tuple[int, ...], derivatives: bool = T
             if g in plan.elasticities:
                 res[elasticity_name(k, g)] = jnp.broadcast_to(x[g] * dout[k] / out[k], shape)
     dtype = jnp.dtype(plan.dtype)
-    return {k: v.astype(dtype) for k, v in res.items()}
+    res = {k: v.astype(dtype) for k, v in res.items()}
+    valid, keep = _valid_codes(plan, res, flag, shape)
+    if plan.reduce is None:  # a reduction takes ``keep`` as its mask instead
+        res = {k: jnp.where(keep, v, jnp.nan) for k, v in res.items()}
+    return res, valid, keep
+
+
+def _valid_codes(plan: Plan, res: dict, flag, shape):
+    """``(valid, keep)`` at ``shape``: the ``valid`` code of each point (uint8,
+    ``ionsweep.models.VALID_FLAGS``) and where its variables are kept.
+
+    ``valid`` is 0 (undefined) where an output is not finite, else the model's own code
+    (``flag``: 1, 2 = outside an activity model's validity range, 3 = bath not neutral; 1
+    without one), except that a code at which outputs are NaN (3) stands as the reason.
+    ``keep`` is false at the codes of :data:`ionsweep.models.FLAG_NAN_CODES`.
+    """
+    finite = jnp.ones(shape, bool)
+    for k in plan.outputs:
+        finite &= jnp.isfinite(res[k])
+    if flag is None:
+        return finite.astype(jnp.uint8), finite
+    code = jnp.broadcast_to(jnp.asarray(flag, jnp.uint8), shape)
+    # Only the codes the model declares: a reduction over a model that can only say 2 keeps
+    # its finite points, and its flag (unused there) is not computed at all.
+    nan_codes = [code == c for c in FLAG_NAN_CODES if c in plan.model.flags]
+    if not nan_codes:
+        return jnp.where(finite, code, jnp.uint8(0)), finite
+    nan_code = functools.reduce(jnp.logical_or, nan_codes)
+    valid = jnp.where(finite | nan_code, code, jnp.uint8(0))
+    return valid, finite & ~nan_code
 
 
 def _store_chunk(plan: Plan, feeds, fixed):
-    """Store mode: every output (and derivative) at every point of the chunk, and ``valid``."""
+    """Store mode: every output (and derivative) at every point of the chunk, and ``valid``
+    (uint8 codes, see :func:`_valid_codes`)."""
     nd = len(plan.axes)
     x = dict(fixed)
     for k, d in enumerate(feeds):
@@ -148,10 +187,7 @@ def _store_chunk(plan: Plan, feeds, fixed):
         bshape[k] = plan.chunks[k]
         for name, v in d.items():
             x[name] = v.reshape(bshape)
-    res = _evaluate(plan, x, plan.chunks)
-    valid = jnp.ones(plan.chunks, bool)
-    for k in plan.outputs:
-        valid &= jnp.isfinite(res[k])
+    res, valid, _ = _evaluate(plan, x, plan.chunks)
     return res, valid
 
 
@@ -202,10 +238,11 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
         else:  # the cells of step s: s * per + c; the last step repeats the last cell
             cell = jnp.minimum(x_step * per + jnp.arange(per), cells - 1)
             x.update({k: v.reshape(cells_shape) for k, v in kept_inputs(cell).items()})
-        res = _evaluate(plan, x, (per,) * (per > 1) + over_shape, derivatives=False)
+        res, _, keep = _evaluate(plan, x, (per,) * (per > 1) + over_shape, derivatives=False)
         if per == 1:
             res = {name: v[None] for name, v in res.items()}
-        return reduce_block(plan, res, lengths, per)
+            keep = keep[None]
+        return reduce_block(plan, res, lengths, per, keep)
 
     if steps == 1:
         parts = step(jax.tree.map(lambda a: a[0], xs))

@@ -7,6 +7,10 @@ dtype (compensated: the rounding error of every merge is carried in ``lo``); min
 the position of each along every reduced axis; counts and histograms. Chunks merge into it
 with Chan et al.'s pairwise update. The host reads it only when the executor flushes it into
 its float64 :class:`~ionsweep.sweep._reduce.Accumulator` (at checkpoints and at the end).
+
+A valid point is one whose value is a number: those a store flags ``valid`` 1, and 2
+(outside an activity model's validity range: flagged, still counted). At codes 0 and 3 the
+kernel sets every output to NaN, so such a point counts for no output.
 """
 
 from __future__ import annotations
@@ -70,9 +74,12 @@ def _count(mask):
     return jnp.sum(mask, axis=-1, dtype=jnp.int32)
 
 
-def reduce_block(plan: Plan, res, lengths, cells: int):
+def reduce_block(plan: Plan, res, lengths, cells: int, keep=None):
     """Partial reductions over ``plan.reduce.over`` of one step's values, shaped
     ``(cells,) + reduced block`` (masked to in-bounds points).
+
+    ``keep`` (same shape, bool): the points whose outputs are all kept, where a store's
+    ``valid`` is 1 or 2 (see the module docstring); without it, each output's finite values.
 
     The reduced axes are flattened into one; ``argmin``/``argmax`` are flat indices into
     the chunk's reduced block. Padding (edge chunks repeat their last value) is masked only
@@ -92,10 +99,12 @@ def reduce_block(plan: Plan, res, lengths, cells: int):
         inb = inb.reshape(-1)
     need = partials(plan)
     flat = {k: v.reshape(kept_shape + (-1,)) for k, v in res.items()}
+    kept = None if keep is None else keep.reshape(kept_shape + (-1,))
     out = {}
     for var in plan.outputs:
         v = flat[var]
-        m = jnp.isfinite(v) if inb is None else jnp.isfinite(v) & inb
+        m = jnp.isfinite(v) if kept is None else kept
+        m = m if inb is None else m & inb
         n = _count(m)
         out[f"{var}/n"] = n
         if need["m2"]:
@@ -124,10 +133,10 @@ def reduce_block(plan: Plan, res, lengths, cells: int):
         cond = {">": v > value, ">=": v >= value, "<": v < value, "<=": v <= value}[op]
         if inb is not None:
             cond &= inb
-        out[label] = _count(cond & jnp.isfinite(v))
+        out[label] = _count(cond & (jnp.isfinite(v) if kept is None else kept))
     for var, bins, lo, hi in red.histograms:
         v = flat[var]
-        m = jnp.isfinite(v) & (v >= lo) & (v <= hi)
+        m = (jnp.isfinite(v) if kept is None else kept) & (v >= lo) & (v <= hi)
         if inb is not None:
             m &= inb
         b = jnp.clip(jnp.floor((v - lo) / (hi - lo) * bins).astype(jnp.int32), 0, bins - 1)

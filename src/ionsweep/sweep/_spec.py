@@ -153,6 +153,9 @@ def parse_spec(
 
     values = {k: np.asarray(v) for k, v in fixed.items()}
     values.update({k: np.asarray(v) for a in axes for k, v in a.feeds.items()})
+    refusal = model.refusal(values)  # inputs no point can take (a bath with a net charge)
+    if refusal is not None:
+        fail(*refusal)
 
     return Plan(
         warnings=model.range_warnings(values),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ionsweep._ions import ions as ion_table
+from ionsweep._units import MAX_TEMPERATURE_K, MIN_TEMPERATURE_K
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
 from ionsweep.sweep._plan import Axis, Reduction
@@ -116,7 +117,7 @@ def check_domain(model, inp_name, arr, where, fail):
         "positive": arr <= 0,
         "nonnegative": arr < 0,
         "nonzero": arr == 0,
-        "temperature": arr <= 0,
+        "temperature": (arr < MIN_TEMPERATURE_K) | (arr > MAX_TEMPERATURE_K),
     }.get(d)
     if bad is not None and np.any(bad):
         first = arr[np.argmax(bad)]
@@ -124,7 +125,9 @@ def check_domain(model, inp_name, arr, where, fail):
             "positive": "must be > 0",
             "nonnegative": "must be >= 0",
             "nonzero": "must be non-zero",
-            "temperature": "must be > 0 K",
+            "temperature": "must be > 0 K"
+            if first <= 0
+            else f"must be within {MIN_TEMPERATURE_K:g}-{MAX_TEMPERATURE_K:g} K",
         }[d]
         unit = "K" if d == "temperature" else inp.units
         fail(where, f"{inp.long_name} {what} for model {model.name!r} (got {first:g} {unit})")
