@@ -78,7 +78,7 @@ def test_text_after_an_option_is_refused(tmp_path, line, match):
 
 
 def test_aphi_line_must_be_numbers(tmp_path):
-    _refused(tmp_path, HEAD + "-APHI\n  abc\n", 5, "  abc", "-APHI : 'abc' is not a number")
+    _refused(tmp_path, HEAD + "-APHI\n  abc\n", 5, "  abc", "-APHI: 'abc' is not a number")
 
 
 def test_plain_numbers_and_the_largest_published_magnitude_are_read(tmp_path):

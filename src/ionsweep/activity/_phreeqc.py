@@ -228,7 +228,7 @@ class _Reader:
         species, numbers = toks[:n], toks[n:]
         if len(species) < n or any(_NUMBER.fullmatch(s) for s in species):
             raise _LineError(f"-{kind} needs {n} species before its coefficients")
-        what = f"-{kind} {' '.join(species)}"
+        what = " ".join([f"-{kind}", *species])
         coef = _numbers(numbers, what, most=2 if kind == "ALPHAS" else 6)
         if kind == "APHI":
             self.aphi_row = phreeqc_row(*coef)
