@@ -92,6 +92,10 @@ def test_donnan_with_ions_along_the_first_axis():
     np.testing.assert_allclose(d, c * x + c / x - 2 * c, rtol=1e-9)
     with pytest.raises(ValueError, match=r"donnan: c_bath has 3 entries .*axis=-1.*z has 2"):
         ionsweep.donnan(bath, [1, -1], rho, T)
+    baths = np.array([[150.0, 150.0, 150.0], [150.0, 10.0, 140.0]])  # (Na+, Cl-) × 3 baths
+    assert ionsweep.physics.bath_neutral(baths, [1, -1], axis=0).tolist() == [True, False, False]
+    with pytest.raises(ValueError, match=r"bath_neutral: c_bath has 3 entries .*z has 2"):
+        ionsweep.physics.bath_neutral(baths, [1, -1])
 
 
 def test_activity_corrected_ghk_with_P_along_the_first_axis():

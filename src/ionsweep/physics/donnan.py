@@ -28,7 +28,7 @@ BATH_NEUTRALITY_RTOL = 1e-9
 BATH_NEUTRALITY_ULPS = 16
 
 
-def bath_neutral(c_bath, z):
+def bath_neutral(c_bath, z, *, axis=-1):
     """Whether each bath is electroneutral: |Σ z·c_bath| ≤ rtol·Σ |z|·c_bath.
 
     rtol is :data:`BATH_NEUTRALITY_RTOL`, or :data:`BATH_NEUTRALITY_ULPS` epsilons of the
@@ -41,7 +41,9 @@ def bath_neutral(c_bath, z):
     c_bath : array_like, shape (..., n_ions)
         Bath concentrations, mM.
     z : array_like, shape (..., n_ions)
-        Signed valences.
+        Signed valences, one per ion.
+    axis : int, keyword-only
+        The ion axis, as in :func:`donnan`; −1 by default.
 
     Returns
     -------
@@ -54,6 +56,7 @@ def bath_neutral(c_bath, z):
     (True, False)
     """
     c_bath, z = as_float(c_bath, z)
+    c_bath, z = ions_last("bath_neutral", axis, c_bath=c_bath, z=z)
     rtol = max(BATH_NEUTRALITY_RTOL, BATH_NEUTRALITY_ULPS * float(jnp.finfo(c_bath.dtype).eps))
     net = ion_sum(z * c_bath)
     total = ion_sum(jnp.abs(z) * c_bath)
