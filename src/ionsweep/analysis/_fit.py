@@ -107,9 +107,10 @@ def fit_permeability_ratios(
     method : {"auto", "levenberg-marquardt", "gauss-newton"}, optional
         ``"auto"``: Gauss–Newton, then Levenberg–Marquardt for the fits where it failed.
     bootstrap : int, optional
-        Number of residual-bootstrap resamples (0: none); their fits are batched too.
+        Number of residual-bootstrap resamples: 0 (none), or 2 to 100,000; their fits are
+        batched too. Below 20 a :class:`FitWarning` says the errors are rough.
     seed : int, optional
-        Seed of the bootstrap resampling.
+        Seed of the bootstrap resampling, 0 to 2**63 - 1.
     max_steps : int, optional
         Maximum solver steps per fit.
     rtol, atol : float, optional
@@ -152,8 +153,7 @@ def fit_permeability_ratios(
     """
     if method not in core.METHODS:
         raise FitInputError("method", f"unknown method {method!r}; use one of {core.METHODS}")
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) or bootstrap < 0:
-        raise FitInputError("bootstrap", f"bootstrap must be an integer >= 0; got {bootstrap!r}")
+    stats.check_bootstrap(bootstrap, seed)
     if not isinstance(max_steps, int | np.integer) or max_steps < 1:
         raise FitInputError("max_steps", f"max_steps must be a positive integer; got {max_steps!r}")
     meas, ref = read_measurements(data, ions, reference, T, background_ions)

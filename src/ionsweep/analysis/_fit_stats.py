@@ -9,10 +9,15 @@ from typing import Any
 import numpy as np
 
 from ionsweep.analysis._fit_core import CONVERGED, padded_indices, solve
+from ionsweep.analysis._fit_data import FitInputError, FitWarning
 
 __all__ = [
+    "MAX_BOOTSTRAP",
+    "MAX_SEED",
+    "MIN_BOOTSTRAP",
     "Statistics",
     "bootstrap_fits",
+    "check_bootstrap",
     "bootstrap_summary",
     "condition_number",
     "statistics",
@@ -111,6 +116,45 @@ def statistics(r, H, mask, weighted: bool, rcond: float) -> Statistics:
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / (stderr[:, :, None] * stderr[:, None, :])
     return Statistics(rss, n, dof, sigma2, cov, stderr, corr, identifiable, confounded)
+
+
+#: Most residual-bootstrap resamples of one fit: each is a refit, and their parameters are
+#: held in memory (resamples × fits × parameters float64).
+MAX_BOOTSTRAP = 100_000
+#: Fewest resamples that give a standard error (a sample standard deviation needs two).
+MIN_BOOTSTRAP = 2
+#: Below this many resamples the bootstrap errors are rough, and a :class:`FitWarning`
+#: says so (the 2.5–97.5 % interval is then set by the extreme resamples).
+FEW_BOOTSTRAP = 20
+#: Largest bootstrap seed (a signed 64-bit integer, as JSON and other tools store it).
+MAX_SEED = 2**63 - 1
+
+
+def check_bootstrap(bootstrap, seed) -> None:
+    """Refuse a resample count outside 0 (none) or :data:`MIN_BOOTSTRAP` …
+    :data:`MAX_BOOTSTRAP`, or a seed outside 0 … :data:`MAX_SEED` (:class:`FitInputError`);
+    warn below :data:`FEW_BOOTSTRAP` resamples."""
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) or bootstrap < 0:
+        raise FitInputError("bootstrap", f"bootstrap must be an integer >= 0; got {bootstrap!r}")
+    if 0 < bootstrap < MIN_BOOTSTRAP or bootstrap > MAX_BOOTSTRAP:
+        raise FitInputError(
+            "bootstrap",
+            f"bootstrap takes 0 (none) or {MIN_BOOTSTRAP} to {MAX_BOOTSTRAP:,} resamples (a "
+            f"standard error needs two; each is a refit); got {bootstrap:,}",
+        )
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, int | np.integer)
+        or not 0 <= seed <= MAX_SEED
+    ):
+        raise FitInputError("seed", f"seed must be an integer from 0 to 2**63 - 1; got {seed!r}")
+    if 0 < bootstrap < FEW_BOOTSTRAP:
+        warnings.warn(
+            f"bootstrap errors from {bootstrap} resamples are rough; ask for at least "
+            f"{FEW_BOOTSTRAP} (a few hundred for the 95 % interval)",
+            FitWarning,
+            stacklevel=3,  # user -> fit_permeability_ratios -> here
+        )
 
 
 def bootstrap_fits(theta, groups, fitted, r, model, settings, n_resamples, seed, n_groups):

@@ -15,14 +15,14 @@ import numpy as np
 from ionsweep.analysis._distributions import Distribution, as_distribution, choice
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
-from ionsweep.sweep._plan import SpecError
+from ionsweep.sweep._plan import MAX_HISTOGRAM_BINS
 from ionsweep.sweep._spec import (
     check_model_evaluates,
     parse_fixed,
     parse_output_names,
     parse_run_settings,
 )
-from ionsweep.sweep._spec_text import load_header, no_unknown, spec_text
+from ionsweep.sweep._spec_text import load_header, no_unknown, read_spec, spec_text
 from ionsweep.sweep._spec_values import check_domain, resolve_key
 
 __all__ = ["RandomInput", "SensitivityPlan", "load_sensitivity_spec", "parse_sensitivity_spec"]
@@ -110,11 +110,7 @@ class SensitivityPlan:
 def load_sensitivity_spec(path, **overrides) -> SensitivityPlan:
     """Read and validate the sensitivity spec at ``path`` (see the module docstring)."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read spec: {exc.strerror}") from exc
-    return parse_sensitivity_spec(text, source=str(path), **overrides)
+    return parse_sensitivity_spec(read_spec(path), source=str(path), **overrides)
 
 
 def _random_input(model, key, value, where, fail) -> RandomInput:
@@ -179,6 +175,8 @@ def _method(name, tbl, fail, n, seed) -> dict:
             f"[{name}] conf_level",
             f"must be a number strictly between 0 and 1, got {opts['conf_level']!r}",
         )
+    if opts.get("bins", 0) > MAX_HISTOGRAM_BINS:
+        fail(f"[{name}] bins", f"is at most {MAX_HISTOGRAM_BINS:,}, got {opts['bins']:,}")
     if name == "uncertainty":
         _uncertainty_options(opts, fail)
     if name == "morris" and opts.get("num_levels", 4) % 2:

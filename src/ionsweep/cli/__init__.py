@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from ionsweep.cli._common import CliError, CliParser
+from ionsweep.cli._common import CliError, CliParser, one_line
 
 __all__ = ["COMMANDS", "HEAVY_COMMANDS", "build_parser", "main"]
 
@@ -130,6 +130,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _fail(leaf.prog, _os_error(exc))
         except _StoreError() as exc:
             return _fail(leaf.prog, str(exc))
+        except _UserModelError() as exc:  # a user's model failed while the sweep ran
+            return _fail(leaf.prog, f"{exc}{_resumable(args)}", 1)
         except (KeyboardInterrupt, _stop.Stopped) as exc:
             signum = getattr(exc, "signum", signal.SIGINT)
             what = "interrupted" if signum == signal.SIGINT else "terminated"
@@ -153,7 +155,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _fail(prog: str, message: str, status: int = 2) -> int:
-    print(f"{prog}: error: {' '.join(as_flags(message).split())}", file=sys.stderr)
+    print(f"{prog}: error: {one_line(as_flags(message))}", file=sys.stderr)
     return status
 
 
@@ -193,6 +195,12 @@ def _resumable(args: argparse.Namespace) -> str:
     if not Path(out, "zarr.json").exists():
         return ""
     return f"; {out} is left resumable: ionsweep run {args.spec} --out {out} --resume"
+
+
+def _UserModelError() -> type[Exception]:
+    """The models layer's error for a user model's failure, once a command imported it."""
+    mod = sys.modules.get("ionsweep.models._registry")
+    return mod.UserModelError if mod is not None else CliError
 
 
 def _StoreError() -> type[Exception]:

@@ -38,6 +38,7 @@ __all__ = [
     "fmt_num",
     "fmt_z",
     "name_list",
+    "one_line",
     "per_ion",
     "prepare_jax",
     "records",
@@ -83,8 +84,16 @@ class CliParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print ``PROG: error: MESSAGE`` as one line on stderr and exit with status 2."""
-        text = " ".join(str(message).split())
-        self.exit(2, f"{self.prog}: error: {text} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
+
+
+def one_line(text: object) -> str:
+    """``text`` as one line a terminal shows literally: runs of whitespace (newlines too)
+    become one space, other control characters (terminal escapes) their ``\\x..`` form."""
+    text = " ".join(str(text).split())
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 # --- argument types (argparse reports their errors as "argument --name: message") --------

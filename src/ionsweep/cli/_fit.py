@@ -46,7 +46,11 @@ _FLAGS = {
     "background_ions": "--background-ions",
     "method": "--method",
     "bootstrap": "--bootstrap",
+    "seed": "--seed",
 }
+
+#: Image formats ``--plot`` writes (by the file's extension), all of them matplotlib's.
+PLOT_FORMATS = ("png", "pdf", "svg", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -112,10 +116,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="residual-bootstrap resamples for bootstrap errors (default 0: none)",
+        help="residual-bootstrap resamples for bootstrap errors: 0 (default, none) or 2 to "
+        "100000; below 20 a warning says the errors are rough",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
-    p.add_argument("--plot", type=Path, metavar="PNG", help="write measured vs fitted V_rev")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the bootstrap, 0 to 2**63-1 (default 0)"
+    )
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PNG",
+        help=f"write measured vs fitted V_rev; the extension picks the format "
+        f"({', '.join(PLOT_FORMATS)})",
+    )
     p.add_argument("--out", type=Path, metavar="JSON", help="write the full result as JSON")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=_run, cli_parser=p)
@@ -124,6 +137,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _check_output(path: Path | None, flag: str) -> None:
     if path is not None and not path.parent.is_dir():
         raise cm.CliError(flag, f"directory {str(path.parent)!r} does not exist")
+    if path is not None and path.is_dir():
+        raise cm.CliError(flag, f"{str(path)!r} is a directory; give a file name")
+    if flag == "--plot" and path is not None:
+        ext = path.suffix.lower().removeprefix(".")
+        if ext not in PLOT_FORMATS:
+            raise cm.CliError(
+                flag,
+                f"{path.name!r}: no image format has the extension {path.suffix!r}; end the "
+                f"name in one of .{', .'.join(PLOT_FORMATS)}"
+                if path.suffix
+                else f"{path.name!r} has no extension; end it in one of "
+                f".{', .'.join(PLOT_FORMATS)}",
+            )
 
 
 def _temperature(args: argparse.Namespace) -> float | None:
@@ -145,7 +171,7 @@ def _example(args: argparse.Namespace) -> None:
 
         args.data = str(example_fit_path())
         args.ions = args.ions or ["K+", "Na+", "Cl-"]
-        print(f"example data: {args.data}", file=sys.stderr)
+        args.note = f"example data: {args.data}"  # printed once the input is accepted
     elif args.data is None:
         raise cm.CliError("DATA", "required (a CSV file of measurements, or --example)")
     if args.ions is None:
@@ -182,6 +208,8 @@ def _run(args: argparse.Namespace) -> int:
             )
         except FitInputError as exc:
             raise _cli_error(exc, args) from None
+    if getattr(args, "note", None):  # the input was accepted
+        print(args.note, file=sys.stderr)
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"{args.cli_parser.prog}: warning: {w.message}", file=sys.stderr)

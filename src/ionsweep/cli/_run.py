@@ -19,6 +19,12 @@ examples:
   ionsweep run big.toml --out big.zarr --resume --repair  # recompute lost or corrupt chunks
   ionsweep run big.toml --out /scratch/big.zarr --shard $SLURM_ARRAY_TASK_ID/16
   ionsweep run big.toml --out big.zarr --dask tcp://scheduler:8786
+
+exit status:
+  0  the store is written (or a shard of it, or it was already complete)
+  1  the run failed while computing (e.g. a user model raised): one line names the
+     cause; a store holding finished chunks is left for --resume, one without is removed
+  2  bad input, refused before anything is created: one line names the field or flag
 """
 
 
@@ -171,7 +177,10 @@ def register(subparsers) -> None:
         help="evaluate a sweep spec (TOML) into a zarr store",
         description="Evaluate every point of the grid a sweep spec describes, chunk by chunk, "
         "into a labeled zarr store (xarray Dataset). Progress is shown on a terminal. "
-        "A killed run can be finished with --resume.",
+        "A killed run can be finished with --resume.\n\n"
+        "A spec whose [model] name is 'module:function' runs that module's Python code\n"
+        "(as importing it would), found beside the spec or on the Python path: run only\n"
+        "specs you trust. Specs naming built-in models run no code of their own.",
         epilog=RUN_EPILOG,
     )
     p.add_argument("spec", metavar="SPEC", help="sweep spec, a TOML file (see sweeps/)")

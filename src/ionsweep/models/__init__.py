@@ -10,7 +10,14 @@ from ionsweep.models._base import (
     Output,
 )
 from ionsweep.models._builtin import symbol
-from ionsweep.models._registry import get_model, label_index, model_names, register_model
+from ionsweep.models._registry import (
+    UserModelError,
+    get_model,
+    label_index,
+    model_failure,
+    model_names,
+    register_model,
+)
 
 __all__ = [
     "FLAG",
@@ -20,8 +27,10 @@ __all__ = [
     "Input",
     "Model",
     "Output",
+    "UserModelError",
     "get_model",
     "label_index",
+    "model_failure",
     "model_names",
     "register_model",
     "symbol",

@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
+import logging
 import sys
 from collections.abc import Callable, Mapping
 
 from ionsweep.models import _activity, _builtin
 from ionsweep.models._base import Input, Model, Output
 
-__all__ = ["get_model", "label_index", "model_names", "register_model"]
+__all__ = [
+    "UserModelError",
+    "get_model",
+    "label_index",
+    "model_failure",
+    "model_names",
+    "register_model",
+]
+
+
+class UserModelError(ValueError):
+    """A user's ``module:function`` model raised (or exited) while being imported, checked,
+    traced or run; the message names the model and gives its exception's type and text."""
+
+    def __init__(self, model: str, exc: BaseException, when: str = "failed"):
+        self.model, self.cause = model, exc
+        #: ``Type: message`` of the model's own exception, on one line.
+        self.reason = describe(exc)
+        super().__init__(f"model {model!r} {when}: {self.reason}")
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception on one line (at most 300 characters of message)."""
+    msg = " ".join(str(exc).split())
+    if isinstance(exc, SystemExit):
+        msg = f"sys.exit({exc.code!r}) ends the program; a model must return its outputs"
+    msg = msg if len(msg) <= 300 else msg[:297] + "..."
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+#: What a user's code may raise that is no error of ionsweep's: any exception, and the
+#: two that would end the program (``sys.exit``, a ``KeyboardInterrupt`` raised by the code
+#: itself; a real Ctrl-C reaches the command line as its own signal).
+_USER_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
 
 _FACTORIES: dict[str, Callable[..., Model]] = {
     "nernst": _builtin.nernst,
@@ -58,7 +93,7 @@ def _from_callable(func: Callable, ref: str, options: Mapping) -> Model:
     Inputs are the function's parameters (those with defaults are optional); their units
     may be given in the spec as ``[model.units]``. An array result becomes output ``value``.
     """
-    units = dict(options.get("units", {}))
+    units = _name_table(options, "units", ref)
     inputs = []
     for p in inspect.signature(func).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -70,9 +105,89 @@ def _from_callable(func: Callable, ref: str, options: Mapping) -> Model:
         out = func(**{i.name: x[i.name] for i in inputs})
         return dict(out) if isinstance(out, Mapping) else {"value": out}
 
-    out_units = dict(options.get("output_units", {}))
-    outputs = tuple(Output(n, out_units.get(n, "1"), n) for n in options.get("outputs", ["value"]))
+    unknown = set(options) - {"units", "outputs", "output_units", "databases"}
+    if unknown:
+        raise ValueError(
+            f"model {ref!r}: unknown option {sorted(unknown)[0]!r}; a plain function takes "
+            "outputs, units and output_units"
+        )
+    out_units = _name_table(options, "output_units", ref)
+    names = options.get("outputs", ["value"])
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"model {ref!r}: outputs must be a list of names, got {names!r}")
+    _declared(units, [i.name for i in inputs], "units", "input", ref)
+    _declared(out_units, names, "output_units", "output", ref)
+    outputs = tuple(Output(n, out_units.get(n, "1"), n) for n in names)
     return Model(ref, tuple(inputs), outputs, fn, f"user model {ref}")
+
+
+def _name_table(options: Mapping, key: str, ref: str) -> dict:
+    """``options[key]`` as {name: units text} (empty when absent)."""
+    table = options.get(key, {})
+    if not isinstance(table, Mapping) or not all(isinstance(v, str) for v in table.values()):
+        raise ValueError(f"model {ref!r}: {key} must be a table of units such as {{ x = 'mV' }}")
+    return dict(table)
+
+
+def _declared(table: Mapping, names, key: str, what: str, ref: str) -> None:
+    """Refuse an entry of ``table`` that names no declared ``what``."""
+    for entry in table:
+        if entry not in names:
+            raise ValueError(
+                f"model {ref!r}: {key} entry {entry!r} names no {what} of the model "
+                f"({what}s: {', '.join(names) or 'none'})"
+            )
+
+
+class _CallbackFailures(logging.Filter):
+    """Keeps the exception of the last failed JAX host callback (a user's model calling
+    ``jax.pure_callback`` or ``jax.debug.callback``) for :func:`model_failure`, instead of
+    letting JAX log its traceback: the run reports it as one line."""
+
+    last: BaseException | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.last = record.exc_info[1]
+            return False
+        return True
+
+
+_CALLBACK_FAILURES = _CallbackFailures()
+#: The loggers through which JAX reports an exception raised inside a host callback.
+_CALLBACK_LOGGERS = ("jax._src.callback", "jax._src.debugging")
+
+
+def model_failure(model: str, exc: BaseException) -> UserModelError | None:
+    """``exc``, raised while running user model ``model``, as the model's own failure
+    (:class:`UserModelError` with the model's exception type and message), or None where it
+    is no failure of the model's code (a built-in model; an error elsewhere)."""
+    if ":" not in model:
+        return None
+    if isinstance(exc, UserModelError):
+        return exc
+    if "callback" not in str(exc).lower():
+        return None  # a host callback's failure reaches the caller as an error naming it
+    cause, _CALLBACK_FAILURES.last = _CALLBACK_FAILURES.last, None
+    if cause is None:
+        return None
+    return UserModelError(model, cause, "failed while running")
+
+
+def _guarded(model: Model) -> Model:
+    """``model`` whose function reports a failure of the user's code (raised while JAX
+    traces it) as :class:`UserModelError` naming the model."""
+    user_fn = model.fn
+    for name in _CALLBACK_LOGGERS:
+        logging.getLogger(name).addFilter(_CALLBACK_FAILURES)
+
+    def fn(x):
+        try:
+            return user_fn(x)
+        except _USER_FAILURES as exc:
+            raise UserModelError(model.name, exc) from exc
+
+    return dataclasses.replace(model, fn=fn)
 
 
 def _import(mod_name: str, search_path):
@@ -111,12 +226,14 @@ def get_model(name: str, options: Mapping | None = None, search_path=None) -> Mo
         func = getattr(_import(mod_name, search_path), attr)
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"cannot import model {name!r}: {exc}") from exc
-    except Exception as exc:  # the module itself raised while being imported
-        raise ValueError(
-            f"importing the module of model {name!r} failed: {type(exc).__name__}: {exc}"
-        ) from exc
+    except _USER_FAILURES as exc:  # the module itself raised (or exited) while imported
+        raise UserModelError(name, exc, "failed while its module was imported") from exc
     if isinstance(func, Model):
-        return func
+        return _guarded(func)
     if getattr(func, "is_model_factory", False):
-        return func(**options)
-    return _from_callable(func, name, options)
+        try:
+            model = func(**options)
+        except _USER_FAILURES as exc:
+            raise UserModelError(name, exc, "failed building the model") from exc
+        return _guarded(model)
+    return _guarded(_from_callable(func, name, options))

@@ -368,6 +368,7 @@ def check_store(
             "`overwrite=True` with `shard` would let one shard delete another's work; "
             "remove the store first"
         )
+    _check_own_directory(out)
     _check_writable(out)
     kind = zstore.store_kind(out)
     if overwrite and kind not in ("missing", "empty-dir"):
@@ -410,6 +411,17 @@ def check_store(
     _check_shard_mode(plan, shard)
     _check_space(plan, out)
     return StoreCheck("new", plan)
+
+
+def _check_own_directory(out: Path) -> None:
+    """Refuse a store path that is the current directory, one above it or the filesystem
+    root: a store is a directory of its own, never the place the user works in."""
+    where, cwd = out.resolve(), Path.cwd().resolve()
+    if where == cwd or where in cwd.parents or where == Path(where.anchor):
+        raise StoreError(
+            f"{str(out) or '.'} is the current directory, one above it or the filesystem root; "
+            "name a directory of the store's own, such as results.zarr"
+        )
 
 
 def _check_writable(out: Path) -> None:

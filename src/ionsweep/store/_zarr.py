@@ -30,6 +30,7 @@ import zarr
 from zarr.codecs import Crc32cCodec, ZstdCodec
 
 from ionsweep._faults import checkpoint
+from ionsweep.store._attrs import attr_problem
 from ionsweep.store._layout import MANIFEST_DIR, first_foreign
 from ionsweep.store._layout import STATE_FILE as STATE_FILE  # the executor's state file
 
@@ -92,10 +93,13 @@ def read_attrs(path) -> dict:
         raise StoreError(f"{path} is not an ionsweep store (no zarr.json)") from None
     except OSError as exc:
         raise StoreError(f"{meta}: cannot read: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise StoreError(f"{meta}: corrupt metadata (not JSON: {exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("attributes", {}), dict):
         raise StoreError(f"{meta}: corrupt metadata (not a zarr v3 group document)")
+    problem = attr_problem(doc.get("attributes", {}))  # hand-edited attributes
+    if problem is not None:
+        raise StoreError(f"{meta}: corrupt metadata ({problem})")
     return dict(doc.get("attributes", {}))
 
 

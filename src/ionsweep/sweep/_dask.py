@@ -25,6 +25,7 @@ from ionsweep.sweep._executor import (
     host_results,
     mode,
     prepare_store,
+    undo_on_failure,
     write_chunk,
 )
 from ionsweep.sweep._plan import Plan
@@ -102,27 +103,30 @@ def run_dask(
         )
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    cluster = None
-    if address == "local":
-        cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
-    else:
-        client = Client(address)
-    try:
-        plan_f = client.scatter(plan, broadcast=True)
-        futures = [client.submit(_chunk_task, idx, plan_f, str(out), pure=False) for idx in todo]
-        for fut in as_completed(futures):
-            n = fut.result()
+    with undo_on_failure(checked, out):  # no broken store left behind
+        cluster = None
+        if address == "local":
+            cluster = LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)
+        else:
+            client = Client(address)
+        try:
+            plan_f = client.scatter(plan, broadcast=True)
+            futures = [
+                client.submit(_chunk_task, idx, plan_f, str(out), pure=False) for idx in todo
+            ]
+            for fut in as_completed(futures):
+                n = fut.result()
+                if bar is not None:
+                    bar.update(n)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
             if bar is not None:
-                bar.update(n)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-        if bar is not None:
-            bar.close()
+                bar.close()
     result = finish_run(plan, out, todo, t0, started, extra={"executor": f"dask ({address})"})
     result["notes"] = list(checked.notes)
     result["repaired"] = list(checked.repaired)

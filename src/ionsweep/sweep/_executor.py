@@ -16,7 +16,10 @@ Modes
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import re
 import sys
 import time
 from collections import deque
@@ -29,6 +32,7 @@ import numpy as np
 
 from ionsweep import _stop
 from ionsweep._faults import checkpoint
+from ionsweep.models import model_failure
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._sweep import (
     StoreCheck,
@@ -43,7 +47,7 @@ from ionsweep.store._sweep import (
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._launch import Launcher
 from ionsweep.sweep._partials import flush_every
-from ionsweep.sweep._plan import Plan, mode
+from ionsweep.sweep._plan import MAX_CHUNKS, Plan, mode
 from ionsweep.sweep._reduce import Accumulator
 from ionsweep.sweep._repair import repair_store
 
@@ -57,14 +61,23 @@ class RunResult(dict):
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """``"I/N"`` → (I, N) with 0 ≤ I < N."""
-    try:
-        i, n = (int(x) for x in str(text).split("/"))
-    except ValueError:
-        raise ValueError(f"`shard` takes I/N (e.g. 0/4), got {text!r}") from None
+    """``"I/N"`` → (I, N) with 0 ≤ I < N ≤ :data:`MAX_SHARDS`."""
+    m = re.fullmatch(r"\s*(\d{1,20})\s*/\s*(\d{1,20})\s*", str(text), re.ASCII)
+    if not m:
+        raise ValueError(f"`shard` takes I/N (e.g. 0/4), got {text!r}")
+    i, n = int(m[1]), int(m[2])
     if not (n >= 1 and 0 <= i < n):
         raise ValueError(f"`shard` I/N needs 0 <= I < N, got {text!r}")
+    if n > MAX_SHARDS:
+        raise ValueError(
+            f"`shard` I/N splits the work into at most {MAX_SHARDS:,} shards (the most chunks "
+            f"one run has), got N = {n:,}"
+        )
     return i, n
+
+
+#: Most shards a run is split into: no more than the chunks one run may have.
+MAX_SHARDS = MAX_CHUNKS
 
 
 def shard_chunks(plan: Plan, shard: tuple[int, int] | None) -> list[tuple[int, ...]]:
@@ -167,12 +180,59 @@ def run(
     )
     if repair:
         checked = repair_store(checked, out)
-    plan = checked.plan
     if checked.state == "complete":
-        return already_complete(plan, out, checked.notes, checked.repaired)
+        return already_complete(checked.plan, out, checked.notes, checked.repaired)
+    with undo_on_failure(checked, out, shard):
+        return _run_checked(checked, out, devices, progress, shard)
+
+
+@contextlib.contextmanager
+def undo_on_failure(checked, out: Path, shard=None):
+    """Within: an exception leaves no broken store behind. A store this call created (not
+    a shard's, which others may be writing) that holds no finished chunk yet is removed;
+    one holding finished chunks stays, and ``resume=True`` completes it. A user model's
+    failure is raised as :class:`~ionsweep.models.UserModelError` (its own exception's
+    type and message), not as the XLA error that carried it."""
+    try:
+        yield
+    except Exception as exc:
+        if checked.state in ("new", "replace") and shard is None and _nothing_finished(out):
+            with contextlib.suppress(StoreError, OSError):
+                zstore.remove(out)
+        failure = model_failure(checked.plan.model.name, exc)
+        if failure is not None and failure is not exc:
+            raise failure from exc
+        raise
+
+
+def _reports_model_errors(fn):
+    """``fn(plan, ...)`` raising a user model's failure as
+    :class:`~ionsweep.models.UserModelError` (as :func:`undo_on_failure` does for runs)."""
+
+    @functools.wraps(fn)
+    def wrapper(plan, *args, **kwargs):
+        try:
+            return fn(plan, *args, **kwargs)
+        except Exception as exc:
+            failure = model_failure(plan.model.name, exc)
+            if failure is not None and failure is not exc:
+                raise failure from exc
+            raise
+
+    return wrapper
+
+
+def _nothing_finished(out: Path) -> bool:
+    """Whether the store at ``out`` holds no finished chunk and no reduction state."""
+    state = out / zstore.MANIFEST_DIR / zstore.STATE_FILE
+    return not zstore.finished_chunks(out) and not state.exists()
+
+
+def _run_checked(checked, out: Path, devices, progress, shard) -> RunResult:
+    """:func:`run` once its store is ready (``checked``: what :func:`prepare_store` found)."""
+    plan = checked.plan
     if progress is None:
         progress = sys.stderr.isatty()
-
     m = mode(plan)
     mine = shard_chunks(plan, shard)
     acc, state_file = None, out / zstore.MANIFEST_DIR / zstore.STATE_FILE
@@ -269,6 +329,7 @@ def _accumulate(plan, launch, todo, acc, done, state_file, bar, n_devices) -> No
         bar.update(sum(_points(plan, i) for indices, _ in in_flight for i in indices))
 
 
+@_reports_model_errors
 def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
     """Evaluate a store-mode ``plan`` into memory instead of a store: the same chunks,
     compiled kernel and devices as :func:`run`, results copied into NumPy arrays.
@@ -300,6 +361,7 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
     return out, first or 0.0
 
 
+@_reports_model_errors
 def reduce_in_memory(plan: Plan, devices=None, progress: bool = False) -> Accumulator:
     """Evaluate a reduce-mode ``plan`` without a store: the same chunks, compiled kernel and
     devices as :func:`run`, every chunk's statistics merged into a float64

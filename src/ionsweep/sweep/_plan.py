@@ -10,7 +10,32 @@ import numpy as np
 
 from ionsweep.models import Model
 
-__all__ = ["Axis", "Plan", "Reduction", "SpecError", "mode"]
+__all__ = [
+    "MAX_AXIS_LENGTH",
+    "MAX_CHUNKS",
+    "MAX_CHUNK_POINTS",
+    "MAX_HISTOGRAM_BINS",
+    "MAX_POINTS",
+    "Axis",
+    "Plan",
+    "Reduction",
+    "SpecError",
+    "mode",
+]
+
+#: Most values along one axis. An axis's values live in host memory (float64, 80 MB at this
+#: length) and on every device; grids grow by adding axes, not by lengthening one.
+MAX_AXIS_LENGTH = 10**7
+#: Most bins of one ``[reduce]`` histogram (each kept cell holds one int64 count per bin).
+MAX_HISTOGRAM_BINS = 100_000
+#: Most points of one sweep (counted exactly, in Python integers): about a day at 10¹⁰
+#: points per second, more than any single run is meant to cover.
+MAX_POINTS = 10**15
+#: Most chunks one run handles (one manifest file each); see ionsweep.sweep._executor.
+MAX_CHUNKS = 10_000_000
+#: Most points of one chunk: the compiled kernel indexes a chunk's points and its reduced
+#: blocks with int32.
+MAX_CHUNK_POINTS = 2**31 - 1
 
 
 class SpecError(ValueError):

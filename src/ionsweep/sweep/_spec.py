@@ -8,17 +8,23 @@ from pathlib import Path
 
 import numpy as np
 
-from ionsweep.models import Model
+from ionsweep.models import Model, UserModelError
 from ionsweep.sweep._chunks import (
     choose_chunks,
+    format_bytes,
     parse_bytes,
 )
-from ionsweep.sweep._plan import Axis, Plan, Reduction, SpecError
-from ionsweep.sweep._spec_text import load_header, no_unknown, spec_text
+from ionsweep.sweep._plan import (
+    MAX_CHUNK_POINTS,
+    MAX_CHUNKS,
+    MAX_POINTS,
+    Axis,
+    Plan,
+    Reduction,
+    mode,
+)
+from ionsweep.sweep._spec_text import load_header, no_unknown, read_spec, spec_text
 from ionsweep.sweep._spec_values import check_domain, parse_axis, parse_reduce, resolve_key
-
-#: Most chunks one run handles (one manifest file each); see ionsweep.sweep._executor.
-MAX_CHUNKS = 10_000_000
 
 __all__ = ["load_spec", "parse_spec"]
 
@@ -37,10 +43,7 @@ def load_spec(
 ) -> Plan:
     """Read and validate the TOML spec at ``path``; command-line overrides win over [run]."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read spec: {exc.strerror}") from exc
+    text = read_spec(path)
     return parse_spec(text, source=str(path), dtype=dtype, memory=memory, device=device)
 
 
@@ -120,6 +123,12 @@ def parse_spec(
 
     reduce = parse_reduce(spec.get("reduce"), [a.name for a in axes], outputs, fail)
     shape = tuple(a.size for a in axes)
+    if math.prod(shape) > MAX_POINTS:  # Python integers: exact at any size
+        fail(
+            "[axes]",
+            f"the grid of {_count(math.prod(shape))} points is more than one sweep covers "
+            f"({MAX_POINTS:.0e}); sweep fewer points, or split the sweep",
+        )
     n_vars = len(outputs) * (1 + len(grads) + len(elasticities)) + 1
     chunk_req = run.get("chunks", {})
     if not isinstance(chunk_req, Mapping):
@@ -142,13 +151,9 @@ def parse_spec(
         cell_bytes=reduce_cell_bytes(reduce, len(outputs)) if reduce else 0,
     )
 
-    n_chunks = math.prod(-(-n // c) for n, c in zip(shape, chunks, strict=True))
-    if n_chunks > MAX_CHUNKS:
-        fail(
-            "[run] memory",
-            f"the grid of {math.prod(shape):,} points needs {n_chunks:,} chunks, more than "
-            f"one run handles ({MAX_CHUNKS:,}); sweep fewer points, or raise the memory budget",
-        )
+    _check_chunks(shape, chunks, bool(chunk_req), fail)
+    if reduce is not None:
+        _check_kept_state(axes, chunks, reduce, len(outputs), memory_bytes, fail)
     check_model_evaluates(model, outputs, fail)
 
     values = {k: np.asarray(v) for k, v in fixed.items()}
@@ -157,7 +162,7 @@ def parse_spec(
     if refusal is not None:
         fail(*refusal)
 
-    return Plan(
+    plan = Plan(
         warnings=model.range_warnings(values),
         spec_text=spec_text(spec, text),
         source=source,
@@ -176,6 +181,99 @@ def parse_spec(
         reduce=reduce,
         elasticities=tuple(elasticities),
     )
+    check_store_names(plan, fail)
+    return plan
+
+
+def _count(n: int) -> str:
+    """A point count: with thousands separators up to 10¹⁸, else as a power of ten."""
+    return f"{n:,}" if n < 10**18 else f"about {float(n):.3g}"
+
+
+def _check_chunks(shape, chunks, requested: bool, fail) -> None:
+    """Refuse a grid of more chunks than one run handles, or chunks larger than the
+    kernel indexes."""
+    n_chunks = math.prod(-(-n // c) for n, c in zip(shape, chunks, strict=True))
+    if n_chunks > MAX_CHUNKS:
+        fail(
+            "[run] memory",
+            f"the grid of {_count(math.prod(shape))} points needs {n_chunks:,} chunks, more "
+            f"than one run handles ({MAX_CHUNKS:,}); sweep fewer points, or raise the memory "
+            "budget",
+        )
+    if math.prod(chunks) > MAX_CHUNK_POINTS:
+        fail(
+            "[run] chunks" if requested else "[run] memory",
+            f"a chunk of {' × '.join(map(str, chunks))} = {math.prod(chunks):,} points is "
+            f"more than the engine handles in one chunk ({MAX_CHUNK_POINTS:,}); ask for "
+            "smaller chunks",
+        )
+
+
+def _check_kept_state(axes, chunks, reduce: Reduction, n_outputs: int, memory_bytes, fail):
+    """Refuse a reduction accumulated over chunks whose statistics of the whole kept grid
+    (held on the devices and the host for the whole run) exceed the memory budget."""
+    over = [k for k, a in enumerate(axes) if a.name in reduce.over]
+    if all(chunks[k] == axes[k].size for k in over):
+        return  # each chunk's statistics are final and written at once
+    cells = math.prod(a.size for k, a in enumerate(axes) if k not in over)
+    need = cells * reduce_cell_bytes(reduce, n_outputs)
+    if need > memory_bytes:
+        fail(
+            "[reduce]",
+            f"the statistics of {cells:,} kept points ({format_bytes(need)}, histogram bins "
+            f"included) are accumulated over chunks and need more than the memory budget "
+            f"({format_bytes(memory_bytes)}); reduce over more axes, use fewer bins, or raise "
+            "the memory budget",
+        )
+
+
+def check_store_names(plan: Plan, fail) -> None:
+    """Refuse a plan whose store would hold two things of one name (an axis named like an
+    output or like ``valid``, a zip member named like another axis, …), naming the field
+    that brought the second one."""
+    from ionsweep.store._sweep import reduced_layout, store_layout
+
+    variables, coords = store_layout(plan)
+    names = [c[0] for c in coords] + [v[0] for v in variables]
+    if mode(plan) == "reduce-accumulate":  # written at the end, not laid out up front
+        rvars, rcoords = reduced_layout(plan)
+        names += [c[0] for c in rcoords] + [v[0] for v in rvars]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen and name not in plan.fixed:
+            uses = "; ".join(_uses(plan, name)[:2])
+            fail(
+                _field_of(plan, name),
+                f"{name!r} names two things in the store: {uses}; rename one of them",
+            )
+        seen.add(name)
+
+
+def _field_of(plan: Plan, name: str) -> str:
+    """The spec field that brings ``name`` into the store a second time."""
+    named = [a.name for a in plan.axes if a.name == name]
+    named += [a.name for a in plan.axes if name == f"{a.name}_code"]
+    if named:
+        return f"[axes] {named[0]}"
+    for axis in plan.axes:
+        if name in axis.extra_coords:
+            return f"[axes] {axis.name}.{name}"
+    if name in plan.outputs:
+        return "[model] outputs" if ":" in plan.model.name else "[outputs] variables"
+    return "[outputs]" if plan.reduce is None else "[reduce]"
+
+
+def _uses(plan: Plan, name: str) -> list[str]:
+    """What ``name`` stands for in the store, in words."""
+    uses = [f"axis {a.name!r}" for a in plan.axes if a.name == name]
+    uses += [f"a member of zip axis {a.name!r}" for a in plan.axes if name in a.extra_coords]
+    uses += [f"the label codes of axis {a.name!r}" for a in plan.axes if name == f"{a.name}_code"]
+    uses += ["the validity flag"] if name == "valid" and plan.reduce is None else []
+    uses += [f"output {name!r} of model {plan.model.name!r}"] if name in plan.outputs else []
+    derived = {v[0] for v in plan.variables()} - set(plan.outputs)
+    uses += ["a derivative of an output ([outputs] grad)"] if name in derived else []
+    return uses + ["a statistic of [reduce]"] * 2
 
 
 def reduce_cell_bytes(reduce: Reduction, n_outputs: int) -> int:
@@ -240,8 +338,9 @@ def _name_list(table, key, where, fail) -> list[str]:
 
 
 def check_model_evaluates(model: Model, outputs, fail) -> None:
-    """Trace a user's model once on scalar inputs (no computation), so that a model that
-    raises, lacks an output or returns the wrong shape or type is refused before any work.
+    """Trace a user's model (no computation) on scalar inputs and on inputs of shape (2,),
+    as the run feeds it, so that a model that raises or exits, lacks an output or returns
+    the wrong shape or type is refused before any work.
 
     Built-in models are tested; only ``module:function`` models are traced.
     """
@@ -250,15 +349,21 @@ def check_model_evaluates(model: Model, outputs, fail) -> None:
     import jax
     import jax.numpy as jnp
 
-    x = {i.name: jax.ShapeDtypeStruct((), jnp.float32) for i in model.inputs}
-    try:
-        out = jax.eval_shape(model.fn, x)
-    except Exception as exc:  # the user's code: any error is theirs to see
-        msg = " ".join(str(exc).split())[:300]
-        fail(
-            "[model] name",
-            f"model {model.name!r} fails on a trial call: {type(exc).__name__}: {msg}",
-        )
+    for shape in ((), (2,)):
+        x = {i.name: jax.ShapeDtypeStruct(shape, jnp.float32) for i in model.inputs}
+        try:
+            out = jax.eval_shape(model.fn, x)
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # the user's code
+            err = exc if isinstance(exc, UserModelError) else UserModelError(model.name, exc)
+            fail("[model] name", f"model {model.name!r} fails on a trial call: {err.reason}")
+        _check_trial_outputs(model, outputs, out, shape, fail)
+
+
+def _check_trial_outputs(model: Model, outputs, out, shape, fail) -> None:
+    """The outputs of a trial call on inputs of ``shape``: a dict holding every output, each
+    a float array of that shape (or a constant)."""
+    import jax.numpy as jnp
+
     if not isinstance(out, Mapping):
         fail("[model] name", f"model {model.name!r} must return an array or a dict of arrays")
     for name in outputs:
@@ -273,11 +378,12 @@ def check_model_evaluates(model: Model, outputs, fail) -> None:
             fail(
                 "[model] name", f"output {name!r} of {model.name!r} must be a float array, got {dt}"
             )
-        if getattr(v, "shape", None) != ():
+        if getattr(v, "shape", None) not in (shape, ()):
             fail(
                 "[model] name",
                 f"output {name!r} of {model.name!r} must have the shape of its inputs (one value "
-                f"per point); for scalar inputs it has shape {getattr(v, 'shape', None)}",
+                f"per point); for inputs of shape {shape} it has shape "
+                f"{getattr(v, 'shape', None)}",
             )
 
 

@@ -12,7 +12,62 @@ import numpy as np
 from ionsweep.models import get_model
 from ionsweep.sweep._plan import SpecError
 
-__all__ = ["load_header", "no_unknown", "spec_text", "spec_to_toml"]
+__all__ = [
+    "MAX_SPEC_BYTES",
+    "check_name",
+    "load_header",
+    "no_unknown",
+    "read_spec",
+    "spec_text",
+    "spec_to_toml",
+]
+
+#: Largest spec file read, in bytes (a spec is a page of TOML; axes are generated).
+MAX_SPEC_BYTES = 1 << 20
+
+
+def read_spec(path: Path) -> str:
+    """The text of the spec file at ``path``: UTF-8 TOML of at most :data:`MAX_SPEC_BYTES`
+    (read no further, so a device or a huge file costs nothing). Raises :class:`SpecError`
+    naming the file otherwise."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read spec: {exc.strerror or exc}") from exc
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{path}: spec: larger than {MAX_SPEC_BYTES:,} bytes; a spec describes its axes "
+            "with generators such as {{ linspace = [start, stop, num] }}, not as listed values"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path}: not valid TOML: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
+            f"{exc.start}); is it a binary file?"
+        ) from None
+
+
+def _one_line(text: str) -> str:
+    """An error message as one line shown literally: names and values from a spec may hold
+    newlines or terminal escapes, which become ``\\n``, ``\\x1b``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def check_name(name, where: str, what: str, fail) -> None:
+    """Refuse a ``name`` that becomes a name in the store (a dimension, coordinate or
+    variable) unless it is an ASCII Python identifier: names are shown and addressed as
+    names everywhere (xarray, the explorer), never as markup or paths."""
+    if not (isinstance(name, str) and name.isascii() and name.isidentifier()):
+        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."
+        fail(
+            where,
+            f"{what} {shown} is not a name: use ASCII letters, digits and _ "
+            "(not starting with a digit)",
+        )
 
 
 def _plain(value):
@@ -72,15 +127,14 @@ def load_header(text: str | Mapping, source: str, top_keys):
     """
 
     def fail(field: str, msg: str):
-        raise SpecError(f"{source}: {field}: {msg}")
+        raise SpecError(_one_line(f"{source}: {field}: {msg}"))
 
-    if isinstance(text, Mapping):
-        spec = _plain(text)
-    else:
-        try:
-            spec = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        spec = _plain(text) if isinstance(text, Mapping) else tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise SpecError(f"{source}: spec: tables or arrays nested too deeply to read") from None
     no_unknown(spec, top_keys, "", fail)
     model_tbl = spec.get("model")
     if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
@@ -97,6 +151,10 @@ def load_header(text: str | Mapping, source: str, top_keys):
         model = get_model(model_tbl["name"], opts, search_path=here)
     except (ValueError, KeyError, TypeError) as exc:
         fail("[model]", str(exc).strip('"'))
+    for inp in model.inputs:
+        check_name(inp.name, "[model]", f"input of model {model.name!r}", fail)
+    for out in model.outputs:
+        check_name(out.name, "[model] outputs", f"output of model {model.name!r}", fail)
     return spec, model, model_tbl, options, fail
 
 

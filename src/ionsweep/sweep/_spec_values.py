@@ -13,8 +13,8 @@ from ionsweep._ions import ions as ion_table
 from ionsweep._units import MAX_TEMPERATURE_K, MIN_TEMPERATURE_K
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
-from ionsweep.sweep._plan import Axis, Reduction
-from ionsweep.sweep._spec_text import no_unknown
+from ionsweep.sweep._plan import MAX_AXIS_LENGTH, MAX_HISTOGRAM_BINS, Axis, Reduction
+from ionsweep.sweep._spec_text import check_name, no_unknown
 
 __all__ = ["check_domain", "parse_axis", "parse_reduce", "resolve_key"]
 
@@ -62,6 +62,11 @@ def _shown(v) -> str:
 
 
 def _numeric(values, where, fail) -> np.ndarray:
+    """Spec values (a list, or a generator's float64 array) as finite float64 numbers."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        if not np.all(np.isfinite(values)):
+            fail(where, "values must be finite (no nan/inf)")
+        return values
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
             fail(where, f"values must be numbers, got {_shown(v)}")
@@ -81,16 +86,9 @@ MAX_VALENCE = 10
 
 
 def _ion_valences(values, where, fail) -> np.ndarray:
-    out = []
-    for v in values:
-        if isinstance(v, str):
-            try:
-                out.append(float(ion_table.valence(v)))
-            except KeyError as exc:
-                fail(where, exc.args[0])
-        else:
-            out.append(v)
-    arr = _numeric(out, where, fail)
+    if not (isinstance(values, np.ndarray) and values.dtype == np.float64):  # names too
+        values = [_valence(v, where, fail) if isinstance(v, str) else v for v in values]
+    arr = _numeric(values, where, fail)
     bad = (arr != np.round(arr)) | (np.abs(arr) > MAX_VALENCE)
     if np.any(bad):
         fail(
@@ -99,6 +97,13 @@ def _ion_valences(values, where, fail) -> np.ndarray:
             f"got {arr[np.argmax(bad)]:g}",
         )
     return arr
+
+
+def _valence(name: str, where, fail) -> float:
+    try:
+        return float(ion_table.valence(name))
+    except KeyError as exc:
+        fail(where, exc.args[0])
 
 
 def _labels(inp, values, where, fail) -> np.ndarray:
@@ -133,11 +138,13 @@ def check_domain(model, inp_name, arr, where, fail):
         fail(where, f"{inp.long_name} {what} for model {model.name!r} (got {first:g} {unit})")
 
 
-def _generate(spec, where, fail) -> tuple[np.ndarray, list | None]:
-    """Axis values from a list or a generator table; returns (numbers or None, labels)."""
+def _generate(spec, where, fail) -> list | np.ndarray:
+    """Axis values: a list as the spec gives it (numbers or names), or a generator's
+    float64 numbers, made only once their count is known to be within bounds."""
     if isinstance(spec, list):
         if not spec:
             fail(where, "axis is empty")
+        _check_length(len(spec), where, fail)
         return spec
     if not isinstance(spec, Mapping):
         return [spec]
@@ -147,7 +154,9 @@ def _generate(spec, where, fail) -> tuple[np.ndarray, list | None]:
     (kind,) = keys
     args = spec[kind]
     if kind == "values":
-        return _generate(list(args), where, fail)
+        if not isinstance(args, list):
+            fail(where, f"values takes a list, got {_shown(args)}")
+        return _generate(args, where, fail)
     if not isinstance(args, list) or len(args) != 3:
         fail(
             where,
@@ -155,32 +164,61 @@ def _generate(spec, where, fail) -> tuple[np.ndarray, list | None]:
             if kind != "arange"
             else "arange takes [start, stop, step]",
         )
-    a, b, n = (_numeric([x], where, fail)[0] for x in args)
+    a, b, n = (float(_numeric([x], where, fail)[0]) for x in args)  # no overflow warnings
     if kind == "arange":
         if n <= 0 or not (b > a):
             fail(where, "arange needs stop > start and step > 0")
-        return list(np.arange(a, b, n))
+        _check_length(math.ceil((b - a) / n) if math.isfinite((b - a) / n) else math.inf,
+                      where, fail)  # fmt: skip
+        return np.arange(a, b, n, dtype=np.float64)
     if n != int(n) or n < 1:
         fail(where, f"{kind} num must be a positive integer, got {args[2]!r}")
+    _check_length(n, where, fail)
     n = int(n)
     if kind == "linspace":
-        return list(np.linspace(a, b, n))
+        return np.linspace(a, b, n)
     if kind == "logspace":
-        return list(np.logspace(a, b, n))
+        with np.errstate(over="ignore"):  # an overflow to inf is refused as not finite
+            return np.logspace(a, b, n)
     if a <= 0 or b <= 0:
         fail(where, "geomspace needs positive start and stop")
-    return list(np.geomspace(a, b, n))
+    return np.geomspace(a, b, n)
+
+
+def _text(raw) -> bool:
+    """Whether axis values ``raw`` (a list from the spec, or generated numbers) hold text."""
+    return not isinstance(raw, np.ndarray) and any(isinstance(v, str) for v in raw)
+
+
+def _all_text(raw) -> bool:
+    return not isinstance(raw, np.ndarray) and all(isinstance(v, str) for v in raw)
+
+
+def _distinct(coord: np.ndarray) -> bool:
+    return np.unique(coord).size == coord.size
+
+
+def _check_length(n, where, fail) -> None:
+    """Refuse an axis of more than :data:`MAX_AXIS_LENGTH` values (before making them)."""
+    if n > MAX_AXIS_LENGTH:
+        shown = f"{n:,.0f}" if math.isfinite(n) and n < 1e30 else f"{n:.3g}"
+        fail(
+            where,
+            f"an axis holds at most {MAX_AXIS_LENGTH:,} values, this one {shown}; "
+            "sweep more axes of fewer values",
+        )
 
 
 def parse_axis(model, name, value, where, fail) -> Axis:
+    check_name(name, "[axes]", "the axis name", fail)
     is_zip = isinstance(value, Mapping) and not (set(value) & _GENERATORS)
     if not is_zip:
         inp_name, convert, units, long_name = resolve_key(model, name, where, fail)
         raw = _generate(value, where, fail)
         numbers = convert(raw, where)
         check_domain(model, inp_name, numbers, where, fail)
-        if any(isinstance(v, str) for v in raw):
-            if not all(isinstance(v, str) for v in raw):
+        if _text(raw):
+            if not _all_text(raw):
                 fail(where, "do not mix names and numbers in one axis")
             if model.input(inp_name).labels == "ion":
                 raw = [ion_table.canonical(v) for v in raw]
@@ -189,7 +227,7 @@ def parse_axis(model, name, value, where, fail) -> Axis:
             coord = numbers - ZERO_CELSIUS
         else:
             coord = numbers
-        if len(set(coord.tolist())) != len(coord):
+        if not _distinct(coord):
             fail(where, "axis values must be distinct")
         return Axis(name, coord, units, long_name, {inp_name: numbers})
 
@@ -213,13 +251,19 @@ def parse_axis(model, name, value, where, fail) -> Axis:
             )
         length = len(numbers)
         feeds[inp_name] = numbers
-        if all(isinstance(v, str) for v in raw):
+        if _all_text(raw):
             if model.input(inp_name).labels == "ion":
                 raw = [ion_table.canonical(v) for v in raw]
             names_seen.append(raw)
             if key == name:
                 continue  # the names label the dimension itself (see below)
             shown = np.asarray(raw, dtype=str)
+        elif key == name:
+            fail(
+                w,
+                "a member with its zip axis's own name labels the axis's points, so it "
+                'takes names (such as "K+"), not numbers; name the axis otherwise',
+            )
         else:
             shown = numbers - ZERO_CELSIUS if key == "celsius" else numbers
         extra[key] = (shown, units, long_name)
@@ -231,7 +275,7 @@ def parse_axis(model, name, value, where, fail) -> Axis:
         if not isinstance(labels, list) or len(labels) != length:
             fail(f"{where}.labels", f"needs {length} labels, one per point")
         coord = np.asarray([str(x) for x in labels], dtype=str)
-        if len(set(coord.tolist())) != len(coord):
+        if not _distinct(coord):
             fail(f"{where}.labels", "labels must be distinct")
     else:
         coord = np.arange(length)
@@ -240,38 +284,85 @@ def parse_axis(model, name, value, where, fail) -> Axis:
 
 
 def parse_reduce(tbl, dims, outputs, fail) -> Reduction | None:
+    """The ``[reduce]`` table (None without one): axes to reduce over, statistics, counts
+    and histograms, each checked."""
     if tbl is None:
         return None
     no_unknown(tbl, _REDUCE_KEYS, "[reduce]", fail)
-    over = tuple(tbl.get("over", dims))
+    over = _names(tbl.get("over", list(dims)), "[reduce] over", fail)
     for d in over:
         if d not in dims:
             fail("[reduce] over", f"{d!r} is not an axis; axes: {', '.join(dims)}")
     if not over:
         fail("[reduce] over", "name at least one axis to reduce over")
-    stats = tuple(tbl.get("stats", ["min", "max", "mean", "std"]))
+    stats = _names(tbl.get("stats", ["min", "max", "mean", "std"]), "[reduce] stats", fail)
     for s in stats:
         if s not in _STATS:
             fail("[reduce] stats", f"unknown statistic {s!r}; known: {', '.join(_STATS)}")
-    counts = []
-    for expr in tbl.get("count", []):
-        m = _COUNT_RE.match(str(expr))
-        if not m:
+    counts = _parse_counts(_names(tbl.get("count", []), "[reduce] count", fail), outputs, fail)
+    hists = []
+    table = tbl.get("histogram", {})
+    if not isinstance(table, Mapping):
+        fail(
+            "[reduce] histogram",
+            "must be a table such as { E = { bins = 50, range = [-100, 50] } }",
+        )
+    for var, h in table.items():
+        where = f"[reduce] histogram {var}"
+        if var not in outputs:
+            fail(where, "not a stored output")
+        if not isinstance(h, Mapping) or set(h) != {"bins", "range"}:
+            fail(where, "needs bins = N and range = [low, high]")
+        bins, rng = h["bins"], h["range"]
+        if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+            fail(where, f"bins must be a positive integer, got {_shown(bins)}")
+        if bins > MAX_HISTOGRAM_BINS:
+            fail(where, f"bins is at most {MAX_HISTOGRAM_BINS:,}, got {bins:,}")
+        if not isinstance(rng, list) or len(rng) != 2:
+            fail(where, f"range must be [low, high], got {_shown(rng)}")
+        lo, hi = _numeric(rng, where, fail)
+        if not hi > lo:
+            fail(where, "range must be [low, high] with high > low")
+        hists.append((var, bins, float(lo), float(hi)))
+    return Reduction(tuple(over), tuple(stats), tuple(counts), tuple(hists))
+
+
+def _names(value, where, fail) -> list[str]:
+    """A list of distinct names (text) from the spec."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        fail(where, f"must be a list of names, got {_shown(value)}")
+    for v in value:
+        if value.count(v) > 1:
+            fail(where, f"{v!r} is listed twice")
+    return value
+
+
+_OP_WORDS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
+
+
+def _parse_counts(exprs, outputs, fail) -> list[tuple]:
+    """``[reduce] count`` expressions as (stored name, variable, op, value, abs); names
+    that two expressions would share spell their comparison out (``count_E_lt_0``)."""
+    counts, labels = [], set()
+    for expr in exprs:
+        m = _COUNT_RE.match(expr)
+        try:
+            value = float(m.group(5)) if m else math.nan
+        except ValueError:
+            value = math.nan
+        if not m or not math.isfinite(value):
             fail("[reduce] count", f'cannot parse {expr!r}; write e.g. "abs(E) > 5" or "E < 0"')
-        var = m.group(2) or m.group(3)
+        var, op = m.group(2) or m.group(3), m.group(4)
         if var not in outputs:
             fail("[reduce] count", f"{var!r} is not a stored output ({', '.join(outputs)})")
-        label = re.sub(r"\W+", "_", str(expr)).strip("_")
-        counts.append((f"count_{label}", var, m.group(4), float(m.group(5)), bool(m.group(2))))
-    hists = []
-    for var, h in tbl.get("histogram", {}).items():
-        if var not in outputs:
-            fail(f"[reduce] histogram {var}", "not a stored output")
-        try:
-            bins, (lo, hi) = int(h["bins"]), map(float, h["range"])
-        except (KeyError, TypeError, ValueError):
-            fail(f"[reduce] histogram {var}", "needs bins = N and range = [low, high]")
-        if bins < 1 or not (hi > lo) or not (math.isfinite(lo) and math.isfinite(hi)):
-            fail(f"[reduce] histogram {var}", "needs bins >= 1 and high > low")
-        hists.append((var, bins, lo, hi))
-    return Reduction(over, stats, tuple(counts), tuple(hists))
+        label = "count_" + re.sub(r"\W+", "_", expr, flags=re.ASCII).strip("_")
+        if label in labels:
+            sign = "abs_" if m.group(2) else ""
+            label = "count_" + re.sub(
+                r"\W+", "_", f"{sign}{var}_{_OP_WORDS[op]}_{m.group(5)}", flags=re.ASCII
+            ).strip("_")
+        if label in labels:
+            fail("[reduce] count", f"{expr!r} repeats a count listed before it")
+        labels.add(label)
+        counts.append((label, var, op, value, bool(m.group(2))))
+    return counts
