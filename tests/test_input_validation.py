@@ -253,7 +253,9 @@ def test_a_chunk_larger_than_the_kernel_indexes_is_refused(work, capsys):
          "[reduce] histogram E"),
     ],
 )  # fmt: skip
-def test_duplicate_reduce_axes_are_refused_before_the_store_exists(work, capsys, reduce, field):
+def test_duplicate_or_malformed_reduce_entries_are_refused_before_the_store_exists(
+    work, capsys, reduce, field
+):
     name = _spec(work, SPEC + "[reduce]\n" + reduce + "\n")
     _refused(capsys, work, ["run", name, "--out", "b.zarr"], field)
 
@@ -427,6 +429,22 @@ def test_a_user_model_failing_mid_run_reports_its_own_error_and_the_store_resume
     ds = open_results(work / "u.zarr")
     assert ds.attrs["ionsweep_complete"] is True
     np.testing.assert_array_equal(ds["value"].values, 2 * np.linspace(1, 6, 6))
+
+
+def test_a_user_model_failing_when_the_run_traces_it_reports_its_own_error(work, capsys):
+    """Passes the trial calls (scalars, 1-d arrays) but not the grid's 2-d inputs: the run
+    fails while tracing, before any chunk, so the store it created is removed."""
+    (work / "flat.py").write_text(
+        "import jax.numpy as jnp\ndef f(x, y):\n    if jnp.ndim(x) > 1:\n"
+        "        raise NotImplementedError('1-d inputs only')\n    return x + y\n"
+    )
+    name = _spec(work, "[model]\nname = 'flat:f'\n[axes]\nx = [1.0, 2.0]\ny = [1.0, 2.0, 3.0]\n")
+    assert main(["run", name, "--out", "u.zarr", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "ionsweep run: error: model 'flat:f' failed: NotImplementedError: 1-d inputs only"
+    ]
+    assert not (work / "u.zarr").exists()
 
 
 def test_the_console_script_exits_2_when_a_user_model_calls_sys_exit(tmp_path):
