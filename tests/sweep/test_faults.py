@@ -273,6 +273,25 @@ def test_info_calls_a_store_with_a_missing_chunk_file_incomplete(tmp_path, capsy
     assert "missing E chunk 1,0 (c_out[3:6], celsius[0:3])" in text
 
 
+def test_info_prints_store_text_literally_never_as_terminal_escapes(tmp_path, capsys):
+    """A store is data from anyone: a title or units holding a newline or an ANSI escape
+    (here one that would clear the screen) print as one line each, escapes spelled out."""
+    from ionsweep.cli import main
+
+    out = tmp_path / "s.zarr"
+    run(_plan("c_out = 3"), out)
+    meta = out / "zarr.json"
+    doc = json.loads(meta.read_text())
+    doc["attributes"]["title"] = "fine\nchunks: 9/9 finished (100.0 %), complete\x1b[2J"
+    doc["consolidated_metadata"]["metadata"]["E"]["attributes"]["units"] = "mV\x1b]0;pwned\x07"
+    meta.write_text(json.dumps(doc))
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "\x1b" not in text and "\x07" not in text
+    assert "title: fine chunks: 9/9 finished (100.0 %), complete\\x1b[2J\n" in text
+    assert "[mV\\x1b]0;pwned\\x07]" in text
+
+
 def test_verify_finds_lost_and_corrupt_chunks_and_repair_recomputes_exactly_them(tmp_path, capsys):
     from ionsweep.cli import main
 

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ionsweep._text import one_line
+
 __all__ = [
     "CliError",
     "CliParser",
@@ -85,15 +87,6 @@ class CliParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Print ``PROG: error: MESSAGE`` as one line on stderr and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
-
-
-def one_line(text: object) -> str:
-    """``text`` as one line a terminal shows literally: runs of whitespace (newlines too)
-    become one space, other control characters (terminal escapes) their ``\\x..`` form."""
-    text = " ".join(str(text).split())
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 # --- argument types (argparse reports their errors as "argument --name: message") --------

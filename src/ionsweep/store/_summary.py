@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ionsweep._text import one_line
 from ionsweep.store._verify import scan
 from ionsweep.store._zarr import finished_chunks, open_results
 
@@ -19,27 +20,29 @@ def summary(path, damages=None) -> str:
     a = ds.attrs
     done = len(finished_chunks(path))
     total = int(a.get("ionsweep_n_chunks", 0))
-    lines = [f"store: {path}"]
+    t = one_line  # store text is data: one printable line per field, never terminal escapes
+    lines = [f"store: {t(path)}"]
     if a.get("title"):
-        lines.append(f"title: {a['title']}")
-    lines.append(f"model: {a.get('ionsweep_model', '?')}   mode: {a.get('ionsweep_mode', '?')}")
-    lines.append("dims: " + ", ".join(f"{d}={n}" for d, n in ds.sizes.items()))
+        lines.append(f"title: {t(a['title'])}")
+    lines.append(
+        f"model: {t(a.get('ionsweep_model', '?'))}   mode: {t(a.get('ionsweep_mode', '?'))}"
+    )
+    lines.append("dims: " + ", ".join(f"{t(d)}={n}" for d, n in ds.sizes.items()))
     lines.append("coordinates:")
     for name, c in ds.coords.items():
         vals = c.values
         if vals.dtype.kind in "UOT":
-            shown = ", ".join(str(v) for v in vals[:8]) + (", …" if vals.size > 8 else "")
+            shown = ", ".join(t(v) for v in vals[:8]) + (", …" if vals.size > 8 else "")
             rng = f"[{shown}]"
         else:
             rng = f"{vals.min():.6g} … {vals.max():.6g}" if c.size > 1 else f"{vals.min():.6g}"
-        lines.append(
-            f"  {name:<18} [{c.attrs.get('units', '')}] {rng}  {c.attrs.get('long_name', '')}"
-        )
+        units, long_name = t(c.attrs.get("units", "")), t(c.attrs.get("long_name", ""))
+        lines.append(f"  {t(name):<18} [{units}] {rng}  {long_name}")
     lines.append("variables:")
     for name, v in ds.data_vars.items():
         lines.append(
-            f"  {name:<18} [{v.attrs.get('units', '')}] {v.dtype} "
-            f"{tuple(v.dims)}  {v.attrs.get('long_name', '')}"
+            f"  {t(name):<18} [{t(v.attrs.get('units', ''))}] {v.dtype} "
+            f"{tuple(v.dims)}  {t(v.attrs.get('long_name', ''))}"
         )
     pct = 100.0 * done / total if total else 0.0
     state = "complete" if a.get("ionsweep_complete") and not damages else "INCOMPLETE"
@@ -60,5 +63,5 @@ def summary(path, damages=None) -> str:
         "points_per_s",
     ):
         if key in a:
-            lines.append(f"{key}: {a[key]}")
+            lines.append(f"{key}: {t(a[key])}")
     return "\n".join(lines)
