@@ -186,3 +186,21 @@ def test_store_checks(tmp_path, quickstart_store):
     with pytest.raises(ViewError, match="not an ionsweep result store"):
         check_store(tmp_path / "foreign.zarr")
     assert check_store(quickstart_store)["ionsweep_complete"] is True
+
+
+def test_csv_export_never_hands_a_spreadsheet_a_formula():
+    """Labels and units come from whoever wrote the store: a cell starting with = + - @
+    (OWASP's CSV-injection list) is written with a leading ' so a spreadsheet shows it as
+    text; ordinary labels and negative numbers are untouched."""
+    da = xr.DataArray(
+        [-1.5, 2.0, 3.0],
+        dims="ion",
+        coords={"ion": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "Cl-"]},
+        name="=E",  # a variable name from a hand-edited store
+        attrs={"units": "mV"},
+    )
+    da["ion"].attrs["units"] = "+cmd"
+    rows = [line.split(",", 1) for line in slice_csv(da).splitlines()]
+    assert rows[0] == ["ion [+cmd]", "'=E [mV]"]
+    assert [r[0] for r in rows[1:]] == ['"\'=HYPERLINK(""http://x"")"', "'@SUM(A1)", "Cl-"]
+    assert [float(r[1]) for r in rows[1:]] == [-1.5, 2.0, 3.0]

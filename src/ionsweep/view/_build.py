@@ -369,8 +369,18 @@ def slice_csv(da: xr.DataArray) -> str:
     fixed coordinates; units in the header (``E [mV]``)."""
     name = str(da.name or "value")
     df = da.to_dataframe(name=name).reset_index()
-    df.columns = [_header(da, str(c), name) for c in df.columns]
+    df.columns = [_inert(_header(da, str(c), name)) for c in df.columns]
+    for col in df.columns:
+        if df[col].dtype.kind in "OUT":
+            df[col] = [_inert(str(v)) for v in df[col]]
     return df.to_csv(index=False)
+
+
+def _inert(text: str) -> str:
+    """Store text as a spreadsheet shows it, never as a formula: a cell that a spreadsheet
+    would evaluate (``=``, ``+``, ``-``, ``@``, tab or carriage return first) gets a
+    leading ``'`` (OWASP's advice on CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _header(da: xr.DataArray, col: str, name: str) -> str:
