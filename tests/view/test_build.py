@@ -195,7 +195,7 @@ def test_csv_export_never_hands_a_spreadsheet_a_formula():
     da = xr.DataArray(
         [-1.5, 2.0, 3.0],
         dims="ion",
-        coords={"ion": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "Cl-"]},
+        coords={"ion": ['=HYPERLINK("http://x")', "@SUM(A1)", "Cl-"]},
         name="=E",  # a variable name from a hand-edited store
         attrs={"units": "mV"},
     )
