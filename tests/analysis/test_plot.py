@@ -1,5 +1,7 @@
 """Figures: labelled axes with units, facets, contours, bar charts; headless (Agg)."""
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -124,3 +126,19 @@ def test_auto_picks_the_figure(indices_ds, sweep):
     assert any(isinstance(c, ContourSet) for c in visible(fig)[0].collections)
     with pytest.raises(ValueError, match="no variable 'nope'"):
         plot.auto(sweep, "nope")
+
+
+def test_store_text_with_dollar_signs_is_drawn_as_text(sweep):
+    """Store text is anyone's: an unbalanced ``$`` (a mathtext error) and a TeX command
+    in a long name and units are drawn as the characters they are, in every figure kind."""
+    import matplotlib.pyplot as plt
+
+    da = sweep.dE_K.assign_attrs(long_name=r"cost in $ \href{x}{y}", units="$mV")
+    fig = plot.heatmap(da, x="I_in", y="I_out", sel={"activity_model": "davies", "celsius": 37})
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if "$" in t.get_text()]
+    assert texts and not any(t.get_parse_math() for t in texts)
+    fig.savefig(io.BytesIO(), format="png")  # mathtext would raise on the lone '$'
+    line = plot.lines(da, x="I_in", sel={"activity_model": "davies", "I_out": 0.5, "celsius": 37})
+    line.savefig(io.BytesIO(), format="png")
+    plt.close("all")
+    assert matplotlib.rcParams["text.parse_math"]  # the caller's own setting is untouched

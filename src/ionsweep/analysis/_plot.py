@@ -6,6 +6,7 @@ objects built without pyplot, so they work headless and leave no global state.
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
 from collections.abc import Mapping
@@ -17,6 +18,21 @@ __all__ = ["auto", "heatmap", "label", "lines", "select"]
 
 _UNIT_TEXT = {"degC": "°C", "1": "dimensionless", "": ""}
 _MAX_FACETS = 24
+
+
+def store_text_as_text(draw):
+    """Make ``draw``'s figure with mathtext and TeX off: its titles and labels are store
+    text (anyone's), so a ``$`` in them is a dollar sign, never markup and never an error.
+    Text the caller adds to the returned figure afterwards follows their own settings."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 def unit_text(units: str) -> str:
@@ -190,6 +206,7 @@ def _hide_unused(axes, cells, xlabel=None):
                     above.set_xlabel(xlabel)
 
 
+@store_text_as_text
 def lines(data: xr.DataArray, x: str | None = None, *, hue=None, facets=None, sel=None):
     """Line plot of ``data`` against ``x``, one panel per value of the categorical dims.
 
@@ -278,6 +295,7 @@ def _legend_title(da: xr.DataArray, dim: str) -> str:
     return f"{dim} [{units}]" if units and units != "dimensionless" else dim
 
 
+@store_text_as_text
 def heatmap(
     data: xr.DataArray,
     x: str | None = None,
@@ -414,6 +432,7 @@ def _shared_range(ranges) -> tuple[float, float] | None:
     return _colour_range(np.array([v for r in ranges for v in r], np.float64))
 
 
+@store_text_as_text
 def auto(ds: xr.Dataset, var: str, *, x=None, y=None, contour=None, sel=None):
     """The natural figure of ``ds[var]``: bar chart for Sobol/Morris indices, histogram for
     a Monte Carlo result, heatmap when ``y`` or ``contour`` is given, else lines."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ionsweep.analysis._plot import _figure, label, unit_text
+from ionsweep.analysis._plot import _figure, label, store_text_as_text, unit_text
 
 __all__ = ["histogram", "indices"]
 
@@ -36,6 +36,7 @@ def _grid(n):
     return (-(-n // ncols), ncols)
 
 
+@store_text_as_text
 def indices(ds: xr.Dataset, *, kind: str | None = None, output=None):
     """Bar chart of Sobol indices (S1 and ST) or Morris μ* and σ, with confidence intervals.
 
@@ -117,6 +118,7 @@ def indices(ds: xr.Dataset, *, kind: str | None = None, output=None):
     return fig
 
 
+@store_text_as_text
 def histogram(ds: xr.Dataset, *, output=None, quantiles=(0.025, 0.5, 0.975)):
     """Monte Carlo distribution of an output: density histogram and quantile lines.
 
