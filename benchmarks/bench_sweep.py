@@ -38,11 +38,11 @@ from _harness import (  # noqa: E402
 )
 
 from ionsweep.store import _zarr as zstore  # noqa: E402
-from ionsweep.store._sweep import store_attrs as _attrs  # noqa: E402
-from ionsweep.store._sweep import store_layout as _layout  # noqa: E402
 from ionsweep.sweep import parse_spec, run  # noqa: E402
 from ionsweep.sweep._executor import devices_for  # noqa: E402
 from ionsweep.sweep._launch import Launcher  # noqa: E402
+from ionsweep.sweep._store import store_attrs as _attrs  # noqa: E402
+from ionsweep.sweep._store import store_layout as _layout  # noqa: E402
 
 STORE_SPEC = """
 [model]

@@ -25,7 +25,7 @@ from ionsweep.analysis._sensitivity_spec import (
 )
 from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
 from ionsweep.store import _zarr as zstore
-from ionsweep.store._sweep import jsonable, provenance, write_dataset
+from ionsweep.store._dataset import jsonable, provenance, write_dataset
 from ionsweep.sweep._executor import evaluate
 from ionsweep.sweep._plan import Axis, Plan, PlanWarning
 

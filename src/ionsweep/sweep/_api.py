@@ -82,8 +82,8 @@ def in_memory(plan: Plan, progress: bool = False) -> xr.Dataset:
     the statistics in reduce mode (``progress``: a progress bar, reduce mode)."""
     from datetime import UTC, datetime
 
-    from ionsweep.store._sweep import reduced_layout, store_attrs, store_layout
     from ionsweep.sweep._executor import devices_for, evaluate, reduce_in_memory
+    from ionsweep.sweep._store import reduced_layout, store_attrs, store_layout
 
     for note in plan.warnings:  # as a run into a store shows them
         warnings.warn(PlanWarning(note), stacklevel=3)

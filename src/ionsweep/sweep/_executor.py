@@ -34,7 +34,13 @@ from ionsweep import _stop
 from ionsweep._faults import checkpoint
 from ionsweep.models import model_failure
 from ionsweep.store import _zarr as zstore
-from ionsweep.store._sweep import (
+from ionsweep.store._zarr import StoreError
+from ionsweep.sweep._launch import Launcher
+from ionsweep.sweep._partials import flush_every
+from ionsweep.sweep._plan import MAX_CHUNKS, Plan, mode
+from ionsweep.sweep._reduce import Accumulator
+from ionsweep.sweep._repair import repair_store
+from ionsweep.sweep._store import (
     StoreCheck,
     check_store,
     finalize,
@@ -44,12 +50,6 @@ from ionsweep.store._sweep import (
     write_chunk,
     write_reduced,
 )
-from ionsweep.store._zarr import StoreError
-from ionsweep.sweep._launch import Launcher
-from ionsweep.sweep._partials import flush_every
-from ionsweep.sweep._plan import MAX_CHUNKS, Plan, mode
-from ionsweep.sweep._reduce import Accumulator
-from ionsweep.sweep._repair import repair_store
 
 __all__ = ["RunResult", "StoreCheck", "check_store", "dry_run", "evaluate", "mode", "run"]
 

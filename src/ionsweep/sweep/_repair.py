@@ -13,11 +13,11 @@ from pathlib import Path
 
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._layout import read_layout
-from ionsweep.store._sweep import StoreCheck, store_layout, write_reduced
 from ionsweep.store._verify import Damage, damaged_keys, scan, unmark
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._plan import Plan, mode
 from ionsweep.sweep._reduce import Accumulator
+from ionsweep.sweep._store import StoreCheck, store_layout, write_reduced
 
 __all__ = ["repair_store"]
 
@@ -25,7 +25,7 @@ __all__ = ["repair_store"]
 def repair_store(checked: StoreCheck, out: Path) -> StoreCheck:
     """Read every chunk of ``out`` and prepare the repair of what is missing or corrupt.
 
-    ``checked`` is what :func:`~ionsweep.store._sweep.prepare_store` found for a resume.
+    ``checked`` is what :func:`~ionsweep.sweep._store.prepare_store` found for a resume.
     Returns it with ``state`` ``"resume"`` (the damaged chunks are taken out of the
     manifest: the run computes them) or ``"complete"`` (nothing left to compute), and the
     damage found in ``repaired``. Raises StoreError for damage that cannot be recomputed.

@@ -232,7 +232,7 @@ def check_store_names(plan: Plan, fail) -> None:
     """Refuse a plan whose store would hold two things of one name (an axis named like an
     output or like ``valid``, a zip member named like another axis, …), naming the field
     that brought the second one."""
-    from ionsweep.store._sweep import reduced_layout, store_layout
+    from ionsweep.sweep._store import reduced_layout, store_layout
 
     variables, coords = store_layout(plan)
     names = [c[0] for c in coords] + [v[0] for v in variables]
