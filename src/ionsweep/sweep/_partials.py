@@ -201,7 +201,8 @@ def merge_into_state(plan: Plan, state: dict, part: dict, starts, active) -> dic
     need = partials(plan)
     out = dict(state)
 
-    zero = jnp.zeros((), at[0].dtype) if at else None
+    # (with no kept dim, a histogram's bins are the array's only axis: they start at 0 too)
+    zero = jnp.zeros((), at[0].dtype if at else jnp.int32)
 
     def origin(a):
         return at + (zero,) * (a.ndim - len(at))

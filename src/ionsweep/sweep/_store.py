@@ -449,7 +449,7 @@ def write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
             shape=values.shape,
             dtype=dtype,
             dimension_names=list(dims),
-            chunks=values.shape or None,
+            chunks=values.shape,  # one chunk; () for a statistic over every axis
             overwrite=True,
         )
         checkpoint(f"final variable {name} created")
