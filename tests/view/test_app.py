@@ -277,3 +277,30 @@ def test_other_addresses_warn_and_ask_for_a_password(quickstart_store, monkeypat
     out, err = capsys.readouterr()
     assert "their own" == seen[-1]["basic_auth"] and "their own" not in out + err
     assert "password in IONSWEEP_VIEW_PASSWORD" in out and "warning" not in err
+
+
+def test_statistics_over_every_axis_are_shown_as_numbers():
+    """A [reduce] over every axis stores each statistic as one number (no dims): the app
+    shows the quantity's statistics as a table instead of a plot, and the histogram (which
+    keeps its bins) as a figure again when chosen."""
+    import xarray as xr
+
+    mv = {"units": "mV", "long_name": "Nernst potential"}
+    ds = xr.Dataset(
+        {
+            "E_min": ((), -95.25, mv),
+            "E_max": ((), 61.5, mv),
+            "E_mean": ((), -12.125, mv),
+            "E_hist": (("E_bin",), np.array([3, 5, 2]), {"units": "1", "long_name": "count"}),
+        },
+        coords={"E_bin": ("E_bin", [-50.0, 0.0, 50.0], {"units": "mV", "long_name": "bin"})},
+        attrs={"ionsweep_mode": "reduce", "ionsweep_spec": '[outputs]\nvariables = ["E"]\n'},
+    )
+    app = Explorer(ds)
+    assert app.stat.value == "mean"
+    table = app.plots.objects[0].object
+    assert "<th>min</th><td>-95.25 mV</td>" in table and "<td>-12.125 mV</td>" in table
+    assert not app.x.visible and not app.png.visible
+    assert "one number over every point" in app.status.object
+    app.stat.value = "histogram"
+    assert app.x.visible and app.x.value == "E_bin" and app._figs

@@ -174,6 +174,12 @@ class Explorer:
     def _set_axes(self, reset: bool) -> None:
         ds, da = self.ds, self.ds[self.var]
         dims = [str(d) for d in da.dims]
+        for w in (self.x, self.png, self.csv, self.netcdf):  # a number: no axes, no export
+            w.visible = bool(dims)
+        if not dims:
+            self.y.visible = self.facet.visible = self.contour.visible = False
+            self.dims_box.objects = []
+            return
         x0, y0 = default_axes(ds, self.var)
         x = self.x.value if not reset and self.x.value in dims else x0
         self.x.options = {_label(ds, d): d for d in dims}
@@ -236,6 +242,9 @@ class Explorer:
         """Read the current slice and show it (new figures only when the layout changed)."""
         if self._building:
             return
+        if self.ds[self.var].ndim == 0:
+            self._show_numbers()
+            return
         sel = self.selection()
         da = take_slice(self.ds, sel)
         conf_name = f"{sel.var}_conf"
@@ -278,6 +287,20 @@ class Explorer:
                 else panes[0]
             ]
         self.status.object = self._status(da, sel)
+
+    def _show_numbers(self) -> None:
+        """Statistics over every axis are numbers: the quantity's as a table (escaped)."""
+        rows = []
+        for label, name in self.quantities[self.quantity.value].items():
+            v = self.ds[name]
+            if v.ndim == 0:
+                units = unit_text(v.attrs.get("units", ""))
+                value = html_text(f"{_fmt(v.values)} {units}".strip())
+                rows.append(f"<tr><th>{html_text(label)}</th><td>{value}</td></tr>")
+        self._shape = None
+        self.plots.objects = [pn.pane.HTML(f"<table>{''.join(rows)}</table>")]
+        what = self.ds[self.var].attrs.get("long_name") or self.var
+        self.status.object = html_text(f"{what}: one number over every point of the grid")
 
     def _new_figure(self, da, shape, k):
         if shape["kind"] == "heatmap":
