@@ -4,7 +4,7 @@ with the reduced axes in one chunk and spread over many."""
 import numpy as np
 import pytest
 
-from ionsweep.store import open_results
+from ionsweep.store import open_results, summary
 from ionsweep.sweep import parse_spec, run, run_sweep
 from ionsweep.sweep._plan import mode
 
@@ -94,6 +94,9 @@ def test_a_reduction_over_every_axis_equals_numpy(tmp_path, run_table, expected_
     run(plan, tmp_path / "r.zarr", progress=False)
     stored = open_results(tmp_path / "r.zarr").load()
     assert stored.attrs["ionsweep_complete"] is True
+    info = summary(tmp_path / "r.zarr")  # what `ionsweep info` prints: complete, honestly
+    merged = f"all {plan.n_chunks} chunks merged into the statistics, complete"
+    assert (merged if expected_mode == "reduce-accumulate" else "1/1 finished") in info
     for ds in (in_memory, stored):
         assert_matches_reference(ds)
     for name in in_memory.data_vars:  # and the two agree bit for bit

@@ -46,7 +46,11 @@ def summary(path, damages=None) -> str:
         )
     pct = 100.0 * done / total if total else 0.0
     state = "complete" if a.get("ionsweep_complete") and not damages else "INCOMPLETE"
-    lines.append(f"chunks: {done}/{total} finished ({pct:.1f} %), {state}")
+    if a.get("ionsweep_mode") == "reduce-accumulate":  # chunks merge into a saved state
+        merged = f"all {total}" if state == "complete" else "some of the"
+        lines.append(f"chunks: {merged} chunks merged into the statistics, {state}")
+    else:
+        lines.append(f"chunks: {done}/{total} finished ({pct:.1f} %), {state}")
     if damages:
         shown = "; ".join(d.line() for d in damages[:3])
         more = f"; and {len(damages) - 3} more" if len(damages) > 3 else ""
