@@ -53,15 +53,57 @@ def _load(args):
     from ionsweep.sweep import SpecError, load_spec
 
     try:
-        return load_spec(args.spec, dtype=args.dtype, memory=args.memory, device=args.device)
+        return load_spec(
+            args.spec,
+            dtype=args.dtype,
+            memory=args.memory,
+            device=args.device,
+            plan_only=bool(getattr(args, "dry_run", False)),
+        )
     except SpecError as exc:
         raise CliError("SPEC", str(exc)) from None
 
 
+def _dry_run(args, plan, out: Path, dims: str) -> int:
+    """Print the plan (each axis as its length, first and last value) and, for a plan a run
+    accepts, the time of one chunk; a plan of more chunks than a run handles says so."""
+    from ionsweep.sweep import dry_run
+    from ionsweep.sweep._chunks import format_bytes
+    from ionsweep.sweep._plan import chunk_count_refusal
+
+    refusal = chunk_count_refusal(plan.shape, plan.chunks)
+    info = dry_run(plan, calibrate=refusal is None)
+    if args.json:
+        refused = {"refused": refusal} if refusal else {}
+        print(json.dumps({"store": str(out), **info, **refused}, default=str))
+        return 0
+    print(f"plan for {args.spec} (model {plan.model_name}, {plan.dtype})")
+    print(f"  grid:     {dims} = {plan.n_points:,} points")
+    for axis in plan.axes:
+        print(f"  axis:     {axis.name}: {axis.describe()}")
+    chunk = " × ".join(str(c) for c in plan.chunks)
+    print(
+        f"  chunks:   {plan.n_chunks:,} of {chunk} (memory budget "
+        f"{format_bytes(plan.memory_bytes)})"
+    )
+    mode = "reduce over " + ", ".join(plan.reduce.over) if plan.reduce else "store"
+    print(f"  mode:     {mode}")
+    print(f"  writes:   {format_bytes(info['bytes_written'])} to {out}")
+    if refusal:
+        print(f"  refused:  a run of this plan: {refusal}")
+    else:
+        print(
+            f"  device:   {info['device']}; compile {_human_time(info['compile_s'])}, "
+            f"estimated run {_human_time(info['estimated_s'])}"
+        )
+    for note in plan.warnings:
+        print(f"  warning:  {note}")
+    return 0
+
+
 def _run(args) -> int:
     from ionsweep.store import StoreError
-    from ionsweep.sweep import check_store, dry_run, parse_shard, run, run_dask
-    from ionsweep.sweep._chunks import format_bytes
+    from ionsweep.sweep import check_store, parse_shard, run, run_dask
 
     if args.resume and args.overwrite:
         raise CliError("--resume/--overwrite", "choose one: finish the store, or replace it")
@@ -69,27 +111,7 @@ def _run(args) -> int:
     out = Path(args.out) if args.out else Path(Path(args.spec).stem + ".zarr")
     dims = " × ".join(f"{d}={n}" for d, n in zip(plan.dims, plan.shape, strict=True))
     if args.dry_run:
-        info = dry_run(plan)
-        if args.json:
-            print(json.dumps({"store": str(out), **info}, default=str))
-            return 0
-        print(f"plan for {args.spec} (model {plan.model_name}, {plan.dtype})")
-        print(f"  grid:     {dims} = {plan.n_points:,} points")
-        chunk = " × ".join(str(c) for c in plan.chunks)
-        print(
-            f"  chunks:   {plan.n_chunks:,} of {chunk} (memory budget "
-            f"{format_bytes(plan.memory_bytes)})"
-        )
-        mode = "reduce over " + ", ".join(plan.reduce.over) if plan.reduce else "store"
-        print(f"  mode:     {mode}")
-        print(f"  writes:   {format_bytes(info['bytes_written'])} to {out}")
-        print(
-            f"  device:   {info['device']}; compile {_human_time(info['compile_s'])}, "
-            f"estimated run {_human_time(info['estimated_s'])}"
-        )
-        for note in plan.warnings:
-            print(f"  warning:  {note}")
-        return 0
+        return _dry_run(args, plan, out, dims)
     shard = None
     if args.shard:
         try:

@@ -35,7 +35,10 @@ def _versions(extra: tuple[str, ...]) -> tuple:
 
 
 def is_text(values) -> bool:
-    return np.asarray(values).dtype.kind in "UO"
+    """Whether ``values`` (a list, an array or anything with a ``dtype``, such as a
+    generated axis, read without making its values) hold text."""
+    dtype = getattr(values, "dtype", None)
+    return (dtype if dtype is not None else np.asarray(values).dtype).kind in "UO"
 
 
 def label_codes(name: str, labels, long_name: str) -> tuple:

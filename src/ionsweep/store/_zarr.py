@@ -146,21 +146,39 @@ def writable(array: zarr.Array) -> zarr.Array:
     return array.with_config(ARRAY_OPTIONS["config"])
 
 
+#: A coordinate of up to this many values is one chunk; a longer one (made region by
+#: region, see :func:`write_coord`) is stored in chunks of :data:`COORD_CHUNK` values.
+COORD_ONE_CHUNK = 10**7
+COORD_CHUNK = 1 << 22
+
+
 def write_coord(group, name, dims, values, attrs, *, overwrite=False) -> None:
-    """Create the coordinate array ``name`` and write its ``values``, in one chunk."""
-    values = np.asarray(values)
+    """Create the coordinate array ``name`` and write its ``values``: an array, or a 1-d
+    generated axis (anything with ``len``, ``dtype`` and ``values(i0, i1)``), which is made
+    and written one chunk at a time."""
+    made = callable(getattr(values, "values", None)) and not isinstance(values, np.ndarray)
+    if not made:
+        values = np.asarray(values)
+    n = len(values) if made else None
+    whole = not made or n <= COORD_ONE_CHUNK
+    shape = values.shape if not made else (n,)
     dtype = str if values.dtype.kind == "U" else values.dtype
     arr = new_array(
         group,
         name,
-        shape=values.shape,
+        shape=shape,
         dtype=dtype,
         dimension_names=dims,
-        chunks=values.shape,
+        chunks=shape if whole else (COORD_CHUNK,),
         attributes=attrs,  # with the array's metadata: one write, not one per attribute
         overwrite=overwrite,
     )
-    arr[...] = values
+    if not made:
+        arr[...] = values
+        return
+    step = n if whole else COORD_CHUNK
+    for i0 in range(0, n, step):
+        arr[i0 : min(n, i0 + step)] = values.values(i0, min(n, i0 + step))
 
 
 def new_variable(group, name, dims, shape, chunks, dtype, attrs, *, overwrite=False) -> None:

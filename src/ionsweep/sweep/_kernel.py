@@ -25,6 +25,7 @@ import numpy as np
 
 from ionsweep.models import FLAG, FLAG_NAN_CODES
 from ionsweep.physics.ghk import valences_within_two
+from ionsweep.sweep._axes import Generated
 from ionsweep.sweep._chunks import STEP_POINTS_MIN, on_accelerator, step_points
 from ionsweep.sweep._partials import merge_into_state, reduce_block, split
 from ionsweep.sweep._plan import Plan, elasticity_name, grad_name
@@ -50,8 +51,13 @@ OFFSET, START, LENGTH, ACTIVE = range(4)
 RESIDENT_SHARE = 8
 
 
-def _padded(values: np.ndarray, length: int, dtype) -> np.ndarray:
-    """``values`` extended to ``length`` by repeating the last value, as ``dtype``."""
+def _padded(values, length: int, dtype, region: slice = slice(None)) -> np.ndarray:
+    """``values[region]`` extended to ``length`` by repeating the last value, as ``dtype``;
+    of a generated axis (:class:`~._axes.Generated`) only those values are made."""
+    if isinstance(values, Generated):
+        values = values.values(region.start or 0, region.stop)
+    else:
+        values = values[region]
     if len(values) < length:
         values = np.concatenate([values, np.repeat(values[-1:], length - len(values))])
     return values.astype(dtype)
@@ -89,7 +95,7 @@ def chunk_inputs(plan: Plan, index, dtype):
     """``(feeds, where)`` of chunk ``index`` for a kernel given only that chunk's slices."""
     region = plan.chunk_region(index)
     feeds = [
-        {name: _padded(values[sl], c, dtype) for name, values in axis.feeds.items()}
+        {name: _padded(values, c, dtype, sl) for name, values in axis.feeds.items()}
         for axis, sl, c in zip(plan.axes, region, plan.chunks, strict=True)
     ]
     return feeds, chunk_where(plan, index, resident=False)

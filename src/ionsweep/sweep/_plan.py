@@ -9,28 +9,37 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ionsweep.models import Model
+from ionsweep.sweep._axes import Generated
 
 __all__ = [
     "MAX_AXIS_LENGTH",
     "MAX_CHUNKS",
     "MAX_CHUNK_POINTS",
     "MAX_HISTOGRAM_BINS",
+    "MAX_LISTED_LENGTH",
     "MAX_POINTS",
     "Axis",
     "Plan",
     "Reduction",
     "SpecError",
+    "chunk_count_refusal",
+    "count_text",
     "mode",
 ]
 
-#: Most values along one axis. An axis's values live in host memory (float64, 80 MB at this
-#: length) and on every device; grids grow by adding axes, not by lengthening one.
-MAX_AXIS_LENGTH = 10**7
+#: Most values along one axis made by a generator (``linspace``, ``logspace``, ``geomspace``,
+#: ``arange``): such an axis is kept as its parameters (:class:`~._axes.Generated`) and made
+#: chunk by chunk, so its only bound is the grid's (:data:`MAX_POINTS`).
+MAX_AXIS_LENGTH = 2**63 - 1  # = MAX_POINTS
+#: Most values of an axis that is listed whole in memory: values written out in the spec,
+#: and generated valences or labels (a valence axis holds at most 21 distinct values).
+MAX_LISTED_LENGTH = 10**7
 #: Most bins of one ``[reduce]`` histogram (each kept cell holds one int64 count per bin).
 MAX_HISTOGRAM_BINS = 100_000
-#: Most points of one sweep (counted exactly, in Python integers): about a day at 10¹⁰
-#: points per second, more than any single run is meant to cover.
-MAX_POINTS = 10**15
+#: Most points of one sweep (counted exactly, in Python integers): what a store indexes, a
+#: point's flat position (``argmin``, ``argmax``) being an int64. A run is bounded further by
+#: :data:`MAX_CHUNKS` chunks of at most :data:`MAX_CHUNK_POINTS` points.
+MAX_POINTS = 2**63 - 1
 #: Most chunks one run handles (one manifest file each); see ionsweep.sweep._executor.
 MAX_CHUNKS = 10_000_000
 #: Most points of one chunk: the compiled kernel indexes a chunk's points and its reduced
@@ -52,17 +61,26 @@ class Axis:
 
     ``coord`` holds the stored coordinate values (numbers, or strings for categorical axes);
     ``feeds`` maps each model input that varies along this dimension to its numeric values
-    (one input for a plain axis, several for a zip axis).
+    (one input for a plain axis, several for a zip axis). Values made by a generator stay a
+    :class:`~._axes.Generated` (read a slice with ``values(i0, i1)``); listed ones are arrays.
     """
 
     name: str
-    coord: np.ndarray
+    coord: np.ndarray | Generated
     units: str
     long_name: str
-    feeds: dict[str, np.ndarray] = field(compare=False)
-    extra_coords: dict[str, tuple[np.ndarray, str, str]] = field(
+    feeds: dict[str, np.ndarray | Generated] = field(compare=False)
+    extra_coords: dict[str, tuple[np.ndarray | Generated, str, str]] = field(
         default_factory=dict, compare=False
     )
+
+    def describe(self) -> str:
+        """The axis in a few words: its length, first and last value (never a list)."""
+        c = self.coord
+        if isinstance(c, Generated):
+            return c.describe()
+        first, last = (str(v) if c.dtype.kind in "UO" else f"{v:.6g}" for v in (c[0], c[-1]))
+        return f"{len(c):,} values, {first} … {last}"
 
     @property
     def size(self) -> int:
@@ -164,6 +182,24 @@ class Plan:
 
     def itemsize(self) -> int:
         return np.dtype(self.dtype).itemsize
+
+
+def count_text(n: int) -> str:
+    """A point count: with thousands separators up to 10¹⁸, else as a power of ten."""
+    return f"{n:,}" if n < 10**18 else f"about {float(n):.3g}"
+
+
+def chunk_count_refusal(shape, chunks) -> str | None:
+    """Why a run refuses a grid of ``shape`` in ``chunks`` (more chunks than one run
+    handles: one manifest entry and one task each), or None; a dry run shows the plan."""
+    n_chunks = math.prod(-(-n // c) for n, c in zip(shape, chunks, strict=True))
+    if n_chunks <= MAX_CHUNKS:
+        return None
+    return (
+        f"the grid of {count_text(math.prod(shape))} points needs {n_chunks:,} chunks, more "
+        f"than one run handles ({MAX_CHUNKS:,}); sweep fewer points, or raise the memory "
+        "budget"
+    )
 
 
 def grad_name(output: str, wrt: str) -> str:

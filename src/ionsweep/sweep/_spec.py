@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ionsweep.models import Model, UserModelError
+from ionsweep.sweep._axes import Generated
 from ionsweep.sweep._chunks import (
     choose_chunks,
     format_bytes,
@@ -16,11 +17,12 @@ from ionsweep.sweep._chunks import (
 )
 from ionsweep.sweep._plan import (
     MAX_CHUNK_POINTS,
-    MAX_CHUNKS,
     MAX_POINTS,
     Axis,
     Plan,
     Reduction,
+    chunk_count_refusal,
+    count_text,
     mode,
 )
 from ionsweep.sweep._spec_text import load_header, no_unknown, read_spec, spec_text
@@ -40,11 +42,16 @@ def load_spec(
     dtype: str | None = None,
     memory: str | None = None,
     device: str | None = None,
+    plan_only: bool = False,
 ) -> Plan:
-    """Read and validate the TOML spec at ``path``; command-line overrides win over [run]."""
+    """Read and validate the TOML spec at ``path``; command-line overrides win over [run].
+    ``plan_only`` (a dry run) accepts a plan of more chunks than one run handles
+    (:func:`chunk_count_refusal` says why it would not run)."""
     path = Path(path)
     text = read_spec(path)
-    return parse_spec(text, source=str(path), dtype=dtype, memory=memory, device=device)
+    return parse_spec(
+        text, source=str(path), dtype=dtype, memory=memory, device=device, plan_only=plan_only
+    )
 
 
 def parse_spec(
@@ -54,9 +61,11 @@ def parse_spec(
     dtype: str | None = None,
     memory: str | None = None,
     device: str | None = None,
+    plan_only: bool = False,
 ) -> Plan:
     """Validate spec ``text`` (TOML, or the spec as nested dicts) and build the plan.
-    Raises :class:`SpecError` naming the field on any problem."""
+    Raises :class:`SpecError` naming the field on any problem (see :func:`load_spec` for
+    ``plan_only``)."""
 
     spec, model, model_tbl, options, fail = load_header(text, source, _TOP_KEYS)
 
@@ -126,8 +135,8 @@ def parse_spec(
     if math.prod(shape) > MAX_POINTS:  # Python integers: exact at any size
         fail(
             "[axes]",
-            f"the grid of {_count(math.prod(shape))} points is more than one sweep covers "
-            f"({MAX_POINTS:.0e}); sweep fewer points, or split the sweep",
+            f"the grid of {count_text(math.prod(shape))} points is more than a store indexes "
+            f"({MAX_POINTS:,}); sweep fewer points, or split the sweep",
         )
     n_vars = len(outputs) * (1 + len(grads) + len(elasticities)) + 1
     chunk_req = run.get("chunks", {})
@@ -151,13 +160,14 @@ def parse_spec(
         cell_bytes=reduce_cell_bytes(reduce, len(outputs)) if reduce else 0,
     )
 
-    _check_chunks(shape, chunks, bool(chunk_req), fail)
+    _check_chunks(shape, chunks, bool(chunk_req), fail, plan_only)
     if reduce is not None:
         _check_kept_state(axes, chunks, reduce, len(outputs), memory_bytes, fail)
     check_model_evaluates(model, outputs, fail)
 
     values = {k: np.asarray(v) for k, v in fixed.items()}
-    values.update({k: np.asarray(v) for a in axes for k, v in a.feeds.items()})
+    # A generated axis shows its least and greatest values (what the checks compare).
+    values.update({k: _checked_values(v) for a in axes for k, v in a.feeds.items()})
     refusal = model.refusal(values)  # inputs no point can take (a bath with a net charge)
     if refusal is not None:
         fail(*refusal)
@@ -185,22 +195,16 @@ def parse_spec(
     return plan
 
 
-def _count(n: int) -> str:
-    """A point count: with thousands separators up to 10¹⁸, else as a power of ten."""
-    return f"{n:,}" if n < 10**18 else f"about {float(n):.3g}"
+def _checked_values(v) -> np.ndarray:
+    return v.extremes() if isinstance(v, Generated) else np.asarray(v)
 
 
-def _check_chunks(shape, chunks, requested: bool, fail) -> None:
-    """Refuse a grid of more chunks than one run handles, or chunks larger than the
-    kernel indexes."""
-    n_chunks = math.prod(-(-n // c) for n, c in zip(shape, chunks, strict=True))
-    if n_chunks > MAX_CHUNKS:
-        fail(
-            "[run] memory",
-            f"the grid of {_count(math.prod(shape))} points needs {n_chunks:,} chunks, more "
-            f"than one run handles ({MAX_CHUNKS:,}); sweep fewer points, or raise the memory "
-            "budget",
-        )
+def _check_chunks(shape, chunks, requested: bool, fail, plan_only: bool = False) -> None:
+    """Refuse a grid of more chunks than one run handles (unless ``plan_only``), or chunks
+    larger than the kernel indexes."""
+    refusal = chunk_count_refusal(shape, chunks)
+    if refusal and not plan_only:
+        fail("[run] memory", refusal)
     if math.prod(chunks) > MAX_CHUNK_POINTS:
         fail(
             "[run] chunks" if requested else "[run] memory",

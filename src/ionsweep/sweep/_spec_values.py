@@ -13,7 +13,14 @@ from ionsweep._ions import ions as ion_table
 from ionsweep._units import MAX_TEMPERATURE_K, MIN_TEMPERATURE_K
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
-from ionsweep.sweep._plan import MAX_AXIS_LENGTH, MAX_HISTOGRAM_BINS, Axis, Reduction
+from ionsweep.sweep._axes import Generated
+from ionsweep.sweep._plan import (
+    MAX_AXIS_LENGTH,
+    MAX_HISTOGRAM_BINS,
+    MAX_LISTED_LENGTH,
+    Axis,
+    Reduction,
+)
 from ionsweep.sweep._spec_text import check_name, no_unknown
 
 __all__ = ["check_domain", "parse_axis", "parse_reduce", "resolve_key"]
@@ -61,8 +68,12 @@ def _shown(v) -> str:
     return repr(v)
 
 
-def _numeric(values, where, fail) -> np.ndarray:
-    """Spec values (a list, or a generator's float64 array) as finite float64 numbers."""
+def _numeric(values, where, fail) -> np.ndarray | Generated:
+    """Spec values (a list, a float64 array or a generated axis) as finite float64 numbers."""
+    if isinstance(values, Generated):
+        if not values.finite():
+            fail(where, "values must be finite (no nan/inf)")
+        return values
     if isinstance(values, np.ndarray) and values.dtype == np.float64:
         if not np.all(np.isfinite(values)):
             fail(where, "values must be finite (no nan/inf)")
@@ -85,7 +96,17 @@ def _numeric(values, where, fail) -> np.ndarray:
 MAX_VALENCE = 10
 
 
+def _listed(values, where, fail):
+    """``values`` as a list or array: a generated axis of valences or labels is made whole
+    (it is short, or it cannot be valid)."""
+    if isinstance(values, Generated):
+        _check_length(len(values), where, fail, MAX_LISTED_LENGTH)
+        return np.asarray(values)
+    return values
+
+
 def _ion_valences(values, where, fail) -> np.ndarray:
+    values = _listed(values, where, fail)
     if not (isinstance(values, np.ndarray) and values.dtype == np.float64):  # names too
         values = [_valence(v, where, fail) if isinstance(v, str) else v for v in values]
     arr = _numeric(values, where, fail)
@@ -109,12 +130,15 @@ def _valence(name: str, where, fail) -> float:
 def _labels(inp, values, where, fail) -> np.ndarray:
     from ionsweep.models import label_index
 
+    values = _listed(values, where, fail)
     return np.asarray([label_index(inp, v, where, fail) for v in values], np.float64)
 
 
 def check_domain(model, inp_name, arr, where, fail):
     inp = model.input(inp_name)
     d = inp.domain
+    if isinstance(arr, Generated):  # the values a bound's first refusal would be among
+        arr = arr.probe((0.0, MIN_TEMPERATURE_K, MAX_TEMPERATURE_K))
     if d == "temperature" and "celsius" in where and np.any(arr <= 0):
         first = arr[np.argmax(arr <= 0)] - ZERO_CELSIUS
         fail(where, f"temperature must be above absolute zero (-273.15 °C), got {first:g} °C")
@@ -138,13 +162,13 @@ def check_domain(model, inp_name, arr, where, fail):
         fail(where, f"{inp.long_name} {what} for model {model.name!r} (got {first:g} {unit})")
 
 
-def _generate(spec, where, fail) -> list | np.ndarray:
-    """Axis values: a list as the spec gives it (numbers or names), or a generator's
-    float64 numbers, made only once their count is known to be within bounds."""
+def _generate(spec, where, fail) -> list | Generated:
+    """Axis values: a list as the spec gives it (numbers or names), or a generator kept as
+    its parameters (:class:`~._axes.Generated`), its count checked first."""
     if isinstance(spec, list):
         if not spec:
             fail(where, "axis is empty")
-        _check_length(len(spec), where, fail)
+        _check_length(len(spec), where, fail, MAX_LISTED_LENGTH)
         return spec
     if not isinstance(spec, Mapping):
         return [spec]
@@ -168,43 +192,48 @@ def _generate(spec, where, fail) -> list | np.ndarray:
     if kind == "arange":
         if n <= 0 or not (b > a):
             fail(where, "arange needs stop > start and step > 0")
-        _check_length(math.ceil((b - a) / n) if math.isfinite((b - a) / n) else math.inf,
-                      where, fail)  # fmt: skip
-        return np.arange(a, b, n, dtype=np.float64)
+        count = math.ceil((b - a) / n) if math.isfinite((b - a) / n) else math.inf
+        _check_length(count, where, fail)  # the count numpy.arange gives
+        if count < 1:
+            fail(where, "axis is empty")
+        return Generated("arange", a, b, count, step=n)
     if n != int(n) or n < 1:
         fail(where, f"{kind} num must be a positive integer, got {args[2]!r}")
     _check_length(n, where, fail)
     n = int(n)
-    if kind == "linspace":
-        return np.linspace(a, b, n)
-    if kind == "logspace":
-        with np.errstate(over="ignore"):  # an overflow to inf is refused as not finite
-            return np.logspace(a, b, n)
-    if a <= 0 or b <= 0:
+    if kind == "geomspace" and (a <= 0 or b <= 0):
         fail(where, "geomspace needs positive start and stop")
-    return np.geomspace(a, b, n)
+    return Generated(kind, a, b, n)  # an overflow to inf is refused as not finite
 
 
 def _text(raw) -> bool:
     """Whether axis values ``raw`` (a list from the spec, or generated numbers) hold text."""
-    return not isinstance(raw, np.ndarray) and any(isinstance(v, str) for v in raw)
+    return not isinstance(raw, np.ndarray | Generated) and any(isinstance(v, str) for v in raw)
 
 
 def _all_text(raw) -> bool:
-    return not isinstance(raw, np.ndarray) and all(isinstance(v, str) for v in raw)
+    return not isinstance(raw, np.ndarray | Generated) and all(isinstance(v, str) for v in raw)
 
 
-def _distinct(coord: np.ndarray) -> bool:
+def _distinct(coord, where, fail) -> bool:
+    """Whether the values differ; a generated axis is listed only when its steps are too
+    fine to tell, and only when short enough to list."""
+    if isinstance(coord, Generated):
+        if coord.distinct():
+            return True
+        _check_length(len(coord), where, fail, MAX_LISTED_LENGTH, "whose steps are this fine")
+        coord = np.asarray(coord)
     return np.unique(coord).size == coord.size
 
 
-def _check_length(n, where, fail) -> None:
-    """Refuse an axis of more than :data:`MAX_AXIS_LENGTH` values (before making them)."""
-    if n > MAX_AXIS_LENGTH:
+def _check_length(n, where, fail, most=MAX_AXIS_LENGTH, what="") -> None:
+    """Refuse an axis of more than ``most`` values (before making them)."""
+    if n > most:
         shown = f"{n:,.0f}" if math.isfinite(n) and n < 1e30 else f"{n:.3g}"
+        kind = f"an axis {what}" if what else "an axis"
         fail(
             where,
-            f"an axis holds at most {MAX_AXIS_LENGTH:,} values, this one {shown}; "
+            f"{kind} holds at most {most:,} values, this one {shown}; "
             "sweep more axes of fewer values",
         )
 
@@ -227,7 +256,7 @@ def parse_axis(model, name, value, where, fail) -> Axis:
             coord = numbers - ZERO_CELSIUS
         else:
             coord = numbers
-        if not _distinct(coord):
+        if not _distinct(coord, where, fail):
             fail(where, "axis values must be distinct")
         return Axis(name, coord, units, long_name, {inp_name: numbers})
 
@@ -275,10 +304,10 @@ def parse_axis(model, name, value, where, fail) -> Axis:
         if not isinstance(labels, list) or len(labels) != length:
             fail(f"{where}.labels", f"needs {length} labels, one per point")
         coord = np.asarray([str(x) for x in labels], dtype=str)
-        if not _distinct(coord):
+        if not _distinct(coord, f"{where}.labels", fail):
             fail(f"{where}.labels", "labels must be distinct")
     else:
-        coord = np.arange(length)
+        coord = Generated("index", 0.0, float(length - 1), length)  # np.arange(length)
     long_name = name.replace("_", " ") if labels is not None else f"index along {name}"
     return Axis(name, coord, "", long_name, feeds, extra)
 
