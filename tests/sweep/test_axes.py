@@ -201,3 +201,14 @@ def test_dry_run_of_two_axes_of_a_billion_values_stays_small(tmp_path):
     assert "c_in: 1,000,000,000 values, 1 … 100 (logspace)" in shown
     assert float(peak_mb) <= 300, (peak_mb, wall)  # KiB on Linux, shown in MiB
     assert not (tmp_path / "big.zarr").exists()
+
+
+def test_distinct_values_are_known_without_listing_them():
+    # Steps wide against float64's spacing are distinct; steps below it cannot be told
+    # apart without listing (None), as 1 + k·1e-16 rounds several k to one value.
+    assert Generated("logspace", -300.0, 300.0, 10**9).distinct() is True
+    assert Generated("geomspace", 1e-3, 1e3, 10**12).distinct() is True
+    assert Generated("linspace", 1.0, 10.0, 10**13).distinct() is True
+    assert Generated("linspace", 1.0, 2.0, 10**16).distinct() is None
+    assert Generated("logspace", -320.0, 0.0, 10).distinct() is None  # subnormal values
+    assert np.unique(np.asarray(Generated("linspace", 1.0, 1.0 + 4e-16, 5))).size < 5

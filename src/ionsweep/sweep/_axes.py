@@ -207,7 +207,7 @@ class Generated:
         if self.kind == "linspace":
             return True if step > 16 * tiny * (big + reach) else None
         lo = float(self.extremes()[0])
-        if self.shifts or lo < 2.0**-900:  # far from subnormals: relative spacing holds
+        if self.shifts or lo < 2.0**-1000:  # normal numbers: their relative spacing holds
             return None
         return True if step > 16 * tiny * big and step * math.log(10.0) > 64 * tiny else None
 
