@@ -11,7 +11,7 @@ import pytest
 import zarr
 
 from ionsweep.store import _zarr as zstore
-from ionsweep.sweep import SpecError, parse_spec
+from ionsweep.sweep import SpecError, parse_spec, run
 from ionsweep.sweep._axes import Generated
 from ionsweep.sweep._kernel import chunk_inputs
 
@@ -212,3 +212,12 @@ def test_distinct_values_are_known_without_listing_them():
     assert Generated("linspace", 1.0, 2.0, 10**16).distinct() is None
     assert Generated("logspace", -320.0, 0.0, 10).distinct() is None  # subnormal values
     assert np.unique(np.asarray(Generated("linspace", 1.0, 1.0 + 4e-16, 5))).size < 5
+
+
+def test_a_plan_shown_by_a_dry_run_but_too_big_to_run_is_refused_by_run(tmp_path):
+    """``plan_only`` shows a plan of more chunks than a run handles; handed to ``run`` it is
+    refused before a chunk list (or a store) exists."""
+    plan = parse_spec(BIG, plan_only=True)
+    with pytest.raises(ValueError, match="chunks, more than one run handles"):
+        run(plan, tmp_path / "big.zarr")
+    assert not (tmp_path / "big.zarr").exists()

@@ -37,7 +37,7 @@ from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._launch import Launcher
 from ionsweep.sweep._partials import flush_every
-from ionsweep.sweep._plan import MAX_CHUNKS, Plan, mode
+from ionsweep.sweep._plan import MAX_CHUNKS, Plan, chunk_count_refusal, mode
 from ionsweep.sweep._reduce import Accumulator
 from ionsweep.sweep._repair import repair_store
 from ionsweep.sweep._store import (
@@ -173,6 +173,9 @@ def run(
         With ``resume``: read every chunk of the store first and compute again exactly
         those that are missing or corrupt (``RunResult["repaired"]`` lists them).
     """
+    refusal = chunk_count_refusal(plan.shape, plan.chunks)  # a plan made for a dry run
+    if refusal:
+        raise ValueError(f"plan: {refusal}")
     out = Path(out)
     devices = list(devices or devices_for(plan))
     checked = prepare_store(
