@@ -300,7 +300,7 @@ def test_statistics_over_every_axis_are_shown_as_numbers():
     assert app.stat.value == "mean"
     table = app.plots.objects[0].object
     assert "<th>min</th><td>-95.25 mV</td>" in table and "<td>-12.125 mV</td>" in table
-    assert not app.x.visible and not app.png.visible
+    assert not app.x.visible and not app.png.visible and not app.export_head.visible
     assert "one number over every point" in app.status.object
     app.stat.value = "histogram"
-    assert app.x.visible and app.x.value == "E_bin" and app._figs
+    assert app.x.visible and app.x.value == "E_bin" and app._figs and app.export_head.visible

@@ -122,6 +122,8 @@ class Explorer:
         return f"{q} — statistics [{unit_text(units)}]" if units else f"{q} — statistics"
 
     def _sidebar(self) -> pn.Column:
+        self.dims_head = pn.pane.Markdown("**Other dimensions**", width=300)
+        self.export_head = pn.pane.Markdown("**Export**: current view (PNG) or slice", width=300)
         a = self.ds.attrs
         sizes = " × ".join(f"{d} {n}" for d, n in self.ds.sizes.items())
         head = (  # store text: escaped, never Markdown (its links survive escaping)
@@ -138,9 +140,9 @@ class Explorer:
             self.facet,
             self.contour,
             self.mask,
-            pn.pane.Markdown("**Other dimensions**", width=300),
+            self.dims_head,
             self.dims_box,
-            pn.pane.Markdown("**Export**: current view (PNG) or slice", width=300),
+            self.export_head,
             pn.Row(self.png, self.csv, self.netcdf),
             width=320,
         )
@@ -174,7 +176,8 @@ class Explorer:
     def _set_axes(self, reset: bool) -> None:
         ds, da = self.ds, self.ds[self.var]
         dims = [str(d) for d in da.dims]
-        for w in (self.x, self.png, self.csv, self.netcdf):  # a number: no axes, no export
+        shown = (self.x, self.dims_head, self.export_head, self.png, self.csv, self.netcdf)
+        for w in shown:  # a number: no axes, no other dimensions, no export
             w.visible = bool(dims)
         if not dims:
             self.y.visible = self.facet.visible = self.contour.visible = False
