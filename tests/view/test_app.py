@@ -76,6 +76,20 @@ def test_facets_statistics_and_exports(quickstart_store, reduce_store, sensitivi
     np.testing.assert_allclose(bars["upper"] - bars["value"], sensitivity_ds.ST_conf[0])
 
 
+class _StoppedServer:
+    """Panel's server as :func:`panel.serve` returns it, faked: its loop stops at once (as on
+    Ctrl-C), so ``serve`` returns without anything listening."""
+
+    class _Loop:
+        def start(self):
+            raise KeyboardInterrupt
+
+    io_loop = _Loop()
+
+    def stop(self):
+        pass
+
+
 def test_serve_builds_the_first_sessions_explorer_before_printing_its_address(
     quickstart_store, monkeypatch, capsys
 ):
@@ -92,21 +106,11 @@ def test_serve_builds_the_first_sessions_explorer_before_printing_its_address(
             super().__init__(ds)
             built.append(self)
 
-    class Loop:
-        def start(self):
-            raise KeyboardInterrupt
-
-    class Server:
-        io_loop = Loop()
-
-        def stop(self):
-            pass
-
     seen = {}
 
     def fake_serve(apps, **kw):
         seen.update(kw, app=apps["/"])
-        return Server()
+        return _StoppedServer()
 
     monkeypatch.setattr(_app, "Explorer", Counted)
     monkeypatch.setattr(pn, "serve", fake_serve)
@@ -237,22 +241,12 @@ def test_other_addresses_warn_and_ask_for_a_password(quickstart_store, monkeypat
 
     from ionsweep.view import _app, _server
 
-    class Loop:
-        def start(self):
-            raise KeyboardInterrupt
-
-    class Server:
-        io_loop = Loop()
-
-        def stop(self):
-            pass
-
     class NoExplorer:
         def __init__(self, ds):
             self.layout = None
 
     seen = []
-    monkeypatch.setattr(pn, "serve", lambda apps, **kw: seen.append(kw) or Server())
+    monkeypatch.setattr(pn, "serve", lambda apps, **kw: seen.append(kw) or _StoppedServer())
     monkeypatch.setattr(_server, "check_port", lambda host, port: None)
     monkeypatch.setattr(_app, "Explorer", NoExplorer)
     monkeypatch.delenv("IONSWEEP_VIEW_PASSWORD", raising=False)
