@@ -26,7 +26,13 @@ from ionsweep.sweep._plan import (
     mode,
 )
 from ionsweep.sweep._spec_text import load_header, no_unknown, read_spec, spec_text
-from ionsweep.sweep._spec_values import check_domain, parse_axis, parse_reduce, resolve_key
+from ionsweep.sweep._spec_values import (
+    check_domain,
+    name_list,
+    parse_axis,
+    parse_reduce,
+    resolve_key,
+)
 
 __all__ = ["load_spec", "parse_spec"]
 
@@ -332,13 +338,7 @@ def parse_run_settings(run, fail, dtype=None, device=None) -> tuple[str, str]:
 
 def _name_list(table, key, where, fail) -> list[str]:
     """A list of names (strings) from ``table[key]``, each named at most once."""
-    names = table.get(key, [])
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        fail(where, f"must be a list of names, got {names!r}")
-    for n in names:
-        if names.count(n) > 1:
-            fail(where, f"{n!r} is listed twice")
-    return names
+    return name_list(table.get(key, []), where, fail)
 
 
 def check_model_evaluates(model: Model, outputs, fail) -> None:

@@ -318,17 +318,17 @@ def parse_reduce(tbl, dims, outputs, fail) -> Reduction | None:
     if tbl is None:
         return None
     no_unknown(tbl, _REDUCE_KEYS, "[reduce]", fail)
-    over = _names(tbl.get("over", list(dims)), "[reduce] over", fail)
+    over = name_list(tbl.get("over", list(dims)), "[reduce] over", fail)
     for d in over:
         if d not in dims:
             fail("[reduce] over", f"{d!r} is not an axis; axes: {', '.join(dims)}")
     if not over:
         fail("[reduce] over", "name at least one axis to reduce over")
-    stats = _names(tbl.get("stats", ["min", "max", "mean", "std"]), "[reduce] stats", fail)
+    stats = name_list(tbl.get("stats", ["min", "max", "mean", "std"]), "[reduce] stats", fail)
     for s in stats:
         if s not in _STATS:
             fail("[reduce] stats", f"unknown statistic {s!r}; known: {', '.join(_STATS)}")
-    counts = _parse_counts(_names(tbl.get("count", []), "[reduce] count", fail), outputs, fail)
+    counts = _parse_counts(name_list(tbl.get("count", []), "[reduce] count", fail), outputs, fail)
     hists = []
     table = tbl.get("histogram", {})
     if not isinstance(table, Mapping):
@@ -356,7 +356,7 @@ def parse_reduce(tbl, dims, outputs, fail) -> Reduction | None:
     return Reduction(tuple(over), tuple(stats), tuple(counts), tuple(hists))
 
 
-def _names(value, where, fail) -> list[str]:
+def name_list(value, where, fail) -> list[str]:
     """A list of distinct names (text) from the spec."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         fail(where, f"must be a list of names, got {_shown(value)}")
