@@ -33,6 +33,7 @@ LAYERS = {
             "ionsweep._faults",
             "ionsweep._stop",
             "ionsweep._allocator",
+            "ionsweep._stats",
             "ionsweep.data",
         ),
         1,

@@ -389,8 +389,8 @@ def test_repair_of_an_accumulated_reduction_without_its_saved_state_is_refused(t
     out = tmp_path / "s.zarr"
     run(plan, out)
     (out / "E_mean" / "c" / "0").unlink()
-    (out / ".ionsweep" / "reduce_state.npz").unlink()
-    with pytest.raises(StoreError, match=r"reduce_state\.npz.*whole grid.*overwrite=True"):
+    (out / ".ionsweep" / "partials" / "shard-0-of-1.npz").unlink()
+    with pytest.raises(StoreError, match=r"partials.*whole grid.*overwrite=True"):
         run(plan, out, resume=True, repair=True)
     assert not (out / "E_mean" / "c" / "0").exists()  # nothing made up
 
@@ -433,6 +433,7 @@ _FOREIGN = {
     "file in the manifest": _put(".ionsweep/notes.txt"),
     "file among the done markers": _put(".ionsweep/done/notes"),
     "shard log no shard writes": _put(".ionsweep/shards/2-of-2.json"),
+    "file among the saved reduction states": _put(".ionsweep/partials/shard-0-of-1.npz.bak"),
     "chunk key outside the grid": _put("E/c/3/0", "E/c/3"),  # 3 chunks along c_out
     "chunk key outside the grid, last axis": _put("E/c/0/1"),  # 1 chunk along celsius
     "manifest key outside the grid": _put(".ionsweep/done/0_1"),
@@ -473,8 +474,11 @@ def test_overwrite_deletes_a_store_holding_only_what_ionsweep_writes(tmp_path, c
         "E/zarr.0123456789abcdef0123456789abcdef.partial",
         "zarr.json.0123abcd.tmp",
         ".ionsweep/shards/1-of-2.json",
-        ".ionsweep/reduce_state.npz.tmp.npz",
+        ".ionsweep/partials/shard-1-of-2.0123abcd.tmp.npz",
+        ".ionsweep/partials/dask-0123abcd-7.npz",
+        ".ionsweep/finish.lock",
     ):
+        (out / rel).parent.mkdir(exist_ok=True)
         (out / rel).write_bytes(b"")
     assert main(["run", str(spec), "--out", str(out), "--overwrite", "--quiet"]) == 0
     assert not (out / "zarr.json.0123abcd.tmp").exists()

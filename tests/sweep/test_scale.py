@@ -138,15 +138,6 @@ def test_reduce_mode_direct_with_shards_equals_accumulated_single_run(tmp_path, 
         np.testing.assert_allclose(a[v].values, b[v].values, rtol=1e-5, err_msg=v)
 
 
-def test_reduce_accumulate_refuses_shards(tmp_path):
-    from ionsweep.store import StoreError
-
-    plan = parse_spec(REDUCE)
-    with pytest.raises(StoreError, match="one process"):
-        run(plan, tmp_path / "x.zarr", shard=(0, 2), progress=False)
-    assert not (tmp_path / "x.zarr").exists()
-
-
 #: Run in a process with four devices: each spec (argv: spec, store, ...) into its store,
 #: then the reduce specs again in memory (``run_sweep`` without a store), which must equal
 #: their stores bit for bit; prints the number of XLA compilations of the sharded kernel.

@@ -3,7 +3,8 @@
 A store is its root ``zarr.json`` (with consolidated metadata), one folder per array (its
 ``zarr.json`` and its chunk keys ``c/i/j…`` inside the array's chunk grid) and the manifest
 ``.ionsweep/`` (its ``zarr.json``, ``done/<chunk key>`` markers inside the manifest's grid,
-``shards/<i>-of-<n>.json`` logs and the saved reduction state). The temporary files that
+``shards/<i>-of-<n>.json`` logs, ``partials/<owner>.npz`` saved reduction states and the
+``finish.lock`` file). The temporary files that
 ionsweep and zarr write and rename into place belong to it too. Anything else — a subgroup,
 a file in an array's folder, a hidden file, a chunk key outside the grid, a symbolic link —
 is foreign: :func:`first_foreign` names the first one, so a deletion can be refused.
@@ -35,8 +36,15 @@ __all__ = [
 ]
 
 MANIFEST_DIR = ".ionsweep"
-#: The saved reduction state of an accumulated reduction, in the manifest.
-STATE_FILE = "reduce_state.npz"
+#: The folder of an accumulated reduction's saved partial states, in the manifest: one
+#: ``<owner>.npz`` per process (``shard-I-of-N`` or ``dask-<hex8>-<task>``).
+PARTIALS_DIR = "partials"
+PARTIAL_FILE = re.compile(r"^(?P<owner>shard-\d{1,9}-of-\d{1,9}|dask-[0-9a-f]{8}-\d{1,9})\.npz$")
+_PARTIAL_TMP = re.compile(
+    r"^(shard-\d{1,9}-of-\d{1,9}|dask-[0-9a-f]{8}-\d{1,9})\.[0-9a-f]{8}\.tmp\.npz$"
+)
+#: The lock file the processes that may write the final statistics take turns on.
+LOCK_FILE = "finish.lock"
 #: Temporary names: zarr's ``<name>.<hex32>.partial`` (renamed into place), ionsweep's
 #: ``zarr.json.<hex8>.tmp`` (root metadata, renamed into place).
 _PARTIAL = re.compile(r"^(?P<stem>.*)\.[0-9a-f]{32}\.partial$")
@@ -248,13 +256,11 @@ def _foreign_in_array(folder: Path, meta: ArrayMeta | None, rel: tuple[str, ...]
 
 def _foreign_in_manifest(folder: Path, layout: Layout):
     """The first path in the manifest folder that ionsweep does not write, or None."""
-    allowed_files = {"zarr.json", STATE_FILE, f"{STATE_FILE}.tmp.npz"}
+    allowed_files = {"zarr.json", LOCK_FILE}
     for name, path, mode in _entries(folder):
-        if stat.S_ISDIR(mode) and name in ("done", "shards"):
+        if stat.S_ISDIR(mode) and name in ("done", "shards", PARTIALS_DIR):
             for child, cpath, cmode in _entries(path):
-                ok = stat.S_ISREG(cmode) and (
-                    layout.valid_key(child) if name == "done" else _shard_log(child)
-                )
+                ok = stat.S_ISREG(cmode) and _manifest_entry(name, child, layout)
                 if not ok:
                     return cpath
             continue
@@ -264,6 +270,15 @@ def _foreign_in_manifest(folder: Path, layout: Layout):
         ):
             return path
     return None
+
+
+def _manifest_entry(folder: str, name: str, layout: Layout) -> bool:
+    """Whether ``name`` is a file ionsweep writes in the manifest's ``folder``."""
+    if folder == "done":
+        return layout.valid_key(name)
+    if folder == "shards":
+        return _shard_log(name)
+    return bool(PARTIAL_FILE.match(name) or _PARTIAL_TMP.match(name))
 
 
 def _shard_log(name: str) -> bool:

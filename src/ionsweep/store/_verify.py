@@ -21,7 +21,8 @@ import numpy as np
 
 from ionsweep.store._layout import (
     MANIFEST_DIR,
-    STATE_FILE,
+    PARTIAL_FILE,
+    PARTIALS_DIR,
     ArrayMeta,
     Layout,
     read_array_meta,
@@ -157,22 +158,25 @@ def _scan_array(path: Path, name: str, layout: Layout, done, complete, read) -> 
 
 
 def _scan_state(path: Path, layout: Layout, complete: bool, read: bool) -> list[Damage]:
-    """An accumulated reduction's saved state (kept to rewrite its statistics)."""
-    state = path / MANIFEST_DIR / STATE_FILE
-    name = f"{MANIFEST_DIR}/{STATE_FILE}"
+    """An accumulated reduction's saved partial states (kept to rewrite its statistics)."""
+    folder = path / MANIFEST_DIR / PARTIALS_DIR
+    name = f"{MANIFEST_DIR}/{PARTIALS_DIR}"
     if not layout.final or not complete:
         return []
-    if not state.is_file():
-        return [Damage("missing", name, None, "", "saved reduction state")]
+    files = sorted(f for f in folder.glob("*.npz") if PARTIAL_FILE.match(f.name))
+    if not files:
+        return [Damage("missing", name, None, "", "saved reduction states")]
     if not read:
         return []
-    try:
-        with np.load(state) as f:
-            for key in f.files:
-                f[key]
-    except Exception as exc:  # a truncated or altered archive: zip CRC, format errors
-        return [Damage("corrupt", name, None, "", _why(exc))]
-    return []
+    damages = []
+    for f in files:
+        try:
+            with np.load(f) as arrays:
+                for key in arrays.files:
+                    arrays[key]
+        except Exception as exc:  # a truncated or altered archive: zip CRC, format errors
+            damages.append(Damage("corrupt", f"{name}/{f.name}", None, "", _why(exc)))
+    return damages
 
 
 def scan(path, *, read: bool = False) -> list[Damage]:

@@ -32,7 +32,6 @@ from zarr.codecs import Crc32cCodec, ZstdCodec
 from ionsweep._faults import checkpoint
 from ionsweep.store._attrs import attr_problem
 from ionsweep.store._layout import MANIFEST_DIR, first_foreign
-from ionsweep.store._layout import STATE_FILE as STATE_FILE  # the executor's state file
 
 __all__ = ["StoreError", "open_results"]
 

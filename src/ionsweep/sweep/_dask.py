@@ -3,6 +3,9 @@
 Each task evaluates one chunk with JAX on its worker and writes it to its own region of the
 shared store, then marks it done in the manifest — the same steps as a local run, so a run
 whose workers die is finished by ``--resume`` (locally or on Dask) with identical results.
+An accumulated reduction (statistics over axes that span several chunks) runs one task per
+run of consecutive chunks; each saves its partial state in the store, the states merge on
+the workers as a tree, and only the merged statistics' state reaches the client.
 For SLURM/PBS, start the cluster with dask-jobqueue and pass its scheduler address.
 """
 
@@ -16,20 +19,27 @@ from pathlib import Path
 
 import numpy as np
 
+from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
 from ionsweep.sweep._executor import (
     RunResult,
+    accumulate_chunks,
     already_complete,
+    chunk_numbers,
+    chunk_points,
     devices_for,
     finish_run,
     host_results,
     mode,
+    own_partial,
     prepare_store,
     undo_on_failure,
     write_chunk,
 )
 from ionsweep.sweep._plan import Plan
+from ionsweep.sweep._reduce import Accumulator
 from ionsweep.sweep._repair import repair_store
+from ionsweep.sweep._store import finish_reduction
 
 __all__ = ["run_dask"]
 
@@ -75,12 +85,6 @@ def run_dask(
         raise zstore.StoreError(
             "`dask` runs need the 'distributed' package: pip install 'ionsweep[cluster]'"
         ) from exc
-    if mode(plan) == "reduce-accumulate":
-        raise zstore.StoreError(
-            "this reduction spans several chunks along the reduced axes "
-            "and can only be accumulated in one process; raise `memory` "
-            "or run without `dask`"
-        )
     out = Path(out)
     checked = prepare_store(
         plan, out, devices_for(plan), resume=resume, overwrite=overwrite, repair=repair
@@ -90,8 +94,14 @@ def run_dask(
     plan = checked.plan
     if checked.state == "complete":
         return already_complete(plan, out, checked.notes, checked.repaired)
-    done = zstore.finished_chunks(out)
-    todo = [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
+    accumulate = mode(plan) == "reduce-accumulate"
+    if accumulate:
+        covered = zpartials.covered_by_others(out, "", plan.n_chunks)
+        grid = list(np.ndindex(*plan.chunk_grid))
+        todo = [i for i, c in zip(grid, covered[chunk_numbers(plan, grid)], strict=True) if not c]
+    else:
+        done = zstore.finished_chunks(out)
+        todo = [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
     if progress is None:
         progress = sys.stderr.isatty()
     bar = None
@@ -101,8 +111,10 @@ def run_dask(
         bar = tqdm(
             total=plan.n_points, unit="pt", unit_scale=True, desc="ionsweep[dask]", file=sys.stderr
         )
+        bar.update(plan.n_points - sum(chunk_points(plan, i) for i in todo))
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    complete = False
     with undo_on_failure(checked, out):  # no broken store left behind
         cluster = None
         if address == "local":
@@ -114,20 +126,97 @@ def run_dask(
             client = Client(address)
         try:
             plan_f = client.scatter(plan, broadcast=True)
-            futures = [
-                client.submit(_chunk_task, idx, plan_f, str(out), pure=False) for idx in todo
-            ]
-            for fut in as_completed(futures):
-                n = fut.result()
-                if bar is not None:
-                    bar.update(n)
+            if accumulate:
+                complete = _reduce_on_workers(client, plan, plan_f, out, todo, bar)
+            else:
+                futures = [
+                    client.submit(_chunk_task, idx, plan_f, str(out), pure=False) for idx in todo
+                ]
+                for fut in as_completed(futures):
+                    n = fut.result()
+                    if bar is not None:
+                        bar.update(n)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
             if bar is not None:
                 bar.close()
-    result = finish_run(plan, out, todo, t0, started, extra={"executor": f"dask ({address})"})
+    extra = {"executor": f"dask ({address})"}
+    result = finish_run(plan, out, todo, t0, started, complete=complete, extra=extra)
     result["notes"] = list(checked.notes)
     result["repaired"] = list(checked.repaired)
     return result
+
+
+#: Partial states combined per task of the tree that merges them on the workers.
+FAN_IN = 4
+
+
+def _reduce_task(indices, plan: Plan, out: str, owner: str):
+    """Worker side of an accumulated reduction: accumulate ``indices`` (resuming from
+    ``owner``'s saved state, if a retry of this task finds one), save the partial state in
+    the store; returns (state, covered, points computed)."""
+    import jax
+
+    from ionsweep.sweep._launch import Launcher
+
+    if plan.dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    acc, covered = own_partial(plan, Path(out), owner)
+    numbers = chunk_numbers(plan, indices)
+    todo = [i for i, c in zip(indices, covered[numbers], strict=True) if not c]
+    launch = Launcher(plan, jax.devices()[:1])  # compiled once per worker process (cached)
+
+    def save(state, covered):
+        zpartials.save_partial(out, owner, state, covered)
+
+    accumulate_chunks(plan, launch, todo, acc, covered, save, None, 1)
+    return acc.state, covered, sum(chunk_points(plan, i) for i in todo)
+
+
+def _combine_task(plan: Plan, *parts):
+    """Worker side: one (state, covered, points) holding the points of ``parts``."""
+    acc = Accumulator(plan)
+    covered = np.zeros(plan.n_chunks, bool)
+    for state, cov, _ in parts:
+        acc.merge_state(state)
+        covered |= cov
+    return acc.state, covered, 0
+
+
+def _reduce_on_workers(client, plan: Plan, plan_f, out: Path, todo, bar) -> bool:
+    """Accumulate ``todo`` on the workers: one task per run of consecutive chunks (four per
+    worker thread), each saving its partial state in the store; the states are merged on
+    the workers in a tree of :data:`FAN_IN`-way merges, and only the root's state comes to
+    this process, which merges it with the states earlier runs saved and writes the
+    statistics. Whether the store is complete."""
+    from distributed import as_completed
+
+    prefix = zpartials.new_task_prefix()
+    threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+    n_tasks = max(1, min(len(todo), 4 * max(1, threads)))
+    bounds = np.linspace(0, len(todo), n_tasks + 1).astype(int)
+    level = [
+        client.submit(
+            _reduce_task,
+            todo[a:b],
+            plan_f,
+            str(out),
+            zpartials.owner_name(task=f"{prefix}-{k}"),
+            pure=False,
+        )
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
+    ]
+    if bar is not None:
+        for fut in as_completed(list(level)):
+            bar.update(fut.result()[2])
+    while len(level) > 1:
+        level = [
+            client.submit(_combine_task, plan_f, *level[i : i + FAN_IN], pure=False)
+            for i in range(0, len(level), FAN_IN)
+        ]
+    state, covered, _ = level[0].result()
+    acc = Accumulator(plan)
+    acc.merge_state(state)
+    return finish_reduction(plan, out, acc, covered, skip=f"dask-{prefix}-")

@@ -10,8 +10,9 @@ Modes
 * reduce, accumulate: the reduced axes are too long for one chunk; every chunk's partial
   reductions are merged into a state kept on the device (one per device), which the host
   reads every :func:`~ionsweep.sweep._partials.flush_every` groups of chunks, merges into its
-  float64 accumulator and checkpoints for resume (at most every 30 s), and writes at the end
-  (one process).
+  float64 accumulator and saves in the store as this process's partial state (at most every
+  30 s, and at the end). Each shard, Dask task or single process saves its own; whichever
+  finishes when together they cover every chunk merges them and writes the statistics.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from ionsweep import _stop
-from ionsweep._faults import checkpoint
 from ionsweep.models import model_failure
+from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._launch import Launcher
@@ -44,11 +45,12 @@ from ionsweep.sweep._store import (
     StoreCheck,
     check_store,
     finalize,
+    finish_reduction,
     prepare_store,
+    reduced_layout,
     store_bytes,
     store_layout,
     write_chunk,
-    write_reduced,
 )
 
 __all__ = ["RunResult", "StoreCheck", "check_store", "dry_run", "evaluate", "mode", "run"]
@@ -116,7 +118,7 @@ def _progress(total, done, enabled):
     )
 
 
-def _points(plan, index) -> int:
+def chunk_points(plan, index) -> int:
     return math.prod(s.stop - s.start for s in plan.chunk_region(index))
 
 
@@ -227,8 +229,25 @@ def _reports_model_errors(fn):
 
 def _nothing_finished(out: Path) -> bool:
     """Whether the store at ``out`` holds no finished chunk and no reduction state."""
-    state = out / zstore.MANIFEST_DIR / zstore.STATE_FILE
-    return not zstore.finished_chunks(out) and not state.exists()
+    return not zstore.finished_chunks(out) and not zpartials.partial_files(out)
+
+
+def chunk_numbers(plan: Plan, indices) -> np.ndarray:
+    """Chunk indices → their numbers in C order over the chunk grid."""
+    if not len(indices):
+        return np.zeros(0, np.int64)
+    return np.ravel_multi_index(np.asarray(indices).T, plan.chunk_grid)
+
+
+def own_partial(plan: Plan, out: Path, owner: str) -> tuple[Accumulator, np.ndarray]:
+    """``owner``'s saved partial state of ``out`` (empty if none) and the chunks it covers."""
+    acc = Accumulator(plan)
+    f = zpartials.partial_files(out).get(owner)
+    if f is None:
+        return acc, np.zeros(plan.n_chunks, bool)
+    state, covered = zpartials.load_partial(f, plan.n_chunks)
+    acc.merge_state(state)
+    return acc, covered
 
 
 def _run_checked(checked, out: Path, devices, progress, shard) -> RunResult:
@@ -236,32 +255,39 @@ def _run_checked(checked, out: Path, devices, progress, shard) -> RunResult:
     plan = checked.plan
     if progress is None:
         progress = sys.stderr.isatty()
-    m = mode(plan)
     mine = shard_chunks(plan, shard)
-    acc, state_file = None, out / zstore.MANIFEST_DIR / zstore.STATE_FILE
-    if m == "reduce-accumulate":
-        acc = Accumulator(plan)
-        done = acc.load(state_file) if state_file.exists() else set()
+    accumulate = mode(plan) == "reduce-accumulate"
+    if accumulate:
+        owner = zpartials.owner_name(shard)
+        acc, covered = own_partial(plan, out, owner)
+        skip = covered | zpartials.covered_by_others(out, owner, plan.n_chunks)
+        todo = [i for i, s in zip(mine, skip[chunk_numbers(plan, mine)], strict=True) if not s]
     else:
         done = zstore.finished_chunks(out)
-    todo = [i for i in mine if zstore.chunk_key(i) not in done]
-    total = sum(_points(plan, i) for i in mine)
-    bar = _progress(total, total - sum(_points(plan, i) for i in todo), progress)
+        todo = [i for i in mine if zstore.chunk_key(i) not in done]
+    total = sum(chunk_points(plan, i) for i in mine)
+    bar = _progress(total, total - sum(chunk_points(plan, i) for i in todo), progress)
 
     store = zstore.open_group_rw(out)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     launch = Launcher(plan, devices)
+    complete = False
     with ThreadPoolExecutor(1) as writer, _stop.deferred():
-        if acc is None:
+        if not accumulate:
             _store_chunks(plan, out, store, writer, launch, todo, bar, len(devices))
         else:
-            _accumulate(plan, launch, todo, acc, done, state_file, bar, len(devices))
-    if acc is not None:
-        write_reduced(out, plan, acc)
+
+            def save(state, covered):
+                zpartials.save_partial(out, owner, state, covered)
+
+            first = (len(mine) - len(todo)) // len(devices)
+            accumulate_chunks(plan, launch, todo, acc, covered, save, bar, len(devices), first)
+    if accumulate:
+        complete = finish_reduction(plan, out)
     if bar is not None:
         bar.close()
-    result = finish_run(plan, out, todo, t0, started, shard=shard, complete=acc is not None)
+    result = finish_run(plan, out, todo, t0, started, shard=shard, complete=complete)
     result["notes"] = list(checked.notes)
     result["repaired"] = list(checked.repaired)
     return result
@@ -279,24 +305,25 @@ def _store_chunks(plan, out, store, writer, launch, todo, bar, n_devices) -> Non
             while len(writes) > n_devices:  # bounded: memory follows the budget
                 writes.popleft().result()
             if bar is not None:
-                bar.update(_points(plan, index))
+                bar.update(chunk_points(plan, index))
 
     _pipelined(launch, _groups(todo, n_devices), finish)
     while writes:
         writes.popleft().result()
 
 
-def _accumulate(plan, launch, todo, acc, done, state_file, bar, n_devices) -> None:
+def accumulate_chunks(plan, launch, todo, acc, covered, save, bar, n_devices, first=0) -> None:
     """Accumulate mode: chunks merge into the device state; the host reads it every
-    ``flush_every(plan)`` groups (counted from the grid's first chunk, so a resumed run
-    flushes where an uninterrupted one does and the two agree bit for bit), folds it into
-    ``acc`` and, at most every ``_CHECKPOINT_S`` and at the end, saves ``acc`` for resume."""
+    ``flush_every(plan)`` groups, folds it into ``acc`` and marks the chunks ``covered``;
+    at most every ``_CHECKPOINT_S`` and at the end it calls ``save(acc.state, covered)``
+    (if given). Flushes are counted from ``first`` (the groups an earlier run of the same
+    process merged), so a resumed run flushes where an uninterrupted one does and the two
+    agree bit for bit."""
     import jax
 
     every = flush_every(plan)
-    first = (plan.n_chunks - len(todo)) // n_devices  # groups merged by an earlier run
     state = launch.fresh_state()
-    merged: list[str] = []
+    merged: list[tuple[int, ...]] = []
     in_flight: deque = deque()
     last_save = time.perf_counter()
 
@@ -305,11 +332,10 @@ def _accumulate(plan, launch, todo, acc, done, state_file, bar, n_devices) -> No
         host = jax.device_get(state)
         for part in per_device(host, n_devices):
             acc.merge_state(part)
-        done.update(merged)
+        covered[chunk_numbers(plan, merged)] = True
         merged.clear()
-        if state_file is not None and (final or time.perf_counter() - last_save > _CHECKPOINT_S):
-            acc.save(state_file, done)
-            checkpoint("reduce state saved")
+        if save is not None and (final or time.perf_counter() - last_save > _CHECKPOINT_S):
+            save(acc.state, covered)
             last_save = time.perf_counter()
         if not final:
             state = launch.fresh_state()
@@ -318,18 +344,18 @@ def _accumulate(plan, launch, todo, acc, done, state_file, bar, n_devices) -> No
     for g, indices in enumerate(groups):
         _stop.check()  # a signal stops the run here, between chunks
         state, token = launch(indices, state)  # asynchronous dispatch
-        merged.extend(zstore.chunk_key(i) for i in indices)
+        merged.extend(indices)
         in_flight.append((indices, token))
         if len(in_flight) > 1:  # the devices are busy: wait for the previous group
             indices, token = in_flight.popleft()
             jax.block_until_ready(token)
             if bar is not None:
-                bar.update(sum(_points(plan, i) for i in indices))
+                bar.update(sum(chunk_points(plan, i) for i in indices))
         if (first + g + 1) % every == 0 and g + 1 < len(groups):
             flush(final=False)
     flush(final=True)
     if bar is not None:
-        bar.update(sum(_points(plan, i) for indices, _ in in_flight for i in indices))
+        bar.update(sum(chunk_points(plan, i) for indices, _ in in_flight for i in indices))
 
 
 @_reports_model_errors
@@ -378,14 +404,15 @@ def reduce_in_memory(plan: Plan, devices=None, progress: bool = False) -> Accumu
     todo = list(np.ndindex(*plan.chunk_grid))
     bar = _progress(plan.n_points, 0, progress)
     if mode(plan) == "reduce-accumulate":
-        _accumulate(plan, launch, todo, acc, set(), None, bar, len(devices))
+        covered = np.zeros(plan.n_chunks, bool)
+        accumulate_chunks(plan, launch, todo, acc, covered, None, bar, len(devices))
     else:
 
         def collect(indices, result):
             for index, part in zip(indices, per_device(result, len(devices)), strict=False):
                 acc.merge(plan.chunk_region(index), part)
                 if bar is not None:
-                    bar.update(_points(plan, index))
+                    bar.update(chunk_points(plan, index))
 
         _pipelined(launch, _groups(todo, len(devices)), collect)
     if bar is not None:
@@ -446,7 +473,7 @@ def finish_run(
 ) -> RunResult:
     """Record timings (per shard, and in the attrs once every chunk is done); the result."""
     wall = time.perf_counter() - t0
-    rate = sum(_points(plan, i) for i in todo) / wall if wall > 0 else math.nan
+    rate = sum(chunk_points(plan, i) for i in todo) / wall if wall > 0 else math.nan
     timing = {
         "started": started,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -469,6 +496,8 @@ def finish_run(
 def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
     """The plan in numbers, plus an estimated run time from timing one chunk."""
     variables, _ = store_layout(plan)
+    if mode(plan) == "reduce-accumulate":  # the statistics, written once at the end
+        variables, _ = reduced_layout(plan)
     nbytes = store_bytes(plan)
     info = {
         "model": plan.model_name,

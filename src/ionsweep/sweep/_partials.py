@@ -1,12 +1,10 @@
 """Reductions on the device: partial reductions of one step's values, and the state that
 accumulates them across chunks without leaving the device.
 
-The state holds, per kept cell: the count of valid points (``int32``); the mean and the sum
-of squared deviations, each as an unevaluated sum ``hi + lo`` of two floats of the plan's
-dtype (compensated: the rounding error of every merge is carried in ``lo``); min and max and
-the position of each along every reduced axis; counts and histograms. Chunks merge into it
-with Chan et al.'s pairwise update. The host reads it only when the executor flushes it into
-its float64 :class:`~ionsweep.sweep._reduce.Accumulator` (at checkpoints and at the end).
+The state holds the partials of :mod:`ionsweep._stats` per kept cell, counts as
+``int32`` and values in the plan's dtype, and chunks merge into it by that module's one
+merge rule. The host reads it only when the executor flushes it into its float64
+:class:`~ionsweep.sweep._reduce.Accumulator` (at checkpoints and at the end).
 
 A valid point is one whose value is a number: those a store flags ``valid`` 1, and 2
 (outside an activity model's validity range: flagged, still counted). At codes 0 and 3 the
@@ -20,6 +18,7 @@ import math
 import jax
 import jax.numpy as jnp
 
+from ionsweep._stats import PARTIALS, as_state, empty_state, merge, needs
 from ionsweep.sweep._plan import Plan
 
 __all__ = ["init_state", "layout", "merge_into_state", "partials", "reduce_block", "split"]
@@ -47,17 +46,10 @@ def split(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def partials(plan: Plan) -> dict[str, bool]:
-    """Which partial reductions a plan needs, by kind: only those its statistics use (each
-    is one more pass over the chunk)."""
-    stats = set(plan.reduce.stats)
-    return {
-        "mean": bool(stats & {"mean", "std"}),
-        "m2": "std" in stats,
-        "min": bool(stats & {"min", "argmin"}),
-        "max": bool(stats & {"max", "argmax"}),
-        "argmin": "argmin" in stats,
-        "argmax": "argmax" in stats,
-    }
+    """Which partial reductions a plan needs, by kind (see :data:`ionsweep._stats.PARTIALS`):
+    only those its statistics use (each is one more pass over the chunk)."""
+    kinds = needs(plan.reduce)
+    return {k: k in kinds for k in PARTIALS}
 
 
 #: Below this many points a count is summed in float32, which is exact there (every partial
@@ -158,98 +150,34 @@ def state_shape(plan: Plan) -> tuple[int, ...]:
 
 def init_state(plan: Plan) -> dict[str, jax.Array]:
     """An empty device state (every cell holds no point)."""
-    shape = state_shape(plan)
-    dtype = jnp.dtype(plan.dtype)
-    need = partials(plan)
-    red = plan.reduce
-    state = {}
-    for var in plan.outputs:
-        state[f"{var}/n"] = jnp.zeros(shape, jnp.int32)
-        for kind in ("mean", "m2"):
-            if need[kind]:
-                state[f"{var}/{kind}"] = jnp.zeros(shape, dtype)
-                state[f"{var}/{kind}_lo"] = jnp.zeros(shape, dtype)
-        for kind, fill in (("min", jnp.inf), ("max", -jnp.inf)):
-            if need[kind]:
-                state[f"{var}/{kind}"] = jnp.full(shape, fill, dtype)
-            if need[f"arg{kind}"]:
-                for d in red.over:
-                    state[f"{var}/arg{kind}/{d}"] = jnp.zeros(shape, jnp.int32)
-    for label, *_ in red.counts:
-        state[label] = jnp.zeros(shape, jnp.int32)
-    for var, bins, _, _ in red.histograms:
-        state[f"{var}/hist"] = jnp.zeros(shape + (bins,), jnp.int32)
-    return state
-
-
-def _two_sum(a, b):
-    """``a + b`` and its rounding error, exactly (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
+    return empty_state(jnp, plan, state_shape(plan), jnp.dtype(plan.dtype), jnp.int32)
 
 
 def merge_into_state(plan: Plan, state: dict, part: dict, starts, active) -> dict:
     """``state`` with one chunk's partial reductions ``part`` (kept shape of a chunk, from
-    :func:`reduce_block`) merged in at the chunk's kept block; ``starts``: the chunk's
-    first index along every dim; ``active``: false for a padding chunk (state unchanged)."""
+    :func:`reduce_block`) merged in at the chunk's kept block by
+    :func:`ionsweep._stats.merge`; ``starts``: the chunk's first index along every
+    dim; ``active``: false for a padding chunk (state unchanged)."""
     kept, over = split(plan)
     kept_shape = tuple(plan.chunks[k] for k in kept)
     over_shape = tuple(plan.chunks[k] for k in over)
     at = tuple(starts[k] for k in kept)
-    red = plan.reduce
-    need = partials(plan)
-    out = dict(state)
-
     # (with no kept dim, a histogram's bins are the array's only axis: they start at 0 too)
     zero = jnp.zeros((), at[0].dtype if at else jnp.int32)
 
     def origin(a):
         return at + (zero,) * (a.ndim - len(at))
 
-    def get(key):
-        a = state[key]
-        return jax.lax.dynamic_slice(a, origin(a), kept_shape + a.shape[len(at) :])
-
-    def put(key, value):
-        a = state[key]
-        value = jnp.where(active, value, get(key)).astype(a.dtype)
+    current = {
+        key: jax.lax.dynamic_slice(a, origin(a), kept_shape + a.shape[len(at) :])
+        for key, a in state.items()
+    }
+    block = as_state(jnp, plan, part, tuple(starts[k] for k in over), over_shape)
+    merged = merge(jnp, plan, current, block)
+    out = {}
+    for key, a in state.items():
+        value = jnp.where(active, merged[key], current[key]).astype(a.dtype)
         out[key] = jax.lax.dynamic_update_slice(a, value, origin(a))
-
-    for var in plan.outputs:
-        na, nb = get(f"{var}/n"), part[f"{var}/n"]
-        n = na + nb
-        put(f"{var}/n", n)
-        if need["mean"]:
-            dtype = state[f"{var}/mean"].dtype
-            fa, fb = na.astype(dtype), nb.astype(dtype)
-            safe = jnp.maximum(n, 1).astype(dtype)
-            hi, lo = get(f"{var}/mean"), get(f"{var}/mean_lo")
-            delta = (part[f"{var}/mean"] - hi) - lo
-            hi2, err = _two_sum(hi, delta * (fb / safe))
-            put(f"{var}/mean", hi2)
-            put(f"{var}/mean_lo", lo + err)
-            if need["m2"]:
-                term = part[f"{var}/m2"] + delta * delta * (fa * (fb / safe))
-                hi, lo = get(f"{var}/m2"), get(f"{var}/m2_lo")
-                hi2, err = _two_sum(hi, term)
-                put(f"{var}/m2", hi2)
-                put(f"{var}/m2_lo", lo + err)
-        for kind, better in (("min", jnp.less), ("max", jnp.greater)):
-            if not need[kind]:
-                continue
-            new, cur = part[f"{var}/{kind}"], get(f"{var}/{kind}")
-            take = better(new, cur)
-            put(f"{var}/{kind}", jnp.where(take, new, cur))
-            if need[f"arg{kind}"]:
-                local = jnp.unravel_index(part[f"{var}/arg{kind}"], over_shape)
-                for d, k, li in zip(red.over, over, local, strict=True):
-                    key = f"{var}/arg{kind}/{d}"
-                    put(key, jnp.where(take, li + starts[k], get(key)))
-    for label, *_ in red.counts:
-        put(label, get(label) + part[label])
-    for var, *_ in red.histograms:
-        put(f"{var}/hist", get(f"{var}/hist") + part[f"{var}/hist"])
     return out
 
 

@@ -4,7 +4,7 @@ A chunk of a variable that is missing or corrupt is taken out of the manifest, s
 ordinary resume computes it again (chunks are written whole and deterministically, so the
 store ends equal to a clean run); a damaged coordinate or array header is written again
 from the plan. An accumulated reduction keeps only statistics over the whole grid: they are
-rewritten from the reduction state the run saved, and cannot be repaired if that is lost.
+rewritten from the reduction states the run saved, and cannot be repaired if that is lost.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ionsweep.store import _zarr as zstore
-from ionsweep.store._layout import read_layout
+from ionsweep.store._layout import PARTIALS_DIR, read_layout
 from ionsweep.store._verify import Damage, damaged_keys, scan, unmark
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._plan import Plan, mode
-from ionsweep.sweep._reduce import Accumulator
-from ionsweep.sweep._store import StoreCheck, store_layout, write_reduced
+from ionsweep.sweep._store import StoreCheck, merged_partials, store_layout, write_reduced
 
 __all__ = ["repair_store"]
 
@@ -64,8 +63,7 @@ def _rewrite_arrays(plan: Plan, out: Path, damages: list[Damage]) -> None:
 
 def _repair_statistics(plan: Plan, out: Path, damages: list[Damage]) -> str:
     """Repair an accumulated reduction's store; the state to continue from."""
-    state = out / zstore.MANIFEST_DIR / zstore.STATE_FILE
-    lost = [d for d in damages if d.array.endswith(zstore.STATE_FILE)]
+    lost = [d for d in damages if d.array.startswith(f"{zstore.MANIFEST_DIR}/{PARTIALS_DIR}")]
     if lost:
         raise StoreError(
             f"{out}: {lost[0].line()}; its statistics span the whole grid and cannot be "
@@ -76,8 +74,7 @@ def _repair_statistics(plan: Plan, out: Path, damages: list[Damage]) -> str:
     _rewrite_arrays(plan, out, [d for d in damages if d.array not in read_layout(out).final])
     if not complete:
         return "resume"
-    acc = Accumulator(plan)
-    acc.load(state)
+    acc, _ = merged_partials(plan, out)
     write_reduced(out, plan, acc)
     zstore.consolidate(out)
     zstore.update_attrs(out, {"ionsweep_complete": True}, "complete")

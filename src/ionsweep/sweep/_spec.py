@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ionsweep._stats import cell_bytes
 from ionsweep.models import Model, UserModelError
 from ionsweep.sweep._axes import Generated
 from ionsweep.sweep._chunks import (
@@ -287,9 +288,9 @@ def _uses(plan: Plan, name: str) -> list[str]:
 
 
 def reduce_cell_bytes(reduce: Reduction, n_outputs: int) -> int:
-    """Bytes of partial results per kept cell: up to seven float64/int64 partials per
-    output (count, mean, m2, min, max, argmin, argmax), one per count, one per bin."""
-    return 8 * (7 * n_outputs + len(reduce.counts) + sum(h[1] for h in reduce.histograms))
+    """Bytes of a reduction's state per kept cell (see
+    :func:`ionsweep._stats.cell_bytes`)."""
+    return cell_bytes(reduce, n_outputs)
 
 
 def parse_fixed(model: Model, fixed_tbl, seen: dict, fail, list_hint: str, missing_hint: str):

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ionsweep._ions import ions as ion_table
+from ionsweep._stats import STATISTICS
 from ionsweep._units import MAX_TEMPERATURE_K, MIN_TEMPERATURE_K
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
@@ -26,7 +27,7 @@ from ionsweep.sweep._spec_text import check_name, no_unknown
 __all__ = ["check_domain", "parse_axis", "parse_reduce", "resolve_key"]
 
 _REDUCE_KEYS = {"over", "stats", "count", "histogram"}
-_STATS = ("min", "max", "mean", "std", "argmin", "argmax")
+_STATS = tuple(STATISTICS)
 _GENERATORS = {"values", "linspace", "logspace", "geomspace", "arange"}
 _COUNT_RE = re.compile(r"^\s*(abs\(\s*(\w+)\s*\)|(\w+))\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from ionsweep._faults import checkpoint
 from ionsweep.models import FLAG_MEANINGS, VALID_FLAGS
+from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._dataset import is_text as _is_text
 from ionsweep.store._dataset import label_codes, provenance, versions
@@ -32,6 +33,8 @@ __all__ = [
     "StoreCheck",
     "check_store",
     "finalize",
+    "finish_reduction",
+    "merged_partials",
     "identity",
     "prepare_store",
     "store_attrs",
@@ -312,7 +315,6 @@ def check_store(
                 "to replace it"
             )
         plan, notes = _adopt(plan, out, attrs)
-        _check_shard_mode(plan, shard)
         if resume and not repair:
             from ionsweep.store._verify import refuse_damaged
 
@@ -332,7 +334,6 @@ def check_store(
             else ""
         )
         raise StoreError(f"{out}: no store to resume{hint}; run without `resume=True` to start it")
-    _check_shard_mode(plan, shard)
     _check_space(plan, out)
     return StoreCheck("new", plan)
 
@@ -357,15 +358,6 @@ def _check_writable(out: Path) -> None:
         raise StoreError(f"{out}: cannot create it: {where} is not a directory")
     if not os.access(where, os.W_OK | os.X_OK):
         raise StoreError(f"{out}: cannot create it: no permission to write in {where}")
-
-
-def _check_shard_mode(plan: Plan, shard) -> None:
-    if shard is not None and mode(plan) == "reduce-accumulate":
-        raise StoreError(
-            "this reduction spans more than one chunk along the reduced axes, "
-            "which only one process can accumulate; raise `memory` so a chunk "
-            "holds the reduced axes whole, or run without `shard`"
-        )
 
 
 def prepare_store(
@@ -458,6 +450,50 @@ def write_reduced(out: Path, plan: Plan, acc: Accumulator) -> None:
             {"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)}
         )
         checkpoint(f"final variable {name} written")
+
+
+def merged_partials(plan: Plan, out, acc: Accumulator | None = None, covered=None, skip=""):
+    """(state, covered chunks) of the saved partial states of ``out`` merged, in the order
+    of their names, after ``acc`` (covering ``covered``) if given; the states of owners
+    whose names start with ``skip`` (when not empty) are left out. Raises StoreError if two
+    states cover the same chunk (two processes ran the same chunks)."""
+    total = Accumulator(plan)
+    seen = np.zeros(plan.n_chunks, bool)
+    if acc is not None:
+        total.merge_state(acc.state)
+        seen |= covered
+    for owner, f in zpartials.partial_files(out).items():
+        if skip and owner.startswith(skip):
+            continue
+        state, cov = zpartials.load_partial(f, plan.n_chunks)
+        twice = np.flatnonzero(seen & cov)
+        if twice.size:
+            index = np.unravel_index(int(twice[0]), plan.chunk_grid)
+            raise StoreError(
+                f"{out}: chunk {zstore.chunk_key(index)} is in two saved reduction states "
+                f"(one of them {f.name}); were two processes given the same shard? Start "
+                "again with `overwrite=True`"
+            )
+        total.merge_state(state)
+        seen |= cov
+    return total, seen
+
+
+def finish_reduction(plan: Plan, out, acc=None, covered=None, skip="") -> bool:
+    """Write an accumulated reduction's statistics if the saved partial states (and ``acc``
+    with ``covered``, see :func:`merged_partials`) cover every chunk, and mark the store
+    complete; whether it is complete. The processes that finish take turns on the store's
+    lock, so the statistics are written once (a later finisher finds them written)."""
+    with zpartials.finish_lock(out):
+        if zstore.read_attrs(out).get("ionsweep_complete"):
+            return True
+        total, seen = merged_partials(plan, out, acc, covered, skip)
+        if not seen.all():
+            return False
+        write_reduced(out, plan, total)
+        zstore.consolidate(out)
+        zstore.update_attrs(out, {"ionsweep_complete": True}, "complete")
+        return True
 
 
 def finalize(out, plan: Plan, timing: dict, *, shard=None, complete=False) -> bool:

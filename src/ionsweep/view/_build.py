@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from ionsweep._stats import STATISTICS
+
 __all__ = [
     "Selection",
     "axis_values",
@@ -54,7 +56,7 @@ __all__ = [
 
 _UNITS = {"degC": "°C", "1": "", "dimensionless": ""}
 #: Reduce-mode statistics: variable-name suffix -> label in the statistic selector.
-_STATS = {"min": "min", "max": "max", "mean": "mean", "std": "std", "hist": "histogram"}
+_STATS = {k: s.label for k, s in STATISTICS.items() if s.final is not None} | {"hist": "histogram"}
 _STAT_RE = re.compile(r"^(?P<base>.+)_(?P<stat>min|max|mean|std|hist|count|arg(?:min|max)_.+)$")
 
 
