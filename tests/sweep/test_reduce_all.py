@@ -159,12 +159,17 @@ def _finish(proc):
 
 def test_four_shard_processes_one_after_another_equal_one_process(tmp_path, single):
     spec, one = single
+    plan = parse_spec(MANY)
     out = tmp_path / "sharded.zarr"
     for i in range(4):
         rc, err = _finish(_shard(spec, out, i, 4))
         assert rc == 0, err
         complete = open_results(out).attrs.get("ionsweep_complete", False)
         assert complete is (i == 3)  # the shard finishing the last chunk writes them
+        if i < 3:  # what `ionsweep info` says meanwhile
+            covered = sum(len(shard_chunks(plan, (j, 4))) for j in range(i + 1))
+            line = f"{covered}/{plan.n_chunks} covered by {i + 1} saved partial state"
+            assert line in summary(out)
     shards = open_results(out).load()
     assert_matches_reference(shards)
     _assert_same_statistics(one, shards)

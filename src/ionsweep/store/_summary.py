@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ionsweep._text import one_line
+from ionsweep.store._partials import load_partial, partial_files
 from ionsweep.store._verify import scan
 from ionsweep.store._zarr import finished_chunks, open_results
 
@@ -46,9 +47,8 @@ def summary(path, damages=None) -> str:
         )
     pct = 100.0 * done / total if total else 0.0
     state = "complete" if a.get("ionsweep_complete") and not damages else "INCOMPLETE"
-    if a.get("ionsweep_mode") == "reduce-accumulate":  # chunks merge into a saved state
-        merged = f"all {total}" if state == "complete" else "some of the"
-        lines.append(f"chunks: {merged} chunks merged into the statistics, {state}")
+    if a.get("ionsweep_mode") == "reduce-accumulate":  # chunks merge into saved states
+        lines.append(_accumulated(path, total, state))
     else:
         lines.append(f"chunks: {done}/{total} finished ({pct:.1f} %), {state}")
     if damages:
@@ -69,3 +69,19 @@ def summary(path, damages=None) -> str:
         if key in a:
             lines.append(f"{key}: {t(a[key])}")
     return "\n".join(lines)
+
+
+def _accumulated(path, total: int, state: str) -> str:
+    """The chunks line of an accumulated reduction: how many chunks its processes' saved
+    partial states cover."""
+    if state == "complete":
+        return f"chunks: all {total} chunks merged into the statistics, {state}"
+    files = partial_files(path)
+    covered = 0
+    try:
+        for f in files.values():
+            covered += int(load_partial(f, total, state=False)[1].sum())
+    except (OSError, ValueError, KeyError):
+        return f"chunks: some of the {total} chunks merged (a saved state is unreadable), {state}"
+    who = f"{len(files)} saved partial state{'s' if len(files) != 1 else ''}"
+    return f"chunks: {covered}/{total} covered by {who}, statistics not yet written, {state}"
