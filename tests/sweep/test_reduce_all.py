@@ -266,3 +266,14 @@ def test_dask_local_cluster_reduces_over_every_axis(tmp_path, single):
     _assert_same_statistics(one, ds)
     saved = list((out / ".ionsweep" / "partials").iterdir())
     assert saved and all(p.name.startswith("dask-") for p in saved)
+
+
+def test_a_shard_says_how_many_chunks_its_store_has_covered(tmp_path, capsys, single):
+    from ionsweep.cli import main
+
+    spec, _ = single
+    plan = parse_spec(MANY)
+    out = tmp_path / "sharded.zarr"
+    assert main(["run", str(spec), "--out", str(out), "--shard", "0/4", "--quiet"]) == 0
+    mine = len(shard_chunks(plan, (0, 4)))
+    assert f"{mine}/{plan.n_chunks} chunks of the store are finished" in capsys.readouterr().out

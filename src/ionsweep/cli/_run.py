@@ -101,6 +101,17 @@ def _dry_run(args, plan, out: Path, dims: str) -> int:
     return 0
 
 
+def _finished(plan, out) -> int:
+    """Chunks of the store ``out`` computed so far: marked in its manifest, or, for
+    statistics accumulated over chunks, covered by its saved partial states."""
+    from ionsweep.store._partials import covered_by_others
+    from ionsweep.sweep._plan import mode
+
+    if mode(plan) == "reduce-accumulate":
+        return int(covered_by_others(out, "", plan.n_chunks).sum())
+    return len(zstore_finished(out))
+
+
 def _compilation_cache() -> None:
     """In a fresh process, JAX's persistent compilation cache for the run's program: the
     tasks of a job array, a resume and a rerun of the same spec load it instead of compiling
@@ -181,7 +192,7 @@ def _run(args) -> int:
     elif result["already_complete"]:
         print(f"{out}: already complete, nothing to do")
     elif not result.get("complete", True):
-        done = len(zstore_finished(out))
+        done = _finished(plan, out)
         print(
             f"wrote {_count(result['computed_chunks'], 'chunk')} of shard {args.shard} to {out} in "
             f"{_human_time(result['wall_time_s'])}; {done}/{plan.n_chunks} chunks of the "
