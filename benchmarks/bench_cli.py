@@ -8,9 +8,11 @@ cached program is loaded instead of compiled); ``IONSWEEP_JAX_CACHE=0`` shows th
 compiling every time. Baselines in the same run: the interpreter alone (``python -c pass``)
 and ``python -c "import jax"``, the floor under any JAX calculation.
 
-Targets (issue 15): ``--help`` ≤ 0.4 s, ``calc nernst`` ≤ 1.0 s from the second call.
+Targets: ``--help`` ≤ 0.4 s and ``calc nernst`` ≤ 1.0 s from the second call (issue 15);
+``calc nernst`` from the second call ≤ 0.3 s more than ``python -c "import jax"`` (issue 26),
+both best of the interleaved rounds.
 
-    python benchmarks/bench_cli.py [--repeat 7]
+    python benchmarks/bench_cli.py [--repeat 7] [--no-write]
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
     load_start = load_average()
     cache_home = tempfile.mkdtemp(prefix="bench_cli_")
@@ -78,28 +81,32 @@ def main() -> None:
     rows = []
     for label, ts in times.items():
         best, median = min(ts), statistics.median(ts)
-        rows.append([label, f"{best:.3f} s", f"{median:.3f} s", f"{best / jax_floor:.2f}"])
-    rows.append(["ionsweep calc nernst, first call (empty cache)", f"{first['nernst']:.3f} s"])
-    rows[-1] += ["", f"{first['nernst'] / jax_floor:.2f}"]
-    rows.append(["ionsweep calc ghk, first call (empty cache)", f"{first['ghk']:.3f} s"])
-    rows[-1] += ["", f"{first['ghk'] / jax_floor:.2f}"]
+        rows.append([label, f"{best:.3f} s", f"{median:.3f} s", f"{best - jax_floor:+.3f} s"])
+    for name in ("nernst", "ghk"):
+        label = f"ionsweep calc {name}, first call (empty cache)"
+        rows.append([label, f"{first[name]:.3f} s", "", f"{first[name] - jax_floor:+.3f} s"])
     table = markdown_table(
-        ["command (new process each time)", "best", "median", "÷ import jax"], rows
+        ["command (new process each time)", "best", "median", "− import jax (best)"], rows
     )
     help_best = min(times["ionsweep --help"])
     calc_best = min(times["ionsweep calc nernst (cached compile)"])
+    beyond = calc_best - jax_floor
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
     verdict = (
-        f"Targets: `--help` ≤ 0.4 s: best {help_best:.3f} s "
-        f"({'met' if help_best <= 0.4 else 'NOT met'}); `calc nernst` ≤ 1.0 s from the second "
-        f"call: best {calc_best:.3f} s ({'met' if calc_best <= 1.0 else 'NOT met'}). "
-        f"{args.repeat} interleaved rounds, each command a new process. Beyond importing "
-        f"JAX, a cached `calc nernst` costs {calc_best - jax_floor:.2f} s (ionsweep's imports, "
-        f"tracing, loading the program, printing); `calc ghk` gains most from the cache "
-        f"({first['ghk']:.2f} s compiling, {min(times['ionsweep calc ghk (cached compile)']):.2f}"
-        " s cached), while the one small Nernst program compiles about as fast as it loads. "
-        "Before this change (issue 15), `--help` took 1.3-2 s and `calc nernst` 2.3-2.6 s "
-        "(21 programs compiled per call, xarray and zarr imported)."
+        f"Targets: `calc nernst` from the second call ≤ 0.3 s more than "
+        f'`python -c "import jax"`: {calc_best:.3f} s − {jax_floor:.3f} s = '
+        f"**{beyond:+.3f} s** ({met(beyond <= 0.3)}); `--help` ≤ 0.4 s: {help_best:.3f} s "
+        f"({met(help_best <= 0.4)}); `calc nernst` ≤ 1.0 s from the second call: "
+        f"{calc_best:.3f} s ({met(calc_best <= 1.0)}). Best of {args.repeat} interleaved "
+        "rounds, each command a new process. A cached `calc` imports JAX with the garbage "
+        "collector paused, traces and lowers its one program (JAX looks the cache up by the "
+        "lowered program), loads it from the cache, prints, and exits without the collection "
+        'of interpreter shutdown, which `python -c "import jax"` still pays.'
     )
+    print(verdict)
     body = "\n".join(
         [
             "### Command-line start-up (bench_cli.py)",
@@ -112,7 +119,8 @@ def main() -> None:
         ]
     )
     print_section("bench_cli", body)
-    update_section(section_name("bench_cli"), body)
+    if not args.no_write:
+        update_section(section_name("bench_cli"), body)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Subcommands live in their own modules, listed in :data:`COMMANDS`. Each module d
 of the parsed arguments that returns the exit status) and ``cli_parser`` (the parser whose
 name prefixes error messages). Those modules import JAX and the physics only inside their
 handlers, so building the parser for ``ionsweep --help`` costs no more than importing the
-package.
+package; a command that compiles (:data:`COMPILING_COMMANDS`) gets JAX imported first, with
+its programs kept in a persistent compilation cache (``IONSWEEP_JAX_CACHE=0`` turns it off).
 
 Bad input exits with status 2 and one line on stderr, ``PROG: error: ARGUMENT: message``.
 
@@ -20,6 +21,7 @@ From a shell::
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import signal
@@ -29,9 +31,10 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from ionsweep.cli import _common
 from ionsweep.cli._common import CliError, CliParser, one_line
 
-__all__ = ["COMMANDS", "HEAVY_COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "COMPILING_COMMANDS", "HEAVY_COMMANDS", "build_parser", "main"]
 
 #: Subcommand name -> module defining ``register(subparsers)``, in the order of ``--help``.
 COMMANDS: dict[str, str] = {
@@ -48,6 +51,14 @@ COMMANDS: dict[str, str] = {
 #: heap (:func:`ionsweep.tune_cpu_allocator`; ``IONSWEEP_TUNE_MALLOC=0`` opts out).
 HEAVY_COMMANDS = frozenset({"run", "sensitivity", "fit"})
 
+#: Commands that compile JAX programs: JAX is imported before they start, with the
+#: persistent compilation cache (:func:`ionsweep.cli._common.import_jax`).
+COMPILING_COMMANDS = frozenset({"calc", "run", "sensitivity", "fit"})
+
+#: Commands that write no file: run as the ``ionsweep`` program, they end without the
+#: garbage collection of interpreter shutdown (see :func:`_skip_final_collection`).
+QUICK_EXIT_COMMANDS = frozenset({"calc"})
+
 
 def build_parser() -> CliParser:
     """The top-level ``ionsweep`` parser with every registered subcommand."""
@@ -60,7 +71,8 @@ def build_parser() -> CliParser:
             "driving forces) with JAX. Units: mV (V = phi_in - phi_out, outward current\n"
             "positive), mM, K or °C, cm/s, mA/cm²."
         ),
-        epilog="example:\n  ionsweep calc nernst --ion K+ --inside 140 --outside 5 --celsius 37",
+        epilog="example:\n  ionsweep calc nernst --ion K+ --inside 140 --outside 5 --celsius 37"
+        f"\n\n{_common.CACHE_HELP}",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(
@@ -68,7 +80,18 @@ def build_parser() -> CliParser:
     )
     for module in COMMANDS.values():
         importlib.import_module(module).register(subparsers)
+    for name in COMPILING_COMMANDS:
+        _add_epilog(subparsers.choices[name], _common.CACHE_HELP)
     return parser
+
+
+def _add_epilog(parser: argparse.ArgumentParser, text: str) -> None:
+    """Append ``text`` to the help epilog of ``parser`` and of its subcommands."""
+    parser.epilog = f"{parser.epilog}\n\n{text}" if parser.epilog else text
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _add_epilog(sub, text)
 
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:
@@ -89,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Parameters
     ----------
     argv : sequence of str, optional
-        Arguments without the program name; ``sys.argv[1:]`` by default.
+        Arguments without the program name; ``sys.argv[1:]`` by default, which also marks
+        this process as the ``ionsweep`` program itself, to exit once the command is done
+        (``calc`` then skips the garbage collection of interpreter shutdown).
 
     Returns
     -------
@@ -114,6 +139,8 @@ def _main(argv: Sequence[str] | None) -> int:
             from ionsweep._allocator import tune_from_environment
 
             tune_from_environment()
+        if args.command in COMPILING_COMMANDS:
+            _common.import_jax()
         from ionsweep import _stop
 
         main_thread = threading.current_thread() is threading.main_thread()
@@ -150,8 +177,21 @@ def _main(argv: Sequence[str] | None) -> int:
         finally:
             for s, handler in zip(signals, previous, strict=False):
                 signal.signal(s, handler)
+            if argv is None and args.command in QUICK_EXIT_COMMANDS:
+                _skip_final_collection()
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return _status(exc.code)
+
+
+def _skip_final_collection() -> None:
+    """Spare a process about to exit the garbage collection of interpreter shutdown.
+
+    That collection walks every object JAX created, a large share of a short command's
+    time, to free memory the operating system takes back anyway. Frozen objects are left
+    out of it (:func:`gc.freeze`); a command whose objects must be finalized (open files,
+    stores) must not call this.
+    """
+    gc.freeze()
 
 
 def _fail(prog: str, message: str, status: int = 2) -> int:

@@ -99,7 +99,7 @@ def _units_for(parser: argparse.ArgumentParser) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    cm.prepare_jax()  # before anything imports JAX: float64 and the compilation cache
+    cm.prepare_jax()  # float64 before any kernel is traced
     if getattr(args, "molal", False):
         _molal_to_mM(args)
     result, lines = args.compute(args)

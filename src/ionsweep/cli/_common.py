@@ -8,6 +8,7 @@ building the parsers (and ``ionsweep --help``) stays cheap.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import re
@@ -19,6 +20,7 @@ from typing import Any, NoReturn
 from ionsweep._text import one_line
 
 __all__ = [
+    "CACHE_HELP",
     "CliError",
     "CliParser",
     "add_gamma",
@@ -39,6 +41,7 @@ __all__ = [
     "fmt_mv",
     "fmt_num",
     "fmt_z",
+    "import_jax",
     "name_list",
     "one_line",
     "per_ion",
@@ -396,23 +399,48 @@ def float64_kernels() -> Any:
 
 
 def prepare_jax() -> None:
-    """Import JAX and switch it to float64; in a fresh process, with the compilation cache.
+    """Import JAX (see :func:`import_jax`) and switch it to float64. Nothing is computed."""
+    import_jax().config.update("jax_enable_x64", True)
 
-    In a fresh process (JAX not yet imported: the ``ionsweep`` command itself) JAX's
-    persistent compilation cache is switched on first, so that a second ``ionsweep calc``
-    reuses the compiled program instead of compiling it again (see
-    :func:`enable_compilation_cache`). Nothing is computed.
+
+def import_jax() -> Any:
+    """JAX, imported; in a fresh process with the persistent compilation cache on first.
+
+    Every command that compiles (``calc``, ``run``, ``fit``, ``sensitivity``) calls this
+    before anything imports JAX, so that a second process loads the programs the first one
+    compiled instead of compiling them again (:func:`enable_compilation_cache`). In a process
+    that imported JAX before (``ionsweep.cli.main`` called from Python), JAX's settings are
+    the caller's and are left alone. The import runs with the cyclic garbage collector
+    paused: it creates about 10⁵ objects that live as long as the process, and collections
+    in between would walk them to free nothing.
+
+    Returns
+    -------
+    module
+        The ``jax`` module.
     """
     fresh = "jax" not in sys.modules
-    import jax
-
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        import jax
+    finally:
+        if collecting:
+            gc.enable()
     if fresh:
         enable_compilation_cache(jax)
-    jax.config.update("jax_enable_x64", True)
+    return jax
 
 
 #: Set to 0 to keep the command line from using JAX's persistent compilation cache.
 CACHE_ENV = "IONSWEEP_JAX_CACHE"
+
+#: The command line's help on the compilation cache (commands that compile).
+CACHE_HELP = f"""\
+compilation cache:
+  compiled programs are kept in $XDG_CACHE_HOME/ionsweep/jax (~/.cache/ionsweep/jax without
+  XDG_CACHE_HOME) and loaded from there by later calls instead of compiled again; set
+  {CACHE_ENV}=0 to turn the cache off (delete the directory to empty it)"""
 
 
 def compilation_cache_dir() -> Path:
@@ -425,10 +453,22 @@ def compilation_cache_dir() -> Path:
 def enable_compilation_cache(jax: Any) -> bool:
     """Use JAX's persistent compilation cache for every program, however small.
 
-    JAX caches only programs that took over a second to compile by default; a calculator
-    program takes a fraction of that but is compiled in every process, so the thresholds
-    are lowered to zero. ``IONSWEEP_JAX_CACHE=0`` opts out; an unwritable cache directory
-    silently leaves the cache off. Returns whether the cache is on.
+    By default JAX caches only programs that took over a second to compile (and lets a
+    minimum entry size be imposed); a calculator program compiles in a fraction of that
+    but is compiled in every process, so the time threshold is lowered to zero and the
+    size limit switched off. The cache lives in
+    :func:`compilation_cache_dir`; ``IONSWEEP_JAX_CACHE=0`` opts out, and an unwritable
+    cache directory silently leaves the cache off.
+
+    Parameters
+    ----------
+    jax : module
+        The ``jax`` module, imported but nothing compiled yet.
+
+    Returns
+    -------
+    bool
+        Whether the cache is on.
     """
     if os.environ.get(CACHE_ENV, "1").strip() == "0":
         return False

@@ -112,22 +112,7 @@ def _finished(plan, out) -> int:
     return len(zstore_finished(out))
 
 
-def _compilation_cache() -> None:
-    """In a fresh process, JAX's persistent compilation cache for the run's program: the
-    tasks of a job array, a resume and a rerun of the same spec load it instead of compiling
-    (:func:`ionsweep.cli._common.enable_compilation_cache`; ``IONSWEEP_JAX_CACHE=0`` opts
-    out)."""
-    if "jax" in sys.modules:
-        return
-    import jax
-
-    from ionsweep.cli._common import enable_compilation_cache
-
-    enable_compilation_cache(jax)
-
-
 def _run(args) -> int:
-    _compilation_cache()
     from ionsweep.store import StoreError
     from ionsweep.sweep import check_store, parse_shard, run, run_dask
 
