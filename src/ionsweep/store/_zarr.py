@@ -16,6 +16,7 @@ every path under it is one ionsweep writes (:mod:`ionsweep.store._layout`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -143,6 +144,29 @@ def new_array(group, name: str, **kwargs) -> zarr.Array:
 def writable(array: zarr.Array) -> zarr.Array:
     """``array`` set to write every chunk, even one holding only fill values."""
     return array.with_config(ARRAY_OPTIONS["config"])
+
+
+def writable_arrays(group, names) -> dict[str, zarr.Array]:
+    """The arrays ``names`` of ``group``, opened once (each opening reads its metadata)
+    and set to write every chunk (:func:`writable`)."""
+    return {name: writable(group[name]) for name in names}
+
+
+def write_regions(writes) -> None:
+    """Write every ``(array, selection, values)`` of ``writes`` at once: through zarr's
+    asynchronous API, so that their chunks are compressed and checksummed concurrently in
+    zarr's worker threads (zstd releases the GIL) and their files written side by side.
+    Returns when every one has finished (none is left writing in the background), raising
+    the first failure."""
+    from zarr.core.sync import sync
+
+    async def write_all():
+        tasks = (a.async_array.setitem(sel, v) for a, sel, v in writes)
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    for outcome in sync(write_all()):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 #: A coordinate of up to this many values is one chunk; a longer one (made region by

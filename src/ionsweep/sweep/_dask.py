@@ -29,7 +29,7 @@ from ionsweep.sweep._executor import (
     chunk_points,
     devices_for,
     finish_run,
-    host_results,
+    host_group,
     mode,
     own_partial,
     prepare_store,
@@ -67,7 +67,7 @@ def _chunk_task(index, plan: Plan, out: str) -> int:
 
     _worker_setup(plan)
     launch = Launcher(plan, jax.devices()[:1])  # compiled once per worker process (cached)
-    host = host_results(plan, index, launch.to_host(launch([index])))
+    host = host_group(plan, [index], launch.stacked(launch.to_host(launch([index]))))[0]
     write_chunk(zstore.open_group_rw(out), plan, out, index, host)
     return math.prod(s.stop - s.start for s in plan.chunk_region(index))
 

@@ -32,12 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from ionsweep import _stop
+from ionsweep._stats import as_state, empty_state, finals, merge
 from ionsweep.models import model_failure
 from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._launch import Launcher
-from ionsweep.sweep._partials import flush_every
+from ionsweep.sweep._partials import flush_every, split, state_shape
 from ionsweep.sweep._plan import MAX_CHUNKS, Plan, chunk_count_refusal, mode
 from ionsweep.sweep._reduce import Accumulator
 from ionsweep.sweep._repair import repair_store
@@ -122,23 +123,66 @@ def chunk_points(plan, index) -> int:
     return math.prod(s.stop - s.start for s in plan.chunk_region(index))
 
 
-def host_results(plan: Plan, index, result) -> dict:
-    """Device results of one chunk → numpy arrays to write at the chunk's region."""
-    region = plan.chunk_region(index)
-    cut = tuple(slice(0, s.stop - s.start) for s in region)
+def points_of(plan: Plan, indices) -> int:
+    """Grid points of the chunks ``indices`` together (:func:`chunk_points` summed)."""
+    if not len(indices):
+        return 0
+    index = np.asarray(indices, np.int64).reshape(len(indices), len(plan.dims))
+    chunks, shape = np.asarray(plan.chunks, np.int64), np.asarray(plan.shape, np.int64)
+    lengths = np.minimum((index + 1) * chunks, shape) - index * chunks
+    return int(np.prod(lengths, axis=1).sum())
+
+
+def host_group(plan: Plan, indices, stacked) -> list[dict]:
+    """Host results of a call (``stacked``: :meth:`Launcher.stacked`) → for each chunk of
+    ``indices``, the NumPy arrays to write at its region: every output and ``valid`` cut
+    to the region (store mode), or the final statistics of its kept cells (direct reduce
+    mode, computed for the whole group at once)."""
+    regions = [plan.chunk_region(index) for index in indices]
     if plan.reduce is None:
-        res, valid = result
-        host = {k: np.asarray(v)[cut] for k, v in res.items()}
-        host["valid"] = np.asarray(valid)[cut].astype(np.uint8)
-        return host
-    acc = Accumulator(plan, region)
-    acc.merge(region, {k: np.asarray(v) for k, v in result.items()})
-    return {
-        name: np.asarray(vals).astype(plan.dtype)
-        if np.asarray(vals).dtype.kind == "f"
-        else np.asarray(vals)
-        for name, (vals, *_) in acc.results().items()
+        res, valid = stacked
+        out = []
+        for j, region in enumerate(regions):
+            cut = tuple(slice(0, s.stop - s.start) for s in region)
+            host = {k: v[j][cut] for k, v in res.items()}
+            host["valid"] = valid[j][cut].astype(np.uint8)
+            out.append(host)
+        return out
+    kept, _ = split(plan)
+    values = {
+        name: vals.astype(plan.dtype) if vals.dtype.kind == "f" else vals
+        for name, (vals, *_) in _direct_finals(plan, stacked).items()
     }
+    out = []
+    for j, region in enumerate(regions):
+        cut = tuple(slice(0, region[k].stop - region[k].start) for k in kept)
+        out.append({name: vals[j][cut] for name, vals in values.items()})
+    return out
+
+
+def _group_state(plan: Plan, stacked) -> dict:
+    """Partial reductions of a group of chunks that span their reduced axes whole (direct
+    mode), stacked along a leading axis, as a host state (float64, int64): what
+    :meth:`Accumulator.merge` folds in for each chunk."""
+    over = tuple(plan.chunks[plan.dims.index(d)] for d in plan.reduce.over)
+    part = as_state(np, plan, dict(stacked), (0,) * len(over), over)
+    return {
+        k: np.asarray(a).astype(np.float64 if a.dtype.kind == "f" else np.int64, copy=False)
+        for k, a in part.items()
+    }
+
+
+def _direct_finals(plan: Plan, stacked) -> dict:
+    """The statistics of each chunk of a group (direct mode), stacked along a leading axis:
+    its partials merged into an empty state (as an :class:`Accumulator` of the chunk's
+    region does), then made final."""
+    theirs = _group_state(plan, stacked)
+    n = len(next(iter(theirs.values())))
+    kept, _ = split(plan)
+    shape = (n,) + tuple(plan.chunks[k] for k in kept)
+    mine = empty_state(np, plan, shape, np.float64, np.int64)
+    state = merge(np, plan, mine, {k: theirs[k] for k in mine})
+    return finals(plan, state, ("chunk",) + tuple(plan.dims[k] for k in kept))
 
 
 def run(
@@ -265,8 +309,8 @@ def _run_checked(checked, out: Path, devices, progress, shard) -> RunResult:
     else:
         done = zstore.finished_chunks(out)
         todo = [i for i in mine if zstore.chunk_key(i) not in done]
-    total = sum(chunk_points(plan, i) for i in mine)
-    bar = _progress(total, total - sum(chunk_points(plan, i) for i in todo), progress)
+    total = points_of(plan, mine)
+    bar = _progress(total, total - points_of(plan, todo), progress)
 
     store = zstore.open_group_rw(out)
     t0 = time.perf_counter()
@@ -281,7 +325,7 @@ def _run_checked(checked, out: Path, devices, progress, shard) -> RunResult:
             def save(state, covered):
                 zpartials.save_partial(out, owner, state, covered)
 
-            first = (len(mine) - len(todo)) // len(devices)
+            first = (len(mine) - len(todo)) // launch.per_call
             accumulate_chunks(plan, launch, todo, acc, covered, save, bar, len(devices), first)
     if accumulate:
         complete = finish_reduction(plan, out)
@@ -297,17 +341,19 @@ def _store_chunks(plan, out, store, writer, launch, todo, bar, n_devices) -> Non
     """Store and direct-reduce modes: every chunk's results to the host and into the store,
     one group of chunks computing while the previous one is written."""
     writes: deque = deque()
+    arrays: dict = {}  # the store's arrays, opened once
 
     def finish(indices, result):
-        for index, part in zip(indices, per_device(result, n_devices), strict=False):
-            host = host_results(plan, index, part)
-            writes.append(writer.submit(write_chunk, store, plan, out, index, host))
+        for index, host in zip(indices, host_group(plan, indices, result), strict=True):
+            if not arrays:
+                arrays.update(zstore.writable_arrays(store, host))
+            writes.append(writer.submit(write_chunk, arrays, plan, out, index, host))
             while len(writes) > n_devices:  # bounded: memory follows the budget
                 writes.popleft().result()
             if bar is not None:
                 bar.update(chunk_points(plan, index))
 
-    _pipelined(launch, _groups(todo, n_devices), finish)
+    _pipelined(launch, _groups(todo, launch.per_call), finish)
     while writes:
         writes.popleft().result()
 
@@ -321,7 +367,7 @@ def accumulate_chunks(plan, launch, todo, acc, covered, save, bar, n_devices, fi
     agree bit for bit."""
     import jax
 
-    every = flush_every(plan)
+    every = max(1, flush_every(plan) // launch.group)  # in groups of chunks
     state = launch.fresh_state()
     merged: list[tuple[int, ...]] = []
     in_flight: deque = deque()
@@ -340,7 +386,7 @@ def accumulate_chunks(plan, launch, todo, acc, covered, save, bar, n_devices, fi
         if not final:
             state = launch.fresh_state()
 
-    groups = _groups(todo, n_devices)
+    groups = _groups(todo, launch.per_call)
     for g, indices in enumerate(groups):
         _stop.check()  # a signal stops the run here, between chunks
         state, token = launch(indices, state)  # asynchronous dispatch
@@ -350,12 +396,12 @@ def accumulate_chunks(plan, launch, todo, acc, covered, save, bar, n_devices, fi
             indices, token = in_flight.popleft()
             jax.block_until_ready(token)
             if bar is not None:
-                bar.update(sum(chunk_points(plan, i) for i in indices))
+                bar.update(points_of(plan, indices))
         if (first + g + 1) % every == 0 and g + 1 < len(groups):
             flush(final=False)
     flush(final=True)
     if bar is not None:
-        bar.update(sum(chunk_points(plan, i) for indices, _ in in_flight for i in indices))
+        bar.update(sum(points_of(plan, indices) for indices, _ in in_flight))
 
 
 @_reports_model_errors
@@ -379,14 +425,14 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
 
     def collect(indices, result):
         nonlocal first
-        for index, part in zip(indices, per_device(result, len(devices)), strict=False):
+        for index, host in zip(indices, host_group(plan, indices, result), strict=True):
             region = plan.chunk_region(index)
-            for name, values in host_results(plan, index, part).items():
+            for name, values in host.items():
                 out[name][region] = values
         if first is None:
             first = time.perf_counter() - t0
 
-    _pipelined(launch, _groups(list(np.ndindex(*plan.chunk_grid)), len(devices)), collect)
+    _pipelined(launch, _groups(list(np.ndindex(*plan.chunk_grid)), launch.per_call), collect)
     return out, first or 0.0
 
 
@@ -407,17 +453,36 @@ def reduce_in_memory(plan: Plan, devices=None, progress: bool = False) -> Accumu
         covered = np.zeros(plan.n_chunks, bool)
         accumulate_chunks(plan, launch, todo, acc, covered, None, bar, len(devices))
     else:
+        grid = empty_state(np, plan, state_shape(plan), np.float64, np.int64)
 
         def collect(indices, result):
-            for index, part in zip(indices, per_device(result, len(devices)), strict=False):
-                acc.merge(plan.chunk_region(index), part)
-                if bar is not None:
-                    bar.update(chunk_points(plan, index))
+            _place(plan, grid, indices, _group_state(plan, result))
+            if bar is not None:
+                bar.update(points_of(plan, indices))
 
-        _pipelined(launch, _groups(todo, len(devices)), collect)
+        _pipelined(launch, _groups(todo, launch.per_call), collect)
+        acc.merge_state(grid)  # every cell once: as merging each chunk in turn
     if bar is not None:
         bar.close()
     return acc
+
+
+def _place(plan: Plan, grid: dict, indices, part: dict) -> None:
+    """Put the kept blocks ``part`` (stacked along a leading axis, one per chunk of
+    ``indices``, padding after them) into ``grid``, a state over the kept dims padded to
+    whole chunks (:func:`~ionsweep.sweep._partials.state_shape`)."""
+    kept, _ = split(plan)
+    at = np.asarray(indices, np.int64).reshape(len(indices), len(plan.dims))[:, kept]
+    for key, a in grid.items():
+        blocks = part[key][: len(indices)]
+        if not kept:  # statistics over every axis: one chunk, one cell
+            a[...] = blocks[0]
+            continue
+        # a viewed as (chunk index, position within the chunk) along each kept dim
+        split_shape = [n for k in kept for n in (plan.chunk_grid[k], plan.chunks[k])]
+        view = a.reshape(tuple(split_shape) + a.shape[len(kept) :])
+        where = [x for j in range(len(kept)) for x in (at[:, j], slice(None))]
+        view[tuple(where)] = blocks
 
 
 def _pipelined(launch, groups, collect) -> None:
@@ -431,10 +496,10 @@ def _pipelined(launch, groups, collect) -> None:
         in_flight.append((indices, launch(indices)))
         if len(in_flight) > 1:  # the devices are busy: collect the previous group
             indices, result = in_flight.popleft()
-            collect(indices, launch.to_host(result))
+            collect(indices, launch.stacked(launch.to_host(result)))
     while in_flight:
         indices, result = in_flight.popleft()
-        collect(indices, launch.to_host(result))
+        collect(indices, launch.stacked(launch.to_host(result)))
 
 
 def per_device(result, n_devices: int) -> list:
@@ -528,7 +593,7 @@ def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
         info["compile_s"] = time.perf_counter() - t
         t = time.perf_counter()
         jax.block_until_ready(call())
-        per_chunk = time.perf_counter() - t
+        per_chunk = (time.perf_counter() - t) / launch.group  # a call: a group of chunks
         per_point = per_chunk / math.prod(plan.chunks)
         info["device"] = f"{len(devices)} × {devices[0].device_kind}"
         info["estimated_s"] = per_point * plan.n_points / len(devices)

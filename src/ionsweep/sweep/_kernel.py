@@ -434,3 +434,66 @@ def shardings(devices):
 def fixed_inputs(plan: Plan) -> dict[str, np.ndarray]:
     """The spec's fixed inputs as arrays of the plan's dtype (the kernel's second argument)."""
     return {k: np.asarray(v, plan.dtype) for k, v in plan.fixed.items()}
+
+
+def _group_function(plan: Plan, per: int, resident: bool):
+    """The chunk kernel over a group of chunks: ``where`` (and the feeds unless
+    ``resident``) stacked along a leading group axis, the chunks evaluated one after the
+    other in a loop inside the program (each by the same code as a lone chunk), results
+    stacked along that axis; a state threads through the loop, chunk by chunk."""
+    one = _chunk_function(plan, per)
+
+    def kernel(feeds, fixed, where, state=None):
+        xs = where if resident else (feeds, where)
+
+        def args(x):
+            return (feeds, x) if resident else x
+
+        if state is None:
+            return jax.lax.map(lambda x: one(args(x)[0], fixed, args(x)[1]), xs)
+
+        def body(s, x):
+            f, w = args(x)
+            return one(f, fixed, w, s)
+
+        state, tokens = jax.lax.scan(body, state, xs)
+        return state, tokens[-1]
+
+    return kernel
+
+
+def build_group_kernel(plan: Plan, devices, example, *, resident: bool):
+    """The kernel for a group of chunks per device (:func:`_group_function`), jitted for
+    one device or, over several, as one program through ``jax.shard_map`` (as
+    :func:`build_sharded_kernel`, with ``where`` stacked ``(devices, group, 4, dims)``);
+    ``example``: its first call's arguments. A state passed in is donated."""
+    from jax.sharding import PartitionSpec as P
+
+    devices = tuple(devices)
+    accumulate = len(example) > 3
+    donate = (3,) if accumulate else ()
+    group = example[2].shape[-3]
+
+    def jit_for(per):
+        inner = _group_function(plan, per, resident)
+        if len(devices) == 1:
+            return jax.jit(inner, donate_argnums=donate)
+
+        def per_device(feeds, fixed, where, *state):
+            if not resident:
+                feeds = jax.tree.map(lambda a: a[0], feeds)
+            state = [jax.tree.map(lambda a: a[0], s) for s in state]
+            out = inner(feeds, fixed, where[0], *state)
+            return jax.tree.map(lambda a: a[None], out)
+
+        specs = (P() if resident else P("chunk"), P(), P("chunk"))
+        body = jax.shard_map(
+            per_device,
+            mesh=shardings(devices)[0].mesh,
+            in_specs=specs + ((P("chunk"),) if accumulate else ()),
+            out_specs=P("chunk"),
+        )
+        return jax.jit(body, donate_argnums=donate)
+
+    key = _key(plan) + ("group", group, accumulate, resident, devices)
+    return _cached(key, lambda: _sized(plan, jit_for, example))

@@ -1,5 +1,7 @@
-"""Feeding the compiled chunk kernel: one call per group of chunks, one chunk per device
-(or, where every kept cell's reduced block is a step by itself, one call per kept cell)."""
+"""Feeding the compiled chunk kernel: one call per group of chunks, one chunk per device,
+or, where chunks are small, several chunks per device evaluated in a loop inside the
+program (or, where every kept cell's reduced block is a step by itself, one call per kept
+cell)."""
 
 from __future__ import annotations
 
@@ -8,29 +10,62 @@ import math
 
 import numpy as np
 
+from ionsweep.sweep._chunks import _point_budget
 from ionsweep.sweep._kernel import (
     LENGTH,
     OFFSET,
     START,
     axis_feeds,
     build_chunk_kernel,
+    build_group_kernel,
     build_sharded_kernel,
     cells_per_step,
     chunk_inputs,
-    chunk_where,
     feeds_resident,
     fixed_inputs,
     shardings,
 )
-from ionsweep.sweep._partials import init_state, split
+from ionsweep.sweep._partials import flush_every, init_state, split
 from ionsweep.sweep._plan import Plan, mode
 
-__all__ = ["Launcher", "cell_plan"]
+__all__ = ["Launcher", "cell_plan", "group_size"]
 
 #: At most this many calls of a one-cell kernel per run (kept cells per chunk × chunks).
 CELL_CALLS_MAX = 512
 #: ... and only for reduced blocks of fewer points than this.
 CELL_BLOCK_MAX = 1 << 16
+
+
+#: Where chunks are small, one call evaluates a group of chunks per device, so that the
+#: host's cost of a call (dispatch, sending ``where``, copying results back, merging them:
+#: about 0.2 ms on CPU) is paid once per group instead of once per chunk. A group holds
+#: at most this many points (and at most the memory budget's worth) ...
+GROUP_POINTS = 1 << 18
+#: ... and at most this many chunks ...
+GROUP_MAX = 256
+#: ... and chunks are grouped only in a plan of at least this many chunks: the loop over
+#: a group's chunks costs compile time (on CPU about 0.1 s; see ``group_size``).
+GROUP_MIN_CHUNKS = 1024
+
+
+def group_size(plan: Plan) -> int:
+    """Chunks each device evaluates per call of the kernel (1: one chunk per call).
+
+    Decided by the plan alone, so every process running a plan (shards, Dask workers, a
+    resume) evaluates every chunk with the same compiled program. Chunks whose kept cells
+    are called one by one (:func:`cell_plan`) are not grouped. In accumulate mode a group
+    holds at most ``flush_every(plan)`` chunks, so the device's counts cannot overflow
+    between two flushes.
+    """
+    if plan.n_chunks < GROUP_MIN_CHUNKS or cell_plan(plan) is not None:
+        return 1
+    points = math.prod(plan.chunks)
+    n_vars = len(plan.variables()) + 1
+    budget = _point_budget(n_vars, plan.itemsize(), plan.memory_bytes, GROUP_POINTS)
+    size = min(GROUP_MAX, budget // points)
+    if mode(plan) == "reduce-accumulate":
+        size = min(size, flush_every(plan))
+    return max(1, size)
 
 
 def cell_plan(plan: Plan) -> Plan | None:
@@ -62,14 +97,16 @@ def cell_plan(plan: Plan) -> Plan | None:
 
 
 class Launcher:
-    """``launch(group[, state])``: one call of the compiled kernel for a group of chunks, one
-    per device, fed from the axis values kept on the devices (or, for feeds too large to
-    keep, from each chunk's slices). Several devices run one program
-    (``build_sharded_kernel``) compiled once for all of them; a short last group is padded
-    by repeating its last chunk, marked inactive (its results are ignored, and it merges
-    nothing into a state). In accumulate mode the call takes and returns the device state
-    (``fresh_state()`` makes an empty one), with a token that is ready when the group is
-    done. ``to_host(result)`` copies a call's results into NumPy arrays.
+    """``launch(group[, state])``: one call of the compiled kernel for a group of chunks,
+    :attr:`per_call` of them: :attr:`group` per device (see :func:`group_size`), fed from
+    the axis values kept on the devices (or, for feeds too large to keep, from each chunk's
+    slices). Several devices run one program (``build_sharded_kernel``) compiled once for
+    all of them; a short last group is padded by repeating its last chunk, marked inactive
+    (its results are ignored, and it merges nothing into a state). In accumulate mode the
+    call takes and returns the device state (``fresh_state()`` makes an empty one), with a
+    token that is ready when the group is done. ``to_host(result)`` copies a call's results
+    into NumPy arrays; ``stacked(host)`` lays them along one leading axis, one entry per
+    chunk of the call in the group's order.
 
     Where :func:`cell_plan` says so, a call runs the one-cell kernel once per kept cell of
     the chunks, each cell named by its own ``where`` (its offset and start within the
@@ -91,6 +128,10 @@ class Launcher:
         if self.resident:
             self.axes = jax.device_put(axis_feeds(plan, self.dtype), self.replicated)
         self.cell = cell_plan(plan)
+        self.group = group_size(plan)
+        self.per_call = self.group * len(self.devices)
+        n = len(self.devices)
+        self.lead = (n,) * (n > 1) + (self.group,) * (self.group > 1)  # a call's leading axes
         self.kept = split(plan)[0] if self.cell else ()
         self.cells = list(np.ndindex(*(plan.chunks[k] for k in self.kept))) if self.cell else [()]
         first = [(0,) * len(plan.dims)]
@@ -99,7 +140,9 @@ class Launcher:
         example = (feeds, fixed, self._where(where, self.cells[0]))
         example += (self.fresh_state(),) if accumulate else ()
         kernel_plan = self.cell or plan
-        if len(self.devices) == 1:
+        if self.group > 1:
+            self.kernel = build_group_kernel(plan, self.devices, example, resident=self.resident)
+        elif len(self.devices) == 1:
             self.kernel = build_chunk_kernel(kernel_plan, example)
         else:
             self.kernel = build_sharded_kernel(
@@ -108,21 +151,28 @@ class Launcher:
 
     def inputs(self, group) -> tuple:
         """``(feeds, fixed, where)`` for ``group``: the feeds and fixed inputs on the devices,
-        ``where`` in host memory (:meth:`_where` puts it on the devices)."""
+        ``where`` in host memory (:meth:`_where` puts it on the devices), shaped
+        ``(devices, group, 4, dims)`` without the axes of length 1. The chunks are dealt to
+        the devices in turn (chunk ``k`` to device ``k % devices``), so each device
+        evaluates the chunks it would evaluate one call at a time, in the same order."""
         import jax
 
-        plan, n = self.plan, len(self.devices)
-        padded = list(group) + [group[-1]] * (n - len(group))
-        wheres = [
-            chunk_where(plan, index, resident=self.resident, active=j < len(group))
-            for j, index in enumerate(padded)
-        ]
+        plan = self.plan
+        padded = list(group) + [group[-1]] * (self.per_call - len(group))
+        where = chunk_wheres(plan, padded, len(group), resident=self.resident)
         feeds = self.axes
         if not self.resident:
             slices = [chunk_inputs(plan, index, self.dtype)[0] for index in padded]
-            feeds = slices[0] if n == 1 else jax.tree.map(lambda *a: np.stack(a), *slices)
+            feeds = jax.tree.map(lambda *a: self._dealt(np.stack(a)), *slices)
             feeds = jax.device_put(feeds, self.split)
-        return feeds, self.fixed, wheres[0] if n == 1 else np.stack(wheres)
+        return feeds, self.fixed, self._dealt(where)
+
+    def _dealt(self, a: np.ndarray) -> np.ndarray:
+        """``a``, one entry per chunk of a call along its first axis, with the call's leading
+        axes instead (:meth:`stacked` undoes it)."""
+        n = len(self.devices)
+        a = a.reshape((self.group, n) + a.shape[1:]).swapaxes(0, 1)
+        return a.reshape(self.lead + a.shape[2:])
 
     def _where(self, where: np.ndarray, cell: tuple[int, ...]):
         """``where`` (of a chunk, or stacked for the devices) on the devices, narrowed to the
@@ -159,8 +209,21 @@ class Launcher:
             return state, token
         return [self.kernel(feeds, fixed, self._where(where, cell)) for cell in self.cells]
 
+    def stacked(self, host):
+        """A call's host results (:meth:`to_host`) along one leading axis, one entry per
+        chunk of the call (padding included: ``zip`` them with the group's chunks)."""
+        import jax
+
+        n, k = len(self.devices), len(self.lead)
+
+        def undealt(a):
+            a = a.reshape((n, self.group) + a.shape[k:]).swapaxes(0, 1)
+            return a.reshape((self.per_call,) + a.shape[2:])
+
+        return jax.tree.map(undealt, host)
+
     def to_host(self, result):
-        """A call's results as NumPy arrays (per chunk; per-cell results assembled)."""
+        """A call's results as NumPy arrays (per-cell results assembled per chunk)."""
         import jax
 
         host = jax.tree.map(np.asarray, result)
@@ -176,3 +239,19 @@ class Launcher:
             return a.reshape(a.shape[:lead] + kept_shape + a.shape[lead + 1 :])
 
         return jax.tree.map(assemble, *host)
+
+
+def chunk_wheres(plan: Plan, indices, active: int, *, resident: bool = True) -> np.ndarray:
+    """``where`` of every chunk of ``indices`` at once, stacked ``(chunks, 4, dims)``
+    (int32; :func:`~ionsweep.sweep._kernel.chunk_where`'s rows), the first ``active``
+    real, the rest padding."""
+    index = np.asarray(indices, np.int64).reshape(len(indices), len(plan.dims))
+    chunks, shape = np.asarray(plan.chunks, np.int64), np.asarray(plan.shape, np.int64)
+    starts = index * chunks
+    lengths = np.minimum(starts + chunks, shape) - starts
+    offsets = starts if resident else np.zeros_like(starts)
+    flags = np.broadcast_to((np.arange(len(index)) < active)[:, None], starts.shape)
+    where = np.stack([offsets, starts, lengths, flags.astype(np.int64)], axis=1)
+    if where.size and where.max() > np.iinfo(np.int32).max:
+        raise OverflowError(f"chunk start {int(where.max())} out of bounds for int32")
+    return where.astype(np.int32)

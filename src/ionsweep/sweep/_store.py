@@ -394,16 +394,19 @@ def prepare_store(
 
 
 def write_chunk(group, plan: Plan, out, index, host) -> None:
-    """Write one chunk's arrays to its region, then mark it done in the manifest."""
+    """Write one chunk's arrays to its region (all at once), then mark it done in the
+    manifest. ``group``: the store's zarr group, or its arrays by name
+    (:func:`~ionsweep.store._zarr.writable_arrays`, opened once for a whole run)."""
     region = plan.chunk_region(index)
     kept = [k for k, d in enumerate(plan.dims) if plan.reduce is None or d not in plan.reduce.over]
+    writes = []
     for name, values in host.items():
-        arr = zstore.writable(group[name])
-        if plan.reduce is None:
-            arr[region] = values
-        else:
+        sel = region
+        if plan.reduce is not None:
             sel = tuple(region[k] for k in kept) + (slice(None),) * (values.ndim - len(kept))
-            arr[sel] = values
+        writes.append((zstore.writable(group[name]), sel, values))
+    zstore.write_regions(writes)
+    for name in host:
         checkpoint(f"chunk {zstore.chunk_key(index)} {name}")
     zstore.mark_done(out, index)
 
