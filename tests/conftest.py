@@ -11,6 +11,11 @@ that the default level gives the same numbers to within a few units in the last 
 
 import os
 
+#: One CPU device in this process and those it starts (ionsweep would otherwise ask JAX for
+#: one per core, and every sweep would compile its program for several devices); the tests
+#: of several devices start processes of their own (``tests/sweep/test_cores.py``).
+os.environ["IONSWEEP_CPU_DEVICES"] = "1"
+
 FAST_COMPILE = "--xla_backend_optimization_level=0"
 _flags = os.environ.get("XLA_FLAGS", "").replace(FAST_COMPILE, "").strip()
 os.environ["XLA_FLAGS"] = f"{_flags} {FAST_COMPILE}".strip()

@@ -96,6 +96,8 @@ def _dry_run(args, plan, out: Path, dims: str) -> int:
             f"  device:   {info['device']}; compile {_human_time(info['compile_s'])}, "
             f"estimated run {_human_time(info['estimated_s'])}"
         )
+        if "cpu_devices" in info:
+            print(f"  cores:    {info['cpu_devices']}")
     for note in plan.warnings:
         print(f"  warning:  {note}")
     return 0
@@ -112,7 +114,19 @@ def _finished(plan, out) -> int:
     return len(zstore_finished(out))
 
 
+def _cpu_devices() -> None:
+    """JAX asked for one CPU device per core, or ``IONSWEEP_CPU_DEVICES`` of them
+    (:mod:`ionsweep._cpu`), before anything starts its backend; a bad value is refused."""
+    from ionsweep import _cpu
+
+    try:
+        _cpu.configure()
+    except ValueError as exc:
+        raise CliError("environment", str(exc)) from None
+
+
 def _run(args) -> int:
+    _cpu_devices()
     from ionsweep.store import StoreError
     from ionsweep.sweep import check_store, parse_shard, run, run_dask
 

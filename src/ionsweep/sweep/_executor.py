@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ionsweep import _stop
+from ionsweep import _cpu, _stop
 from ionsweep._stats import as_state, empty_state, finals, merge
 from ionsweep.models import model_failure
 from ionsweep.store import _partials as zpartials
@@ -90,9 +90,11 @@ def shard_chunks(plan: Plan, shard: tuple[int, int] | None) -> list[tuple[int, .
 
 
 def devices_for(plan: Plan):
-    """The JAX devices a run uses: all devices of the chosen platform."""
+    """The JAX devices a run uses: all devices of the chosen platform (on a CPU, one per
+    core unless ``IONSWEEP_CPU_DEVICES`` says otherwise: :mod:`ionsweep._cpu`)."""
     import jax
 
+    _cpu.configure()
     if plan.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
     if plan.device == "auto":
@@ -145,7 +147,7 @@ def host_group(plan: Plan, indices, stacked) -> list[dict]:
         for j, region in enumerate(regions):
             cut = tuple(slice(0, s.stop - s.start) for s in region)
             host = {k: v[j][cut] for k, v in res.items()}
-            host["valid"] = valid[j][cut].astype(np.uint8)
+            host["valid"] = valid[j][cut].astype(np.uint8, copy=False)
             out.append(host)
         return out
     kept, _ = split(plan)
@@ -596,5 +598,7 @@ def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
         per_chunk = (time.perf_counter() - t) / launch.group  # a call: a group of chunks
         per_point = per_chunk / math.prod(plan.chunks)
         info["device"] = f"{len(devices)} × {devices[0].device_kind}"
+        if devices[0].platform == "cpu":  # how many, and why (IONSWEEP_CPU_DEVICES)
+            info["cpu_devices"] = _cpu.describe()
         info["estimated_s"] = per_point * plan.n_points / len(devices)
     return info

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ionsweep import _cpu
 from ionsweep._stats import cell_bytes
 from ionsweep.models import Model, UserModelError
 from ionsweep.sweep._axes import Generated
@@ -73,7 +74,7 @@ def parse_spec(
     """Validate spec ``text`` (TOML, or the spec as nested dicts) and build the plan.
     Raises :class:`SpecError` naming the field on any problem (see :func:`load_spec` for
     ``plan_only``)."""
-
+    _cpu.configure()  # before a user's model or the chunk choice starts JAX's backend
     spec, model, model_tbl, options, fail = load_header(text, source, _TOP_KEYS)
 
     axes_tbl = spec.get("axes", {})
