@@ -203,9 +203,11 @@ def nernst_davies(c_in, c_out, z, T, I_in, I_out, coefficient=0.3):
     ok = (z != 0) & (T > 0) & jnp.isfinite(z) & jnp.isfinite(T)
     z_safe = jnp.where(ok, z, 1)
     T_safe = jnp.where(ok, T, 1)
-    k = R_OVER_F_MV * T_safe / z_safe  # mV
+    k = jnp.where(ok, R_OVER_F_MV * T_safe / z_safe, jnp.nan)  # mV; NaN carries through
     k_davies = k * _LN10 * debye_huckel_A(T_safe) * z_safe * z_safe
-    s_in, s_out = _sqrt_I(I_in), _sqrt_I(I_out)  # NaN for I < 0 carries through
-    f = s_out / (1 + s_out) - s_in / (1 + s_in) - c * (I_out - I_in)
-    E = _scaled_log_ratio(k, c_in, c_out) - k_davies * f
-    return jnp.where(ok, E, jnp.nan)
+
+    def side(I):  # each side at its own shape; NaN for I < 0 carries through
+        s = _sqrt_I(I)
+        return s / (1 + s) - c * I
+
+    return _scaled_log_ratio(k, c_in, c_out) - k_davies * (side(I_out) - side(I_in))

@@ -16,7 +16,6 @@ as in :func:`~ionsweep.activity.nernst_activity`.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 import jax.numpy as jnp
@@ -155,12 +154,20 @@ def delta_E(z, T, ln_gamma_in, ln_gamma_out, ref_ln_gamma_in=0.0, ref_ln_gamma_o
     ln_in, ln_out, ref_in, ref_out = as_float(
         ln_gamma_in, ln_gamma_out, ref_ln_gamma_in, ref_ln_gamma_out
     )
-    diff = (ln_out - ln_in) - (ref_out - ref_in)
-    T = jnp.asarray(T, diff.dtype)
-    defined = (T > 0) & jnp.isfinite(T)
-    scale = R_OVER_F_MV * T / z  # RT/(zF), mV: usually a scalar, so one product per point
-    c = [jnp.asarray(c) for c in (c_in, c_out) if c is not None]
-    if c:  # positive and finite, tested with two comparisons per point
-        low, high = functools.reduce(jnp.minimum, c), functools.reduce(jnp.maximum, c)
-        defined = defined & (low > 0) & (high < jnp.inf)
-    return jnp.where(defined, scale * diff, jnp.nan)
+    T = jnp.asarray(T, jnp.result_type(ln_in, ln_out, ref_in, ref_out))
+    # RT/(zF), mV: usually a scalar, so one product per point; NaN where T is undefined.
+    scale = jnp.where((T > 0) & jnp.isfinite(T), R_OVER_F_MV * T / z, jnp.nan)
+    # Each side's difference, and its concentration's check, at that side's own shape:
+    # over an inside × outside grid a point costs one subtraction and one product.
+    side_in = _defined(ln_in - ref_in, c_in)
+    side_out = _defined(ln_out - ref_out, c_out)
+    return scale * (side_out - side_in)
+
+
+def _defined(d, c):
+    """``d`` where the concentration ``c`` (mM) is positive and finite (or not given), else
+    NaN."""
+    if c is None:
+        return d
+    c = jnp.asarray(c)
+    return jnp.where((c > 0) & (c < jnp.inf), d, jnp.nan)

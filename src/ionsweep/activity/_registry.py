@@ -208,7 +208,10 @@ def ion_form(model: str) -> Callable | None:
 
 
 def _nan_like(v):
-    return jnp.full(v.shape, jnp.nan, v.dtype)
+    """NaN in the shape and dtype of ``v``, computed from ``v`` (NaN times anything is NaN)
+    so that inside ``shard_map`` it varies over the same mesh axes as ``v``, as both
+    branches of a ``lax.cond`` must."""
+    return v * jnp.asarray(jnp.nan, v.dtype)
 
 
 def select_model(index, models: Sequence[str], evaluate: Callable, *, codes=None):

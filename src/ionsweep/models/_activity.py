@@ -244,27 +244,25 @@ def _potentials(x, names, balance, models, reference, report, databases=None):
 
     lg_in, lg_out = select(m_in, T_in), select(m_out, T_out)
     ref_in, ref_out = lg(reference, m_in, T_in), lg(reference, m_out, T_out)
-    neutral_ok = jnp.ones(jnp.broadcast_shapes(c_in.shape[:-1], c_out.shape[:-1]), bool)
-    if balance is not None:  # a negative balancing concentration: no neutral composition
+    # Neutral sides (no negative balancing concentration), each at its own shape: a
+    # reported ion's concentration is NaN on a side that is not, which makes E and ΔE NaN.
+    ok_in = ok_out = jnp.ones((), bool)
+    if balance is not None:
         k = names.index(balance)
-        neutral_ok = (c_in[..., k] >= 0) & (c_out[..., k] >= 0)
+        ok_in, ok_out = c_in[..., k] >= 0, c_out[..., k] >= 0
     res = {}
     for ion in report:
         k = names.index(ion)
-        E = physics.nernst(
-            c_in[..., k], c_out[..., k], z[k], T,
-            exp_keep_nan(lg_in[..., k]), exp_keep_nan(lg_out[..., k]),
-        )  # fmt: skip
+        ci = jnp.where(ok_in, c_in[..., k], jnp.nan)
+        co = jnp.where(ok_out, c_out[..., k], jnp.nan)
+        g_in, g_out = exp_keep_nan(lg_in[..., k]), exp_keep_nan(lg_out[..., k])
+        E = physics.nernst(ci, co, z[k], T, g_in, g_out)
         dE = delta_E(
             z[k], T, lg_in[..., k], lg_out[..., k], ref_in[..., k], ref_out[..., k],
-            c_in=c_in[..., k], c_out=c_out[..., k],
+            c_in=ci, c_out=co,
         )  # fmt: skip
-        res[ion] = (
-            jnp.where(neutral_ok, E, jnp.nan),
-            jnp.where(neutral_ok, dE, jnp.nan),
-            jnp.where(neutral_ok, exp_keep_nan(lg_in[..., k]), jnp.nan),
-            jnp.where(neutral_ok, exp_keep_nan(lg_out[..., k]), jnp.nan),
-        )
+        neutral = ok_in & ok_out
+        res[ion] = (E, dE, jnp.where(neutral, g_in, jnp.nan), jnp.where(neutral, g_out, jnp.nan))
     return res, flag
 
 

@@ -27,7 +27,7 @@ from ionsweep.models import FLAG, FLAG_NAN_CODES
 from ionsweep.physics.ghk import valences_within_two
 from ionsweep.sweep._axes import Generated
 from ionsweep.sweep._chunks import STEP_POINTS_MIN, on_accelerator, step_points
-from ionsweep.sweep._partials import merge_into_state, reduce_block, split
+from ionsweep.sweep._partials import merge_into_state, reduce_block, reduce_clean, split
 from ionsweep.sweep._plan import Plan, elasticity_name, grad_name
 
 __all__ = [
@@ -214,6 +214,7 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
     over_shape = tuple(plan.chunks[k] for k in over)
     cells = math.prod(kept_shape)
     steps = -(-cells // per)
+    plain_first = _plain_first(plan)
     # One cell per step: its kept inputs are scalars, which XLA compiles faster than the
     # same program over a vector of cells (Pitzer ΔE: about 15 %).
     lead = () if per == 1 else (1,)
@@ -244,11 +245,23 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
         else:  # the cells of step s: s * per + c; the last step repeats the last cell
             cell = jnp.minimum(x_step * per + jnp.arange(per), cells - 1)
             x.update({k: v.reshape(cells_shape) for k, v in kept_inputs(cell).items()})
-        res, _, keep = _evaluate(plan, x, (per,) * (per > 1) + over_shape, derivatives=False)
-        if per == 1:
-            res = {name: v[None] for name, v in res.items()}
-            keep = keep[None]
-        return reduce_block(plan, res, lengths, per, keep)
+        def evaluate():
+            res, _, keep = _evaluate(plan, x, (per,) * (per > 1) + over_shape, False)
+            if per == 1:
+                res = {name: v[None] for name, v in res.items()}
+                keep = keep[None]
+            return res, keep
+
+        def masked():
+            res, keep = evaluate()
+            return reduce_block(plan, res, lengths, per, keep)
+
+        if not plain_first:
+            return masked()
+        part, clean = reduce_clean(plan, evaluate()[0], lengths, per)
+        return jax.lax.cond(
+            clean, lambda: _varying(part, lengths), lambda: _varying(masked(), lengths)
+        )
 
     if steps == 1:
         parts = step(jax.tree.map(lambda a: a[0], xs))
@@ -256,6 +269,32 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
         parts = jax.lax.map(step, xs)
         parts = {k: v.reshape((steps * per,) + v.shape[2:])[:cells] for k, v in parts.items()}
     return {k: v.reshape(kept_shape + v.shape[1:]) for k, v in parts.items()}
+
+
+def _varying_axes(x) -> frozenset:
+    manual = getattr(jax.typeof(x), "manual_axis_type", None)
+    return getattr(manual, "varying", frozenset())
+
+
+def _varying(tree, like):
+    """``tree`` with every leaf varying over the mesh axes ``like`` varies over (inside
+    ``shard_map``, both branches of a ``lax.cond`` must agree; a constant, such as the
+    point count of a clean block, varies over none). Unchanged outside ``shard_map``."""
+    axes = _varying_axes(like)
+
+    def cast(a):
+        missing = tuple(sorted(axes - _varying_axes(a)))
+        return jax.lax.pcast(a, missing, to="varying") if missing else a
+
+    return jax.tree.map(cast, tree)
+
+
+def _plain_first(plan: Plan) -> bool:
+    """Whether a reduction step reduces plainly first (:func:`~._partials.reduce_clean`),
+    and masks only a step holding a NaN, an infinity or padding: not for a model that
+    marks points with a code at which its outputs are NaN (the plain pass cannot see
+    those)."""
+    return not any(c in plan.model.flags for c in FLAG_NAN_CODES if c)
 
 
 def cells_per_step(plan: Plan, ops: int | None = None) -> int:
