@@ -20,8 +20,15 @@ ionic strength), which ``calc`` warns about and sweeps flag (``valid`` = 2).
 >>> g = ionsweep.activity.activity_coefficients("davies", {"K+": 0.1, "Cl-": 0.1}, 298.15)
 >>> round(float(g["K+"]), 3)
 0.781
+
+:func:`activity_coefficients` called on concrete values runs as one cached compiled program
+per model, parameter set and list of ions (see ``ionsweep._eager``).
 """
 
+from collections.abc import Mapping
+from functools import partial
+
+from ionsweep._eager import eager
 from ionsweep.activity._coefficients import (
     activity_coefficients,
     mean_activity_coefficient,
@@ -29,7 +36,10 @@ from ionsweep.activity._coefficients import (
 )
 from ionsweep.activity._composition import (
     NEUTRALITY_RTOL,
+    canonical_names,
     charge_imbalance,
+    check_composition,
+    check_temperature,
     ionic_strength,
     mM_to_molality,
     molality_to_mM,
@@ -55,7 +65,7 @@ from ionsweep.activity._models import (
 from ionsweep.activity._phreeqc import read_phreeqc_pitzer
 from ionsweep.activity._pitzer import PitzerTemperatureWarning, check_pitzer_temperature
 from ionsweep.activity._pitzer_params import PitzerParameters
-from ionsweep.activity._pitzer_sets import BUILTIN_SETS, DEFAULT_SET, pitzer_parameters
+from ionsweep.activity._pitzer_sets import BUILTIN_SETS, DEFAULT_SET, pitzer_parameters, split_model
 from ionsweep.activity._registry import (
     MODELS,
     get_model,
@@ -75,6 +85,32 @@ from ionsweep.activity._water import (
     debye_huckel_B,
     water_density,
     water_permittivity,
+)
+
+
+def _concrete_checks(model, molality, T, *, parameters=None, convention="unscaled",
+                     neutrality_rtol=NEUTRALITY_RTOL):  # fmt: skip
+    """:func:`activity_coefficients`' checks of concrete values, in its order, before its
+    compiled program; the Pitzer temperature warning after it (once the inputs passed)."""
+    names = canonical_names(list(molality))
+    check_composition(molality, "molality", neutrality_rtol)
+    check_temperature(T)
+    if isinstance(model, str) and (model == "pitzer" or model.startswith("pitzer:")):
+        params = parameters if model == "pitzer" else split_model(model)[1]
+        return partial(check_pitzer_temperature, names, T, params)
+    return None
+
+
+def _not_a_composition(model, molality, *args, **kwargs) -> bool:
+    """A ``molality`` that is no non-empty mapping: the kernel refuses it itself."""
+    return not isinstance(molality, Mapping) or not molality
+
+
+activity_coefficients = eager(
+    activity_coefficients,
+    static_argnames=("model", "parameters", "convention"),
+    check=_concrete_checks,
+    bypass=_not_a_composition,
 )
 
 __all__ = [

@@ -1,5 +1,12 @@
-"""Membrane-physics kernels: pure, broadcasting, jittable and differentiable JAX functions."""
+"""Membrane-physics kernels: pure, broadcasting, jittable and differentiable JAX functions.
 
+The public kernels exported here run as one cached compiled program when called on concrete
+values (NumPy arrays, Python numbers, JAX arrays), and as themselves under ``jit``, ``vmap``
+and ``grad`` (see ``ionsweep._eager``).
+"""
+
+from ionsweep._eager import eager
+from ionsweep.physics import ghk as _ghk
 from ionsweep.physics.donnan import (
     BATH_NEUTRALITY_RTOL,
     bath_neutral,
@@ -10,6 +17,19 @@ from ionsweep.physics.ghk import ghk_current, ghk_voltage
 from ionsweep.physics.nernst import driving_force, nernst
 from ionsweep.physics.pump_leak import pump_leak_voltage
 from ionsweep.physics.pump_leak_volume import PumpLeakState, pump_leak_steady_state
+
+
+def _within_two(*args, **kwargs) -> bool:
+    """Inside valences_within_two(), ghk_voltage traces only its closed form: never cache it."""
+    return _ghk._WITHIN_TWO.get()
+
+
+donnan = eager(donnan, static_argnames=("axis",), temperature="T")
+driving_force = eager(driving_force)
+ghk_current = eager(ghk_current, temperature="T")
+ghk_voltage = eager(ghk_voltage, static_argnames=("axis",), temperature="T", bypass=_within_two)
+nernst = eager(nernst, temperature="T")
+pump_leak_steady_state = eager(pump_leak_steady_state)
 
 __all__ = [
     "BATH_NEUTRALITY_RTOL",

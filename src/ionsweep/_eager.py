@@ -1,0 +1,217 @@
+"""Eager calls of the public kernels: one cached compiled program per call signature.
+
+Outside ``jax.jit``, a JAX function runs one operation at a time: each is dispatched on its
+own and writes its own full-size temporary, so a kernel of ten operations on 10⁷ points
+reads and writes memory ten times. :func:`eager` wraps a public kernel so that such a call
+runs the kernel as one ``jax.jit`` program instead. JAX caches the program by the shapes
+and dtypes of the arguments and by the values of the options named static (an ion
+``axis``, a ``model`` name, a parameter set, the ion names of a composition), so a second
+call with new values of the same shapes compiles nothing.
+
+Under a transformation nothing changes: when any argument is a ``jax.core.Tracer`` (inside
+``jit``, ``vmap``, ``grad``, a sweep's kernel), the wrapper calls the kernel itself with the
+arguments as given. So do arguments the program cannot take: pint Quantities (converted by
+the kernel's own units handling, as before), strings where numbers belong, Python integers
+beyond 32 bits, unhashable options. Checks that only look at concrete values (the kelvin
+trap of :func:`ionsweep._units.with_units`, a composition's neutrality) run before the
+program, since inside it the values are traced and cannot be inspected.
+
+NumPy arguments
+    XLA:CPU reads a NumPy array in place only when its data is aligned to 64 bytes; JAX
+    copies any other at every call, at about half the speed of a NumPy copy. Arrays of
+    1 MiB and more are therefore copied here, by NumPy, into a 64-byte aligned buffer that
+    XLA then reads in place. Results come back as ``jax.Array``; on CPU ``np.asarray`` of
+    one is a view, not a copy.
+
+The CPU allocator
+    The first eager call on a CPU backend applies :func:`ionsweep.tune_cpu_allocator`, as the
+    command line does, unless ``IONSWEEP_TUNE_MALLOC=0``. Without it every compiled program's
+    output is a fresh ``mmap`` that page-faults on each 4 KiB page, which costs memory-bound
+    kernels 2–4×. It is safe to apply on a library call: it changes no result, only where
+    glibc takes large buffers from (the heap instead of fresh mappings), and mappings are
+    still used where the heap cannot grow. What it costs is memory: the process keeps up to
+    1 GiB of freed heap for reuse, and freed blocks below live ones stay resident until they
+    are reused. Set ``IONSWEEP_TUNE_MALLOC=0`` before the first call to keep glibc's
+    defaults; elsewhere than glibc it does nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ionsweep import _allocator
+from ionsweep._units import with_units
+
+__all__ = ["eager"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: XLA:CPU reads a host buffer in place when its address is a multiple of this (bytes).
+XLA_CPU_ALIGNMENT = 64
+#: NumPy arrays of at least this many bytes that XLA:CPU would copy are copied by NumPy.
+ALIGNED_COPY_MIN_BYTES = 1 << 20
+
+_INT32 = (-(2**31), 2**31 - 1)
+_NUMERIC_KINDS = frozenset("biufc")
+#: Marks an argument the compiled program cannot take: the kernel itself is called.
+_RAW = object()
+_allocator_state = {"tuned": False}
+
+
+class _KeyOrdered(dict):
+    """A mapping through ``jit`` with its keys in the caller's order (JAX sorts dict keys)."""
+
+
+jax.tree_util.register_pytree_node(
+    _KeyOrdered,
+    lambda d: (tuple(d.values()), tuple(d)),
+    lambda keys, values: _KeyOrdered(zip(keys, values, strict=True)),
+)
+
+
+def eager(
+    fn: F,
+    *,
+    static_argnames: tuple[str, ...] = (),
+    temperature: str | None = None,
+    check: Callable[..., Callable[[], None] | None] | None = None,
+    bypass: Callable[..., bool] | None = None,
+) -> F:
+    """Wrap a public kernel so that concrete calls run one cached ``jax.jit`` program.
+
+    Parameters
+    ----------
+    fn : callable
+        The kernel, as users call it (units handling included).
+    static_argnames : tuple of str
+        Options that change the program (an ion axis, a model name): compiled per value.
+    temperature : str or None
+        The argument (K) that ``fn``'s units handling checks for the kelvin trap; the check
+        runs on the concrete value before the program.
+    check : callable, optional
+        Called with the call's arguments before the program, for checks of concrete values
+        that the traced kernel cannot make; it may return a callable to run after the
+        program (for warnings the kernel issues only once its inputs passed every check).
+    bypass : callable, optional
+        Called with the call's arguments; True where the kernel must be called as it is
+        (arguments it refuses with its own message, or a context that changes what it
+        traces, which the program cache would not see).
+
+    Returns
+    -------
+    callable
+        ``fn`` with the same signature, docstring and results; ``.jitted`` is the program.
+    """
+    names = list(inspect.signature(fn).parameters)
+    static = frozenset(static_argnames)
+    static_pos = frozenset(i for i, name in enumerate(names) if name in static)
+    checks = [c for c in (_kelvin_check(fn, temperature), check) if c is not None]
+
+    @functools.wraps(fn)
+    def program(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return _KeyOrdered(out) if type(out) is dict else out
+
+    jitted = jax.jit(program, static_argnames=static_argnames)
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if bypass is not None and bypass(*args, **kwargs):
+            return fn(*args, **kwargs)
+        a = tuple(v if i in static_pos else _leaf(v) for i, v in enumerate(args))
+        k = {n: v if n in static else _leaf(v) for n, v in kwargs.items()}
+        raw = any(v is _RAW for v in a) or any(v is _RAW for v in k.values())
+        if raw or not _hashable(args, kwargs, static_pos, static):
+            return fn(*args, **kwargs)
+        _tune_allocator_once()
+        after = [c(*args, **kwargs) for c in checks]
+        out = jitted(*a, **k)
+        for then in after:
+            if then is not None:
+                then()
+        return dict(out) if type(out) is _KeyOrdered else out
+
+    call.jitted = jitted  # type: ignore[attr-defined]
+    return call  # type: ignore[return-value]
+
+
+def _leaf(x: Any) -> Any:
+    """``x`` as the compiled program takes it, or ``_RAW`` (a tracer, or not array data)."""
+    if isinstance(x, jax.core.Tracer):
+        return _RAW
+    if isinstance(x, jax.Array) or x is None or isinstance(x, float | complex):
+        return x
+    if isinstance(x, int):  # bool included
+        return x if _INT32[0] <= x <= _INT32[1] else _RAW
+    if isinstance(x, np.ndarray | np.generic):
+        return _numpy(x) if x.dtype.kind in _NUMERIC_KINDS else _RAW
+    if isinstance(x, list | tuple):
+        return _sequence(x)
+    if isinstance(x, Mapping) and x:
+        values = [_leaf(v) for v in x.values()]
+        return _RAW if any(v is _RAW for v in values) else _KeyOrdered(zip(x, values, strict=True))
+    return _RAW
+
+
+def _sequence(x: list | tuple) -> Any:
+    """A list or tuple as the kernels' ``as_float`` reads it (``jnp.asarray``), or ``_RAW``."""
+    try:
+        a = jnp.asarray(x)
+    except (TypeError, ValueError):
+        return _RAW
+    return _RAW if isinstance(a, jax.core.Tracer) else a
+
+
+def _numpy(x: np.ndarray | np.generic) -> Any:
+    """``x``, or a 64-byte aligned copy of a large array that XLA:CPU would copy anyway."""
+    if (
+        x.nbytes < ALIGNED_COPY_MIN_BYTES
+        or (x.flags.c_contiguous and x.ctypes.data % XLA_CPU_ALIGNMENT == 0)
+        or x.dtype != jax.dtypes.canonicalize_dtype(x.dtype)  # converted by JAX anyway
+        or jax.default_backend() != "cpu"
+    ):
+        return x
+    raw = np.empty(x.nbytes + XLA_CPU_ALIGNMENT, dtype=np.uint8)
+    start = -raw.ctypes.data % XLA_CPU_ALIGNMENT
+    aligned = raw[start : start + x.nbytes].view(x.dtype).reshape(x.shape)
+    np.copyto(aligned, x)
+    return aligned
+
+
+def _hashable(args: tuple, kwargs: dict, static_pos: frozenset, static: frozenset) -> bool:
+    values = [args[i] for i in static_pos if i < len(args)]
+    values += [v for n, v in kwargs.items() if n in static]
+    try:
+        hash(tuple(values))
+    except TypeError:
+        return False
+    return True
+
+
+def _kelvin_check(fn: Callable, temperature: str | None) -> Callable | None:
+    """``fn``'s kelvin trap alone: ``with_units`` on a function that does nothing."""
+    if temperature is None:
+        return None
+
+    def nothing(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    nothing.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    nothing.__name__ = fn.__name__
+    return with_units({}, temperature=temperature)(nothing)
+
+
+def _tune_allocator_once() -> None:
+    """Tune glibc's allocator on the first eager call on CPU (see the module docstring)."""
+    if _allocator_state["tuned"]:
+        return
+    _allocator_state["tuned"] = True
+    if jax.default_backend() == "cpu":
+        _allocator.tune_from_environment()
