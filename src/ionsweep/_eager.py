@@ -17,11 +17,10 @@ trap of :func:`ionsweep._units.with_units`, a composition's neutrality) run befo
 program, since inside it the values are traced and cannot be inspected.
 
 NumPy arguments
-    XLA:CPU reads a NumPy array in place only when its data is aligned to 64 bytes; JAX
-    copies any other at every call, at about half the speed of a NumPy copy. Arrays of
-    1 MiB and more are therefore copied here, by NumPy, into a 64-byte aligned buffer that
-    XLA then reads in place. Results come back as ``jax.Array``; on CPU ``np.asarray`` of
-    one is a view, not a copy.
+    XLA:CPU reads a NumPy array in place only when its data is aligned to 64 bytes (NumPy
+    aligns to 16); JAX copies any other at every call, at the speed of a NumPy copy. For a
+    cheap kernel on large arrays that copy is most of an eager call. Results come back as
+    ``jax.Array``; on CPU ``np.asarray`` of one is a view, not a copy.
 
 The CPU allocator
     The first eager call on a CPU backend applies :func:`ionsweep.tune_cpu_allocator`, as the
@@ -52,11 +51,6 @@ from ionsweep._units import with_units
 __all__ = ["eager"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: XLA:CPU reads a host buffer in place when its address is a multiple of this (bytes).
-XLA_CPU_ALIGNMENT = 64
-#: NumPy arrays of at least this many bytes that XLA:CPU would copy are copied by NumPy.
-ALIGNED_COPY_MIN_BYTES = 1 << 20
 
 _INT32 = (-(2**31), 2**31 - 1)
 _NUMERIC_KINDS = frozenset("biufc")
@@ -151,7 +145,7 @@ def _leaf(x: Any) -> Any:
     if isinstance(x, int):  # bool included
         return x if _INT32[0] <= x <= _INT32[1] else _RAW
     if isinstance(x, np.ndarray | np.generic):
-        return _numpy(x) if x.dtype.kind in _NUMERIC_KINDS else _RAW
+        return x if x.dtype.kind in _NUMERIC_KINDS else _RAW
     if isinstance(x, list | tuple):
         return _sequence(x)
     if isinstance(x, Mapping) and x:
@@ -167,22 +161,6 @@ def _sequence(x: list | tuple) -> Any:
     except (TypeError, ValueError):
         return _RAW
     return _RAW if isinstance(a, jax.core.Tracer) else a
-
-
-def _numpy(x: np.ndarray | np.generic) -> Any:
-    """``x``, or a 64-byte aligned copy of a large array that XLA:CPU would copy anyway."""
-    if (
-        x.nbytes < ALIGNED_COPY_MIN_BYTES
-        or (x.flags.c_contiguous and x.ctypes.data % XLA_CPU_ALIGNMENT == 0)
-        or x.dtype != jax.dtypes.canonicalize_dtype(x.dtype)  # converted by JAX anyway
-        or jax.default_backend() != "cpu"
-    ):
-        return x
-    raw = np.empty(x.nbytes + XLA_CPU_ALIGNMENT, dtype=np.uint8)
-    start = -raw.ctypes.data % XLA_CPU_ALIGNMENT
-    aligned = raw[start : start + x.nbytes].view(x.dtype).reshape(x.shape)
-    np.copyto(aligned, x)
-    return aligned
 
 
 def _hashable(args: tuple, kwargs: dict, static_pos: frozenset, static: frozenset) -> bool:

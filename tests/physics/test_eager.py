@@ -211,19 +211,6 @@ def test_dtypes_follow_the_kernels_promotion():
     assert ionsweep.ghk_voltage(P, f32, f32[::-1], [1, 1], np.float32(310.0)).dtype == jnp.float64
 
 
-def test_large_unaligned_numpy_arrays_are_copied_aligned():
-    n = _eager.ALIGNED_COPY_MIN_BYTES // 4 + 1
-    x = np.arange(n + 1, dtype=np.float32)[1:]  # 4 bytes past an allocation: not 64-aligned
-    assert x.ctypes.data % _eager.XLA_CPU_ALIGNMENT
-    copy = _eager._numpy(x)
-    assert copy.ctypes.data % _eager.XLA_CPU_ALIGNMENT == 0
-    np.testing.assert_array_equal(copy, x)
-    aligned = _eager._numpy(copy)
-    assert aligned is copy
-    E = ionsweep.nernst(x + 1, x + 2, 1, 310.0)
-    np.testing.assert_array_equal(E, jax.jit(_raw(ionsweep.nernst))(x + 1, x + 2, 1, 310.0))
-
-
 def test_the_allocator_is_tuned_on_the_first_eager_call_only(monkeypatch):
     calls = []
     monkeypatch.setattr(_eager._allocator, "tune_from_environment", lambda: calls.append(1))
