@@ -120,13 +120,16 @@ def _valences_within_two(plan: Plan) -> bool:
     return all(v in plan.fixed and abs(plan.fixed[v]) in (1.0, 2.0) for v in valences)
 
 
-def _evaluate(plan: Plan, x: dict, shape: tuple[int, ...], derivatives: bool = True):
+def _evaluate(
+    plan: Plan, x: dict, shape: tuple[int, ...], derivatives: bool = True, codes: bool = True
+):
     """Outputs (and, with ``derivatives``, forward-mode gradients and elasticities) of the
     model on inputs ``x`` that broadcast to ``shape``, cast to the plan's dtype; the
     ``valid`` code of every point, and where the outputs are kept (:func:`_valid_codes`).
 
     In store mode every variable is NaN where it is not kept. A reduction masks its values
-    with ``keep`` itself (one mask shared by every output, not a select per output)."""
+    with ``keep`` itself (one mask shared by every output, not a select per output).
+    Without ``codes``: ``(outputs, flag)``, the model's own code unprocessed."""
     hint = valences_within_two if _valences_within_two(plan) else contextlib.nullcontext
 
     def model(xx):
@@ -152,6 +155,8 @@ def _evaluate(plan: Plan, x: dict, shape: tuple[int, ...], derivatives: bool = T
                 res[elasticity_name(k, g)] = jnp.broadcast_to(x[g] * dout[k] / out[k], shape)
     dtype = jnp.dtype(plan.dtype)
     res = {k: v.astype(dtype) for k, v in res.items()}
+    if not codes:
+        return res, flag
     valid, keep = _valid_codes(plan, res, flag, shape)
     if plan.reduce is None:  # a reduction takes ``keep`` as its mask instead
         res = {k: jnp.where(keep, v, jnp.nan) for k, v in res.items()}
@@ -245,20 +250,17 @@ def _reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
         else:  # the cells of step s: s * per + c; the last step repeats the last cell
             cell = jnp.minimum(x_step * per + jnp.arange(per), cells - 1)
             x.update({k: v.reshape(cells_shape) for k, v in kept_inputs(cell).items()})
-        def evaluate():
-            res, _, keep = _evaluate(plan, x, (per,) * (per > 1) + over_shape, False)
-            if per == 1:
-                res = {name: v[None] for name, v in res.items()}
-                keep = keep[None]
-            return res, keep
+        shape = (per,) * (per > 1) + over_shape
+        res, flag = _evaluate(plan, x, shape, derivatives=False, codes=False)
+        row = (lambda a: a[None]) if per == 1 else (lambda a: a)  # (cells, …)
 
         def masked():
-            res, keep = evaluate()
-            return reduce_block(plan, res, lengths, per, keep)
+            keep = row(_valid_codes(plan, res, flag, shape)[1])
+            return reduce_block(plan, {k: row(v) for k, v in res.items()}, lengths, per, keep)
 
         if not plain_first:
             return masked()
-        part, clean = reduce_clean(plan, evaluate()[0], lengths, per)
+        part, clean = reduce_clean(plan, {k: row(v) for k, v in res.items()}, lengths, per)
         return jax.lax.cond(
             clean, lambda: _varying(part, lengths), lambda: _varying(masked(), lengths)
         )
