@@ -92,8 +92,8 @@ def assert_same(a, b):
 
 
 def test_group_size_follows_the_plan():
-    big = parse_spec(GHK.format(**CASES["direct"]).replace("celsius = 1", "celsius = 1"))
-    assert group_size(big) == 1  # 8 chunks: grouping would cost more compile than it saves
+    few = plan_of("direct")
+    assert few.n_chunks == 8 and group_size(few) == 1  # grouping would cost more compile
     many = parse_spec(
         GHK.format(**CASES["store"])
         .replace("celsius = [20.0, 37.0]", "celsius = { linspace = [0, 40, 400] }")
