@@ -26,10 +26,21 @@ separately as the first-call time. Candidates are timed interleaved (see ``_harn
   with the valences passed in (traced, as in a sweep), against the Goldman equation in
   NumPy on the columns of the same arrays.
 
+* **Eager calls on NumPy arrays** (no ``jax.jit`` by the user): ``ionsweep.nernst`` and the
+  3-ion ``ionsweep.ghk_voltage`` called on the NumPy float32 arrays themselves, as a NumPy
+  user would, with ``np.asarray`` of the result on both sides (NumPy in, NumPy out; on CPU
+  ``np.asarray`` of a JAX result is a view). Each call dispatches to the kernel's cached
+  jitted program; its first call (compilation) is reported apart, the times are of later
+  calls. Informational: the undecorated kernel (``ionsweep.nernst.__wrapped__``), which runs
+  operation by operation as these calls did before the kernels were wrapped, and the same
+  eager call on the JAX arrays already on the device (no copy of the inputs).
+
 Everything is measured twice in the same process: first with glibc's default allocator
 settings, then after ``ionsweep.tune_cpu_allocator()`` (what the ``ionsweep`` command line
-does), which keeps large buffers in the malloc heap instead of fresh page-faulting ``mmap``
-regions. NumPy runs under the same allocator as ionsweep in each round.
+does, and what the first eager kernel call does unless ``IONSWEEP_TUNE_MALLOC=0``), which
+keeps large buffers in the malloc heap instead of fresh page-faulting ``mmap`` regions. The
+script sets ``IONSWEEP_TUNE_MALLOC=0`` so that the eager calls of the first round leave the
+allocator alone. NumPy runs under the same allocator as ionsweep in each round.
 
 Informational rows (no target): NumPy Nernst computed in place into a preallocated output;
 ionsweep's Davies written the textbook way (``nernst`` with ``gamma = 10**log10_gamma_davies``);
@@ -42,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 import jax
 import jax.numpy as jnp
@@ -68,7 +80,14 @@ Z_ION = 1
 DAVIES_C = 0.3
 Z_GHK = np.array([1.0, 1.0, -1.0], dtype=np.float32)  # K+, Na+, Cl-
 
-TARGETS = {"nernst": 1.2, "davies": 6.0, "ghk3": 2.5, "bandwidth": 0.70}
+TARGETS = {
+    "nernst": 1.2,
+    "davies": 6.0,
+    "ghk3": 2.5,
+    "bandwidth": 0.70,
+    "eager_nernst": 1.0,
+    "eager_ghk3": 1.5,
+}
 
 
 # --------------------------------------------------------------------------- NumPy baselines
@@ -179,6 +198,7 @@ def max_abs_diff(a, b):
 # ------------------------------------------------------------------------------ benchmark
 def run(n, repeat):
     """Both allocator rounds on the same data: glibc defaults first, then tuned."""
+    os.environ["IONSWEEP_TUNE_MALLOC"] = "0"  # the first round's eager calls must not tune
     d, j = make_data(n)
     default = run_round(d, j, n, repeat)
     if not ionsweep.tune_cpu_allocator():
@@ -245,7 +265,9 @@ def run_round(d, j, n, repeat):
         numpy_goldman(d["P"], d["ghk_in"], d["ghk_out"], T),
     )
 
+    eager = run_eager(d, j, repeat)
     return {
+        "eager": eager,
         "n": n,
         "nbytes": nbytes,
         "copy": copy,
@@ -258,6 +280,89 @@ def run_round(d, j, n, repeat):
         "ghk": ghk,
         "ghk_diff": ghk_diff,
     }
+
+
+def run_eager(d, j, repeat):
+    """Public kernels called on the NumPy arrays, NumPy out, against NumPy (see docstring)."""
+    T, z = T_KELVIN, Z_ION
+    ci, co = d["c_in"], d["c_out"]
+    P, gi, go = d["P"], d["ghk_in"], d["ghk_out"]
+    nernst = time_interleaved(
+        {
+            "ionsweep": lambda: np.asarray(ionsweep.nernst(ci, co, z, T)),
+            "numpy": lambda: np.asarray(numpy_nernst(ci, co, z, T)),
+            "undecorated": lambda: np.asarray(ionsweep.nernst.__wrapped__(ci, co, z, T)),
+            "jax arrays in": lambda: np.asarray(ionsweep.nernst(j["c_in"], j["c_out"], z, T)),
+        },
+        repeat=repeat,
+    )
+    z3 = jnp.asarray(Z_GHK)
+    ghk = time_interleaved(
+        {
+            "ionsweep": lambda: np.asarray(ionsweep.ghk_voltage(P, gi, go, Z_GHK, T)),
+            "numpy": lambda: np.asarray(numpy_goldman(P, gi, go, T)),
+            "undecorated": lambda: np.asarray(
+                ionsweep.ghk_voltage.__wrapped__(P, gi, go, Z_GHK, T)
+            ),
+            "jax arrays in": lambda: np.asarray(
+                ionsweep.ghk_voltage(j["P"], j["ghk_in"], j["ghk_out"], z3, T)
+            ),
+        },
+        repeat=repeat,
+    )
+    return {
+        "nernst": nernst,
+        "nernst_diff": max_abs_diff(ionsweep.nernst(ci, co, z, T), numpy_nernst(ci, co, z, T)),
+        "ghk": ghk,
+        "ghk_diff": max_abs_diff(
+            ionsweep.ghk_voltage(P, gi, go, Z_GHK, T), numpy_goldman(P, gi, go, T)
+        ),
+    }
+
+
+def render_eager(e):
+    """The table of eager calls on NumPy arrays (one allocator round)."""
+
+    def t(tm):
+        return f"{fmt_time(tm.best)} / {fmt_time(tm.median)}"
+
+    rows = []
+    for key, title, target in (
+        ("nernst", "`ionsweep.nernst`", TARGETS["eager_nernst"]),
+        ("ghk", "`ionsweep.ghk_voltage`, K/Na/Cl (N, 3)", TARGETS["eager_ghk3"]),
+    ):
+        tm = e[key]
+        ratio = tm["numpy"].best / tm["ionsweep"].best
+        rows.append(
+            [
+                title,
+                t(tm["ionsweep"]),
+                t(tm["numpy"]),
+                fmt_ratio(ratio),
+                f"≥ {target}×",
+                "**met**" if ratio >= target else "not met",
+                f"{e[key + '_diff']:.2g}",
+                fmt_time(tm["ionsweep"].first),
+                f"{t(tm['undecorated'])} ({fmt_ratio(tm['numpy'].best / tm['undecorated'].best)})",
+                f"{t(tm['jax arrays in'])} "
+                f"({fmt_ratio(tm['numpy'].best / tm['jax arrays in'].best)})",
+            ]
+        )
+    return markdown_table(
+        [
+            "eager call, NumPy in and out",
+            "ionsweep best / median",
+            "NumPy best / median",
+            "speed-up (best)",
+            "target",
+            "",
+            "max abs diff (mV)",
+            "first call (compile)",
+            "undecorated kernel, op by op (speed-up)",
+            "eager call on JAX arrays (speed-up)",
+        ],
+        rows,
+    )
 
 
 def render_round(r):
@@ -370,6 +475,14 @@ def render_round(r):
 
     return [
         main,
+        "",
+        "Eager calls: the public kernels called on the NumPy float32 arrays themselves, no "
+        "`jax.jit` by the user, `np.asarray` of the result on both sides; each call runs the "
+        "kernel's cached jitted program (its first call compiles it). XLA:CPU reads NumPy "
+        "arrays in place only when 64-byte aligned, so JAX copies these inputs in at every "
+        "call; the last column gives the same call on JAX arrays, which it does not copy.",
+        "",
+        render_eager(r["eager"]),
         "",
         f"Memory throughput (bytes read + written by the minimal algorithm, per second). "
         f"Nernst reaches **{100 * frac_copyto:.0f} %** of the `np.copyto` bandwidth and "
