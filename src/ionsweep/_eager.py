@@ -77,6 +77,7 @@ def eager(
     temperature: str | None = None,
     check: Callable[..., Callable[[], None] | None] | None = None,
     bypass: Callable[..., bool] | None = None,
+    module: str | None = None,
 ) -> F:
     """Wrap a public kernel so that concrete calls run one cached ``jax.jit`` program.
 
@@ -97,6 +98,9 @@ def eager(
         Called with the call's arguments; True where the kernel must be called as it is
         (arguments it refuses with its own message, or a context that changes what it
         traces, which the program cache would not see).
+    module : str, optional
+        The module that exports the wrapper under ``fn``'s name, as its ``__module__``, so
+        that ``pickle`` finds the wrapper there (the kernel's own module holds ``fn``).
 
     Returns
     -------
@@ -133,6 +137,8 @@ def eager(
         return dict(out) if type(out) is _KeyOrdered else out
 
     call.jitted = jitted  # type: ignore[attr-defined]
+    if module is not None:
+        call.__module__ = module
     return call  # type: ignore[return-value]
 
 

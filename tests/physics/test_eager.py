@@ -229,3 +229,10 @@ def test_help_and_signature_are_the_kernels():
         raw = inspect.unwrap(kernel)
         assert kernel.__doc__ == raw.__doc__ and kernel.__name__ == raw.__name__
         assert inspect.signature(kernel) == inspect.signature(raw)
+
+
+def test_the_wrapped_kernels_pickle_by_name():
+    import pickle
+
+    for kernel in (ionsweep.nernst, ionsweep.donnan, ionsweep.activity_coefficients):
+        assert pickle.loads(pickle.dumps(kernel)) is kernel

@@ -111,6 +111,7 @@ activity_coefficients = eager(
     static_argnames=("model", "parameters", "convention"),
     check=_concrete_checks,
     bypass=_not_a_composition,
+    module=__name__,
 )
 
 __all__ = [

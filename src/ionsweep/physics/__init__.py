@@ -24,12 +24,14 @@ def _within_two(*args, **kwargs) -> bool:
     return _ghk._WITHIN_TWO.get()
 
 
-donnan = eager(donnan, static_argnames=("axis",), temperature="T")
-driving_force = eager(driving_force)
-ghk_current = eager(ghk_current, temperature="T")
-ghk_voltage = eager(ghk_voltage, static_argnames=("axis",), temperature="T", bypass=_within_two)
-nernst = eager(nernst, temperature="T")
-pump_leak_steady_state = eager(pump_leak_steady_state)
+donnan = eager(donnan, static_argnames=("axis",), temperature="T", module=__name__)
+driving_force = eager(driving_force, module=__name__)
+ghk_current = eager(ghk_current, temperature="T", module=__name__)
+ghk_voltage = eager(
+    ghk_voltage, static_argnames=("axis",), temperature="T", bypass=_within_two, module=__name__
+)
+nernst = eager(nernst, temperature="T", module=__name__)
+pump_leak_steady_state = eager(pump_leak_steady_state, module=__name__)
 
 __all__ = [
     "BATH_NEUTRALITY_RTOL",
