@@ -6,11 +6,13 @@ Parts (``--part``; each rewrites its own section of RESULTS.md):
 ``overlap`` (default):
 
 1. A 10⁸-point Nernst sweep (float32) into zarr, three ways in one run:
-   * compute only — every chunk through the run's jitted kernel, results discarded;
+   * compute only — every chunk through the run's jitted kernel (one call per group of
+     chunks, as a run makes), results copied to the host and cut to their regions;
    * write only — the same arrays (computed beforehand, held in memory) written to a fresh
-     store of the same layout, chunk by chunk, with the manifest;
+     store of the same layout by the run's own chunk writer, chunk by chunk, with the
+     manifest;
    * end to end — ``ionsweep.sweep.run``, where chunk k+1 computes while chunk k is written.
-   Target: end-to-end wall time ≤ 1.3 × max(compute only, write only).
+   Target: end-to-end wall time ≤ 1.15 × max(compute only, write only).
 2. Peak resident memory (RSS) of reduce-mode Nernst sweeps of 10⁷, 10⁸ and 10⁹ points, each in
    its own process (``ru_maxrss``), with a 256 MB memory budget. Target: ≤ 1.5 GB at 10⁹
    points and flat in the grid size.
@@ -73,10 +75,16 @@ from _harness import (  # noqa: E402
 import ionsweep  # noqa: E402
 from ionsweep.store import _zarr as zstore  # noqa: E402
 from ionsweep.sweep import parse_spec, run  # noqa: E402
-from ionsweep.sweep._executor import devices_for, reduce_in_memory  # noqa: E402
+from ionsweep.sweep._executor import (  # noqa: E402
+    _groups,
+    devices_for,
+    host_group,
+    reduce_in_memory,
+)
 from ionsweep.sweep._launch import Launcher  # noqa: E402
 from ionsweep.sweep._store import store_attrs as _attrs  # noqa: E402
 from ionsweep.sweep._store import store_layout as _layout  # noqa: E402
+from ionsweep.sweep._store import write_chunk  # noqa: E402
 
 STORE_SPEC = """
 [model]
@@ -124,34 +132,27 @@ def bench_overlap(points: float, memory: str, tmp: Path):
     plan = parse_spec(STORE_SPEC.format(n_c=n_c, n_t=n_t, memory=memory))
     devices = devices_for(plan)
     launch = Launcher(plan, devices)  # the run's own kernel and inputs
-    chunks = list(np.ndindex(*plan.chunk_grid))
-    jax.block_until_ready(launch(chunks[:1]))
+    groups = _groups(list(np.ndindex(*plan.chunk_grid)), launch.per_call)  # a call's chunks
+    jax.block_until_ready(launch(groups[0]))
 
-    # compute only (results fetched to host, as a run does, then dropped)
+    def results(group):
+        return host_group(plan, group, launch.stacked(launch.to_host(launch(group))))
+
+    # compute only (results fetched to host and cut to their regions, as a run does)
     t = time.perf_counter()
-    for idx in chunks:
-        res, valid = launch([idx])
-        np.asarray(res["E"]), np.asarray(valid)
+    for group in groups:
+        results(group)
     compute = time.perf_counter() - t
 
-    # the same arrays, computed up front, then write only
-    host = []
-    for idx in chunks:
-        res, valid = launch([idx])
-        cut = tuple(slice(0, s.stop - s.start) for s in plan.chunk_region(idx))
-        host.append(
-            {"E": np.asarray(res["E"])[cut], "valid": np.asarray(valid)[cut].astype(np.uint8)}
-        )
+    # the same arrays, computed up front, then written by the run's own chunk writer
+    host = [(i, arrays) for g in groups for i, arrays in zip(g, results(g), strict=True)]
     out = tmp / "write_only.zarr"
     variables, coords = _layout(plan)
     zstore.create(out, variables, coords, _attrs(plan, devices))
-    group = zstore.open_group_rw(out)
+    store = zstore.writable_arrays(zstore.open_group_rw(out), host[0][1])
     t = time.perf_counter()
-    for idx, arrays in zip(chunks, host, strict=True):
-        region = plan.chunk_region(idx)
-        for name, values in arrays.items():
-            group[name][region] = values
-        zstore.mark_done(out, idx)
+    for index, arrays in host:
+        write_chunk(store, plan, out, index, arrays)
     write = time.perf_counter() - t
     del host
     shutil.rmtree(out)
