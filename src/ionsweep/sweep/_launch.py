@@ -198,16 +198,30 @@ class Launcher:
             state = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), state)
         return jax.device_put(state, self.split)
 
+    def _cell_wheres(self, where: np.ndarray) -> list:
+        """``where`` narrowed to each kept cell of the chunk (:meth:`_where`), all built in
+        NumPy and put on the devices in one transfer."""
+        import jax
+
+        cells = np.asarray(self.cells, np.int32).reshape(len(self.cells), len(self.kept))
+        out = np.repeat(where[None], len(self.cells), axis=0)
+        for j, k in enumerate(self.kept):
+            out[..., OFFSET, k] += cells[:, j].reshape((-1,) + (1,) * (where.ndim - 2))
+            out[..., START, k] += cells[:, j].reshape((-1,) + (1,) * (where.ndim - 2))
+            out[..., LENGTH, k] = 1
+        return jax.device_put(list(out), self.split)
+
     def __call__(self, group, *state):
         feeds, fixed, where = self.inputs(group)
         if not self.cell:
             return self.kernel(feeds, fixed, self._where(where, ()), *state)
+        wheres = self._cell_wheres(where)
         if state:
             (state,) = state
-            for cell in self.cells:
-                state, token = self.kernel(feeds, fixed, self._where(where, cell), state)
+            for w in wheres:
+                state, token = self.kernel(feeds, fixed, w, state)
             return state, token
-        return [self.kernel(feeds, fixed, self._where(where, cell)) for cell in self.cells]
+        return [self.kernel(feeds, fixed, w) for w in wheres]
 
     def stacked(self, host):
         """A call's host results (:meth:`to_host`) along one leading axis, one entry per
