@@ -59,6 +59,15 @@ def _worker_setup(plan: Plan) -> None:
         tune_from_environment()
 
 
+def _use_compilation_cache(path: str) -> None:
+    """Worker side: keep every compiled program in JAX's persistent cache at ``path``."""
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
 def _chunk_task(index, plan: Plan, out: str) -> int:
     """Worker side: compute one chunk, write it, mark it done; returns its point count."""
     import jax
@@ -82,6 +91,7 @@ def run_dask(
     progress=None,
     n_workers: int = 2,
     repair=False,
+    compilation_cache: str | None = None,
 ) -> RunResult:
     """Evaluate ``plan`` into ``out`` with one Dask task per chunk.
 
@@ -92,6 +102,10 @@ def run_dask(
         ``distributed.LocalCluster`` of ``n_workers`` single-threaded processes.
     resume, overwrite, progress, repair
         As for :func:`ionsweep.sweep.run`.
+    compilation_cache : str, optional
+        A directory for JAX's persistent compilation cache, which every worker connected
+        at the start then uses for all its programs (``ionsweep run --dask`` passes its own,
+        so a worker loads the chunk kernel a previous run compiled instead of compiling it).
     """
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -139,6 +153,8 @@ def run_dask(
         else:
             client = Client(address)
         try:
+            if compilation_cache is not None:
+                client.run(_use_compilation_cache, compilation_cache)
             plan_f = client.scatter(plan, broadcast=True)
             if accumulate:
                 complete = _reduce_on_workers(client, plan, plan_f, out, todo, bar)
