@@ -125,6 +125,13 @@ def _cpu_devices() -> None:
         raise CliError("environment", str(exc)) from None
 
 
+def _cache_dir() -> str | None:
+    """The persistent compilation cache this process uses (None if off), for Dask workers."""
+    import jax
+
+    return jax.config.jax_compilation_cache_dir
+
+
 def _run(args) -> int:
     _cpu_devices()
     from ionsweep.store import StoreError
@@ -171,6 +178,7 @@ def _run(args) -> int:
                 overwrite=args.overwrite,
                 progress=show,
                 repair=args.repair,
+                compilation_cache=_cache_dir(),
             )
         else:
             result = run(
