@@ -20,8 +20,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "ionsweep"
 #: Layer of each part of the package (a name covers its submodules). The top-level private
 #: helpers are the base layer: constants, ions, units, numeric helpers, the text of one line
 #: (``_text``), the fault-injection points (``_faults``), the stop signal (``_stop``), the CPU
-#: allocator tuning (``_allocator``), the eager dispatch of the public kernels (``_eager``) and
-#: the packaged example data.
+#: allocator tuning (``_allocator``), the eager dispatch of the public kernels (``_eager``), the
+#: number of CPU devices (``_cpu``) and the packaged example data.
 LAYERS = {
     **dict.fromkeys(
         (
@@ -35,6 +35,7 @@ LAYERS = {
             "ionsweep._stop",
             "ionsweep._allocator",
             "ionsweep._eager",
+            "ionsweep._cpu",
             "ionsweep._stats",
             "ionsweep.data",
         ),

@@ -5,9 +5,10 @@ Why
 XLA runs one program on one CPU device with a pool of threads (one per usable core), but
 only the operations it splits into independent tasks run on several cores at once; the
 rest of a chunk's program (a histogram's scatter, the merges, the loop over steps) runs on
-one. Several CPU devices each run their own chunk at the same time (the sweep executor sends
-one chunk to each device per call, :mod:`ionsweep.sweep._launch`), so every part of the work
-spreads over the cores; each device still uses XLA's thread pool for its own operations.
+one. Several CPU devices each run their own chunk at the same time (the sweep executor gives
+each device its own program and deals the chunks to them in turn,
+:mod:`ionsweep.sweep._per_device`), so every part of the work spreads over the cores; each
+device still uses XLA's thread pool for its own operations.
 
 JAX fixes the number of CPU devices when its CPU backend starts, once per process
 (``jax_num_cpu_devices``). :func:`configure` asks for one device per usable core (at most
@@ -34,7 +35,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["ENV_VAR", "configure", "describe", "requested_devices", "usable_cores"]
+__all__ = [
+    "ENV_VAR",
+    "configure",
+    "describe",
+    "devices_added",
+    "requested_devices",
+    "usable_cores",
+]
 
 #: Environment variable: the number of CPU devices a sweep process runs on.
 ENV_VAR = "IONSWEEP_CPU_DEVICES"
@@ -47,6 +55,8 @@ _FORCE_FLAG = "--xla_force_host_platform_device_count"
 
 #: What :func:`configure` found: None before its first call, else a short sentence.
 _outcome: str | None = None
+#: Whether :func:`configure` asked JAX for several CPU devices.
+_added = False
 
 
 def usable_cores() -> int:
@@ -88,7 +98,7 @@ def configure() -> str:
     Call before anything computes with JAX: parsing a sweep spec and choosing a run's
     devices call it; later calls change nothing. Returns :func:`describe`'s sentence.
     """
-    global _outcome
+    global _outcome, _added
     if _outcome is not None:
         return _outcome
     import jax
@@ -104,9 +114,15 @@ def configure() -> str:
         _outcome = f"one CPU device, {ENV_VAR}=1" if asked else "one CPU device, one core"
     else:
         jax.config.update("jax_num_cpu_devices", n)
+        _added = True
         why = "one per core" if n == usable_cores() else f"at most {MAX_DEFAULT_DEVICES} by default"
         _outcome = f"{n} CPU devices, {f'{ENV_VAR}={n}' if asked else why}"
     return _outcome
+
+
+def devices_added() -> bool:
+    """Whether :func:`configure` gave this process its CPU devices (several of them)."""
+    return _added
 
 
 def describe() -> str:

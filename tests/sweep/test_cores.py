@@ -45,8 +45,14 @@ histogram = { V_rev = { bins = 9, range = [-90, 0] } }
 #: so the last group of two devices is padded.
 RUN_TABLES = ("", "[run]\nchunks = { K_out = 10, P_Na = 3 }")
 
-#: SPEC run (in both modes) on every device of the process and on its first device alone;
-#: prints what it found as JSON.
+#: SPEC over 1,050 chunks of 7 points (calls of several chunks per device), every point kept.
+MANY_CHUNKS = (
+    SPEC.replace("[2, 20, 30]", "[2, 20, 210]").split("[reduce]")[0]
+    + "[run]\nchunks = { K_out = 1, P_Na = 1 }\n"
+)
+
+#: SPEC run (in both modes) on every device of the process and on its first device alone,
+#: and MANY_CHUNKS (argv[3]) likewise; prints what it found as JSON.
 SAME_STATISTICS = textwrap.dedent(
     """
     import json, sys, warnings
@@ -54,7 +60,7 @@ SAME_STATISTICS = textwrap.dedent(
     import jax, numpy as np
     from ionsweep import _cpu
     from ionsweep.sweep import parse_spec
-    from ionsweep.sweep._executor import devices_for, reduce_in_memory
+    from ionsweep.sweep._executor import devices_for, evaluate, reduce_in_memory
     from ionsweep.sweep._plan import mode
     found = {"stats": {}}
     for table in json.loads(sys.argv[2]):
@@ -64,6 +70,11 @@ SAME_STATISTICS = textwrap.dedent(
             results = reduce_in_memory(plan, use).results()
             stats = {k: np.asarray(v).tolist() for k, (v, *_) in results.items()}
             found["stats"][f"{mode(plan)} {label}"] = stats
+    plan = parse_spec(sys.argv[3])
+    values = [evaluate(plan, use)[0] for use in (devices, devices[:1])]
+    found["same_values"] = all(
+        np.array_equal(values[0][k], values[1][k], equal_nan=True) for k in values[0]
+    )
     found["devices"] = [d.platform for d in devices]
     found["default"] = str(jax.numpy.zeros(1).devices())
     found["note"] = _cpu.describe()
@@ -123,8 +134,9 @@ def assert_same_statistics(a: dict, b: dict):
             np.testing.assert_array_equal(x, y, err_msg=name)
 
 
-def test_two_devices_give_the_statistics_of_one():
-    found = python(SAME_STATISTICS, "2", json.dumps(RUN_TABLES))
+def test_two_devices_give_the_values_and_statistics_of_one():
+    found = python(SAME_STATISTICS, "2", json.dumps(RUN_TABLES), MANY_CHUNKS)
+    assert found["same_values"]
     assert found["devices"] == ["cpu", "cpu"]
     assert found["default"] == "{CpuDevice(id=0)}"  # the user's own JAX code stays on cpu:0
     assert found["note"] == "2 CPU devices, IONSWEEP_CPU_DEVICES=2"

@@ -39,6 +39,7 @@ from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._launch import Launcher
 from ionsweep.sweep._partials import flush_every, split, state_shape
+from ionsweep.sweep._per_device import PerDevice
 from ionsweep.sweep._plan import MAX_CHUNKS, Plan, chunk_count_refusal, mode
 from ionsweep.sweep._reduce import Accumulator
 from ionsweep.sweep._repair import repair_store
@@ -103,6 +104,16 @@ def devices_for(plan: Plan):
         return jax.devices(plan.device)
     except RuntimeError as exc:
         raise StoreError(f"`device` {plan.device}: no such device available ({exc})") from exc
+
+
+def launcher(plan: Plan, devices):
+    """The launcher of a run on ``devices``: one program per device where they are the CPU
+    devices :mod:`ionsweep._cpu` added for the cores of the CPU
+    (:class:`~ionsweep.sweep._per_device.PerDevice`), else one program compiled once for all
+    of them (:class:`~ionsweep.sweep._launch.Launcher`)."""
+    if len(devices) > 1 and _cpu.devices_added() and all(d.platform == "cpu" for d in devices):
+        return PerDevice(plan, devices)
+    return Launcher(plan, devices)
 
 
 def _progress(total, done, enabled):
@@ -317,7 +328,7 @@ def _run_checked(checked, out: Path, devices, progress, shard) -> RunResult:
     store = zstore.open_group_rw(out)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    launch = Launcher(plan, devices)
+    launch = launcher(plan, devices)
     complete = False
     with ThreadPoolExecutor(1) as writer, _stop.deferred():
         if not accumulate:
@@ -419,7 +430,7 @@ def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
     if plan.reduce is not None:
         raise ValueError("evaluate() keeps every point; a plan with [reduce] runs with run()")
     devices = list(devices or devices_for(plan))
-    launch = Launcher(plan, devices)
+    launch = launcher(plan, devices)
     names = [name for name, _, _ in plan.variables()]
     out = {name: np.empty(plan.shape, plan.dtype) for name in names}
     out["valid"] = np.empty(plan.shape, np.uint8)
@@ -447,7 +458,7 @@ def reduce_in_memory(plan: Plan, devices=None, progress: bool = False) -> Accumu
     if plan.reduce is None:
         raise ValueError("reduce_in_memory() needs a plan with [reduce]; see evaluate()")
     devices = list(devices or devices_for(plan))
-    launch = Launcher(plan, devices)
+    launch = launcher(plan, devices)
     acc = Accumulator(plan)
     todo = list(np.ndindex(*plan.chunk_grid))
     bar = _progress(plan.n_points, 0, progress)
@@ -510,6 +521,8 @@ def per_device(result, n_devices: int) -> list:
     ``zip`` them with the group's chunks)."""
     if n_devices == 1:
         return [result]
+    if isinstance(result, list):  # already one per device (``_per_device.PerDevice``)
+        return result
     import jax
 
     return [jax.tree.map(lambda a, j=j: a[j], result) for j in range(n_devices)]
