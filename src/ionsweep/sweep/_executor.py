@@ -58,6 +58,10 @@ from ionsweep.sweep._store import (
 __all__ = ["RunResult", "StoreCheck", "check_store", "dry_run", "evaluate", "mode", "run"]
 
 _CHECKPOINT_S = 30.0
+#: Accumulate mode: groups of chunks dispatched ahead of the one the host waits for (their
+#: state is chained, so a deeper queue costs no memory); with one program per CPU device a
+#: device that finishes first finds its next group already queued.
+_QUEUED = 2
 
 
 class RunResult(dict):
@@ -110,9 +114,13 @@ def launcher(plan: Plan, devices):
     """The launcher of a run on ``devices``: one program per device where they are the CPU
     devices :mod:`ionsweep._cpu` added for the cores of the CPU
     (:class:`~ionsweep.sweep._per_device.PerDevice`), else one program compiled once for all
-    of them (:class:`~ionsweep.sweep._launch.Launcher`)."""
+    of them (:class:`~ionsweep.sweep._launch.Launcher`). Of the CPU devices added for the
+    cores, a plan of fewer chunks than devices uses one per chunk: another would compute a
+    padding copy of a chunk, on the same cores."""
     if len(devices) > 1 and _cpu.devices_added() and all(d.platform == "cpu" for d in devices):
-        return PerDevice(plan, devices)
+        devices = devices[: plan.n_chunks]
+        if len(devices) > 1:
+            return PerDevice(plan, devices)
     return Launcher(plan, devices)
 
 
@@ -332,14 +340,15 @@ def _run_checked(checked, out: Path, devices, progress, shard) -> RunResult:
     complete = False
     with ThreadPoolExecutor(1) as writer, _stop.deferred():
         if not accumulate:
-            _store_chunks(plan, out, store, writer, launch, todo, bar, len(devices))
+            _store_chunks(plan, out, store, writer, launch, todo, bar, len(launch.devices))
         else:
 
             def save(state, covered):
                 zpartials.save_partial(out, owner, state, covered)
 
             first = (len(mine) - len(todo)) // launch.per_call
-            accumulate_chunks(plan, launch, todo, acc, covered, save, bar, len(devices), first)
+            n = len(launch.devices)
+            accumulate_chunks(plan, launch, todo, acc, covered, save, bar, n, first)
     if accumulate:
         complete = finish_reduction(plan, out)
     if bar is not None:
@@ -405,7 +414,7 @@ def accumulate_chunks(plan, launch, todo, acc, covered, save, bar, n_devices, fi
         state, token = launch(indices, state)  # asynchronous dispatch
         merged.extend(indices)
         in_flight.append((indices, token))
-        if len(in_flight) > 1:  # the devices are busy: wait for the previous group
+        if len(in_flight) > _QUEUED:  # the devices are busy: wait for an earlier group
             indices, token = in_flight.popleft()
             jax.block_until_ready(token)
             if bar is not None:
@@ -464,7 +473,7 @@ def reduce_in_memory(plan: Plan, devices=None, progress: bool = False) -> Accumu
     bar = _progress(plan.n_points, 0, progress)
     if mode(plan) == "reduce-accumulate":
         covered = np.zeros(plan.n_chunks, bool)
-        accumulate_chunks(plan, launch, todo, acc, covered, None, bar, len(devices))
+        accumulate_chunks(plan, launch, todo, acc, covered, None, bar, len(launch.devices))
     else:
         grid = empty_state(np, plan, state_shape(plan), np.float64, np.int64)
 
