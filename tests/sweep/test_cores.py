@@ -20,7 +20,7 @@ SPEC = """
 name = "ghk_voltage"
 ions = ["K+", "Na+", "Cl-"]
 [axes]
-P_Na = { logspace = [-2, 0, 5] }
+P_Na = { logspace = [-2, 0, 9] }
 K_out = { linspace = [2, 20, 30] }
 celsius = { linspace = [20, 40, 7] }
 [fixed]
@@ -41,9 +41,10 @@ histogram = { V_rev = { bins = 9, range = [-90, 0] } }
 """
 
 #: Chunks that hold the reduced axes whole (direct mode), and chunks that split them
-#: (statistics accumulated over chunks on the devices), 5 chunks in both: an odd number,
-#: so the last group of two devices is padded.
-RUN_TABLES = ("", "[run]\nchunks = { K_out = 10, P_Na = 3 }")
+#: (statistics accumulated over chunks on the devices), 9 chunks in both: enough for two
+#: devices (``_executor.CHUNKS_PER_CPU_DEVICE``), and an odd number, so the last group of
+#: two devices is padded.
+RUN_TABLES = ("[run]\nchunks = { P_Na = 1 }", "[run]\nchunks = { K_out = 10, P_Na = 3 }")
 
 #: SPEC over 1,050 chunks of 7 points (calls of several chunks per device), every point kept.
 MANY_CHUNKS = (
@@ -60,16 +61,18 @@ SAME_STATISTICS = textwrap.dedent(
     import jax, numpy as np
     from ionsweep import _cpu
     from ionsweep.sweep import parse_spec
-    from ionsweep.sweep._executor import devices_for, evaluate, reduce_in_memory
+    from ionsweep.sweep._executor import devices_for, evaluate, launcher, reduce_in_memory
     from ionsweep.sweep._plan import mode
-    found = {"stats": {}}
+    found = {"stats": {}, "launched": []}
     for table in json.loads(sys.argv[2]):
         plan = parse_spec(sys.argv[1] + table)
         devices = devices_for(plan)
+        found["launched"].append(len(launcher(plan, devices).devices))
         for label, use in (("all", devices), ("one", devices[:1])):
             results = reduce_in_memory(plan, use).results()
             stats = {k: np.asarray(v).tolist() for k, (v, *_) in results.items()}
             found["stats"][f"{mode(plan)} {label}"] = stats
+    found["few"] = len(launcher(parse_spec(sys.argv[1]), devices).devices)
     plan = parse_spec(sys.argv[3])
     values = [evaluate(plan, use)[0] for use in (devices, devices[:1])]
     found["same_values"] = all(
@@ -138,6 +141,8 @@ def test_two_devices_give_the_values_and_statistics_of_one():
     found = python(SAME_STATISTICS, "2", json.dumps(RUN_TABLES), MANY_CHUNKS)
     assert found["same_values"]
     assert found["devices"] == ["cpu", "cpu"]
+    assert found["launched"] == [2, 2]  # both plans are run on both devices
+    assert found["few"] == 1  # a plan of fewer chunks than two devices take runs on one
     assert found["default"] == "{CpuDevice(id=0)}"  # the user's own JAX code stays on cpu:0
     assert found["note"] == "2 CPU devices, IONSWEEP_CPU_DEVICES=2"
     stats = found["stats"]

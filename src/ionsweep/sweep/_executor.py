@@ -110,15 +110,24 @@ def devices_for(plan: Plan):
         raise StoreError(f"`device` {plan.device}: no such device available ({exc})") from exc
 
 
+#: A CPU device added for a core takes on at least this many chunks of a plan. With fewer,
+#: the devices' programs (one each, compiled on the same cores), the wait for the last one
+#: and their contention for memory bandwidth cost more than the second core gains: the
+#: driving-force sweep of ``benchmarks/bench_engine.py``, two chunks of 5·10⁷ points, ran in
+#: 35 ms on one device and 60 ms on two; a plan of one chunk had the second device compute a
+#: padding copy of it.
+CHUNKS_PER_CPU_DEVICE = 4
+
+
 def launcher(plan: Plan, devices):
     """The launcher of a run on ``devices``: one program per device where they are the CPU
     devices :mod:`ionsweep._cpu` added for the cores of the CPU
     (:class:`~ionsweep.sweep._per_device.PerDevice`), else one program compiled once for all
     of them (:class:`~ionsweep.sweep._launch.Launcher`). Of the CPU devices added for the
-    cores, a plan of fewer chunks than devices uses one per chunk: another would compute a
-    padding copy of a chunk, on the same cores."""
+    cores, a run uses one per :data:`CHUNKS_PER_CPU_DEVICE` chunks of its plan (at least
+    one device)."""
     if len(devices) > 1 and _cpu.devices_added() and all(d.platform == "cpu" for d in devices):
-        devices = devices[: plan.n_chunks]
+        devices = devices[: max(1, plan.n_chunks // CHUNKS_PER_CPU_DEVICE)]
         if len(devices) > 1:
             return PerDevice(plan, devices)
     return Launcher(plan, devices)
