@@ -17,8 +17,9 @@ Large buffers are then recycled from the heap, already mapped. The price is a pr
 keeps up to ``retain_mib`` of freed memory resident; NumPy and every other library in the
 process use the same heap and benefit the same way.
 
-The ``ionsweep`` command line applies it at start-up unless ``IONSWEEP_TUNE_MALLOC=0``;
-library users call it once, near the top of a script. It is a no-op (returning False) where
+The ``ionsweep`` command line applies it at start-up, and the first eager call of a public
+kernel (:mod:`ionsweep._eager`) on CPU, unless ``IONSWEEP_TUNE_MALLOC=0``; scripts that run
+jitted functions of their own call it once, near the top. It is a no-op (returning False) where
 the C library is not glibc (macOS, Windows, musl).
 """
 
