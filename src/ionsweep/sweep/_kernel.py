@@ -423,6 +423,30 @@ def build_chunk_kernel(plan: Plan, example):
     return _cached(_key(plan) + (accumulate,), make)
 
 
+def _over_devices(inner, devices, resident: bool, accumulate: bool):
+    """``inner(feeds, fixed, where[, state])`` as one jitted program for all ``devices``:
+    ``jax.shard_map`` over a one-axis mesh places entry ``j`` of ``where`` (and of the state,
+    and of the feeds unless ``resident``) on device ``j``; results gain that leading axis.
+    A state passed in is donated."""
+    from jax.sharding import PartitionSpec as P
+
+    def per_device(feeds, fixed, where, *state):
+        if not resident:
+            feeds = jax.tree.map(lambda a: a[0], feeds)
+        state = [jax.tree.map(lambda a: a[0], s) for s in state]
+        out = inner(feeds, fixed, where[0], *state)
+        return jax.tree.map(lambda a: a[None], out)
+
+    specs = (P() if resident else P("chunk"), P(), P("chunk"))
+    body = jax.shard_map(
+        per_device,
+        mesh=shardings(devices)[0].mesh,
+        in_specs=specs + ((P("chunk"),) if accumulate else ()),
+        out_specs=P("chunk"),
+    )
+    return jax.jit(body, donate_argnums=(3,) if accumulate else ())
+
+
 def build_sharded_kernel(plan: Plan, devices, example, *, resident: bool):
     """The chunk kernel for several devices at once, compiled once for all of them.
 
@@ -432,30 +456,11 @@ def build_sharded_kernel(plan: Plan, devices, example, *, resident: bool):
     one-axis mesh of the devices places chunk ``j`` on device ``j``. Resident feeds and the
     fixed inputs are replicated (see :func:`shardings`).
     """
-    from jax.sharding import PartitionSpec as P
-
     devices = tuple(devices)
     accumulate = len(example) > 3
-    mesh = shardings(devices)[0].mesh
 
     def jit_for(per):
-        inner = _chunk_function(plan, per)
-
-        def per_device(feeds, fixed, where, *state):
-            if not resident:
-                feeds = jax.tree.map(lambda a: a[0], feeds)
-            state = [jax.tree.map(lambda a: a[0], s) for s in state]
-            out = inner(feeds, fixed, where[0], *state)
-            return jax.tree.map(lambda a: a[None], out)
-
-        specs = (P() if resident else P("chunk"), P(), P("chunk"))
-        body = jax.shard_map(
-            per_device,
-            mesh=mesh,
-            in_specs=specs + ((P("chunk"),) if accumulate else ()),
-            out_specs=P("chunk"),
-        )
-        return jax.jit(body, donate_argnums=(3,) if accumulate else ())
+        return _over_devices(_chunk_function(plan, per), devices, resident, accumulate)
 
     return _cached(
         _key(plan) + (accumulate, resident, devices), lambda: _sized(plan, jit_for, example)
@@ -508,8 +513,6 @@ def build_group_kernel(plan: Plan, devices, example, *, resident: bool):
     one device or, over several, as one program through ``jax.shard_map`` (as
     :func:`build_sharded_kernel`, with ``where`` stacked ``(devices, group, 4, dims)``);
     ``example``: its first call's arguments. A state passed in is donated."""
-    from jax.sharding import PartitionSpec as P
-
     devices = tuple(devices)
     accumulate = len(example) > 3
     donate = (3,) if accumulate else ()
@@ -519,22 +522,7 @@ def build_group_kernel(plan: Plan, devices, example, *, resident: bool):
         inner = _group_function(plan, per, resident)
         if len(devices) == 1:
             return jax.jit(inner, donate_argnums=donate)
-
-        def per_device(feeds, fixed, where, *state):
-            if not resident:
-                feeds = jax.tree.map(lambda a: a[0], feeds)
-            state = [jax.tree.map(lambda a: a[0], s) for s in state]
-            out = inner(feeds, fixed, where[0], *state)
-            return jax.tree.map(lambda a: a[None], out)
-
-        specs = (P() if resident else P("chunk"), P(), P("chunk"))
-        body = jax.shard_map(
-            per_device,
-            mesh=shardings(devices)[0].mesh,
-            in_specs=specs + ((P("chunk"),) if accumulate else ()),
-            out_specs=P("chunk"),
-        )
-        return jax.jit(body, donate_argnums=donate)
+        return _over_devices(inner, devices, resident, accumulate)
 
     key = _key(plan) + ("group", group, accumulate, resident, devices)
     return _cached(key, lambda: _sized(plan, jit_for, example))
