@@ -182,18 +182,8 @@ def bench_rss(sizes, memory: str, tmp: Path):
     return rows
 
 
-CHUNKS_SPEC = """
-[model]
-name = "nernst"
-[axes]
-c_out = {{ logspace = [-1, 2.5, {n_c}] }}
-celsius = {{ linspace = [0, 40, {n_t}] }}
-[fixed]
-c_in = 140
-ion = "K+"
-[outputs]
-variables = ["E"]
-[reduce]
+#: STORE_SPEC with min/max/mean over c_out and chunks given instead of a memory budget.
+CHUNKS_SPEC = STORE_SPEC.split("[run]")[0] + """[reduce]
 over = ["c_out"]
 stats = ["min", "max", "mean"]
 [run]
