@@ -272,5 +272,5 @@ stats = ["min", "max", "mean", "std", "argmin"]
     launch = Launcher(plan, jax.devices()[:1])
     assert launch.kernel.cells_per_step == 256 * 256  # the chunk's cells, one step
     feeds, fixed, where = launch.inputs([(0,) * len(plan.dims)])
-    text = launch.kernel.lower(feeds, fixed, launch._where(where, ())).as_text()
+    text = launch.kernel.lower(feeds, fixed, launch._where(where)).as_text()
     assert len(text) < 100_000  # 65,536 int32 indices alone would print as 256 kB or more

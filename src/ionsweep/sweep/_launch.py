@@ -137,7 +137,7 @@ class Launcher:
         first = [(0,) * len(plan.dims)]
         accumulate = mode(plan) == "reduce-accumulate"
         feeds, fixed, where = self.inputs(first)
-        example = (feeds, fixed, self._where(where, self.cells[0]))
+        example = (feeds, fixed, self._cell_wheres(where)[0] if self.cell else self._where(where))
         example += (self.fresh_state(),) if accumulate else ()
         kernel_plan = self.cell or plan
         if self.group > 1:
@@ -174,17 +174,10 @@ class Launcher:
         a = a.reshape((self.group, n) + a.shape[1:]).swapaxes(0, 1)
         return a.reshape(self.lead + a.shape[2:])
 
-    def _where(self, where: np.ndarray, cell: tuple[int, ...]):
-        """``where`` (of a chunk, or stacked for the devices) on the devices, narrowed to the
-        kept cell at ``cell`` of the chunk where the kernel runs per cell."""
+    def _where(self, where: np.ndarray):
+        """``where`` (of a chunk, or stacked for the devices) on the devices."""
         import jax
 
-        if self.cell:
-            where = where.copy()
-            for k, i in zip(self.kept, cell, strict=True):
-                where[..., OFFSET, k] += i
-                where[..., START, k] += i
-                where[..., LENGTH, k] = 1
         return jax.device_put(where, self.split)
 
     def fresh_state(self):
@@ -199,8 +192,9 @@ class Launcher:
         return jax.device_put(state, self.split)
 
     def _cell_wheres(self, where: np.ndarray) -> list:
-        """``where`` narrowed to each kept cell of the chunk (:meth:`_where`), all built in
-        NumPy and put on the devices in one transfer."""
+        """``where`` narrowed to each kept cell of the chunk (its offset and start moved to
+        the cell, length 1 along the kept axes), all built in NumPy and put on the devices in
+        one transfer."""
         import jax
 
         cells = np.asarray(self.cells, np.int32).reshape(len(self.cells), len(self.kept))
@@ -214,7 +208,7 @@ class Launcher:
     def __call__(self, group, *state):
         feeds, fixed, where = self.inputs(group)
         if not self.cell:
-            return self.kernel(feeds, fixed, self._where(where, ()), *state)
+            return self.kernel(feeds, fixed, self._where(where), *state)
         wheres = self._cell_wheres(where)
         if state:
             (state,) = state
