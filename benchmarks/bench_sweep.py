@@ -183,12 +183,15 @@ def bench_rss(sizes, memory: str, tmp: Path):
 
 
 #: STORE_SPEC with min/max/mean over c_out and chunks given instead of a memory budget.
-CHUNKS_SPEC = STORE_SPEC.split("[run]")[0] + """[reduce]
+CHUNKS_SPEC = (
+    STORE_SPEC.split("[run]")[0]
+    + """[reduce]
 over = ["c_out"]
 stats = ["min", "max", "mean"]
 [run]
 chunks = {{ {chunks} }}
 """
+)
 
 #: (c_out values, temperatures, chunks): 4,000 chunks of 2,500 points each.
 CHUNK_LAYOUTS = {

@@ -482,7 +482,7 @@ ion = "K+"
         ('[sobol]\nn = 8\nconf_level = "high"', "[sobol] conf_level"),
         ("[sobol]\nn = 1000000000000", "[sobol] n"),
         ("[morris]\nn = true", "[morris] n"),
-        ('[uncertainty]\nn = 8\nquantiles = [0.5, 2.0]', "[uncertainty] quantiles"),
+        ("[uncertainty]\nn = 8\nquantiles = [0.5, 2.0]", "[uncertainty] quantiles"),
         ('[uncertainty]\nn = 8\nquantiles = ["a"]', "[uncertainty] quantiles"),
         ("[uncertainty]\nn = 8\nrange = [5.0, 1.0]", "[uncertainty] range"),
         ("[uncertainty]\nn = 8\nrange = [1.0]", "[uncertainty] range"),

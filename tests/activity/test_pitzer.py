@@ -42,8 +42,9 @@ def mean_ln_gamma(lg, nu_c, nu_a):
 
 
 # The library leaves jit to its callers (STYLE.md); the tests jit once per ion set and shape.
-lg_phi = jax.jit(log_gamma_and_osmotic_pitzer,
-                 static_argnames=("names", "parameters", "convention"))
+lg_phi = jax.jit(
+    log_gamma_and_osmotic_pitzer, static_argnames=("names", "parameters", "convention")
+)
 N_PAD = 16  # single-salt calls are padded to one shape so each salt compiles once
 
 
@@ -123,15 +124,20 @@ def _pytzer_library(pz, params, names, T):
             b0, b1, b2, cphi = params.binary_value(c, a, T)
             al1, al2 = params.alpha[params.index(c), params.index(a)]
             C0 = cphi / (2 * math.sqrt(z[c] * z[a]))
-            lib.update_ca(PYTZER_NAMES[c], PYTZER_NAMES[a],
-                          lambda t, p, v=(b0, b1, b2, C0, 0.0, al1, al2, -9, True): v)
+            lib.update_ca(
+                PYTZER_NAMES[c],
+                PYTZER_NAMES[a],
+                lambda t, p, v=(b0, b1, b2, C0, 0.0, al1, al2, -9, True): v,
+            )
     from ionsweep.activity._pitzer_params import eval_rows
 
     def val(row):
         return float(eval_rows(row, jnp.asarray(T))[..., 0])
 
-    for group, other, upd2, upd3 in ((cats, ans, lib.update_cc, lib.update_cca),
-                                     (ans, cats, lib.update_aa, lib.update_caa)):
+    for group, other, upd2, upd3 in (
+        (cats, ans, lib.update_cc, lib.update_cca),
+        (ans, cats, lib.update_aa, lib.update_caa),
+    ):
         for i, x in enumerate(group):
             for y in group[i + 1 :]:
                 u, v = params.index(x), params.index(y)
@@ -139,8 +145,11 @@ def _pytzer_library(pz, params, names, T):
                 upd2(PYTZER_NAMES[x], PYTZER_NAMES[y], lambda t, p, th=th: (th, True))
                 for o in other:
                     ps = val(params.psi[u, v, params.index(o)])
-                    args = ((PYTZER_NAMES[x], PYTZER_NAMES[y], PYTZER_NAMES[o]) if group is cats
-                            else (PYTZER_NAMES[o], PYTZER_NAMES[x], PYTZER_NAMES[y]))
+                    args = (
+                        (PYTZER_NAMES[x], PYTZER_NAMES[y], PYTZER_NAMES[o])
+                        if group is cats
+                        else (PYTZER_NAMES[o], PYTZER_NAMES[x], PYTZER_NAMES[y])
+                    )
                     upd3(*args, lambda t, p, ps=ps: (ps, True))
     return lib
 
@@ -174,17 +183,24 @@ def test_hmw84_transcription_vs_pytzer():
     from ionsweep.activity._pitzer_params import HMW84
 
     prm = pz.parameters
-    for (c, a), tag in {("Na+", "Cl-"): "Na_Cl", ("K+", "Cl-"): "K_Cl", ("Ca2+", "Cl-"): "Ca_Cl",
-                        ("Mg2+", "Cl-"): "Mg_Cl", ("Na+", "SO4 2-"): "Na_SO4",
-                        ("Ca2+", "SO4 2-"): "Ca_SO4", ("Mg2+", "SO4 2-"): "Mg_SO4"}.items():
+    for (c, a), tag in {
+        ("Na+", "Cl-"): "Na_Cl",
+        ("K+", "Cl-"): "K_Cl",
+        ("Ca2+", "Cl-"): "Ca_Cl",
+        ("Mg2+", "Cl-"): "Mg_Cl",
+        ("Na+", "SO4 2-"): "Na_SO4",
+        ("Ca2+", "SO4 2-"): "Ca_SO4",
+        ("Mg2+", "SO4 2-"): "Mg_SO4",
+    }.items():
         b0, b1, b2, C0, *_ = getattr(prm, f"bC_{tag}_HMW84")(298.15, 10.1325)
         ours = HMW84.binary_value(c, a, 298.15)
         if tag == "Na_Cl":
             assert (ours[1], b1) == (0.2664, 0.2644)
             b1 = 0.2664
         zz = (int("2" in c) + 1) * (int("2" in a) + 1)
-        np.testing.assert_allclose(ours, [b0, b1, b2, 2 * math.sqrt(zz) * C0], atol=1e-12,
-                                   err_msg=tag)
+        np.testing.assert_allclose(
+            ours, [b0, b1, b2, 2 * math.sqrt(zz) * C0], atol=1e-12, err_msg=tag
+        )
 
 
 # PHREEQC (pitzer.dat, as shipped by phreeqpython) run in the test: single chlorides and

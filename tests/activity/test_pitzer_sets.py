@@ -199,8 +199,9 @@ def test_fit_with_pitzer_checks_temperature_before_tracing_and_takes_parameters(
     c_out = np.array([[5.0, 2.0, 9.0], [5.0, 10.0, 25.0], [20.0, 2.0, 24.0], [50.0, 5.0, 60.0]])
     P = np.array([1.0, 0.3, 0.2])
     side = [{ion: c[:, j] for j, ion in enumerate(ions)} for c in (c_in, c_out)]
-    data = {f"{n}_{s}": c[:, j] for j, n in enumerate(ions) for s, c in (("in", c_in),
-                                                                           ("out", c_out))}
+    data = {
+        f"{n}_{s}": c[:, j] for j, n in enumerate(ions) for s, c in (("in", c_in), ("out", c_out))
+    }
     # 80 °C: outside HMW84's 25 °C; the fit's jitted γ evaluation used to skip the check.
     T = 353.15
     with pytest.warns(PitzerTemperatureWarning, match="353.15 K"):

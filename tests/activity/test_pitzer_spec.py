@@ -47,9 +47,7 @@ def test_parameter_sets_as_a_categorical_axis(tmp_path):
     ds = ionsweep.run_sweep(_spec_file(tmp_path), dtype="float64")
     c_in = {"K+": 140.0, "Na+": 12.0, "Ca2+": 0.0001, "Cl-": 152.0002}
     c_out = {"K+": 5.0, "Na+": 145.0, "Ca2+": 2.0, "Cl-": 154.0}
-    labels = list(ds["activity_model"].attrs.get("labels", [])) or list(
-        ds["activity_model"].values
-    )
+    labels = list(ds["activity_model"].attrs.get("labels", [])) or list(ds["activity_model"].values)
     assert len(ds["E_K"]) == 3
     for k, params in enumerate(["hmw84", "phreeqc", "phreeqc"]):
         for ion, var in (("K+", "E_K"), ("Ca2+", "E_Ca")):

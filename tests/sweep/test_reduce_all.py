@@ -260,9 +260,7 @@ def test_dask_local_cluster_reduces_over_every_axis(tmp_path, single):
     plan = parse_spec(MANY)
     out = tmp_path / "dask.zarr"
     cache = tmp_path / "jax-cache"
-    result = run_dask(
-        plan, out, "local", progress=False, n_workers=2, compilation_cache=str(cache)
-    )
+    result = run_dask(plan, out, "local", progress=False, n_workers=2, compilation_cache=str(cache))
     assert result["computed_chunks"] == plan.n_chunks and result["complete"]
     assert any(cache.iterdir())  # the workers kept their programs in the cache given
     ds = open_results(out).load()

@@ -86,8 +86,6 @@ def split_model(label: str) -> tuple[str, str | None]:
     if isinstance(label, str) and ":" in label:
         model, _, name = label.partition(":")
         if model != "pitzer" or not name:
-            raise ValueError(
-                f"activity model {label!r}: only 'pitzer:<set>' takes a parameter set"
-            )
+            raise ValueError(f"activity model {label!r}: only 'pitzer:<set>' takes a parameter set")
         return model, name
     return label, None
