@@ -38,6 +38,7 @@ LAYERS = {
             "ionsweep._cpu",
             "ionsweep._stats",
             "ionsweep.data",
+            "ionsweep.examples",
         ),
         1,
     ),

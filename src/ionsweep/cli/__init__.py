@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "sensitivity": "ionsweep.cli._sensitivity",
     "plot": "ionsweep.cli._plot",
     "view": "ionsweep.cli._view",
+    "examples": "ionsweep.cli._examples",
 }
 
 #: Commands that evaluate large arrays on the CPU: they first keep big buffers in the malloc

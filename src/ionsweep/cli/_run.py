@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 from ionsweep.cli._common import CliError
+from ionsweep.cli._examples import resolve_spec
 
 __all__ = ["register"]
 
 RUN_EPILOG = """\
 examples:
   ionsweep run sweeps/quickstart.toml                    # writes quickstart.zarr
+  ionsweep run quickstart                                # the bundled spec (ionsweep examples)
   ionsweep run sweeps/quickstart.toml --dry-run          # the plan and an estimated time
   ionsweep run big.toml --out /scratch/big.zarr --memory 8GB --quiet
   ionsweep run big.toml --out /scratch/big.zarr --resume # finish an interrupted run
@@ -133,6 +135,7 @@ def _cache_dir() -> str | None:
 
 
 def _run(args) -> int:
+    args.spec = resolve_spec(args.spec)
     _cpu_devices()
     from ionsweep.store import StoreError
     from ionsweep.sweep import check_store, parse_shard, run, run_dask
@@ -238,7 +241,11 @@ def register(subparsers) -> None:
         "specs you trust. Specs naming built-in models run no code of their own.",
         epilog=RUN_EPILOG,
     )
-    p.add_argument("spec", metavar="SPEC", help="sweep spec, a TOML file (see sweeps/)")
+    p.add_argument(
+        "spec",
+        metavar="SPEC",
+        help="sweep spec, a TOML file, or a bundled example's name (ionsweep examples)",
+    )
     p.add_argument(
         "--out",
         metavar="STORE",

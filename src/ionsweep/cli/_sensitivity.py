@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ionsweep.cli._common import CliError
+from ionsweep.cli._examples import resolve_spec
 
 __all__ = ["register"]
 
@@ -34,6 +35,7 @@ def _sensitivity(args) -> int:
         raise CliError("--n", f"must be an integer >= 2, got {args.n}")
     if args.seed is not None and args.seed < 0:
         raise CliError("--seed", f"must be >= 0, got {args.seed}")
+    args.spec = resolve_spec(args.spec)
     overrides = {k: getattr(args, k) for k in ("dtype", "device", "n", "seed")}
     try:
         plan = sensitivity.load_sensitivity_spec(args.spec, **overrides)
@@ -107,7 +109,11 @@ def register(subparsers) -> None:
         "the tables and store the labelled results in zarr.",
         epilog=EPILOG,
     )
-    p.add_argument("spec", metavar="SPEC", help="sensitivity spec, a TOML file (see sweeps/)")
+    p.add_argument(
+        "spec",
+        metavar="SPEC",
+        help="sensitivity spec, a TOML file, or a bundled example's name (ionsweep examples)",
+    )
     p.add_argument(
         "--out", metavar="STORE", help="store directory (default: SPEC's name with .zarr)"
     )
