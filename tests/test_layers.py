@@ -19,9 +19,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "ionsweep"
 
 #: Layer of each part of the package (a name covers its submodules). The top-level private
 #: helpers are the base layer: constants, ions, units, numeric helpers, the text of one line
-#: (``_text``), the fault-injection points (``_faults``), the stop signal (``_stop``), the CPU
-#: allocator tuning (``_allocator``), the eager dispatch of the public kernels (``_eager``), the
-#: number of CPU devices (``_cpu``) and the packaged example data.
+#: (``_text``), the error classes of every tier (``_errors``), the fault-injection points
+#: (``_faults``), the stop signal (``_stop``), the CPU allocator tuning (``_allocator``), the
+#: eager dispatch of the public kernels (``_eager``), the number of CPU devices (``_cpu``) and
+#: the packaged example data.
 LAYERS = {
     **dict.fromkeys(
         (
@@ -31,6 +32,7 @@ LAYERS = {
             "ionsweep._util",
             "ionsweep._fastmath",
             "ionsweep._text",
+            "ionsweep._errors",
             "ionsweep._faults",
             "ionsweep._stop",
             "ionsweep._allocator",

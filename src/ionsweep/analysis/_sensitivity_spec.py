@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ionsweep._errors import SpecError, spec_source
 from ionsweep.analysis._distributions import Distribution, as_distribution, choice
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
@@ -113,74 +114,80 @@ def load_sensitivity_spec(path, **overrides) -> SensitivityPlan:
     return parse_sensitivity_spec(read_spec(path), source=str(path), **overrides)
 
 
-def _random_input(model, key, value, where, fail) -> RandomInput:
-    inp_name, convert, units, long_name = resolve_key(model, key, where, fail)
+def _random_input(model, key, value, where) -> RandomInput:
+    inp_name, convert, units, long_name = resolve_key(model, key, where)
     inp = model.input(inp_name)
     if not isinstance(value, Mapping):
-        fail(
+        raise SpecError(
             where, "give a distribution such as { uniform = [low, high] }; fix constants in [fixed]"
         )
     offset = ZERO_CELSIUS if key == "celsius" else 0.0
     if "choices" in value:
         raw = value["choices"]
         if not isinstance(raw, list) or not raw:
-            fail(where, "choices must be a non-empty list")
+            raise SpecError(where, "choices must be a non-empty list")
         numbers = convert(list(raw), where)
-        check_domain(model, inp_name, numbers, where, fail)
+        check_domain(model, inp_name, numbers, where)
         try:
             dist = choice([str(v) for v in raw], numbers.tolist(), value.get("weights"))
         except ValueError as exc:
-            fail(where, str(exc))
+            raise SpecError(where, str(exc)) from None
         if set(value) - {"choices", "weights"}:
-            fail(where, "a choice takes only 'choices' and 'weights'")
+            raise SpecError(where, "a choice takes only 'choices' and 'weights'")
         return RandomInput(key, inp_name, dist, units or "1", long_name)  # values in model units
     if inp.labels is not None:
-        fail(where, f"{key!r} is categorical: give it as {{ choices = [...] }}")
+        raise SpecError(where, f"{key!r} is categorical: give it as {{ choices = [...] }}")
     value = dict(value)
     if "relative" in value:
         if key == "celsius":
-            fail(where, "a relative error of a Celsius temperature is meaningless; give T in K")
+            raise SpecError(
+                where, "a relative error of a Celsius temperature is meaningless; give T in K"
+            )
         if "value" not in value:
             if inp.default is None:
-                fail(where, f"relative needs 'value' (input {inp_name!r} has no default)")
+                raise SpecError(
+                    where, f"relative needs 'value' (input {inp_name!r} has no default)"
+                )
             value["value"] = inp.default
     try:
         dist = as_distribution(value, key)
     except ValueError as exc:
-        fail(where, str(exc).removeprefix(f"{key}: "))
+        raise SpecError(where, str(exc).removeprefix(f"{key}: ")) from None
     ends = dist.ppf(np.asarray([1e-12, 1 - 1e-12])) + offset
-    check_domain(model, inp_name, ends, where + " (distribution)", fail)
+    check_domain(model, inp_name, ends, where + " (distribution)")
     return RandomInput(key, inp_name, dist, units or "1", long_name, offset)
 
 
-def _method(name, tbl, fail, n, seed) -> dict:
+def _method(name, tbl, n, seed) -> dict:
     if not isinstance(tbl, Mapping):
-        fail(f"[{name}]", "must be a table")
-    no_unknown(tbl, METHOD_KEYS[name], f"[{name}]", fail)
+        raise SpecError(f"[{name}]", "must be a table")
+    no_unknown(tbl, METHOD_KEYS[name], f"[{name}]")
     opts = dict(tbl)
     if n is not None:
         opts["n"] = n
     if seed is not None:
         opts["seed"] = seed
     if "n" not in opts:
-        fail(f"[{name}] n", "the number of samples is required")
+        raise SpecError(f"[{name}] n", "the number of samples is required")
     for key in ("n", "seed", "num_resamples", "num_levels", "bins"):
         v = opts.get(key)
         if key in opts and not (
             isinstance(v, int) and not isinstance(v, bool) and v >= (0 if key == "seed" else 2)
         ):
-            fail(f"[{name}] {key}", f"must be an integer >= 2 (seed >= 0), got {v!r}")
+            raise SpecError(f"[{name}] {key}", f"must be an integer >= 2 (seed >= 0), got {v!r}")
     if "conf_level" in opts and not (_is_number(opts["conf_level"]) and 0 < opts["conf_level"] < 1):
-        fail(
+        raise SpecError(
             f"[{name}] conf_level",
             f"must be a number strictly between 0 and 1, got {opts['conf_level']!r}",
         )
     if opts.get("bins", 0) > MAX_HISTOGRAM_BINS:
-        fail(f"[{name}] bins", f"is at most {MAX_HISTOGRAM_BINS:,}, got {opts['bins']:,}")
+        raise SpecError(
+            f"[{name}] bins", f"is at most {MAX_HISTOGRAM_BINS:,}, got {opts['bins']:,}"
+        )
     if name == "uncertainty":
-        _uncertainty_options(opts, fail)
+        _uncertainty_options(opts)
     if name == "morris" and opts.get("num_levels", 4) % 2:
-        fail("[morris] num_levels", "must be even")
+        raise SpecError("[morris] num_levels", "must be even")
     return opts
 
 
@@ -192,20 +199,26 @@ def _is_number(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
-def _uncertainty_options(opts, fail) -> None:
+def _uncertainty_options(opts) -> None:
     """``[uncertainty]`` quantiles, range, thresholds and keep_samples, checked up front."""
     q = opts.get("quantiles", [])
     if not isinstance(q, list) or not all(_is_number(x) and 0 <= x <= 1 for x in q):
-        fail("[uncertainty] quantiles", f"must be a list of numbers in [0, 1], got {q!r}")
+        raise SpecError(
+            "[uncertainty] quantiles", f"must be a list of numbers in [0, 1], got {q!r}"
+        )
     if "range" in opts:
         r = opts["range"]
         if not (isinstance(r, list) and len(r) == 2 and all(map(_is_number, r)) and r[0] < r[1]):
-            fail("[uncertainty] range", f"must be [low, high] with low < high, got {r!r}")
+            raise SpecError(
+                "[uncertainty] range", f"must be [low, high] with low < high, got {r!r}"
+            )
     t = opts.get("thresholds", [])
     if not isinstance(t, list) or not all(_is_number(x) and x >= 0 for x in t):
-        fail("[uncertainty] thresholds", f"must be a list of numbers >= 0, got {t!r}")
+        raise SpecError("[uncertainty] thresholds", f"must be a list of numbers >= 0, got {t!r}")
     if not isinstance(opts.get("keep_samples", False), bool):
-        fail("[uncertainty] keep_samples", f"must be true or false, got {opts['keep_samples']!r}")
+        raise SpecError(
+            "[uncertainty] keep_samples", f"must be true or false, got {opts['keep_samples']!r}"
+        )
 
 
 def parse_sensitivity_spec(
@@ -222,48 +235,31 @@ def parse_sensitivity_spec(
     ``dtype``, ``device``, ``n`` and ``seed`` override the spec (``n`` and ``seed`` for
     every analysis it asks for).
     """
+    with spec_source(source):
+        return _parse(text, source, dtype=dtype, device=device, n=n, seed=seed)
 
-    spec, model, model_tbl, options, fail = load_header(text, source, _TOP_KEYS)
 
-    inputs_tbl = spec.get("inputs", {})
-    if not isinstance(inputs_tbl, Mapping) or not inputs_tbl:
-        fail("[inputs]", "give at least one input a distribution")
-    seen: dict[str, str] = {}
-    inputs = []
-    for key, value in inputs_tbl.items():
-        ri = _random_input(model, key, value, f"[inputs] {key}", fail)
-        if ri.input in seen:
-            fail(f"[inputs] {key}", f"input {ri.input!r} is already set by {seen[ri.input]}")
-        seen[ri.input] = f"[inputs] {key}"
-        inputs.append(ri)
-
+def _parse(text, source, *, dtype, device, n, seed) -> SensitivityPlan:
+    """:func:`parse_sensitivity_spec` without the spec's source in its errors."""
+    spec, model, model_tbl, options = load_header(text, source, _TOP_KEYS)
+    inputs, seen = _random_inputs(model, spec.get("inputs", {}))
     fixed_tbl = spec.get("fixed", {})
     if not isinstance(fixed_tbl, Mapping):
-        fail("[fixed]", "must be a table")
+        raise SpecError("[fixed]", "must be a table")
     fixed = parse_fixed(
-        model, fixed_tbl, seen, fail, "", "give it a distribution in [inputs] or a value in [fixed]"
+        model, fixed_tbl, seen, "", "give it a distribution in [inputs] or a value in [fixed]"
     )
-
     out_tbl = spec.get("outputs", {})
-    no_unknown(out_tbl, {"variables"}, "[outputs]", fail)
-    outputs = parse_output_names(model, out_tbl, fail)
-
-    methods = {m: _method(m, spec[m], fail, n, seed) for m in METHOD_KEYS if m in spec}
+    no_unknown(out_tbl, {"variables"}, "[outputs]")
+    outputs = parse_output_names(model, out_tbl)
+    methods = {m: _method(m, spec[m], n, seed) for m in METHOD_KEYS if m in spec}
     if not methods:
-        fail("spec", "ask for at least one analysis: [sobol], [morris] or [uncertainty]")
+        raise SpecError("spec", "ask for at least one analysis: [sobol], [morris] or [uncertainty]")
     run = spec.get("run", {})
-    no_unknown(run, _RUN_KEYS, "[run]", fail)
-    dtype, device = parse_run_settings(run, fail, dtype, device)
-    check_model_evaluates(model, outputs, fail)
-    # Values the model will see, for its range check: the categories of a choice, else the
-    # 0.1 % and 99.9 % quantiles (the ends, for bounded distributions).
-    values = {k: np.asarray(v) for k, v in fixed.items()}
-    for ri in inputs:
-        if ri.dist.kind == "choice":
-            values[ri.input] = np.asarray(ri.dist.values)
-        else:
-            values[ri.input] = ri.dist.ppf(np.array([0.0, 0.001, 0.999, 1.0])) + ri.offset
-
+    no_unknown(run, _RUN_KEYS, "[run]")
+    dtype, device = parse_run_settings(run, dtype, device)
+    check_model_evaluates(model, outputs)
+    values = _sampled_values(inputs, fixed)
     plan = SensitivityPlan(
         warnings=model.range_warnings(values),
         spec_text=spec_text(spec, text),
@@ -281,10 +277,39 @@ def parse_sensitivity_spec(
     )
     size = plan.n_evaluations * (len(inputs) + len(outputs))
     if size > MAX_SAMPLE_VALUES:
-        fail(
+        raise SpecError(
             f"[{next(iter(methods))}] n",
             f"{plan.n_evaluations:,} model evaluations of {len(inputs)} inputs and "
             f"{len(outputs)} outputs are {size:,} values, more than one run holds in memory "
             f"({MAX_SAMPLE_VALUES:,}); lower n",
         )
     return plan
+
+
+def _random_inputs(model: Model, inputs_tbl) -> tuple[list[RandomInput], dict[str, str]]:
+    """The random inputs of ``[inputs]``, and where each model input is set."""
+    if not isinstance(inputs_tbl, Mapping) or not inputs_tbl:
+        raise SpecError("[inputs]", "give at least one input a distribution")
+    seen: dict[str, str] = {}
+    inputs = []
+    for key, value in inputs_tbl.items():
+        ri = _random_input(model, key, value, f"[inputs] {key}")
+        if ri.input in seen:
+            raise SpecError(
+                f"[inputs] {key}", f"input {ri.input!r} is already set by {seen[ri.input]}"
+            )
+        seen[ri.input] = f"[inputs] {key}"
+        inputs.append(ri)
+    return inputs, seen
+
+
+def _sampled_values(inputs, fixed) -> dict[str, np.ndarray]:
+    """Values the model will see, for its range check: the categories of a choice, else
+    the 0.1 % and 99.9 % quantiles (the ends, for bounded distributions)."""
+    values = {k: np.asarray(v) for k, v in fixed.items()}
+    for ri in inputs:
+        if ri.dist.kind == "choice":
+            values[ri.input] = np.asarray(ri.dist.values)
+        else:
+            values[ri.input] = ri.dist.ppf(np.array([0.0, 0.001, 0.999, 1.0])) + ri.offset
+    return values

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ionsweep import physics
+from ionsweep._errors import SpecError
 from ionsweep._fastmath import exp_keep_nan
 from ionsweep._ions import ions as ion_table
 from ionsweep.activity import (
@@ -65,30 +66,32 @@ def _params(label, databases):
     return pitzer_parameters(name, databases)
 
 
-def spec_databases(table, here, fail):
+def spec_databases(table, here):
     """``{name: PitzerParameters}`` from a spec's ``[activity]`` table (None if absent).
 
     ``[activity.databases]`` maps set names to PHREEQC-format files, relative to the spec's
-    directory ``here``; errors go through ``fail(field, message)``.
+    directory ``here``; a problem raises :class:`~ionsweep._errors.SpecError` naming its field.
     """
     if table is None:
         return None
     if not isinstance(table, dict) or set(table) - {"databases"}:
-        fail("[activity]", "only a [activity.databases] table is allowed")
+        raise SpecError("[activity]", "only a [activity.databases] table is allowed")
     dbs = table.get("databases", {})
     if not isinstance(dbs, dict):
-        fail("[activity.databases]", "must map set names to database files")
+        raise SpecError("[activity.databases]", "must map set names to database files")
     out = {}
     for name, path in dbs.items():
         if not isinstance(path, str):
-            fail(f"[activity.databases] {name}", f"must be a file path (text), got {path!r}")
+            raise SpecError(
+                f"[activity.databases] {name}", f"must be a file path (text), got {path!r}"
+            )
         full = Path(path) if here is None else Path(here) / path
         if not full.is_file():
-            fail(f"[activity.databases] {name}", f"no such file {str(full)!r}")
+            raise SpecError(f"[activity.databases] {name}", f"no such file {str(full)!r}")
         try:
             out[name] = read_phreeqc_pitzer(full, name)
         except (ValueError, OSError) as exc:
-            fail(f"[activity.databases] {name}", str(exc))
+            raise SpecError(f"[activity.databases] {name}", str(exc)) from exc
     return out
 
 

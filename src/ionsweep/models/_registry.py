@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Mapping
 
+from ionsweep._errors import SpecError, UserModelError
 from ionsweep.models import _activity, _builtin
 from ionsweep.models._base import Input, Model, Output
 
@@ -20,26 +21,6 @@ __all__ = [
     "model_names",
     "register_model",
 ]
-
-
-class UserModelError(ValueError):
-    """A user's ``module:function`` model raised (or exited) while being imported, checked,
-    traced or run; the message names the model and gives its exception's type and text."""
-
-    def __init__(self, model: str, exc: BaseException, when: str = "failed"):
-        self.model, self.cause = model, exc
-        #: ``Type: message`` of the model's own exception, on one line.
-        self.reason = describe(exc)
-        super().__init__(f"model {model!r} {when}: {self.reason}")
-
-
-def describe(exc: BaseException) -> str:
-    """``Type: message`` of an exception on one line (at most 300 characters of message)."""
-    msg = " ".join(str(exc).split())
-    if isinstance(exc, SystemExit):
-        msg = f"sys.exit({exc.code!r}) ends the program; a model must return its outputs"
-    msg = msg if len(msg) <= 300 else msg[:297] + "..."
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
 #: What a user's code may raise that is no error of ionsweep's: any exception, and the
@@ -61,20 +42,21 @@ _FACTORIES: dict[str, Callable[..., Model]] = {
 }
 
 
-def label_index(inp: Input, value, where: str, fail) -> float:
-    """Numeric value of a categorical label for input ``inp`` (e.g. a model name → index)."""
+def label_index(inp: Input, value, where: str) -> float:
+    """Numeric value of a categorical label for input ``inp`` (e.g. a model name → index);
+    :class:`SpecError` at spec field ``where`` for a label the input does not take."""
     if inp.labels == "activity_model":
         from ionsweep.models._activity import label_code  # "pitzer:<set>" labels too
 
         choices = inp.choices or ()
         if value not in choices:
-            fail(
+            raise SpecError(
                 where,
                 f"activity model {value!r} is not among this model's activity models "
                 f"({', '.join(choices)}); set them with the model option 'models'",
             )
         return float(label_code(value, choices))
-    fail(where, f"input {inp.name!r} takes {inp.labels} names; {value!r} is not one")
+    raise SpecError(where, f"input {inp.name!r} takes {inp.labels} names; {value!r} is not one")
 
 
 def register_model(name: str, factory: Callable[..., Model]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ionsweep._errors import SpecError
 from ionsweep.models import Model
 from ionsweep.sweep._axes import Generated
 
@@ -45,10 +46,6 @@ MAX_CHUNKS = 10_000_000
 #: Most points of one chunk: the compiled kernel indexes a chunk's points and its reduced
 #: blocks with int32.
 MAX_CHUNK_POINTS = 2**31 - 1
-
-
-class SpecError(ValueError):
-    """A sweep spec is invalid; the message names the file and the offending field."""
 
 
 class PlanWarning(UserWarning):

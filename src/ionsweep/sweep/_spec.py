@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ionsweep import _cpu
+from ionsweep._errors import SpecError, spec_source
 from ionsweep._stats import cell_bytes
 from ionsweep.models import Model, UserModelError
 from ionsweep.sweep._axes import Generated
@@ -72,149 +73,179 @@ def parse_spec(
     plan_only: bool = False,
 ) -> Plan:
     """Validate spec ``text`` (TOML, or the spec as nested dicts) and build the plan.
-    Raises :class:`SpecError` naming the field on any problem (see :func:`load_spec` for
-    ``plan_only``)."""
+    Raises :class:`SpecError` naming ``source`` and the field on any problem (see
+    :func:`load_spec` for ``plan_only``)."""
     _cpu.configure()  # before a user's model or the chunk choice starts JAX's backend
-    spec, model, model_tbl, options, fail = load_header(text, source, _TOP_KEYS)
+    with spec_source(source):
+        spec, model, model_tbl, options = load_header(text, source, _TOP_KEYS)
+        axes, fixed = _parse_grid(model, spec)
+        outputs, grads, elasticities = _parse_outputs(model, spec.get("outputs", {}))
+        run = spec.get("run", {})
+        no_unknown(run, _RUN_KEYS, "[run]")
+        dtype, device = parse_run_settings(run, dtype, device)
+        memory_bytes = _memory_budget(run, memory)
+        reduce = parse_reduce(spec.get("reduce"), [a.name for a in axes], outputs)
+        chunks = _chunks(
+            axes,
+            run,
+            n_vars=len(outputs) * (1 + len(grads) + len(elasticities)) + 1,
+            itemsize=np.dtype(dtype).itemsize,
+            memory_bytes=memory_bytes,
+            reduce=reduce,
+            cell_bytes=reduce_cell_bytes(reduce, len(outputs)) if reduce else 0,
+            device=device,
+            plan_only=plan_only,
+        )
+        if reduce is not None:
+            _check_kept_state(axes, chunks, reduce, len(outputs), memory_bytes)
+        check_model_evaluates(model, outputs)
+        values = _checked_inputs(model, axes, fixed)
+        plan = Plan(
+            warnings=model.range_warnings(values),
+            spec_text=spec_text(spec, text),
+            source=source,
+            title=str(spec.get("title", "")),
+            model=model,
+            model_name=str(model_tbl["name"]),
+            model_options=options,
+            axes=axes,
+            fixed=fixed,
+            outputs=outputs,
+            grads=grads,
+            dtype=dtype,
+            chunks=chunks,
+            memory_bytes=memory_bytes,
+            device=device,
+            reduce=reduce,
+            elasticities=elasticities,
+        )
+        check_store_names(plan)
+    return plan
 
+
+def _parse_grid(model: Model, spec: Mapping) -> tuple[tuple[Axis, ...], dict[str, float]]:
+    """The axes of ``[axes]`` and the fixed inputs of ``[fixed]`` (defaults filled in);
+    each input set in one place."""
     axes_tbl = spec.get("axes", {})
     fixed_tbl = spec.get("fixed", {})
     if not isinstance(axes_tbl, Mapping) or not isinstance(fixed_tbl, Mapping):
-        fail("[axes]/[fixed]", "must be tables")
+        raise SpecError("[axes]/[fixed]", "must be tables")
     if not axes_tbl:
-        fail("[axes]", "at least one axis is required")
-
+        raise SpecError("[axes]", "at least one axis is required")
     axes: list[Axis] = []
     seen: dict[str, str] = {}
     for name, value in axes_tbl.items():
-        axis = parse_axis(model, name, value, f"[axes] {name}", fail)
+        axis = parse_axis(model, name, value, f"[axes] {name}")
         for inp in axis.feeds:
             if inp in seen:
-                fail(f"[axes] {name}", f"input {inp!r} is already set by {seen[inp]}")
+                raise SpecError(f"[axes] {name}", f"input {inp!r} is already set by {seen[inp]}")
             seen[inp] = f"[axes] {name}"
         axes.append(axis)
-
     fixed = parse_fixed(
         model,
         fixed_tbl,
         seen,
-        fail,
         list_hint="; sweep it in [axes]",
         missing_hint="sweep it in [axes] or set it in [fixed]",
     )
+    return tuple(axes), fixed
 
-    out_tbl = spec.get("outputs", {})
-    no_unknown(out_tbl, _OUTPUT_KEYS, "[outputs]", fail)
-    outputs = parse_output_names(model, out_tbl, fail)
-    grads = []
-    for g in _name_list(out_tbl, "grad", "[outputs] grad", fail):
+
+def _parse_outputs(model: Model, out_tbl) -> tuple[tuple[str, ...], ...]:
+    """``[outputs]``: the stored outputs, and the inputs of their derivatives
+    (``grad``) and of their elasticities."""
+    no_unknown(out_tbl, _OUTPUT_KEYS, "[outputs]")
+    outputs = parse_output_names(model, out_tbl)
+    grads = _derivative_inputs(model, out_tbl, "grad", "no gradient is defined")
+    elasticities = _derivative_inputs(model, out_tbl, "elasticity", "no elasticity")
+    return outputs, grads, elasticities
+
+
+def _derivative_inputs(model: Model, out_tbl, key: str, none: str) -> tuple[str, ...]:
+    """The inputs named by ``[outputs] KEY`` (``celsius`` is ``T``), each a differentiable
+    input of ``model`` named once; ``none`` says why a categorical one is refused."""
+    where = f"[outputs] {key}"
+    names: list[str] = []
+    for g in _name_list(out_tbl, key, where):
         inp_name = "T" if g == "celsius" else g
-        if inp_name in grads:
-            fail("[outputs] grad", f"{g!r} names input {inp_name!r} twice")
+        if inp_name in names:
+            raise SpecError(where, f"{g!r} names input {inp_name!r} twice")
         if inp_name not in model.input_names:
-            fail("[outputs] grad", f"{g!r} is not an input of model {model.name!r}")
-        inp = model.input(inp_name)
-        if not inp.differentiable:
-            fail("[outputs] grad", f"{g!r} is categorical/discrete; no gradient is defined")
-        grads.append(inp_name)
-    elasticities = []
-    for g in _name_list(out_tbl, "elasticity", "[outputs] elasticity", fail):
-        inp_name = "T" if g == "celsius" else g
-        if inp_name in elasticities:
-            fail("[outputs] elasticity", f"{g!r} names input {inp_name!r} twice")
-        if inp_name not in model.input_names:
-            fail("[outputs] elasticity", f"{g!r} is not an input of model {model.name!r}")
+            raise SpecError(where, f"{g!r} is not an input of model {model.name!r}")
         if not model.input(inp_name).differentiable:
-            fail("[outputs] elasticity", f"{g!r} is categorical/discrete; no elasticity")
-        elasticities.append(inp_name)
+            raise SpecError(where, f"{g!r} is categorical/discrete; {none}")
+        names.append(inp_name)
+    return tuple(names)
 
-    run = spec.get("run", {})
-    no_unknown(run, _RUN_KEYS, "[run]", fail)
-    dtype, device = parse_run_settings(run, fail, dtype, device)
+
+def _memory_budget(run: Mapping, memory: str | None) -> int:
+    """The memory budget in bytes: ``memory`` (the caller's) or ``[run] memory`` (1 GB)."""
     try:
         if isinstance(run.get("memory"), bool):
             raise ValueError(f"a size is a number or text such as '2GB', not {run['memory']!r}")
-        memory_bytes = parse_bytes(memory or run.get("memory", "1GB"))
+        return parse_bytes(memory or run.get("memory", "1GB"))
     except ValueError as exc:
-        fail("memory budget" if memory else "[run] memory", str(exc))
+        raise SpecError("memory budget" if memory else "[run] memory", str(exc)) from None
 
-    reduce = parse_reduce(spec.get("reduce"), [a.name for a in axes], outputs, fail)
+
+def _chunks(axes, run, *, n_vars, itemsize, memory_bytes, reduce, cell_bytes, device, plan_only):
+    """The chunk shape: ``[run] chunks`` where given, the rest chosen for the memory budget
+    (see :func:`~ionsweep.sweep._chunks.choose_chunks`: ``n_vars`` stored variables of
+    ``itemsize`` bytes, ``cell_bytes`` of reduction state per kept cell), then checked."""
     shape = tuple(a.size for a in axes)
+    names = [a.name for a in axes]
     if math.prod(shape) > MAX_POINTS:  # Python integers: exact at any size
-        fail(
+        raise SpecError(
             "[axes]",
             f"the grid of {count_text(math.prod(shape))} points is more than a store indexes "
             f"({MAX_POINTS:,}); sweep fewer points, or split the sweep",
         )
-    n_vars = len(outputs) * (1 + len(grads) + len(elasticities)) + 1
     chunk_req = run.get("chunks", {})
     if not isinstance(chunk_req, Mapping):
-        fail("[run] chunks", "must be a table such as { c_out = 10 }")
-    for k in chunk_req:
-        if k not in [a.name for a in axes]:
-            fail("[run] chunks", f"{k!r} is not an axis")
-        v = chunk_req[k]
+        raise SpecError("[run] chunks", "must be a table such as { c_out = 10 }")
+    for k, v in chunk_req.items():
+        if k not in names:
+            raise SpecError("[run] chunks", f"{k!r} is not an axis")
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            fail(f"[run] chunks {k}", f"must be a positive integer, got {v!r}")
+            raise SpecError(f"[run] chunks {k}", f"must be a positive integer, got {v!r}")
     chunks = choose_chunks(
         shape,
-        [a.name for a in axes],
+        names,
         n_vars,
-        np.dtype(dtype).itemsize,
+        itemsize,
         memory_bytes,
         chunk_req,
         first=reduce.over if reduce else (),
         device=device,
-        cell_bytes=reduce_cell_bytes(reduce, len(outputs)) if reduce else 0,
+        cell_bytes=cell_bytes,
     )
+    _check_chunks(shape, chunks, bool(chunk_req), plan_only)
+    return chunks
 
-    _check_chunks(shape, chunks, bool(chunk_req), fail, plan_only)
-    if reduce is not None:
-        _check_kept_state(axes, chunks, reduce, len(outputs), memory_bytes, fail)
-    check_model_evaluates(model, outputs, fail)
 
+def _checked_inputs(model: Model, axes, fixed) -> dict[str, np.ndarray]:
+    """The values the model's checks see (a generated axis shows its least and greatest
+    values); :class:`SpecError` for inputs no point can take (a bath with a net charge)."""
     values = {k: np.asarray(v) for k, v in fixed.items()}
-    # A generated axis shows its least and greatest values (what the checks compare).
     values.update({k: _checked_values(v) for a in axes for k, v in a.feeds.items()})
-    refusal = model.refusal(values)  # inputs no point can take (a bath with a net charge)
+    refusal = model.refusal(values)
     if refusal is not None:
-        fail(*refusal)
-
-    plan = Plan(
-        warnings=model.range_warnings(values),
-        spec_text=spec_text(spec, text),
-        source=source,
-        title=str(spec.get("title", "")),
-        model=model,
-        model_name=str(model_tbl["name"]),
-        model_options=options,
-        axes=tuple(axes),
-        fixed=fixed,
-        outputs=outputs,
-        grads=tuple(grads),
-        dtype=dtype,
-        chunks=chunks,
-        memory_bytes=memory_bytes,
-        device=device,
-        reduce=reduce,
-        elasticities=tuple(elasticities),
-    )
-    check_store_names(plan, fail)
-    return plan
+        raise SpecError(*refusal)
+    return values
 
 
 def _checked_values(v) -> np.ndarray:
     return v.extremes() if isinstance(v, Generated) else np.asarray(v)
 
 
-def _check_chunks(shape, chunks, requested: bool, fail, plan_only: bool = False) -> None:
+def _check_chunks(shape, chunks, requested: bool, plan_only: bool = False) -> None:
     """Refuse a grid of more chunks than one run handles (unless ``plan_only``), or chunks
     larger than the kernel indexes."""
     refusal = chunk_count_refusal(shape, chunks)
     if refusal and not plan_only:
-        fail("[run] memory", refusal)
+        raise SpecError("[run] memory", refusal)
     if math.prod(chunks) > MAX_CHUNK_POINTS:
-        fail(
+        raise SpecError(
             "[run] chunks" if requested else "[run] memory",
             f"a chunk of {' × '.join(map(str, chunks))} = {math.prod(chunks):,} points is "
             f"more than the engine handles in one chunk ({MAX_CHUNK_POINTS:,}); ask for "
@@ -222,7 +253,7 @@ def _check_chunks(shape, chunks, requested: bool, fail, plan_only: bool = False)
         )
 
 
-def _check_kept_state(axes, chunks, reduce: Reduction, n_outputs: int, memory_bytes, fail):
+def _check_kept_state(axes, chunks, reduce: Reduction, n_outputs: int, memory_bytes):
     """Refuse a reduction accumulated over chunks whose statistics of the whole kept grid
     (held on the devices and the host for the whole run) exceed the memory budget."""
     over = [k for k, a in enumerate(axes) if a.name in reduce.over]
@@ -231,7 +262,7 @@ def _check_kept_state(axes, chunks, reduce: Reduction, n_outputs: int, memory_by
     cells = math.prod(a.size for k, a in enumerate(axes) if k not in over)
     need = cells * reduce_cell_bytes(reduce, n_outputs)
     if need > memory_bytes:
-        fail(
+        raise SpecError(
             "[reduce]",
             f"the statistics of {cells:,} kept points ({format_bytes(need)}, histogram bins "
             f"included) are accumulated over chunks and need more than the memory budget "
@@ -240,7 +271,7 @@ def _check_kept_state(axes, chunks, reduce: Reduction, n_outputs: int, memory_by
         )
 
 
-def check_store_names(plan: Plan, fail) -> None:
+def check_store_names(plan: Plan) -> None:
     """Refuse a plan whose store would hold two things of one name (an axis named like an
     output or like ``valid``, a zip member named like another axis, …), naming the field
     that brought the second one."""
@@ -255,7 +286,7 @@ def check_store_names(plan: Plan, fail) -> None:
     for name in names:
         if name in seen and name not in plan.fixed:
             uses = "; ".join(_uses(plan, name)[:2])
-            fail(
+            raise SpecError(
                 _field_of(plan, name),
                 f"{name!r} names two things in the store: {uses}; rename one of them",
             )
@@ -294,7 +325,7 @@ def reduce_cell_bytes(reduce: Reduction, n_outputs: int) -> int:
     return cell_bytes(reduce, n_outputs)
 
 
-def parse_fixed(model: Model, fixed_tbl, seen: dict, fail, list_hint: str, missing_hint: str):
+def parse_fixed(model: Model, fixed_tbl, seen: dict, list_hint: str, missing_hint: str):
     """The ``[fixed]`` table as {input: value}, defaults filled in; ``seen`` is updated.
 
     ``seen`` maps the inputs already set elsewhere in the spec to where; ``list_hint`` ends
@@ -304,19 +335,19 @@ def parse_fixed(model: Model, fixed_tbl, seen: dict, fail, list_hint: str, missi
     fixed: dict[str, float] = {}
     for key, value in fixed_tbl.items():
         where = f"[fixed] {key}"
-        inp_name, convert, _, _ = resolve_key(model, key, where, fail)
+        inp_name, convert, _, _ = resolve_key(model, key, where)
         if inp_name in seen:
-            fail(where, f"input {inp_name!r} is also set by {seen[inp_name]}")
+            raise SpecError(where, f"input {inp_name!r} is also set by {seen[inp_name]}")
         if isinstance(value, list | dict):
-            fail(where, f"a fixed value must be a single number (or name){list_hint}")
+            raise SpecError(where, f"a fixed value must be a single number (or name){list_hint}")
         arr = convert(np.asarray([value]), where)
-        check_domain(model, inp_name, arr, where, fail)
+        check_domain(model, inp_name, arr, where)
         fixed[inp_name] = float(arr[0])
         seen[inp_name] = where
     for inp in model.inputs:
         if inp.name not in seen:
             if inp.default is None:
-                fail(
+                raise SpecError(
                     "[fixed]",
                     f"model {model.name!r} needs input {inp.name!r} "
                     f"({inp.long_name}, {inp.units}): {missing_hint}",
@@ -325,25 +356,25 @@ def parse_fixed(model: Model, fixed_tbl, seen: dict, fail, list_hint: str, missi
     return fixed
 
 
-def parse_run_settings(run, fail, dtype=None, device=None) -> tuple[str, str]:
+def parse_run_settings(run, dtype=None, device=None) -> tuple[str, str]:
     """``[run] dtype`` and ``device`` (overridden by ``dtype``/``device`` when given)."""
     where = "dtype" if dtype else "[run] dtype"
     dtype = dtype or run.get("dtype", "float32")
     if dtype not in ("float32", "float64"):
-        fail(where, f"must be 'float32' or 'float64', got {dtype!r}")
+        raise SpecError(where, f"must be 'float32' or 'float64', got {dtype!r}")
     where = "device" if device else "[run] device"
     device = device or run.get("device", "auto")
     if device not in ("auto", "cpu", "gpu"):
-        fail(where, f"must be 'auto', 'cpu' or 'gpu', got {device!r}")
+        raise SpecError(where, f"must be 'auto', 'cpu' or 'gpu', got {device!r}")
     return dtype, device
 
 
-def _name_list(table, key, where, fail) -> list[str]:
+def _name_list(table, key, where) -> list[str]:
     """A list of names (strings) from ``table[key]``, each named at most once."""
-    return name_list(table.get(key, []), where, fail)
+    return name_list(table.get(key, []), where)
 
 
-def check_model_evaluates(model: Model, outputs, fail) -> None:
+def check_model_evaluates(model: Model, outputs) -> None:
     """Trace a user's model (no computation) on scalar inputs and on inputs of shape (2,),
     as the run feeds it, so that a model that raises or exits, lacks an output or returns
     the wrong shape or type is refused before any work.
@@ -361,31 +392,35 @@ def check_model_evaluates(model: Model, outputs, fail) -> None:
             out = jax.eval_shape(model.fn, x)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # the user's code
             err = exc if isinstance(exc, UserModelError) else UserModelError(model.name, exc)
-            fail("[model] name", f"model {model.name!r} fails on a trial call: {err.reason}")
-        _check_trial_outputs(model, outputs, out, shape, fail)
+            raise SpecError(
+                "[model] name", f"model {model.name!r} fails on a trial call: {err.reason}"
+            ) from exc
+        _check_trial_outputs(model, outputs, out, shape)
 
 
-def _check_trial_outputs(model: Model, outputs, out, shape, fail) -> None:
+def _check_trial_outputs(model: Model, outputs, out, shape) -> None:
     """The outputs of a trial call on inputs of ``shape``: a dict holding every output, each
     a float array of that shape (or a constant)."""
     import jax.numpy as jnp
 
     if not isinstance(out, Mapping):
-        fail("[model] name", f"model {model.name!r} must return an array or a dict of arrays")
+        raise SpecError(
+            "[model] name", f"model {model.name!r} must return an array or a dict of arrays"
+        )
     for name in outputs:
         if name not in out:
-            fail(
+            raise SpecError(
                 "[model] outputs",
                 f"model {model.name!r} returns no {name!r} (it returns {', '.join(map(str, out))})",
             )
         v = out[name]
         dt = getattr(v, "dtype", None)
         if dt is None or not jnp.issubdtype(dt, jnp.floating):
-            fail(
+            raise SpecError(
                 "[model] name", f"output {name!r} of {model.name!r} must be a float array, got {dt}"
             )
         if getattr(v, "shape", None) not in (shape, ()):
-            fail(
+            raise SpecError(
                 "[model] name",
                 f"output {name!r} of {model.name!r} must have the shape of its inputs (one value "
                 f"per point); for inputs of shape {shape} it has shape "
@@ -393,20 +428,20 @@ def _check_trial_outputs(model: Model, outputs, out, shape, fail) -> None:
             )
 
 
-def parse_output_names(model: Model, out_tbl, fail) -> tuple[str, ...]:
+def parse_output_names(model: Model, out_tbl) -> tuple[str, ...]:
     """``[outputs] variables`` (all the model's outputs by default), each checked."""
     outputs = (
-        tuple(_name_list(out_tbl, "variables", "[outputs] variables", fail))
+        tuple(_name_list(out_tbl, "variables", "[outputs] variables"))
         if ("variables" in out_tbl)
         else tuple(model.output_names)
     )
     for o in outputs:
         if o not in model.output_names:
-            fail(
+            raise SpecError(
                 "[outputs] variables",
                 f"unknown output {o!r} of model {model.name!r}; "
                 f"it has {', '.join(model.output_names)}",
             )
     if not outputs:
-        fail("[outputs] variables", "at least one output is required")
+        raise SpecError("[outputs] variables", "at least one output is required")
     return outputs

@@ -34,36 +34,32 @@ def read_spec(path: Path) -> str:
         with open(path, "rb") as fh:
             data = fh.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
-        raise SpecError(f"{path}: cannot read spec: {exc.strerror or exc}") from exc
+        raise SpecError(None, f"cannot read spec: {exc.strerror or exc}", str(path)) from exc
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(
-            f"{path}: spec: larger than {MAX_SPEC_BYTES:,} bytes; a spec describes its axes "
-            "with generators such as {{ linspace = [start, stop, num] }}, not as listed values"
+            "spec",
+            f"larger than {MAX_SPEC_BYTES:,} bytes; a spec describes its axes with generators "
+            "such as {{ linspace = [start, stop, num] }}, not as listed values",
+            str(path),
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(
-            f"{path}: not valid TOML: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
-            f"{exc.start}); is it a binary file?"
+            None,
+            f"not valid TOML: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
+            f"{exc.start}); is it a binary file?",
+            str(path),
         ) from None
 
 
-def _one_line(text: str) -> str:
-    """An error message as one line shown literally: names and values from a spec may hold
-    newlines or terminal escapes, which become ``\\n``, ``\\x1b``."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def check_name(name, where: str, what: str, fail) -> None:
+def check_name(name, where: str, what: str) -> None:
     """Refuse a ``name`` that becomes a name in the store (a dimension, coordinate or
     variable) unless it is an ASCII Python identifier: names are shown and addressed as
     names everywhere (xarray, the explorer), never as markup or paths."""
     if not (isinstance(name, str) and name.isascii() and name.isidentifier()):
         shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."
-        fail(
+        raise SpecError(
             where,
             f"{what} {shown} is not a name: use ASCII letters, digits and _ "
             "(not starting with a digit)",
@@ -121,46 +117,68 @@ def load_header(text: str | Mapping, source: str, top_keys):
     """Parse spec ``text`` (TOML, or the spec as nested dicts, validated directly), check
     its top-level keys and build its ``[model]``.
 
-    Returns ``(spec, model, model_table, model_options, fail)``, where ``fail(field, msg)``
-    raises :class:`SpecError` naming ``source`` and the field. Shared by sweep and
-    sensitivity specs.
+    Returns ``(spec, model, model_table, model_options)``; a problem raises
+    :class:`SpecError` naming the field (its ``source`` is filled in by the caller, see
+    :func:`~ionsweep._errors.spec_source`). Shared by sweep and sensitivity specs.
     """
-
-    def fail(field: str, msg: str):
-        raise SpecError(_one_line(f"{source}: {field}: {msg}"))
-
     try:
         spec = _plain(text) if isinstance(text, Mapping) else tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+        raise SpecError(None, f"not valid TOML: {exc}") from exc
     except RecursionError:
-        raise SpecError(f"{source}: spec: tables or arrays nested too deeply to read") from None
-    no_unknown(spec, top_keys, "", fail)
+        raise SpecError("spec", "tables or arrays nested too deeply to read") from None
+    _check_kind(spec, top_keys)
+    no_unknown(spec, top_keys, "")
     model_tbl = spec.get("model")
     if not isinstance(model_tbl, Mapping) or "name" not in model_tbl:
-        fail("[model]", "a [model] table with a 'name' is required")
+        raise SpecError("[model]", "a [model] table with a 'name' is required")
     options = {k: v for k, v in model_tbl.items() if k != "name"}
     if not isinstance(model_tbl["name"], str):
-        fail("[model] name", f"must be a model name (text), got {model_tbl['name']!r}")
+        raise SpecError("[model] name", f"must be a model name (text), got {model_tbl['name']!r}")
     here = Path(source).resolve().parent if Path(source).is_file() else None
     from ionsweep.models._activity import spec_databases  # [activity.databases]
 
-    dbs = spec_databases(spec.get("activity"), here, fail)
+    dbs = spec_databases(spec.get("activity"), here)
     try:
         opts = options if dbs is None else {**options, "databases": dbs}
         model = get_model(model_tbl["name"], opts, search_path=here)
     except (ValueError, KeyError, TypeError) as exc:
-        fail("[model]", str(exc).strip('"'))
+        raise SpecError("[model]", str(exc).strip('"')) from exc
     for inp in model.inputs:
-        check_name(inp.name, "[model]", f"input of model {model.name!r}", fail)
+        check_name(inp.name, "[model]", f"input of model {model.name!r}")
     for out in model.outputs:
-        check_name(out.name, "[model] outputs", f"output of model {model.name!r}", fail)
-    return spec, model, model_tbl, options, fail
+        check_name(out.name, "[model] outputs", f"output of model {model.name!r}")
+    return spec, model, model_tbl, options
 
 
-def no_unknown(table, allowed, where, fail):
+#: The tables that make a spec a sweep spec or a sensitivity spec, and what runs each kind.
+_KINDS = {
+    "sweep": (
+        ("axes", "reduce"),
+        "run it with `ionsweep run` (in Python: ionsweep.run_sweep)",
+    ),
+    "sensitivity": (
+        ("inputs", "sobol", "morris", "uncertainty"),
+        "run it with `ionsweep sensitivity` (in Python: ionsweep.sensitivity.run_sensitivity)",
+    ),
+}
+
+
+def _check_kind(spec: Mapping, top_keys) -> None:
+    """Refuse a spec of the other kind (a sensitivity spec given where a sweep spec is
+    expected, or the reverse), naming its kind and what runs it."""
+    for kind, (tables, how) in _KINDS.items():
+        other = [k for k in tables if k in spec and k not in top_keys]
+        if other:
+            raise SpecError(f"[{other[0]}]", f"a {kind} spec's table: this is a {kind} spec, {how}")
+
+
+def no_unknown(table, allowed, where) -> None:
+    """Refuse a table that is no table, or holds a key not in ``allowed``."""
     if not isinstance(table, Mapping):
-        fail(where or "spec", "must be a table")
+        raise SpecError(where or "spec", "must be a table")
     for k in table:
         if k not in allowed:
-            fail(f"{where} {k}".strip(), f"unknown key; allowed: {', '.join(sorted(allowed))}")
+            raise SpecError(
+                f"{where} {k}".strip(), f"unknown key; allowed: {', '.join(sorted(allowed))}"
+            )

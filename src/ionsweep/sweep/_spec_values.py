@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ionsweep._errors import SpecError
 from ionsweep._ions import ions as ion_table
 from ionsweep._stats import STATISTICS
 from ionsweep._units import MAX_TEMPERATURE_K, MIN_TEMPERATURE_K
@@ -32,29 +33,29 @@ _GENERATORS = {"values", "linspace", "logspace", "geomspace", "arange"}
 _COUNT_RE = re.compile(r"^\s*(abs\(\s*(\w+)\s*\)|(\w+))\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
 
 
-def resolve_key(model: Model, key: str, where: str, fail):
+def resolve_key(model: Model, key: str, where: str):
     """Map a spec key to (input name, converter, coord units, long_name)."""
     if key == "celsius":
         if "T" not in model.input_names:
-            fail(where, f"model {model.name!r} has no temperature input")
-        return "T", lambda v, w: _numeric(v, w, fail) + ZERO_CELSIUS, "degC", "temperature"
+            raise SpecError(where, f"model {model.name!r} has no temperature input")
+        return "T", lambda v, w: _numeric(v, w) + ZERO_CELSIUS, "degC", "temperature"
     for inp in model.inputs:
         if inp.name == key:
             if inp.labels == "ion":
-                return inp.name, lambda v, w: _ion_valences(v, w, fail), inp.units, inp.long_name
+                return inp.name, lambda v, w: _ion_valences(v, w), inp.units, inp.long_name
             if inp.labels is not None:
-                return inp.name, lambda v, w, i=inp: _labels(i, v, w, fail), "", inp.long_name
-            return inp.name, lambda v, w: _numeric(v, w, fail), inp.units, inp.long_name
+                return inp.name, lambda v, w, i=inp: _labels(i, v, w), "", inp.long_name
+            return inp.name, lambda v, w: _numeric(v, w), inp.units, inp.long_name
     labelled = [i for i in model.inputs if i.labels == key]
     if len(labelled) == 1:
         inp = labelled[0]
         conv = (
-            (lambda v, w: _ion_valences(v, w, fail))
+            (lambda v, w: _ion_valences(v, w))
             if key == "ion"
-            else (lambda v, w: _labels(inp, v, w, fail))
+            else (lambda v, w: _labels(inp, v, w))
         )
         return inp.name, conv, "", key.replace("_", " ")
-    fail(
+    raise SpecError(
         where,
         f"{key!r} is not an input of model {model.name!r}; inputs: "
         f"{', '.join(model.input_names)}" + (", celsius" if "T" in model.input_names else ""),
@@ -69,27 +70,27 @@ def _shown(v) -> str:
     return repr(v)
 
 
-def _numeric(values, where, fail) -> np.ndarray | Generated:
+def _numeric(values, where) -> np.ndarray | Generated:
     """Spec values (a list, a float64 array or a generated axis) as finite float64 numbers."""
     if isinstance(values, Generated):
         if not values.finite():
-            fail(where, "values must be finite (no nan/inf)")
+            raise SpecError(where, "values must be finite (no nan/inf)")
         return values
     if isinstance(values, np.ndarray) and values.dtype == np.float64:
         if not np.all(np.isfinite(values)):
-            fail(where, "values must be finite (no nan/inf)")
+            raise SpecError(where, "values must be finite (no nan/inf)")
         return values
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
-            fail(where, f"values must be numbers, got {_shown(v)}")
+            raise SpecError(where, f"values must be numbers, got {_shown(v)}")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        fail(where, f"values must be numbers, got {list(values)[:5]!r}")
+        raise SpecError(where, f"values must be numbers, got {list(values)[:5]!r}") from None
     if arr.ndim != 1:
-        fail(where, "values must be a flat list")
+        raise SpecError(where, "values must be a flat list")
     if not np.all(np.isfinite(arr)):
-        fail(where, "values must be finite (no nan/inf)")
+        raise SpecError(where, "values must be finite (no nan/inf)")
     return arr
 
 
@@ -97,23 +98,23 @@ def _numeric(values, where, fail) -> np.ndarray | Generated:
 MAX_VALENCE = 10
 
 
-def _listed(values, where, fail):
+def _listed(values, where):
     """``values`` as a list or array: a generated axis of valences or labels is made whole
     (it is short, or it cannot be valid)."""
     if isinstance(values, Generated):
-        _check_length(len(values), where, fail, MAX_LISTED_LENGTH)
+        _check_length(len(values), where, MAX_LISTED_LENGTH)
         return np.asarray(values)
     return values
 
 
-def _ion_valences(values, where, fail) -> np.ndarray:
-    values = _listed(values, where, fail)
+def _ion_valences(values, where) -> np.ndarray:
+    values = _listed(values, where)
     if not (isinstance(values, np.ndarray) and values.dtype == np.float64):  # names too
-        values = [_valence(v, where, fail) if isinstance(v, str) else v for v in values]
-    arr = _numeric(values, where, fail)
+        values = [_valence(v, where) if isinstance(v, str) else v for v in values]
+    arr = _numeric(values, where)
     bad = (arr != np.round(arr)) | (np.abs(arr) > MAX_VALENCE)
     if np.any(bad):
-        fail(
+        raise SpecError(
             where,
             f"a valence is a whole number between -{MAX_VALENCE} and {MAX_VALENCE}, "
             f"got {arr[np.argmax(bad)]:g}",
@@ -121,28 +122,30 @@ def _ion_valences(values, where, fail) -> np.ndarray:
     return arr
 
 
-def _valence(name: str, where, fail) -> float:
+def _valence(name: str, where) -> float:
     try:
         return float(ion_table.valence(name))
     except KeyError as exc:
-        fail(where, exc.args[0])
+        raise SpecError(where, exc.args[0]) from None
 
 
-def _labels(inp, values, where, fail) -> np.ndarray:
+def _labels(inp, values, where) -> np.ndarray:
     from ionsweep.models import label_index
 
-    values = _listed(values, where, fail)
-    return np.asarray([label_index(inp, v, where, fail) for v in values], np.float64)
+    values = _listed(values, where)
+    return np.asarray([label_index(inp, v, where) for v in values], np.float64)
 
 
-def check_domain(model, inp_name, arr, where, fail):
+def check_domain(model, inp_name, arr, where):
     inp = model.input(inp_name)
     d = inp.domain
     if isinstance(arr, Generated):  # the values a bound's first refusal would be among
         arr = arr.probe((0.0, MIN_TEMPERATURE_K, MAX_TEMPERATURE_K))
     if d == "temperature" and "celsius" in where and np.any(arr <= 0):
         first = arr[np.argmax(arr <= 0)] - ZERO_CELSIUS
-        fail(where, f"temperature must be above absolute zero (-273.15 °C), got {first:g} °C")
+        raise SpecError(
+            where, f"temperature must be above absolute zero (-273.15 °C), got {first:g} °C"
+        )
     bad = {
         "positive": arr <= 0,
         "nonnegative": arr < 0,
@@ -160,50 +163,52 @@ def check_domain(model, inp_name, arr, where, fail):
             else f"must be within {MIN_TEMPERATURE_K:g}-{MAX_TEMPERATURE_K:g} K",
         }[d]
         unit = "K" if d == "temperature" else inp.units
-        fail(where, f"{inp.long_name} {what} for model {model.name!r} (got {first:g} {unit})")
+        raise SpecError(
+            where, f"{inp.long_name} {what} for model {model.name!r} (got {first:g} {unit})"
+        )
 
 
-def _generate(spec, where, fail) -> list | Generated:
+def _generate(spec, where) -> list | Generated:
     """Axis values: a list as the spec gives it (numbers or names), or a generator kept as
     its parameters (:class:`~._axes.Generated`), its count checked first."""
     if isinstance(spec, list):
         if not spec:
-            fail(where, "axis is empty")
-        _check_length(len(spec), where, fail, MAX_LISTED_LENGTH)
+            raise SpecError(where, "axis is empty")
+        _check_length(len(spec), where, MAX_LISTED_LENGTH)
         return spec
     if not isinstance(spec, Mapping):
         return [spec]
     keys = set(spec) & _GENERATORS
     if len(keys) != 1 or set(spec) - _GENERATORS:
-        fail(where, f"give exactly one of {', '.join(sorted(_GENERATORS))}")
+        raise SpecError(where, f"give exactly one of {', '.join(sorted(_GENERATORS))}")
     (kind,) = keys
     args = spec[kind]
     if kind == "values":
         if not isinstance(args, list):
-            fail(where, f"values takes a list, got {_shown(args)}")
-        return _generate(args, where, fail)
+            raise SpecError(where, f"values takes a list, got {_shown(args)}")
+        return _generate(args, where)
     if not isinstance(args, list) or len(args) != 3:
-        fail(
+        raise SpecError(
             where,
             f"{kind} takes [start, stop, num]"
             if kind != "arange"
             else "arange takes [start, stop, step]",
         )
-    a, b, n = (float(_numeric([x], where, fail)[0]) for x in args)  # no overflow warnings
+    a, b, n = (float(_numeric([x], where)[0]) for x in args)  # no overflow warnings
     if kind == "arange":
         if n <= 0 or not (b > a):
-            fail(where, "arange needs stop > start and step > 0")
+            raise SpecError(where, "arange needs stop > start and step > 0")
         count = math.ceil((b - a) / n) if math.isfinite((b - a) / n) else math.inf
-        _check_length(count, where, fail)  # the count numpy.arange gives
+        _check_length(count, where)  # the count numpy.arange gives
         if count < 1:
-            fail(where, "axis is empty")
+            raise SpecError(where, "axis is empty")
         return Generated("arange", a, b, count, step=n)
     if n != int(n) or n < 1:
-        fail(where, f"{kind} num must be a positive integer, got {args[2]!r}")
-    _check_length(n, where, fail)
+        raise SpecError(where, f"{kind} num must be a positive integer, got {args[2]!r}")
+    _check_length(n, where)
     n = int(n)
     if kind == "geomspace" and (a <= 0 or b <= 0):
-        fail(where, "geomspace needs positive start and stop")
+        raise SpecError(where, "geomspace needs positive start and stop")
     return Generated(kind, a, b, n)  # an overflow to inf is refused as not finite
 
 
@@ -216,40 +221,40 @@ def _all_text(raw) -> bool:
     return not isinstance(raw, np.ndarray | Generated) and all(isinstance(v, str) for v in raw)
 
 
-def _distinct(coord, where, fail) -> bool:
+def _distinct(coord, where) -> bool:
     """Whether the values differ; a generated axis is listed only when its steps are too
     fine to tell, and only when short enough to list."""
     if isinstance(coord, Generated):
         if coord.distinct():
             return True
-        _check_length(len(coord), where, fail, MAX_LISTED_LENGTH, "whose steps are this fine")
+        _check_length(len(coord), where, MAX_LISTED_LENGTH, "whose steps are this fine")
         coord = np.asarray(coord)
     return np.unique(coord).size == coord.size
 
 
-def _check_length(n, where, fail, most=MAX_AXIS_LENGTH, what="") -> None:
+def _check_length(n, where, most=MAX_AXIS_LENGTH, what="") -> None:
     """Refuse an axis of more than ``most`` values (before making them)."""
     if n > most:
         shown = f"{n:,.0f}" if math.isfinite(n) and n < 1e30 else f"{n:.3g}"
         kind = f"an axis {what}" if what else "an axis"
-        fail(
+        raise SpecError(
             where,
             f"{kind} holds at most {most:,} values, this one {shown}; "
             "sweep more axes of fewer values",
         )
 
 
-def parse_axis(model, name, value, where, fail) -> Axis:
-    check_name(name, "[axes]", "the axis name", fail)
+def parse_axis(model, name, value, where) -> Axis:
+    check_name(name, "[axes]", "the axis name")
     is_zip = isinstance(value, Mapping) and not (set(value) & _GENERATORS)
     if not is_zip:
-        inp_name, convert, units, long_name = resolve_key(model, name, where, fail)
-        raw = _generate(value, where, fail)
+        inp_name, convert, units, long_name = resolve_key(model, name, where)
+        raw = _generate(value, where)
         numbers = convert(raw, where)
-        check_domain(model, inp_name, numbers, where, fail)
+        check_domain(model, inp_name, numbers, where)
         if _text(raw):
             if not _all_text(raw):
-                fail(where, "do not mix names and numbers in one axis")
+                raise SpecError(where, "do not mix names and numbers in one axis")
             if model.input(inp_name).labels == "ion":
                 raw = [ion_table.canonical(v) for v in raw]
             coord = np.asarray(raw, dtype=str)
@@ -257,8 +262,8 @@ def parse_axis(model, name, value, where, fail) -> Axis:
             coord = numbers - ZERO_CELSIUS
         else:
             coord = numbers
-        if not _distinct(coord, where, fail):
-            fail(where, "axis values must be distinct")
+        if not _distinct(coord, where):
+            raise SpecError(where, "axis values must be distinct")
         return Axis(name, coord, units, long_name, {inp_name: numbers})
 
     feeds, extra, length, names_seen = {}, {}, None, []
@@ -267,14 +272,14 @@ def parse_axis(model, name, value, where, fail) -> Axis:
         if key == "labels":
             continue
         w = f"{where}.{key}"
-        inp_name, convert, units, long_name = resolve_key(model, key, w, fail)
+        inp_name, convert, units, long_name = resolve_key(model, key, w)
         if inp_name in feeds:
-            fail(w, f"input {inp_name!r} appears twice in this zip axis")
-        raw = _generate(vals, w, fail)
+            raise SpecError(w, f"input {inp_name!r} appears twice in this zip axis")
+        raw = _generate(vals, w)
         numbers = convert(raw, w)
-        check_domain(model, inp_name, numbers, w, fail)
+        check_domain(model, inp_name, numbers, w)
         if length is not None and len(numbers) != length:
-            fail(
+            raise SpecError(
                 where,
                 f"zip axis members have unequal lengths ({key!r} has {len(numbers)}, "
                 f"earlier members have {length})",
@@ -289,7 +294,7 @@ def parse_axis(model, name, value, where, fail) -> Axis:
                 continue  # the names label the dimension itself (see below)
             shown = np.asarray(raw, dtype=str)
         elif key == name:
-            fail(
+            raise SpecError(
                 w,
                 "a member with its zip axis's own name labels the axis's points, so it "
                 'takes names (such as "K+"), not numbers; name the axis otherwise',
@@ -298,79 +303,81 @@ def parse_axis(model, name, value, where, fail) -> Axis:
             shown = numbers - ZERO_CELSIUS if key == "celsius" else numbers
         extra[key] = (shown, units, long_name)
     if not feeds:
-        fail(where, "a zip axis needs at least one input")
+        raise SpecError(where, "a zip axis needs at least one input")
     if labels is None and names_seen:
         labels = names_seen[0]  # e.g. ion = ["K+", "Na+"] in a zip axis labels its points
     if labels is not None:
         if not isinstance(labels, list) or len(labels) != length:
-            fail(f"{where}.labels", f"needs {length} labels, one per point")
+            raise SpecError(f"{where}.labels", f"needs {length} labels, one per point")
         coord = np.asarray([str(x) for x in labels], dtype=str)
-        if not _distinct(coord, f"{where}.labels", fail):
-            fail(f"{where}.labels", "labels must be distinct")
+        if not _distinct(coord, f"{where}.labels"):
+            raise SpecError(f"{where}.labels", "labels must be distinct")
     else:
         coord = Generated("index", 0.0, float(length - 1), length)  # np.arange(length)
     long_name = name.replace("_", " ") if labels is not None else f"index along {name}"
     return Axis(name, coord, "", long_name, feeds, extra)
 
 
-def parse_reduce(tbl, dims, outputs, fail) -> Reduction | None:
+def parse_reduce(tbl, dims, outputs) -> Reduction | None:
     """The ``[reduce]`` table (None without one): axes to reduce over, statistics, counts
     and histograms, each checked."""
     if tbl is None:
         return None
-    no_unknown(tbl, _REDUCE_KEYS, "[reduce]", fail)
-    over = name_list(tbl.get("over", list(dims)), "[reduce] over", fail)
+    no_unknown(tbl, _REDUCE_KEYS, "[reduce]")
+    over = name_list(tbl.get("over", list(dims)), "[reduce] over")
     for d in over:
         if d not in dims:
-            fail("[reduce] over", f"{d!r} is not an axis; axes: {', '.join(dims)}")
+            raise SpecError("[reduce] over", f"{d!r} is not an axis; axes: {', '.join(dims)}")
     if not over:
-        fail("[reduce] over", "name at least one axis to reduce over")
-    stats = name_list(tbl.get("stats", ["min", "max", "mean", "std"]), "[reduce] stats", fail)
+        raise SpecError("[reduce] over", "name at least one axis to reduce over")
+    stats = name_list(tbl.get("stats", ["min", "max", "mean", "std"]), "[reduce] stats")
     for s in stats:
         if s not in _STATS:
-            fail("[reduce] stats", f"unknown statistic {s!r}; known: {', '.join(_STATS)}")
-    counts = _parse_counts(name_list(tbl.get("count", []), "[reduce] count", fail), outputs, fail)
+            raise SpecError(
+                "[reduce] stats", f"unknown statistic {s!r}; known: {', '.join(_STATS)}"
+            )
+    counts = _parse_counts(name_list(tbl.get("count", []), "[reduce] count"), outputs)
     hists = []
     table = tbl.get("histogram", {})
     if not isinstance(table, Mapping):
-        fail(
+        raise SpecError(
             "[reduce] histogram",
             "must be a table such as { E = { bins = 50, range = [-100, 50] } }",
         )
     for var, h in table.items():
         where = f"[reduce] histogram {var}"
         if var not in outputs:
-            fail(where, "not a stored output")
+            raise SpecError(where, "not a stored output")
         if not isinstance(h, Mapping) or set(h) != {"bins", "range"}:
-            fail(where, "needs bins = N and range = [low, high]")
+            raise SpecError(where, "needs bins = N and range = [low, high]")
         bins, rng = h["bins"], h["range"]
         if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-            fail(where, f"bins must be a positive integer, got {_shown(bins)}")
+            raise SpecError(where, f"bins must be a positive integer, got {_shown(bins)}")
         if bins > MAX_HISTOGRAM_BINS:
-            fail(where, f"bins is at most {MAX_HISTOGRAM_BINS:,}, got {bins:,}")
+            raise SpecError(where, f"bins is at most {MAX_HISTOGRAM_BINS:,}, got {bins:,}")
         if not isinstance(rng, list) or len(rng) != 2:
-            fail(where, f"range must be [low, high], got {_shown(rng)}")
-        lo, hi = _numeric(rng, where, fail)
+            raise SpecError(where, f"range must be [low, high], got {_shown(rng)}")
+        lo, hi = _numeric(rng, where)
         if not hi > lo:
-            fail(where, "range must be [low, high] with high > low")
+            raise SpecError(where, "range must be [low, high] with high > low")
         hists.append((var, bins, float(lo), float(hi)))
     return Reduction(tuple(over), tuple(stats), tuple(counts), tuple(hists))
 
 
-def name_list(value, where, fail) -> list[str]:
+def name_list(value, where) -> list[str]:
     """A list of distinct names (text) from the spec."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        fail(where, f"must be a list of names, got {_shown(value)}")
+        raise SpecError(where, f"must be a list of names, got {_shown(value)}")
     for v in value:
         if value.count(v) > 1:
-            fail(where, f"{v!r} is listed twice")
+            raise SpecError(where, f"{v!r} is listed twice")
     return value
 
 
 _OP_WORDS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
 
 
-def _parse_counts(exprs, outputs, fail) -> list[tuple]:
+def _parse_counts(exprs, outputs) -> list[tuple]:
     """``[reduce] count`` expressions as (stored name, variable, op, value, abs); names
     that two expressions would share spell their comparison out (``count_E_lt_0``)."""
     counts, labels = [], set()
@@ -381,10 +388,14 @@ def _parse_counts(exprs, outputs, fail) -> list[tuple]:
         except ValueError:
             value = math.nan
         if not m or not math.isfinite(value):
-            fail("[reduce] count", f'cannot parse {expr!r}; write e.g. "abs(E) > 5" or "E < 0"')
+            raise SpecError(
+                "[reduce] count", f'cannot parse {expr!r}; write e.g. "abs(E) > 5" or "E < 0"'
+            )
         var, op = m.group(2) or m.group(3), m.group(4)
         if var not in outputs:
-            fail("[reduce] count", f"{var!r} is not a stored output ({', '.join(outputs)})")
+            raise SpecError(
+                "[reduce] count", f"{var!r} is not a stored output ({', '.join(outputs)})"
+            )
         label = "count_" + re.sub(r"\W+", "_", expr, flags=re.ASCII).strip("_")
         if label in labels:
             sign = "abs_" if m.group(2) else ""
@@ -392,7 +403,7 @@ def _parse_counts(exprs, outputs, fail) -> list[tuple]:
                 r"\W+", "_", f"{sign}{var}_{_OP_WORDS[op]}_{m.group(5)}", flags=re.ASCII
             ).strip("_")
         if label in labels:
-            fail("[reduce] count", f"{expr!r} repeats a count listed before it")
+            raise SpecError("[reduce] count", f"{expr!r} repeats a count listed before it")
         labels.add(label)
         counts.append((label, var, op, value, bool(m.group(2))))
     return counts
