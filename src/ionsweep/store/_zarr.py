@@ -30,6 +30,7 @@ import xarray as xr
 import zarr
 from zarr.codecs import Crc32cCodec, ZstdCodec
 
+from ionsweep._errors import StoreError
 from ionsweep._faults import checkpoint
 from ionsweep.store._attrs import attr_problem
 from ionsweep.store._layout import MANIFEST_DIR, first_foreign
@@ -48,10 +49,6 @@ _FORMAT = "ionsweep-store/1"
 STALE_AFTER_S = 3600.0
 #: Temporary directories this process is creating right now (never stale).
 _CREATING: set[str] = set()
-
-
-class StoreError(RuntimeError):
-    """A store cannot be created, resumed or read as asked."""
 
 
 def _done_dir(path: Path) -> Path:
