@@ -24,19 +24,24 @@ import jax  # noqa: E402  (after the flags above, which XLA reads once, on first
 
 jax.config.update("jax_enable_x64", True)
 
-#: The longest test files (about a minute each on two cores), started first: with
-#: ``--dist loadfile`` a long file scheduled last keeps one worker busy after the others
-#: have finished.
+#: The longest test files (about a minute each on two cores), by path under ``tests/``,
+#: started first: with ``--dist loadfile`` a long file scheduled last keeps one worker busy
+#: after the others have finished.
 LONGEST_FIRST = (
     "test_notebooks.py",
-    "test_pitzer.py",
-    "test_fit.py",
-    "test_cli_sensitivity.py",
-    "test_donnan.py",
-    "test_pump_leak_volume.py",
+    "activity/test_pitzer.py",
+    "analysis/test_fit.py",
+    "cli/test_sensitivity.py",
+    "physics/test_donnan.py",
+    "physics/test_pump_leak_volume.py",
 )
 
 
 def pytest_collection_modifyitems(config, items):
     rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: else as found
+    here = os.path.dirname(__file__)
+
+    def key(item):
+        return rank.get(os.path.relpath(item.path, here).replace(os.sep, "/"), len(rank))
+
+    items.sort(key=key)  # stable: else as found
