@@ -96,8 +96,7 @@ def eager(
         program (for warnings the kernel issues only once its inputs passed every check).
     bypass : callable, optional
         Called with the call's arguments; True where the kernel must be called as it is
-        (arguments it refuses with its own message, or a context that changes what it
-        traces, which the program cache would not see).
+        (arguments it refuses with its own message).
     module : str, optional
         The module that exports the wrapper under ``fn``'s name, as its ``__module__``, so
         that ``pickle`` finds the wrapper there (the kernel's own module holds ``fn``).

@@ -13,7 +13,6 @@ import pytest
 
 import ionsweep
 from ionsweep import _eager
-from ionsweep.physics.ghk import valences_within_two
 
 Q = pint.UnitRegistry().Quantity
 RNG = np.random.default_rng(26)
@@ -191,14 +190,16 @@ def test_composition_checks_run_on_eager_calls():
         ionsweep.activity_coefficients("pitzer:hmw84", {"Na+": 0.1, "Cl-": 0.1}, 373.0)
 
 
-def test_inside_valences_within_two_the_kernel_is_called_itself():
+def test_valences_within_two_is_a_static_argument_compiled_per_value():
     P, ci, co = np.ones(3), np.array([140.0, 10.0, 1.0]), np.array([5.0, 145.0, 1.5])
-    z3 = np.array([1, 1, 3])
+    z2, z3 = np.array([1, 1, 2]), np.array([1, 1, 3])
+    closed = ionsweep.ghk_voltage(P, ci, co, z2, 310.0, valences_within_two=True)
     size = ionsweep.ghk_voltage.jitted._cache_size()
-    with valences_within_two():
-        ionsweep.ghk_voltage(P, ci, co, np.array([1, 1, 2]), 310.0)
-    assert ionsweep.ghk_voltage.jitted._cache_size() == size
+    ionsweep.ghk_voltage(P, ci, co, z2 * -1, 311.0, valences_within_two=True)
+    assert ionsweep.ghk_voltage.jitted._cache_size() == size  # one program per value
+    np.testing.assert_array_equal(closed, ionsweep.ghk_voltage(P, ci, co, z2, 310.0))
     general = ionsweep.ghk_voltage(P, ci, co, z3, 310.0)
+    assert ionsweep.ghk_voltage.jitted._cache_size() == size + 1
     np.testing.assert_array_equal(
         general, jax.jit(_raw(ionsweep.ghk_voltage))(P, ci, co, z3, 310.0)
     )

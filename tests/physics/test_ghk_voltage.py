@@ -348,3 +348,22 @@ def test_gradient_finite_at_extreme_valid_potentials():
         assert g[1][row, ion] == pytest.approx(-v_t[row] / (z * ci[row, ion]), rel=1e-9)
         assert g[2][row, ion] == pytest.approx(v_t[row] / (z * co[row, ion]), rel=1e-9)
         assert g[3][row] == pytest.approx(V[row] / T[row], rel=1e-12)
+
+
+def test_valences_within_two_traces_the_closed_form_alone():
+    P, ci, co = (
+        jnp.array([1.0, 0.04, 0.45]),
+        jnp.array([400.0, 50.0, 40.0]),
+        jnp.array([20.0, 440.0, 560.0]),
+    )
+    z = jnp.array([1.0, 1.0, -1.0])
+
+    def traced(within_two):
+        f = lambda P: ionsweep.ghk_voltage(P, ci, co, z, 279.45, valences_within_two=within_two)  # noqa: E731
+        return str(jax.make_jaxpr(f)(P))
+
+    assert "while" in traced(False)  # the general solve, behind lax.cond
+    assert "while" not in traced(True)
+    V = ionsweep.ghk_voltage(P, ci, co, z, 279.45, valences_within_two=True)
+    expected = goldman(1.0, 0.04, 0.45, (400.0, 20.0), (50.0, 440.0), (40.0, 560.0), 279.45)
+    np.testing.assert_allclose(float(V), expected, rtol=1e-12)

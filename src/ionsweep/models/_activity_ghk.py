@@ -191,6 +191,8 @@ def activity_error_ghk(
     models = _check_models(models, names, databases)
     reference = _check_models([reference], names, databases)[0]
     wanted = tuple(dict.fromkeys(report + permeant))
+    # The permeant ions' valences are fixed here: the GHK closed form is exact for ±1, ±2.
+    within_two = all(abs(ion_table.valence(p)) in (1, 2) for p in permeant)
 
     def fn(x):
         lead = jnp.broadcast_shapes(*(jnp.shape(v) for v in x.values()))
@@ -229,7 +231,7 @@ def activity_error_ghk(
             def ghk(lgi, lgo):
                 a_in = jnp.stack([exp_keep_nan(lgi[p]) * c_in[p] for p in permeant], -1)
                 a_out = jnp.stack([exp_keep_nan(lgo[p]) * c_out[p] for p in permeant], -1)
-                return physics.ghk_voltage(P, a_in, a_out, zz, T)
+                return physics.ghk_voltage(P, a_in, a_out, zz, T, valences_within_two=within_two)
 
             V = ghk(lg_in, lg_out)
             res["V_rev"] = V

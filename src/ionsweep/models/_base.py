@@ -105,6 +105,11 @@ class Model:
     #: The codes besides 0 and 1 (:data:`VALID_FLAGS`) that ``fn`` may return under
     #: :data:`FLAG`; empty: ``fn`` returns no flag.
     flags: tuple[int, ...] = ()
+    #: Optional variant of ``fn`` for sweeps whose valence inputs (``labels="ion"``) are all
+    #: fixed at ±1 or ±2: it passes ``valences_within_two=True`` to
+    #: :func:`ionsweep.ghk_voltage`, whose compiled program then holds the closed form alone.
+    #: The sweep engine picks it where that holds; ``fn`` stays right for any valence.
+    fn_within_two: Callable[[Mapping], Mapping] | None = field(default=None, repr=False)
 
     def range_warnings(self, values: Mapping) -> tuple[str, ...]:
         """Messages from :attr:`check` for the concrete input ``values`` (none without one)."""

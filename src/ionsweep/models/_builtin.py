@@ -132,13 +132,19 @@ def _stack(x, names, fmt, lead=None):
 def ghk_voltage(ions=("K+", "Na+", "Cl-")) -> Model:
     names = _ion_list(ions)
 
-    def fn(x):
+    def voltage(x, within_two):
         P = _stack(x, names, "P_{}")
         c_in = _stack(x, names, "{}_in")
         c_out = _stack(x, names, "{}_out")
         z = _stack(x, names, "z_{}")
-        V = physics.ghk_voltage(P, c_in, c_out, z, x["T"])
+        V = physics.ghk_voltage(P, c_in, c_out, z, x["T"], valences_within_two=within_two)
         return {"V_rev": jnp.broadcast_to(V, _lead(x))}
+
+    def fn(x):
+        return voltage(x, within_two=False)
+
+    def fn_within_two(x):
+        return voltage(x, within_two=True)
 
     return Model(
         "ghk_voltage",
@@ -146,6 +152,7 @@ def ghk_voltage(ions=("K+", "Na+", "Cl-")) -> Model:
         (Output("V_rev", "mV", "GHK reversal (zero-current) potential"),),
         fn,
         f"GHK voltage equation for {', '.join(names)}",
+        fn_within_two=fn_within_two,
     )
 
 

@@ -6,7 +6,6 @@ and ``grad`` (see ``ionsweep._eager``).
 """
 
 from ionsweep._eager import eager
-from ionsweep.physics import ghk as _ghk
 from ionsweep.physics.donnan import (
     BATH_NEUTRALITY_RTOL,
     bath_neutral,
@@ -18,17 +17,14 @@ from ionsweep.physics.nernst import driving_force, nernst
 from ionsweep.physics.pump_leak import pump_leak_voltage
 from ionsweep.physics.pump_leak_volume import PumpLeakState, pump_leak_steady_state
 
-
-def _within_two(*args, **kwargs) -> bool:
-    """Inside valences_within_two(), ghk_voltage traces only its closed form: never cache it."""
-    return _ghk._WITHIN_TWO.get()
-
-
 donnan = eager(donnan, static_argnames=("axis",), temperature="T", module=__name__)
 driving_force = eager(driving_force, module=__name__)
 ghk_current = eager(ghk_current, temperature="T", module=__name__)
 ghk_voltage = eager(
-    ghk_voltage, static_argnames=("axis",), temperature="T", bypass=_within_two, module=__name__
+    ghk_voltage,
+    static_argnames=("axis", "valences_within_two"),
+    temperature="T",
+    module=__name__,
 )
 nernst = eager(nernst, temperature="T", module=__name__)
 pump_leak_steady_state = eager(pump_leak_steady_state, module=__name__)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -107,7 +104,7 @@ _solve_zero_current = implicit_root(_net_current)
 
 
 @with_units(_UNITS)
-def ghk_voltage(P, c_in, c_out, z, T, *, axis=-1):
+def ghk_voltage(P, c_in, c_out, z, T, *, axis=-1, valences_within_two=False):
     r"""Goldman–Hodgkin–Katz zero-net-current (reversal) potential for any mix of valences.
 
     The ion axis is ``axis`` (the last by default) of ``P``, ``c_in``, ``c_out`` and ``z``;
@@ -150,6 +147,12 @@ def ghk_voltage(P, c_in, c_out, z, T, *, axis=-1):
     axis : int, keyword-only
         The ion axis, an index into the broadcast shape of the arguments of two or more
         dimensions (static under ``jit``); −1 by default.
+    valences_within_two : bool, keyword-only
+        Promise that every valence in ``z`` is ±1 or ±2 (not checked; static under
+        ``jit``): only the closed form is traced, without the general solve that
+        ``lax.cond`` would otherwise carry into the compiled program (seconds of compile
+        time for a branch that cannot be taken). For callers that know their valences,
+        such as the sweep engine for valences fixed in a spec. False by default.
 
     Returns
     -------
@@ -176,29 +179,12 @@ def ghk_voltage(P, c_in, c_out, z, T, *, axis=-1):
     P, c_in, c_out, z, T = as_float(P, c_in, c_out, z, T)
     per_ion = ions_last("ghk_voltage", axis, P=P, c_in=c_in, c_out=c_out, z=z)
     args = (*per_ion, T)
-    if _WITHIN_TWO.get():
+    if valences_within_two:
         # Still inside a cond: as its own computation the closed form compiles to faster
-        # CPU code than inlined into a caller's fused kernel (measured 3x for 4-ion sweeps).
+        # CPU code than inlined into a caller's fused kernel (benchmarks/RESULTS.md).
         never = jnp.any(args[3] != args[3])  # traced, always False
         return lax.cond(never, _closed_form_voltage, _closed_form_voltage, *args)
     return _ghk_voltage(*args)
-
-
-#: True while a caller that knows every valence it passes is ±1 or ±2 traces its function
-#: (the sweep engine, for built-in models whose valences are fixed in the spec): the closed
-#: form is then traced alone, without the general solve that ``lax.cond`` would carry into
-#: the compiled program (seconds of compile time for a branch that cannot be taken).
-_WITHIN_TWO: contextvars.ContextVar[bool] = contextvars.ContextVar("within_two", default=False)
-
-
-@contextlib.contextmanager
-def valences_within_two():
-    """Within: :func:`ghk_voltage` may assume |z| ∈ {1, 2} for every ion (not checked)."""
-    token = _WITHIN_TWO.set(True)
-    try:
-        yield
-    finally:
-        _WITHIN_TWO.reset(token)
 
 
 # jit here although the library otherwise leaves jit to its callers: the lax.cond and the

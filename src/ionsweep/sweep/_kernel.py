@@ -14,7 +14,6 @@ device state with them merged in.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from collections import OrderedDict
@@ -24,7 +23,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ionsweep.models import FLAG, FLAG_NAN_CODES
-from ionsweep.physics.ghk import valences_within_two
 from ionsweep.sweep._axes import Generated
 from ionsweep.sweep._chunks import STEP_POINTS_MIN, on_accelerator, step_points
 from ionsweep.sweep._partials import merge_into_state, reduce_block, reduce_clean, split
@@ -112,12 +110,14 @@ def _chunk_feeds(plan: Plan, feeds, offsets):
     ]
 
 
-def _valences_within_two(plan: Plan) -> bool:
-    """Whether every valence a built-in model sees is fixed in the spec at ±1 or ±2."""
-    if ":" in plan.model.name:
-        return False  # a user's model may compute valences of its own
+def _model_fn(plan: Plan):
+    """The model's ``fn``, or its ``fn_within_two`` where the model has one and every
+    valence input is fixed in the spec at ±1 or ±2."""
+    fn = plan.model.fn_within_two
     valences = [i.name for i in plan.model.inputs if i.labels == "ion"]
-    return all(v in plan.fixed and abs(plan.fixed[v]) in (1.0, 2.0) for v in valences)
+    if fn is None or not all(v in plan.fixed and abs(plan.fixed[v]) in (1, 2) for v in valences):
+        return plan.model.fn
+    return fn
 
 
 def _evaluate(
@@ -130,11 +130,10 @@ def _evaluate(
     In store mode every variable is NaN where it is not kept. A reduction masks its values
     with ``keep`` itself (one mask shared by every output, not a select per output).
     Without ``codes``: ``(outputs, flag)``, the model's own code unprocessed."""
-    hint = valences_within_two if _valences_within_two(plan) else contextlib.nullcontext
+    fn = _model_fn(plan)
 
     def model(xx):
-        with hint():
-            out = plan.model.fn(xx)
+        out = fn(xx)
         return {k: jnp.asarray(out[k]) for k in plan.outputs}, out.get(FLAG)
 
     def f(xx):
