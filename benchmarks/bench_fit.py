@@ -149,16 +149,17 @@ def main() -> None:
     n = args.scipy_cells
     V = table["V_rev"].reshape(args.cells, 8)
     # ionsweep's starting point (its batched initial estimate), for the last configuration
-    from ionsweep.analysis import _fit_core as core
+    from ionsweep.analysis import _fit_model as fm
+    from ionsweep.analysis import _fit_solver as solver
 
-    rows = core.row_factors(
+    rows = fm.row_factors(
         np.tile(C_IN, (8 * n, 1)), np.tile(C_OUT, (n, 1)), np.array([1, 1, -1]), np.full(8 * n, T)
     )
     rows.update(V=V[:n].reshape(-1), w=np.ones(8 * n))
-    groups, _ = core.build_groups(rows, np.repeat(np.arange(n), 8), n)
-    model = core.Model((1, 1, -1), (1, 2), False)
+    groups, _ = solver.build_groups(rows, np.repeat(np.arange(n), 8), n)
+    model = fm.Model((1, 1, -1), (1, 2), False)
     g = {k: jax.numpy.asarray(v) for k, v in groups.items()}
-    start = np.asarray(jax.jit(jax.vmap(lambda gg: core.initial(gg, model)))(g))[:n]
+    start = np.asarray(jax.jit(jax.vmap(lambda gg: fm.initial(gg, model)))(g))[:n]
     ours = np.stack([res.ratios["Na+"][:n], res.ratios["Cl-"][:n]], axis=1)
     best, median = min(jax_times), statistics.median(jax_times)
 

@@ -20,7 +20,8 @@ from scipy.optimize import brentq
 
 import ionsweep
 from ionsweep.analysis import FitInputError, FitWarning, PermeabilityFit
-from ionsweep.analysis import _fit_core as core
+from ionsweep.analysis import _fit_model as fm
+from ionsweep.analysis import _fit_solver as solver
 
 R = 8.314462618  # J/(mol K), CODATA 2018
 F = 96485.33212  # C/mol
@@ -104,12 +105,12 @@ def test_model_is_ghk_voltage_for_mono_and_divalent_mixes():
     T = rng.uniform(275, 315, 40)
     P = np.exp(rng.normal(0, 1, 5))
     P[0] = 1.0
-    model = core.Model(tuple(int(v) for v in z), (1, 2, 3, 4), False)
-    rows = core.row_factors(c_in, c_out, z, T)
+    model = fm.Model(tuple(int(v) for v in z), (1, 2, 3, 4), False)
+    rows = fm.row_factors(c_in, c_out, z, T)
     rows.update(V=np.zeros(40), w=np.ones(40))
-    groups, _ = core.build_groups(rows, np.zeros(40, dtype=np.int64), 1)
+    groups, _ = solver.build_groups(rows, np.zeros(40, dtype=np.int64), 1)
     g = {k: v[0] for k, v in groups.items()}
-    got = np.asarray(core.predict(np.log(P[1:]), g, model))[:40]
+    got = np.asarray(fm.predict(np.log(P[1:]), g, model))[:40]
     want = np.asarray(ionsweep.ghk_voltage(P, c_in, c_out, z, T))
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
     np.testing.assert_allclose(got[:8], ghk_root(P, c_in[:8], c_out[:8], z, T[:8]), atol=1e-8)
@@ -522,8 +523,8 @@ def test_json_writes_nan_as_null():
 def test_second_fit_of_the_same_shape_does_not_recompile():
     first = design(1, 0.3, np.random.default_rng(15))
     fit(first)
-    model = core.Model((1, 1, -1), (1, 2), False)
-    gn = core._solver(model, "gauss-newton", 1e-8, 1e-8, 256)
+    model = fm.Model((1, 1, -1), (1, 2), False)
+    gn = solver._solver(model, "gauss-newton", 1e-8, 1e-8, 256)
     size = gn._cache_size()
     second = design(1, 0.3, np.random.default_rng(16))
     second["V_rev"] += 1.0

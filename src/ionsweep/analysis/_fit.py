@@ -12,14 +12,13 @@ number would be a guess.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
-from ionsweep.analysis import _fit_core as core
 from ionsweep.analysis import _fit_stats as stats
 from ionsweep.analysis._fit_activity import activities
 from ionsweep.analysis._fit_data import (
@@ -29,13 +28,13 @@ from ionsweep.analysis._fit_data import (
     _listed,
     read_measurements,
 )
+from ionsweep.analysis._fit_junction import JUNCTION_METHODS, junction_pipette, row_junctions
+from ionsweep.analysis._fit_model import Model, row_factors
+from ionsweep.analysis._fit_report import bounded, report
 from ionsweep.analysis._fit_result import PermeabilityFit
+from ionsweep.analysis._fit_solver import CONVERGED, METHODS, STATUS_TEXT, build_groups, solve
 
 __all__ = ["FitWarning", "fit_permeability_ratios"]
-
-
-def _warn(message: str) -> None:
-    warnings.warn(message, FitWarning, stacklevel=4)  # user -> fit -> _report -> here
 
 
 def fit_permeability_ratios(
@@ -47,6 +46,8 @@ def fit_permeability_ratios(
     activity_model: str | None = None,
     parameters: Any = None,
     background_ions: Sequence[str] = (),
+    junction: bool | Mapping[str, float] | None = None,
+    junction_method: str = "nernst-planck",
     fit_offset: bool = False,
     per_cell: bool = False,
     method: str = "auto",
@@ -99,9 +100,25 @@ def fit_permeability_ratios(
     background_ions : sequence of str, optional
         Impermeant ions whose columns enter the ionic strength of an activity-corrected
         fit (a :class:`FitWarning` says when a side is not electroneutral without them).
+    junction : bool or mapping, optional
+        Correct each measurement for the liquid junction potential (LJP) between the
+        pipette and the bath (:func:`ionsweep.liquid_junction_potential`; the pipette
+        solution is the inside, as in whole-cell and outside-out recordings): the model
+        then fits V_rev − LJP, the membrane potential, row by row. ``True``: each row's
+        pipette is its inside (the ``<ion>_in`` columns) and its bath the outside (the
+        ``<ion>_out`` columns), of the fitted and background ions. A mapping of ion names
+        to mM: one pipette solution for every row (the ``<ion>_in`` columns are then
+        optional and must agree with it), the bath from the ``<ion>_out`` columns; ions
+        of the pipette without a column are absent from the bath. Every side must be
+        electroneutral (list the impermeant ions, such as gluconate⁻ or HEPES⁻, in
+        ``background_ions``). The LJP is computed from concentrations (ideal), as
+        published LJP tables are; :attr:`PermeabilityFit.ljp` holds it per row.
+    junction_method : {"nernst-planck", "henderson"}, optional
+        How the LJP is computed (see :func:`ionsweep.liquid_junction_potential`).
     fit_offset : bool, optional
-        Also fit an offset (mV) added to every modelled potential (a liquid-junction or
-        electrode offset), shared by all rows of a fit.
+        Also fit an offset (mV) added to every modelled potential (an electrode offset,
+        or a liquid junction potential that is the same in every row), shared by all rows
+        of a fit.
     per_cell : bool, optional
         Fit each cell (``cell`` column) separately, all in one batched call.
     method : {"auto", "levenberg-marquardt", "gauss-newton"}, optional
@@ -151,14 +168,97 @@ def fit_permeability_ratios(
     >>> {ion: round(float(r), 3) for ion, r in fit.ratios.items()}
     {'K+': 1.0, 'Na+': 0.04, 'Cl-': 0.45}
     """
-    if method not in core.METHODS:
-        raise FitInputError("method", f"unknown method {method!r}; use one of {core.METHODS}")
+    _check_settings(method, bootstrap, seed, max_steps, junction_method)
+    pipette = junction_pipette(junction)
+    meas, ref = read_measurements(data, ions, reference, T, background_ions, inside=pipette)
+    problem = _problem(meas, ref, fit_offset, per_cell)
+    ljp = row_junctions(meas, junction, pipette, junction_method)
+    a_in, a_out = activities(meas, activity_model, parameters)
+    V = meas.V if ljp is None else meas.V - ljp  # the membrane potential
+    groups, index = _groups(problem, a_in, a_out, V)
+    eps = float(jnp.finfo(jnp.result_type(float)).eps)
+    tol = 1e-8 if eps < 1e-10 else 1e-5
+    settings = (method, rtol or tol, atol or tol, int(max_steps))
+    sol = _Solution(*solve(None, groups, problem.model, *settings), groups["mask"], groups["V"])
+    sol = sol.first(problem.n_groups)
+    weighted = meas.sd is not None
+    st = stats.statistics(sol.r, sol.H, sol.mask, weighted, rcond or 10 * eps**0.5)
+    st = bounded(st, sol.theta, sol.H, meas, ref, problem.gid, problem.n_groups)
+    cells = problem.cells if per_cell else None
+    report(meas, ref, problem.gid, problem.names, cells, st, sol.code, max_steps, weighted)
+    boot = None
+    if bootstrap:
+        samples = stats.bootstrap_fits(
+            sol.theta, groups, sol.V, sol.r, problem.model, settings, bootstrap, seed,
+            problem.n_groups,
+        )  # fmt: skip
+        ident = st.identifiable
+        boot = stats.bootstrap_summary(
+            samples, meas.ions, problem.model.fit_idx, ident, problem.model.offset, problem.per,
+            seed,
+        )  # fmt: skip
+    fitted = np.empty(meas.n)
+    fitted[index[: problem.n_groups][sol.mask]] = sol.V[sol.mask]
+    if ljp is not None:
+        fitted += ljp  # the recorded potential the model predicts
+    return _result(problem, sol, st, fitted, ljp, boot, activity_model, method, junction_method)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """What is fitted: the table, the model, its parameter names and the groups of rows."""
+
+    meas: Measurements
+    ref: int
+    model: Model
+    names: tuple[str, ...]
+    cells: tuple[str, ...] | None
+    gid: np.ndarray  # (n,) group of each row
+    n_groups: int
+    per_cell: bool
+
+    def per(self, x):
+        """A per-group array as the result holds it: a float (pooled) or the array."""
+        return x if self.per_cell else (x[0].item() if np.ndim(x[0]) == 0 else x[0])
+
+
+@dataclass(frozen=True)
+class _Solution:
+    """The solver's output per group (see :func:`~ionsweep.analysis._fit_solver.solve`)."""
+
+    theta: np.ndarray
+    code: np.ndarray
+    steps: np.ndarray
+    r: np.ndarray
+    H: np.ndarray
+    V: np.ndarray  # model potentials (G, m), mV
+    mask: np.ndarray  # (G, m) real rows
+    data: np.ndarray  # (G, m) the potentials fitted, mV
+
+    def first(self, n_groups: int) -> _Solution:
+        """The real groups (padding groups dropped), θ as float64."""
+        theta = self.theta[:n_groups].astype(float)
+        rest = (self.code, self.steps, self.r, self.H, self.V, self.mask, self.data)
+        return _Solution(theta, *(a[:n_groups] for a in rest))
+
+
+def _check_settings(method, bootstrap, seed, max_steps, junction_method) -> None:
+    if method not in METHODS:
+        raise FitInputError("method", f"unknown method {method!r}; use one of {METHODS}")
     stats.check_bootstrap(bootstrap, seed)
     if not isinstance(max_steps, int | np.integer) or max_steps < 1:
         raise FitInputError("max_steps", f"max_steps must be a positive integer; got {max_steps!r}")
-    meas, ref = read_measurements(data, ions, reference, T, background_ions)
+    if junction_method not in JUNCTION_METHODS:
+        raise FitInputError(
+            "junction_method",
+            f"unknown junction method {junction_method!r}; use one of {JUNCTION_METHODS}",
+        )
+
+
+def _problem(meas: Measurements, ref: int, fit_offset: bool, per_cell: bool) -> _Problem:
+    """The model and groups of a fit, refused when a group has fewer rows than parameters."""
     fit_idx = tuple(i for i in range(len(meas.ions)) if i != ref)
-    model = core.Model(meas.z, fit_idx, bool(fit_offset))
+    model = Model(meas.z, fit_idx, bool(fit_offset))
     names = tuple(f"P_{meas.ions[i]}/P_{meas.ions[ref]}" for i in fit_idx)
     names += ("offset",) * model.offset
     if model.n_params == 0:
@@ -168,127 +268,99 @@ def fit_permeability_ratios(
     cells, gid = _cell_groups(meas, per_cell)
     n_groups = len(cells) if per_cell else 1
     _check_counts(gid, n_groups, names, cells if per_cell else None)
+    return _Problem(meas, ref, model, names, cells, gid, n_groups, per_cell)
 
-    a_in, a_out = activities(meas, activity_model, parameters)
-    rows = core.row_factors(a_in, a_out, np.asarray(meas.z), meas.T)
-    rows["V"] = meas.V
+
+def _groups(problem: _Problem, a_in, a_out, V):
+    """Padded group arrays of the model's row factors, the fitted potentials and weights."""
+    meas = problem.meas
+    rows = row_factors(a_in, a_out, np.asarray(meas.z), meas.T)
+    rows["V"] = V
     rows["w"] = np.ones(meas.n) if meas.sd is None else 1.0 / meas.sd
-    groups, index = core.build_groups(rows, gid, n_groups)
-    eps = float(jnp.finfo(jnp.result_type(float)).eps)
-    tol = 1e-8 if eps < 1e-10 else 1e-5
-    settings = (method, rtol or tol, atol or tol, int(max_steps))
+    return build_groups(rows, problem.gid, problem.n_groups)
 
-    theta, code, steps, r, H, V_fit = core.solve(None, groups, model, *settings)
-    theta, code, steps = theta[:n_groups].astype(float), code[:n_groups], steps[:n_groups]
-    r, H, V_fit = r[:n_groups], H[:n_groups], V_fit[:n_groups]
-    mask = groups["mask"][:n_groups]
-    weighted = meas.sd is not None
-    st = stats.statistics(r, H, mask, weighted, rcond or 10 * eps**0.5)
-    st = _bounded(st, theta, H, meas, ref, gid, n_groups)
-    ident = st.identifiable
-    _report(meas, ref, gid, names, cells if per_cell else None, st, code, max_steps, weighted)
 
+def _intervals(st, theta, weighted: bool):
+    """Estimates (NaN where unidentifiable) and their 95 % bounds, per group."""
     from scipy import stats as sps  # imported here: `import ionsweep` stays light
 
     if weighted:
-        q = np.full((n_groups, 1), sps.norm.ppf(0.975))
+        q = np.full((theta.shape[0], 1), sps.norm.ppf(0.975))
     else:  # Student's t quantile for each distinct dof
         dofs, which = np.unique(st.dof, return_inverse=True)
         q = sps.t.ppf(0.975, np.where(dofs > 0, dofs, np.nan))[which.reshape(-1)][:, None]
-    est = np.where(ident, theta, np.nan)
-    lo, hi = est - q * st.stderr, est + q * st.stderr
-    nq = len(fit_idx)
+    est = np.where(st.identifiable, theta, np.nan)
+    return est, est - q * st.stderr, est + q * st.stderr
+
+
+def _ratio_fields(problem: _Problem, st, est, lo, hi):
+    """Ratios, their standard errors and 95 % intervals by ion (the reference's: 1, 0)."""
+    per, ions, G = problem.per, problem.meas.ions, problem.n_groups
+    nq = len(problem.model.fit_idx)
     ratio, ratio_se = np.exp(est[:, :nq]), np.exp(est[:, :nq]) * st.stderr[:, :nq]
+    ref = ions[problem.ref]
+    ratios, stderr = {ref: per(np.ones(G))}, {ref: per(np.zeros(G))}
+    ci95 = {ref: (per(np.ones(G)), per(np.ones(G)))}
+    for j, i in enumerate(problem.model.fit_idx):
+        ratios[ions[i]], stderr[ions[i]] = per(ratio[:, j]), per(ratio_se[:, j])
+        ci95[ions[i]] = (per(np.exp(lo[:, j])), per(np.exp(hi[:, j])))
+    return ratios, stderr, ci95
 
-    fitted = np.empty(meas.n)
-    fitted[index[:n_groups][mask]] = V_fit[mask]
-    resid = meas.V - fitted
-    n = st.n
-    dev = np.where(mask, V_fit - groups["V"][:n_groups], 0.0)
-    rms = np.sqrt(np.sum(dev**2, axis=1) / n)
-    chi2 = st.rss if weighted else None
 
-    def per(x):  # per-group array -> float (pooled) or array (per cell)
-        return x if per_cell else (x[0].item() if np.ndim(x[0]) == 0 else x[0])
-
-    ions_ = meas.ions
-    ratios = {ions_[ref]: per(np.ones(n_groups))}
-    stderr = {ions_[ref]: per(np.zeros(n_groups))}
-    ci95 = {ions_[ref]: (per(np.ones(n_groups)), per(np.ones(n_groups)))}
-    for j, i in enumerate(fit_idx):
-        ratios[ions_[i]], stderr[ions_[i]] = per(ratio[:, j]), per(ratio_se[:, j])
-        ci95[ions_[i]] = (per(np.exp(lo[:, j])), per(np.exp(hi[:, j])))
-    boot = None
-    if bootstrap:
-        samples = stats.bootstrap_fits(
-            theta, groups, V_fit, r, model, settings, bootstrap, seed, n_groups
-        )
-        boot = stats.bootstrap_summary(samples, ions_, fit_idx, ident, model.offset, per, seed)
-
-    converged = code == core.CONVERGED
-    bad = int(np.sum(~converged))
+def _status(problem: _Problem, code) -> str:
+    bad = int(np.sum(code != CONVERGED))
     if bad == 0:
-        status = "converged"
-    elif per_cell:
-        status = f"{bad} of {n_groups} cells did not converge"
-    else:
-        status = core.STATUS_TEXT[int(code[0])]
+        return "converged"
+    if problem.per_cell:
+        return f"{bad} of {problem.n_groups} cells did not converge"
+    return STATUS_TEXT[int(code[0])]
+
+
+def _result(problem, sol, st, fitted, ljp, boot, activity_model, method, junction_method):
+    """The :class:`PermeabilityFit` of a solved problem."""
+    meas, per, offset = problem.meas, problem.per, problem.model.offset
+    weighted = meas.sd is not None
+    est, lo, hi = _intervals(st, sol.theta, weighted)
+    ratios, stderr, ci95 = _ratio_fields(problem, st, est, lo, hi)
+    dev = np.where(sol.mask, sol.V - sol.data, 0.0)  # mV, unweighted
+    chi2 = st.rss if weighted else None
     return PermeabilityFit(
-        reference=ions_[ref],
-        ions=ions_,
-        parameters=names,
-        per_cell=per_cell,
-        cells=cells,
+        reference=meas.ions[problem.ref],
+        ions=meas.ions,
+        parameters=problem.names,
+        per_cell=problem.per_cell,
+        cells=problem.cells,
         ratios=ratios,
         stderr=stderr,
         ci95=ci95,
-        offset=per(est[:, -1]) if model.offset else None,
-        offset_stderr=per(st.stderr[:, -1]) if model.offset else None,
-        offset_ci95=(per(lo[:, -1]), per(hi[:, -1])) if model.offset else None,
-        estimates=per(theta),
+        offset=per(est[:, -1]) if offset else None,
+        offset_stderr=per(st.stderr[:, -1]) if offset else None,
+        offset_ci95=(per(lo[:, -1]), per(hi[:, -1])) if offset else None,
+        estimates=per(sol.theta),
         covariance=per(st.covariance),
         correlation=per(st.correlation),
-        identifiable={name: per(ident[:, j]) for j, name in enumerate(names)},
-        n_measurements=per(n),
+        identifiable={name: per(st.identifiable[:, j]) for j, name in enumerate(problem.names)},
+        n_measurements=per(st.n),
         dof=per(st.dof),
-        rms=per(rms),
+        rms=per(np.sqrt(np.sum(dev**2, axis=1) / st.n)),
         chi2=None if chi2 is None else per(chi2),
         reduced_chi2=None if chi2 is None else per(chi2 / np.where(st.dof > 0, st.dof, np.nan)),
         sigma=None if weighted else per(np.sqrt(st.sigma2)),
-        status=status,
-        converged=per(converged),
-        n_steps=per(steps),
+        status=_status(problem, sol.code),
+        converged=per(sol.code == CONVERGED),
+        n_steps=per(sol.steps),
         measured=meas.V.copy(),
         fitted=fitted,
-        residuals=resid,
+        residuals=meas.V - fitted,
         row_cell=meas.cell,
         sd=None if meas.sd is None else meas.sd.copy(),
         T=meas.T.copy(),
         activity_model=activity_model,
         method=method,
         bootstrap=boot,
+        ljp=ljp,
+        junction_method=None if ljp is None else junction_method,
     )
-
-
-#: Condition number of the Jacobian above which a fit is reported as ill-conditioned.
-ILL_CONDITIONED = 1e6
-
-
-def _bounded(st, theta, H, meas, ref, gid, n_groups):
-    """Mark estimates the data cannot bound (reference ion absent, runaway ratios) as
-    unidentifiable, and warn when the rest of the problem is ill-conditioned."""
-    here = (meas.c_in > 0) | (meas.c_out > 0)
-    ref_absent = np.bincount(gid, here[:, ref], n_groups) == 0
-    st = stats.unbounded(st, theta, len(meas.ions) - 1, ref_absent)
-    cond = stats.condition_number(H, st.identifiable)
-    worst = float(np.max(cond))
-    if worst > ILL_CONDITIONED:
-        _warn(
-            f"the fit is ill-conditioned (condition number of the Jacobian {worst:.3g}): "
-            "the data barely separate some ratios, so their estimates are strongly correlated "
-            "and uncertain; add measurements that vary those ions"
-        )
-    return st
 
 
 def _cell_groups(meas: Measurements, per_cell: bool):
@@ -320,81 +392,4 @@ def _check_counts(gid, n_groups, names, cells) -> None:
     listed = _listed([f"{cells[i]} ({counts[i]})" for i in short])
     raise FitInputError(
         "cell", f"fewer measurements than parameters in cell(s) {listed}: {what} need {p} each"
-    )
-
-
-def _report(meas, ref, gid, names, cells, st, code, max_steps, weighted) -> None:
-    """Warn about unidentifiable parameters, unconverged fits and missing dof."""
-    n_groups = st.identifiable.shape[0]
-    here = (meas.c_in > 0) | (meas.c_out > 0)
-    present = np.stack([np.bincount(gid, here[:, i], n_groups) for i in range(len(meas.ions))], 1)
-    absent = present == 0  # an ion absent on both sides in every row of a group
-    fit_idx = [i for i in range(len(meas.ions)) if i != ref]
-
-    def where(groups) -> str:
-        if cells is None:
-            return ""
-        return f" in {len(groups)} of {n_groups} cells ({_listed([cells[g] for g in groups])})"
-
-    for j, name in enumerate(names):
-        groups = np.flatnonzero(~st.identifiable[:, j])
-        if groups.size == 0:
-            continue
-        g = groups[0]
-        ion = meas.ions[fit_idx[j]] if j < len(fit_idx) else None
-        partners = [names[k] for k in np.flatnonzero(st.confounded[g, j]) if k != j]
-        if ion is not None and absent[g, fit_idx[j]]:
-            why = f"{ion} is absent (0 mM) on both sides in every measurement"
-        elif absent[g, ref]:
-            why = f"the reference {meas.ions[ref]} is absent (0 mM) in every measurement"
-        elif partners:
-            others = ", ".join(partners)
-            why = f"the Jacobian is rank-deficient: it cannot be told apart from {others}"
-        else:
-            why = (
-                "the measurements do not bound it (its estimate runs off to 0 or infinity, "
-                "or its column of the Jacobian vanishes)"
-            )
-        _warn(
-            f"{name} is not identifiable{where(groups)}: {why}; its estimate, standard error "
-            "and interval are NaN"
-        )
-    unconverged = np.flatnonzero(code != core.CONVERGED)
-    if unconverged.size:
-        why = core.STATUS_TEXT[int(code[unconverged[0]])]
-        if code[unconverged[0]] == core.MAX_STEPS:
-            why += f" ({max_steps}); an estimate may be running to 0 or infinity"
-        _warn(f"the fit did not converge{where(unconverged)}: {why}")
-    if weighted:
-        _misfit(st, where)
-    no_dof = np.flatnonzero(st.dof == 0)
-    if no_dof.size and not weighted:
-        _warn(
-            f"no residual degrees of freedom{where(no_dof)} (as many measurements as "
-            "parameters): the standard errors are NaN; add measurements or V_rev_sd"
-        )
-
-
-#: Probability of a χ² at least as large, under the model, below which the fit is rejected.
-MISFIT_P = 1e-3
-
-
-def _misfit(st, where) -> None:
-    """Warn when χ² (weighted by V_rev_sd) says the model does not describe the data."""
-    from scipy.stats import chi2 as chi2_dist
-
-    dof = np.asarray(st.dof)
-    chi2 = np.asarray(st.rss)  # weighted residuals: the sum of squares is χ²
-    p = np.where(dof > 0, chi2_dist.sf(chi2, np.maximum(dof, 1)), np.nan)
-    level = MISFIT_P / p.size  # Bonferroni: one chance in 1000 of a false alarm per fit call
-    bad = np.flatnonzero(p < level)
-    if bad.size == 0:
-        return
-    worst = bad[np.argmax(chi2[bad] / dof[bad])]
-    _warn(
-        f"the model does not fit the data{where(bad)}: reduced chi2 = "
-        f"{chi2[worst] / dof[worst]:.3g} for {dof[worst]} dof (probability of a chi2 this "
-        f"large {max(p[worst], 1e-300):.2g} < {level:.2g}); an ion may be missing from the "
-        "fit, the V_rev_sd too small, or the GHK model inadequate, so the standard errors "
-        "understate the uncertainty"
     )

@@ -199,13 +199,40 @@ def read_measurements(
     reference: str,
     T: Any = None,
     background_ions: Sequence[str] = (),
+    inside: Mapping[str, float] | None = None,
 ) -> tuple[Measurements, int]:
     """Read and check a measurement table.
 
     Returns the :class:`Measurements` and the position of ``reference`` in their ions.
+    With ``inside`` (mM by ion name: one inside solution for every row, such as a
+    pipette's), the ``<ion>_in`` columns are optional: an ion's inside concentration is
+    its value there (0 when not listed), and a column the table does have must agree.
     Raises :class:`FitInputError` naming the field for every problem listed in the module
     docstring of :mod:`ionsweep.analysis._fit`.
     """
+    names, ref, background = _names(ions, reference, background_ions)
+    table = _Table.read(data, names + background, inside)
+    c_in, c_out = table.concentrations(names, "in"), table.concentrations(names, "out")
+    b_in, b_out = table.concentrations(background, "in"), table.concentrations(background, "out")
+    V = table.numbers("V_rev")
+    sd = table.numbers("V_rev_sd") if "V_rev_sd" in table.columns else None
+    if sd is not None and np.any(sd <= 0):
+        bad = np.flatnonzero(sd <= 0)
+        raise FitInputError(
+            "V_rev_sd", f"V_rev_sd must be > 0 mV; see {_listed([table.row_names[i] for i in bad])}"
+        )
+    T_rows = _temperature(table.columns, T, table.n, table.numbers)
+    cell = table.cells()
+    z = tuple(ion_table.valence(ion) for ion in names)
+    _check_carriers(np.asarray(z), c_in, c_out, names, table.row_names)
+    m = Measurements(
+        names, z, c_in, c_out, background, b_in, b_out, V, sd, T_rows, cell, table.row_names
+    )
+    return m, names.index(ref)
+
+
+def _names(ions, reference, background_ions):
+    """Canonical fitted ions, reference and background ions, checked against each other."""
     names = _canonical(ions, "ions")
     if not names:
         raise FitInputError("ions", "no ions given")
@@ -217,84 +244,114 @@ def read_measurements(
     both = sorted(set(background) & set(names))
     if both:
         raise FitInputError("background_ions", f"{_listed(both)} cannot be fitted and background")
+    return names, ref, background
 
-    columns, is_csv = _table_columns(data)
-    by_ion = _ion_columns(columns)
-    wanted = [(ion, side) for ion in names + background for side in ("in", "out")]
-    missing = [f"{ion}_{side}" for ion, side in wanted if (ion, side) not in by_ion]
-    missing += [c for c in ("V_rev",) if c not in columns]
-    if missing:
-        found = ", ".join(repr(c) for c in list(columns)[:12])
-        raise FitInputError(
-            missing[0],
-            f"missing column(s) {', '.join(repr(m) for m in missing)} (the table has {found})",
-        )
-    n = len(columns["V_rev"])
-    if n == 0:
-        raise FitInputError("data", "the table has no rows")
-    row_names = RowNames(is_csv)
 
-    def numbers(col: str) -> np.ndarray:
-        values = _numbers(columns, col, row_names)
-        if values.shape != (n,):
-            raise FitInputError(col, f"column {col!r} has {values.size} values for {n} rows")
+@dataclass(frozen=True)
+class _Table:
+    """The columns of a table with n rows, read as checked numbers."""
+
+    columns: dict[str, Any]
+    by_ion: dict[tuple[str, str], str]
+    n: int
+    row_names: RowNames
+    inside: dict[str, float] | None
+
+    @classmethod
+    def read(cls, data: Any, ions: Sequence[str], inside: Mapping[str, float] | None):
+        """The table of ``data``, refused when a column that ``ions`` need is missing."""
+        columns, is_csv = _table_columns(data)
+        by_ion = _ion_columns(columns)
+        inside = None if inside is None else dict(inside)
+        sides = ("out",) if inside is not None else ("in", "out")
+        wanted = [(ion, side) for ion in ions for side in sides]
+        missing = [f"{ion}_{side}" for ion, side in wanted if (ion, side) not in by_ion]
+        missing += [c for c in ("V_rev",) if c not in columns]
+        if missing:
+            found = ", ".join(repr(c) for c in list(columns)[:12])
+            raise FitInputError(
+                missing[0],
+                f"missing column(s) {', '.join(repr(m) for m in missing)} (the table has {found})",
+            )
+        n = len(columns["V_rev"])
+        if n == 0:
+            raise FitInputError("data", "the table has no rows")
+        return cls(columns, by_ion, n, RowNames(is_csv), inside)
+
+    def numbers(self, col: str) -> np.ndarray:
+        """Column ``col`` as n finite floats."""
+        values = _numbers(self.columns, col, self.row_names)
+        if values.shape != (self.n,):
+            raise FitInputError(col, f"column {col!r} has {values.size} values for {self.n} rows")
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             raise FitInputError(
                 col,
                 f"column {col!r} has NaN, infinite or empty values at "
-                f"{_listed([row_names[i] for i in bad])}; remove or fill those rows",
+                f"{_listed([self.row_names[i] for i in bad])}; remove or fill those rows",
             )
         return values
 
-    def concentrations(ion_names: Sequence[str], side: str) -> np.ndarray:
-        out = np.zeros((n, len(ion_names)))
+    def concentrations(self, ion_names: Sequence[str], side: str) -> np.ndarray:
+        """(n, len(ion_names)) concentrations of one side, mM, each checked."""
+        out = np.zeros((self.n, len(ion_names)))
         for j, ion in enumerate(ion_names):
-            col = by_ion[(ion, side)]
-            out[:, j] = numbers(col)
-            huge = np.flatnonzero(out[:, j] > MAX_CONCENTRATION_MM)
-            if huge.size:
-                raise FitInputError(
-                    col,
-                    f"concentration {out[huge[0], j]:g} mM in column {col!r} at "
-                    f"{_listed([row_names[i] for i in huge])} is above "
-                    f"{MAX_CONCENTRATION_MM:g} mM (100 M), no physical solution; values this "
-                    "large overflow the GHK sums",
-                )
-            neg = np.flatnonzero(out[:, j] < 0)
-            if neg.size:
-                raise FitInputError(
-                    col,
-                    f"negative concentration in column {col!r} at "
-                    f"{_listed([row_names[i] for i in neg])} ({out[neg[0], j]:g} mM); "
-                    "concentrations must be >= 0 (0 means the ion is absent on that side)",
-                )
+            if side == "in" and self.inside is not None:
+                out[:, j] = self._given_inside(ion)
+            else:
+                out[:, j] = self._concentration(self.by_ion[(ion, side)])
         return out
 
-    c_in, c_out = concentrations(names, "in"), concentrations(names, "out")
-    b_in, b_out = concentrations(background, "in"), concentrations(background, "out")
-    V = numbers("V_rev")
-    sd = numbers("V_rev_sd") if "V_rev_sd" in columns else None
-    if sd is not None and np.any(sd <= 0):
-        bad = np.flatnonzero(sd <= 0)
-        raise FitInputError(
-            "V_rev_sd", f"V_rev_sd must be > 0 mV; see {_listed([row_names[i] for i in bad])}"
-        )
-    T_rows = _temperature(columns, T, n, numbers)
-    cell = None
-    if "cell" in columns:
-        cell = np.asarray(columns["cell"]).astype(str).reshape(-1)
-        if cell.shape != (n,):
-            raise FitInputError("cell", f"column 'cell' has {cell.size} values for {n} rows")
+    def _concentration(self, col: str) -> np.ndarray:
+        values = self.numbers(col)
+        huge = np.flatnonzero(values > MAX_CONCENTRATION_MM)
+        if huge.size:
+            raise FitInputError(
+                col,
+                f"concentration {values[huge[0]]:g} mM in column {col!r} at "
+                f"{_listed([self.row_names[i] for i in huge])} is above "
+                f"{MAX_CONCENTRATION_MM:g} mM (100 M), no physical solution; values this "
+                "large overflow the GHK sums",
+            )
+        neg = np.flatnonzero(values < 0)
+        if neg.size:
+            raise FitInputError(
+                col,
+                f"negative concentration in column {col!r} at "
+                f"{_listed([self.row_names[i] for i in neg])} ({values[neg[0]]:g} mM); "
+                "concentrations must be >= 0 (0 means the ion is absent on that side)",
+            )
+        return values
+
+    def _given_inside(self, ion: str) -> np.ndarray:
+        """An ion's inside concentration from the one inside composition (0 if absent
+        there); a column the table has for it must hold the same value on every row."""
+        value = float(self.inside.get(ion, 0.0))
+        col = self.by_ion.get((ion, "in"))
+        if col is not None:
+            values = self._concentration(col)
+            off = np.flatnonzero(~np.isclose(values, value, rtol=1e-9, atol=0.0))
+            if off.size:
+                raise FitInputError(
+                    col,
+                    f"column {col!r} gives {values[off[0]]:g} mM at "
+                    f"{self.row_names[int(off[0])]}, but the pipette (inside) solution has "
+                    f"{value:g} mM {ion}; drop the column or make them agree",
+                )
+        return np.full(self.n, value)
+
+    def cells(self) -> np.ndarray | None:
+        """The ``cell`` column as text, or None."""
+        if "cell" not in self.columns:
+            return None
+        cell = np.asarray(self.columns["cell"]).astype(str).reshape(-1)
+        if cell.shape != (self.n,):
+            raise FitInputError("cell", f"column 'cell' has {cell.size} values for {self.n} rows")
         empty = np.flatnonzero(np.isin(cell, ["", "nan", "None"]))
         if empty.size:
-            listed = _listed([row_names[i] for i in empty])
+            listed = _listed([self.row_names[i] for i in empty])
             raise FitInputError("cell", f"column 'cell' is empty at {listed}")
-
-    z = tuple(ion_table.valence(ion) for ion in names)
-    _check_carriers(np.asarray(z), c_in, c_out, names, row_names)
-    m = Measurements(names, z, c_in, c_out, background, b_in, b_out, V, sd, T_rows, cell, row_names)
-    return m, names.index(ref)
+        return cell
 
 
 #: Largest concentration a measurement table may hold, mM (100 M: above any real solution).

@@ -91,7 +91,8 @@ class PermeabilityFit:
     n_steps : int or ndarray
         Solver steps.
     measured, fitted, residuals : ndarray, shape (n,)
-        Per table row: measured V_rev, fitted V_rev and measured − fitted, mV.
+        Per table row: measured V_rev, fitted V_rev and measured − fitted, mV (with a
+        junction correction: recorded potentials, the fitted one including the LJP).
     row_cell : ndarray of str or None
         Cell id of each row.
     sd : ndarray or None
@@ -106,6 +107,12 @@ class PermeabilityFit:
         With ``bootstrap=N``: ``n_resamples``, ``seed``, ``n_failed``, and ``stderr``,
         ``ci95`` (2.5 and 97.5 percentiles) of the ratios, ``offset_stderr`` and
         ``offset_ci95``.
+    ljp : ndarray, shape (n,), or None
+        With ``junction=``: the liquid junction potential of each row, mV (the bath
+        relative to the pipette); the model fitted measured − ljp, and :attr:`fitted` is
+        the model's membrane potential plus ljp.
+    junction_method : str or None
+        How the LJP was computed (``"nernst-planck"`` or ``"henderson"``).
     """
 
     reference: str
@@ -141,6 +148,8 @@ class PermeabilityFit:
     activity_model: str | None
     method: str
     bootstrap: dict[str, Any] | None = None
+    ljp: np.ndarray | None = None
+    junction_method: str | None = None
 
     def __repr__(self) -> str:
         kind = f"per-cell, {len(self.cells or ())} cells" if self.per_cell else "pooled"
@@ -174,6 +183,7 @@ class PermeabilityFit:
             "fitted": self.fitted,
             "residuals": self.residuals,
             "sd": self.sd,
+            "ljp": self.ljp,
         }
         out = {
             "format": "ionsweep.fit/2",
@@ -184,6 +194,7 @@ class PermeabilityFit:
             "per_cell": self.per_cell,
             "activity_model": self.activity_model,
             "method": self.method,
+            "junction_method": self.junction_method,
             "status": self.status,
             "cells": cells,
             "measurements": rows,
@@ -199,6 +210,7 @@ class PermeabilityFit:
                 "fitted": "mV",
                 "residuals": "mV (measured - fitted)",
                 "sd": "mV",
+                "ljp": "mV (bath relative to pipette; V_membrane = V_recorded - ljp)",
                 "T": "K",
             },
         }
@@ -248,103 +260,9 @@ class PermeabilityFit:
 
     def summary(self) -> str:
         """A text table of the ratios ± SE and the quality of the fit."""
-        return "\n".join(self._per_cell_lines() if self.per_cell else self._pooled_lines())
+        from ionsweep.analysis._fit_summary import summary_lines
 
-    def _header(self) -> str:
-        n = int(np.sum(self.n_measurements))
-        if self.per_cell:
-            what = f"per-cell fits of {len(self.cells or ())} cells ({n} measurements)"
-        else:
-            cells = f", {len(self.cells)} cells" if self.cells else ""
-            what = f"pooled fit of {n} measurements{cells}"
-        return f"Permeability ratios P/P_{self.reference}, {what}"
-
-    def _footer(self) -> list[str]:
-        T = np.unique(np.round(self.T, 2))
-        temp = f"{T[0]:.2f} K" if T.size == 1 else f"{T.min():.2f}-{T.max():.2f} K"
-        act = self.activity_model or "none (concentrations)"
-        return [
-            f"  T = {temp}; activity model: {act}; method: {self.method}, exact JAX Jacobians",
-            f"  status: {self.status}",
-        ]
-
-    def _pooled_lines(self) -> list[str]:
-        boot = self.bootstrap
-        head = ["ion", "ratio", "SE", "95% CI"] + (["boot SE", "boot 95% CI"] if boot else [])
-        rows = [head]
-        for ion in self.ions:
-            if ion == self.reference:
-                rows.append([ion, "1", "(reference)", ""] + (["", ""] if boot else []))
-                continue
-            lo, hi = self.ci95[ion]
-            row = [ion, _g(self.ratios[ion]), _g(self.stderr[ion], 2), f"[{_g(lo)}, {_g(hi)}]"]
-            if boot:
-                blo, bhi = boot["ci95"][ion]
-                row += [_g(boot["stderr"][ion], 2), f"[{_g(blo)}, {_g(bhi)}]"]
-            rows.append(row)
-        if self.offset is not None:
-            lo, hi = self.offset_ci95
-            row = [
-                "offset",
-                f"{self.offset:+.3g} mV",
-                f"{_g(self.offset_stderr, 2)} mV",
-                f"[{lo:+.3g}, {hi:+.3g}] mV",
-            ]
-            if boot:
-                blo, bhi = boot["offset_ci95"]
-                row += [f"{_g(boot['offset_stderr'], 2)} mV", f"[{blo:+.3g}, {bhi:+.3g}] mV"]
-            rows.append(row)
-        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-        lines = [self._header()]
-        lines += [
-            "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-            for r in rows
-        ]
-        if self.chi2 is not None:
-            fit = f"chi2 = {self.chi2:.4g} for {self.dof} dof (reduced {_g(self.reduced_chi2, 3)})"
-        else:
-            fit = f"sigma = {_g(self.sigma, 3)} mV from the residuals ({self.dof} dof)"
-        lines.append(f"  fit: {fit}; RMS residual {_g(self.rms, 3)} mV")
-        if boot:
-            lines.append(
-                f"  bootstrap: {boot['n_resamples']} residual resamples (seed {boot['seed']}), "
-                f"{boot['n_failed']} failed"
-            )
-        names = [p for p in self.parameters]
-        if len(names) > 1:
-            short = [p.split("/")[0].removeprefix("P_") for p in names]
-            what = "log ratios, offset" if self.offset is not None else "log ratios"
-            lines.append(f"  correlation of the estimates ({what}):")
-            width = max(len(s) for s in short) + 2
-            lines.append(" " * (width + 2) + "".join(s.rjust(9) for s in short))
-            for s, row in zip(short, self.correlation, strict=True):
-                lines.append("  " + s.ljust(width) + "".join(f"{v:9.3f}" for v in row))
-        return lines + self._footer()
-
-    def _per_cell_lines(self) -> list[str]:
-        others = [ion for ion in self.ions if ion != self.reference]
-        head = ["cell", *(f"{ion} (± SE)" for ion in others)]
-        head += ["offset mV"] if self.offset is not None else []
-        head += ["RMS mV", "status"]
-        rows = [head]
-        for c, cell in enumerate(self.cells or ()):
-            row = [cell]
-            row += [f"{_g(self.ratios[i][c])} ± {_g(self.stderr[i][c], 2)}" for i in others]
-            if self.offset is not None:
-                row.append(f"{self.offset[c]:+.3g} ± {_g(self.offset_stderr[c], 2)}")
-            ok = bool(self.converged[c])
-            row += [_g(self.rms[c], 3), "converged" if ok else "NOT converged"]
-            rows.append(row)
-        median = ["median", *(_g(float(np.nanmedian(self.ratios[i]))) for i in others)]
-        if self.offset is not None:
-            median.append(f"{float(np.nanmedian(self.offset)):+.3g}")
-        rows.append(median + [_g(float(np.nanmedian(self.rms)), 3), ""])
-        widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(len(head))]
-        lines = [self._header()]
-        for r in rows:
-            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)))
-            lines[-1] = lines[-1].rstrip()
-        return lines + self._footer()
+        return "\n".join(summary_lines(self))
 
     # --- plot ------------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ionsweep.analysis._fit_core import CONVERGED, padded_indices, solve
 from ionsweep.analysis._fit_data import FitInputError, FitWarning
+from ionsweep.analysis._fit_solver import CONVERGED, padded_indices, solve
 
 __all__ = [
     "MAX_BOOTSTRAP",

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from ionsweep.cli import _common as cm
+from ionsweep.cli._calc_activity import _composition
 
 __all__ = ["register"]
 
@@ -27,6 +28,9 @@ DATA is a CSV file with one row per measurement: columns <ion>_in and <ion>_out 
 every ion of --ions (e.g. K+_in, Na+_out, Ca2+_out), V_rev (mV), and optionally V_rev_sd
 (mV; used as weights), celsius (°C) and cell (recording id). Other columns are ignored.
 A concentration of 0 means the ion is absent on that side (bi-ionic recordings).
+With --junction each row is corrected for the liquid junction potential between the
+pipette (inside) and the bath (outside): the fit uses V_rev - LJP (V_membrane = V_recorded
+- LJP, the LJP being the bath relative to the pipette) and reports the LJP of every row.
 
 units: potentials in mV (V = phi_in - phi_out), concentrations in mM, temperature in °C
 (--celsius) or K (--kelvin) unless the table has a celsius column."""
@@ -36,7 +40,9 @@ examples:
   ionsweep fit --example                       # the shipped example table
   ionsweep fit cells.csv --ions K+,Na+,Cl- --reference K+ --celsius 22
   ionsweep fit cells.csv --ions K+,Na+,Cl- --per-cell --plot fit.png --out result.json
-  ionsweep fit biionic.csv --ions Na+,Ca2+ --reference Na+ --activity pitzer"""
+  ionsweep fit biionic.csv --ions Na+,Ca2+ --reference Na+ --activity pitzer
+  ionsweep fit biionic.csv --ions K+,Na+ --background-ions gluconate-,Cl- --junction \
+      --pipette-ions K+=130,gluconate-=110,Cl-=20"""
 
 _FLAGS = {
     "ions": "--ions",
@@ -44,6 +50,8 @@ _FLAGS = {
     "T": "--celsius",
     "activity_model": "--activity",
     "background_ions": "--background-ions",
+    "junction": "--junction",
+    "junction_method": "--junction-method",
     "method": "--method",
     "bootstrap": "--bootstrap",
     "seed": "--seed",
@@ -61,6 +69,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=_DESCRIPTION,
         epilog=_EPILOG,
     )
+    _add_data_options(p)
+    _add_junction_options(p)
+    _add_solver_options(p)
+    _add_output_options(p)
+    p.set_defaults(handler=_run, cli_parser=p)
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", metavar="DATA", nargs="?", help="CSV file of measurements")
     p.add_argument(
         "--example",
@@ -92,12 +108,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=cm.name_list,
         default=(),
         metavar="NAMES",
-        help="impermeant ions whose columns enter the ionic strength (--activity)",
+        help="impermeant ions whose columns enter the ionic strength (--activity) and the "
+        "junction's compositions (--junction)",
     )
+
+
+def _add_junction_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--junction",
+        action="store_true",
+        help="correct every row for the liquid junction potential between pipette (inside) "
+        "and bath (outside): fit V_rev - LJP; the pipette is each row's <ion>_in columns, "
+        "or --pipette-ions",
+    )
+    p.add_argument(
+        "--pipette-ions",
+        type=_composition,
+        metavar="ION=MM,...",
+        help="with --junction: one pipette solution for every row (e.g. "
+        "K+=130,gluconate-=110,Cl-=20; electroneutral); the <ion>_in columns are then optional",
+    )
+    p.add_argument(
+        "--junction-method",
+        default="nernst-planck",
+        choices=("nernst-planck", "henderson"),
+        help="how the junction potential is computed (default nernst-planck)",
+    )
+
+
+def _add_solver_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--offset",
         action="store_true",
-        help="also fit an offset (mV) added to every potential (junction potential)",
+        help="also fit an offset (mV) added to every potential (an electrode offset, or a "
+        "junction potential the same in every row)",
     )
     p.add_argument(
         "--per-cell",
@@ -122,6 +166,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the bootstrap, 0 to 2**63-1 (default 0)"
     )
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--plot",
         type=Path,
@@ -131,7 +178,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, metavar="JSON", help="write the full result as JSON")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(handler=_run, cli_parser=p)
 
 
 def _check_output(path: Path | None, flag: str) -> None:
@@ -162,6 +208,15 @@ def _temperature(args: argparse.Namespace) -> float | None:
     return None
 
 
+def _junction(args: argparse.Namespace):
+    """``junction=`` of the fit: None, True (pipette from the columns) or the pipette."""
+    if args.pipette_ions is not None and not args.junction:
+        raise cm.CliError("--pipette-ions", "a pipette composition is used only with --junction")
+    if not args.junction:
+        return None
+    return True if args.pipette_ions is None else args.pipette_ions
+
+
 def _example(args: argparse.Namespace) -> None:
     """``--example``: the shipped table as DATA, its ions as the default ``--ions``."""
     if args.example:
@@ -187,6 +242,7 @@ def _run(args: argparse.Namespace) -> int:
     _check_output(args.plot, "--plot")
     _check_output(args.out, "--out")
     T = _temperature(args)
+    junction = _junction(args)
     isw = cm.float64_kernels()
     from ionsweep.analysis import FitInputError
 
@@ -200,6 +256,8 @@ def _run(args: argparse.Namespace) -> int:
                 T,
                 activity_model=args.activity,
                 background_ions=args.background_ions,
+                junction=junction,
+                junction_method=args.junction_method,
                 fit_offset=args.offset,
                 per_cell=args.per_cell,
                 method=args.method,
@@ -239,4 +297,6 @@ def _cli_error(exc, args: argparse.Namespace) -> cm.CliError:
         elif "disagrees" in message:
             message = message.replace("T (", "the given temperature (")
         return cm.CliError("--kelvin" if args.kelvin is not None else "--celsius", message)
+    if exc.field == "junction" and message.startswith("pipette"):
+        return cm.CliError("--pipette-ions", message)
     return cm.CliError(_FLAGS.get(exc.field, "DATA"), message)
