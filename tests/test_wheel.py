@@ -18,7 +18,9 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+import xarray as xr
 
 ROOT = Path(__file__).parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -92,7 +94,19 @@ def test_installed_wheel_runs_the_quick_start_outside_the_repository(venv, tmp_p
     )
     assert f"wrote {store}: 6,816 points" in out  # 4 ions x 71 c_out x 8 T x 3 gamma_out
     info = run(bin_ / "ionsweep", "info", store, cwd=tmp_path, env=env)
-    assert "complete" in info and "dE_dc_out" in info and "dE_dT" in info
+    assert "dims: ion=4, c_out=71, celsius=8, gamma_out=3" in info.splitlines()
+    assert "chunks: 1/1 finished (100.0 %), complete" in info.splitlines()
+    assert f"ionsweep_version: {VERSION}" in info.splitlines()
+    # The numbers: E = (RT/zF) ln(gamma_out c_out / c_in), exact SI constants (float32 spec).
+    ds = xr.open_zarr(store)
+    T = ds.celsius + 273.15
+    z = xr.DataArray([1, 1, -1, 2], dims="ion")
+    expected = (
+        1e3 * 1.380649e-23 * T / (z * 1.602176634e-19) * np.log(ds.gamma_out * ds.c_out / ds.c_in)
+    )
+    # float32: a few ulps of logarithms up to 15 (Ca2+, c_in = 1e-4 mM) times RT/F ~ 27 mV.
+    got, want = ds.E.values, expected.transpose(*ds.E.dims).values
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=5e-5)
 
 
 def test_citation_and_changelog_match_the_package():

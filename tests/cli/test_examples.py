@@ -91,6 +91,7 @@ def test_run_takes_a_bundled_spec_by_name(tmp_path, monkeypatch, capsys):
 def test_a_file_in_the_working_directory_wins(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     bundled = resolve_spec("quickstart.toml")
+    assert Path(bundled).is_absolute()  # paths in the spec resolve beside it, not here
     assert Path(bundled).read_bytes() == (ROOT / "sweeps" / "quickstart.toml").read_bytes()
     assert resolve_spec("quickstart") == bundled
     (tmp_path / "quickstart.toml").write_text("# mine\n")
