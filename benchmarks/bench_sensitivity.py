@@ -55,7 +55,7 @@ from _harness import (  # noqa: E402
 
 import ionsweep  # noqa: E402
 from ionsweep import sensitivity  # noqa: E402
-from ionsweep.analysis._sensitivity import evaluate_batch  # noqa: E402
+from ionsweep.analysis._evaluate import evaluate_batch  # noqa: E402
 from ionsweep.analysis._sensitivity_run import (  # noqa: E402
     SampleEvaluator,
     _batch_size,

@@ -23,7 +23,8 @@ Examples
 'Nernst equilibrium potential [mV]'
 """
 
-from ionsweep.analysis._plot import auto, heatmap, label, lines, select
+from ionsweep.analysis._plot import auto, heatmap, lines
 from ionsweep.analysis._plot_indices import histogram, indices
+from ionsweep.analysis._plot_labels import label, select
 
 __all__ = ["auto", "heatmap", "histogram", "indices", "label", "lines", "select"]

@@ -6,132 +6,23 @@ objects built without pyplot, so they work headless and leave no global state.
 
 from __future__ import annotations
 
-import functools
 import math
-import textwrap
-from collections.abc import Mapping
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["auto", "heatmap", "label", "lines", "select"]
+from ionsweep.analysis._plot_labels import (
+    label,
+    select,
+    selection_text,
+    store_text_as_text,
+    unit_text,
+    value_text,
+)
 
-_UNIT_TEXT = {"degC": "°C", "1": "dimensionless", "": ""}
+__all__ = ["auto", "heatmap", "lines"]
+
 _MAX_FACETS = 24
-
-
-def store_text_as_text(draw):
-    """Make ``draw``'s figure with mathtext and TeX off: its titles and labels are store
-    text (anyone's), so a ``$`` in them is a dollar sign, never markup and never an error.
-    Text the caller adds to the returned figure afterwards follows their own settings."""
-
-    @functools.wraps(draw)
-    def wrapper(*args, **kwargs):
-        import matplotlib
-
-        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
-            return draw(*args, **kwargs)
-
-    return wrapper
-
-
-def unit_text(units: str) -> str:
-    """Units as printed on an axis (``degC`` → ``°C``, ``1`` → ``dimensionless``)."""
-    return _UNIT_TEXT.get(units, units)
-
-
-def label(obj, name: str | None = None, width: int | None = None) -> str:
-    """Axis label ``"long name [units]"`` from a DataArray's or coordinate's attributes.
-
-    ``width`` wraps the label onto lines of at most that many characters.
-
-    >>> import xarray as xr
-    >>> label(xr.DataArray([1.0], attrs={"long_name": "potential", "units": "mV"}))
-    'potential [mV]'
-    """
-    attrs = getattr(obj, "attrs", {})
-    text = attrs.get("long_name") or name or getattr(obj, "name", None) or ""
-    units = str(attrs.get("units", ""))
-    if units == "1":
-        out = f"{text} (dimensionless)"
-    else:
-        out = f"{text} [{unit_text(units)}]" if units else str(text)
-    return textwrap.fill(out, width, break_long_words=False) if width else out
-
-
-def _value_text(da: xr.DataArray, dim: str, value, with_dim: bool = True) -> str:
-    units = unit_text(str(da[dim].attrs.get("units", "")))
-    prefix = f"{dim} = " if with_dim else ""
-    if isinstance(value, np.ndarray) and value.ndim == 0:  # a scalar coordinate's values
-        value = value.item()
-    if isinstance(value, str | np.str_ | bytes):
-        return f"{prefix}{value}"
-    suffix = f" {units}" if units and units != "dimensionless" else ""
-    return f"{prefix}{float(value):.4g}{suffix}"
-
-
-def select(data: xr.DataArray, sel: Mapping | None) -> xr.DataArray:
-    """``data`` at the coordinates in ``sel``: exact labels, nearest numbers.
-
-    Values given as text (from a command line) are converted to numbers for numeric
-    coordinates; a dimension not in ``data`` raises ValueError naming it, and so does a
-    number outside the grid's range (naming the range). The grid value actually used stays
-    as a scalar coordinate; :func:`selection_text` writes it for a title.
-
-    >>> import xarray as xr
-    >>> T = xr.DataArray([1.0, 2.0], dims="celsius", name="E",
-    ...                  coords={"celsius": ("celsius", [35.0, 40.0], {"units": "degC"})})
-    >>> selection_text(select(T, {"celsius": "37"}), {"celsius": "37"})
-    'celsius = 35 °C (nearest grid value to 37)'
-    """
-    for dim, value in (sel or {}).items():
-        if dim not in data.dims:
-            raise ValueError(
-                f"cannot select {dim}={value}: {data.name!r} has dims {list(data.dims)}"
-            )
-        coord = data[dim]
-        if coord.dtype.kind in "fiu":
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{dim} is numeric; cannot select {value!r}") from None
-            _check_range(coord, dim, number)
-            data = data.sel({dim: number}, method="nearest")
-        else:
-            labels = [str(v) for v in coord.values]
-            if str(value) not in labels:
-                raise ValueError(f"{dim} has no label {value!r}; labels: {', '.join(labels)}")
-            data = data.isel({dim: labels.index(str(value))})
-    return data
-
-
-def _check_range(coord: xr.DataArray, dim: str, number: float) -> None:
-    values = np.asarray(coord.values, np.float64)
-    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
-    slack = 1e-9 * max(abs(lo), abs(hi), 1.0)
-    if not lo - slack <= number <= hi + slack:
-        units = unit_text(str(coord.attrs.get("units", "")))
-        units = f" {units}" if units and units != "dimensionless" else ""
-        raise ValueError(
-            f"{dim} = {number:g} is outside the grid: {dim} runs from {lo:.4g} to "
-            f"{hi:.4g}{units} ({values.size} values)"
-        )
-
-
-def selection_text(da: xr.DataArray, sel: Mapping | None) -> str:
-    """The coordinates selected from ``sel`` as actually used: ``celsius = 35 °C (nearest
-    grid value to 37)`` where the grid has no value equal to the request."""
-    parts = []
-    for dim, asked in (sel or {}).items():
-        if dim not in da.coords or da[dim].ndim != 0:
-            continue
-        text = _value_text(da, dim, da[dim].values)
-        if da[dim].dtype.kind in "fiu":
-            got, want = float(da[dim].values), float(asked)
-            if not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
-                text += f" (nearest grid value to {want:g})"
-        parts.append(text)
-    return "; ".join(parts)
 
 
 def _is_numeric(da: xr.DataArray, dim: str) -> bool:
@@ -166,7 +57,7 @@ def _facets(da: xr.DataArray, dims: list[str]):
         nrows = math.ceil(k / 4)
         ncols = math.ceil(k / nrows)
         cells = [
-            (i // ncols, i % ncols, {d: i}, _value_text(da, d, da[d].values[i])) for i in range(k)
+            (i // ncols, i % ncols, {d: i}, value_text(da, d, da[d].values[i])) for i in range(k)
         ]
         return (nrows, ncols), cells
     rd, cd = dims
@@ -174,7 +65,7 @@ def _facets(da: xr.DataArray, dims: list[str]):
     for i in range(da.sizes[rd]):
         for j in range(da.sizes[cd]):
             title = (
-                f"{_value_text(da, rd, da[rd].values[i])}, {_value_text(da, cd, da[cd].values[j])}"
+                f"{value_text(da, rd, da[rd].values[i])}, {value_text(da, cd, da[cd].values[j])}"
             )
             cells.append((i, j, {rd: i, cd: j}, title))
     return (da.sizes[rd], da.sizes[cd]), cells
@@ -268,7 +159,7 @@ def lines(data: xr.DataArray, x: str | None = None, *, hue=None, facets=None, se
         panel = da.isel(isel)
         series = [panel] if hue is None else [panel.isel({hue: i}) for i in range(panel.sizes[hue])]
         for s in series:
-            lbl = _value_text(da, hue, s[hue].values, False) if hue is not None else None
+            lbl = value_text(da, hue, s[hue].values, False) if hue is not None else None
             ax.plot(s[x].values, s.transpose(x).values, label=lbl)
         if _geometric(da[x].values):
             ax.set_xscale("log")
@@ -343,6 +234,48 @@ def heatmap(
     ('ionic strength I_out [M]', 'log', 'activity error [mV]')
     """
     da = select(data, sel)
+    x, y, facet_dims = _heatmap_dims(da, x, y, facets)
+    da = da.squeeze(drop=False)
+    logx, logy = _geometric(da[x].values), _geometric(da[y].values)
+    ex, ey = _edges(da[x].values, logx), _edges(da[y].values, logy)
+    shape, cells = _facets(da, facet_dims)
+    panels = [np.asarray(da.isel(isel).transpose(y, x).values, np.float64) for *_, isel, _ in cells]
+    ranges = [_colour_range(z) for z in panels]
+    shared = _shared_range(ranges)
+    fig, axes = _figure(shape, panel=(3.4, 3.0) if shared else (3.9, 3.0))
+    mesh = None
+    for (r, c, _, title), z, (lo, hi) in zip(cells, panels, ranges, strict=True):
+        ax = axes[r, c]
+        lo, hi = shared or (lo, hi)
+        cm = cmap or ("RdBu_r" if lo < 0 < hi else "viridis")
+        mesh = ax.pcolormesh(ex, ey, np.ma.masked_invalid(z), cmap=cm, vmin=lo, vmax=hi)
+        # Scales first: contours and their labels are laid out in the final coordinates.
+        ax.set_xscale("log" if logx else "linear")
+        ax.set_yscale("log" if logy else "linear")
+        if contour is not None and np.nanmax(np.abs(z)) > contour > np.nanmin(np.abs(z)):
+            _contour(ax, da, x, y, np.abs(z), contour)
+        ax.set_title(title, fontsize="small")
+        if not shared:  # one colour range per panel: say so on each colour bar
+            fig.colorbar(mesh, ax=ax, label=label(da, str(da.name), 28), shrink=0.9)
+    xlabel = label(da[x], x, 40)
+    for ax in axes[-1, :]:
+        ax.set_xlabel(xlabel)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(label(da[y], y, 40))
+    _hide_unused(axes, cells, xlabel)
+    if shared:
+        cbar_label = label(da, str(da.name), 50)
+        fig.colorbar(mesh, ax=axes.ravel().tolist(), label=cbar_label, shrink=0.9)
+    title = _heatmap_title(da, contour, selection_text(da, sel), shared)
+    if title:
+        fig.suptitle(title, fontsize="medium")
+    return fig
+
+
+def _heatmap_dims(da: xr.DataArray, x, y, facets):
+    """``(x, y, facet dims)`` of a heatmap: the first two numeric dimensions where ``x`` or
+    ``y`` is not given; ``ValueError`` where they are missing or categorical, or where
+    ``da`` varies along more than two dimensions besides them."""
     dims = [d for d in da.dims if da.sizes[d] > 1]
     numeric = [d for d in dims if _is_numeric(da, d)]
     x = x or next((d for d in numeric if d != y), None)
@@ -359,54 +292,30 @@ def heatmap(
             f"{da.name!r} varies along {', '.join(rest)} besides {x!r} and {y!r}: select some "
             "of them (sel / --sel dim=value)"
         )
-    da = da.squeeze(drop=False)
-    logx, logy = _geometric(da[x].values), _geometric(da[y].values)
-    ex, ey = _edges(da[x].values, logx), _edges(da[y].values, logy)
-    shape, cells = _facets(da, facet_dims)
-    panels = [np.asarray(da.isel(isel).transpose(y, x).values, np.float64) for *_, isel, _ in cells]
-    ranges = [_colour_range(z) for z in panels]
-    shared = _shared_range(ranges)
-    fig, axes = _figure(shape, panel=(3.4, 3.0) if shared else (3.9, 3.0))
-    cbar_label = label(da, str(da.name), 50)
-    mesh = None
-    for (r, c, _, title), z, (lo, hi) in zip(cells, panels, ranges, strict=True):
-        ax = axes[r, c]
-        lo, hi = shared or (lo, hi)
-        diverging = lo < 0 < hi
-        cm = cmap or ("RdBu_r" if diverging else "viridis")
-        mesh = ax.pcolormesh(ex, ey, np.ma.masked_invalid(z), cmap=cm, vmin=lo, vmax=hi)
-        # Scales first: contours and their labels are laid out in the final coordinates.
-        ax.set_xscale("log" if logx else "linear")
-        ax.set_yscale("log" if logy else "linear")
-        if contour is not None and np.nanmax(np.abs(z)) > contour > np.nanmin(np.abs(z)):
-            xs, ys, az = da[x].values, da[y].values, np.abs(z)
-            ax.contourf(xs, ys, az, levels=[contour, np.inf], colors="none", hatches=["//"])
-            cs = ax.contour(xs, ys, az, levels=[contour], colors="k")
-            unit = unit_text(str(da.attrs.get("units", "")))
-            ax.clabel(cs, fmt={contour: f"|{da.name}| = {contour:g} {unit}".rstrip()}, fontsize=7)
-        ax.set_title(title, fontsize="small")
-        if not shared:  # one colour range per panel: say so on each colour bar
-            fig.colorbar(mesh, ax=ax, label=label(da, str(da.name), 28), shrink=0.9)
-    xlabel = label(da[x], x, 40)
-    for ax in axes[-1, :]:
-        ax.set_xlabel(xlabel)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(label(da[y], y, 40))
-    _hide_unused(axes, cells, xlabel)
-    if shared:
-        fig.colorbar(mesh, ax=axes.ravel().tolist(), label=cbar_label, shrink=0.9)
+    return x, y, facet_dims
+
+
+def _contour(ax, da: xr.DataArray, x: str, y: str, az: np.ndarray, contour: float) -> None:
+    """The line |data| = ``contour`` on one panel (labelled), the region beyond it hatched."""
+    xs, ys = da[x].values, da[y].values
+    ax.contourf(xs, ys, az, levels=[contour, np.inf], colors="none", hatches=["//"])
+    cs = ax.contour(xs, ys, az, levels=[contour], colors="k")
+    unit = unit_text(str(da.attrs.get("units", "")))
+    ax.clabel(cs, fmt={contour: f"|{da.name}| = {contour:g} {unit}".rstrip()}, fontsize=7)
+
+
+def _heatmap_title(da: xr.DataArray, contour, chosen: str, shared) -> str:
+    """A heatmap's title: what the contour line and hatching mean, the selection, and
+    whether each panel has a colour scale of its own."""
     title = []
     if contour is not None:
         level = f"{contour:g} {unit_text(da.attrs.get('units', ''))}".rstrip()
         title.append(f"black line: |{da.name}| = {level}; hatched: |{da.name}| > {level}")
-    chosen = selection_text(da, sel)
     if chosen:
         title.append(chosen)
     if not shared:
         title.append("colour scale per panel")
-    if title:
-        fig.suptitle("\n".join(title), fontsize="medium")
-    return fig
+    return "\n".join(title)
 
 
 #: Panels share one colour range unless the largest panel range exceeds the smallest by

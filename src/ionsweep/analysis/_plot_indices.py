@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ionsweep.analysis._plot import _figure, label, store_text_as_text, unit_text
+from ionsweep.analysis._plot import _figure
+from ionsweep.analysis._plot_labels import label, store_text_as_text, unit_text
 
 __all__ = ["histogram", "indices"]
 

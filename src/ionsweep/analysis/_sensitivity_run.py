@@ -25,6 +25,7 @@ from ionsweep.analysis._sensitivity_spec import (
 )
 from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
 from ionsweep.store import _zarr as zstore
+from ionsweep.store import encode_attrs
 from ionsweep.store._dataset import jsonable, provenance, write_dataset
 from ionsweep.sweep._executor import evaluate
 from ionsweep.sweep._plan import Axis, Plan, PlanWarning
@@ -173,54 +174,79 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
         warnings.warn(PlanWarning(note), stacklevel=2)
     batch = _batch_size(plan, devices[0].platform)
     func = SampleEvaluator(plan, batch, devices)
-    dists = {ri.key: ri.dist for ri in plan.inputs}
     units = {o: plan.model.output(o).units for o in plan.outputs}
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     parts, attrs = [], {}
     with jax.default_device(devices[0]):
         for method, opts in plan.methods.items():
-            seed = int(opts.get("seed", 0))
-            common = {
-                "num_resamples": opts.get("num_resamples", 100),
-                "conf_level": opts.get("conf_level", 0.95),
-                "dtype": plan.dtype,
-                "batch": batch,
-            }
-            if method == "sobol":
-                ds = sobol(func, dists, opts["n"], seed, **common)
-            elif method == "morris":
-                ds = morris(
-                    func,
-                    dists,
-                    opts["n"],
-                    seed,
-                    num_levels=opts.get("num_levels", 4),
-                    units=units,
-                    **common,
-                )
-            else:
-                ds = propagate(
-                    func,
-                    dists,
-                    opts["n"],
-                    seed,
-                    dtype=plan.dtype,
-                    batch=batch,
-                    quantiles=opts.get("quantiles", DEFAULT_QUANTILES),
-                    bins=opts.get("bins", 60),
-                    range=tuple(opts["range"]) if "range" in opts else None,
-                    thresholds=opts.get("thresholds", ()),
-                    keep_samples=bool(opts.get("keep_samples", False)),
-                    units=units,
-                    input_units={ri.key: ri.units for ri in plan.inputs},
-                )
+            ds = _run_method(method, opts, func, plan, batch, units)
             attrs.update({f"{method}_{k}": jsonable(v) for k, v in ds.attrs.items()})
             ds = ds.copy()
             ds.attrs = {}
             parts.append(ds)
     wall = time.perf_counter() - t0
     result = xr.merge(parts, combine_attrs="drop_conflicts", compat="no_conflicts", join="outer")
+    result = _labelled(result, plan, units)
+    result.attrs = encode_attrs(  # as a store holds them, so that to_netcdf takes them
+        {
+            **provenance(
+                plan,
+                devices,
+                mode="sensitivity",
+                n_chunks=1,
+                n_points=plan.n_evaluations,
+                complete=True,
+                packages=("SALib",),
+            ),
+            "ionsweep_methods": list(plan.methods),
+            **attrs,
+            "started": started,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wall_time_s": wall,
+        }
+    )
+    if store is None:
+        return result
+    write_dataset(result, store, overwrite=overwrite)
+    return zstore.open_results(store)
+
+
+def _run_method(method: str, opts, func, plan: SensitivityPlan, batch: int, units) -> xr.Dataset:
+    """One analysis of the spec (``sobol``, ``morris`` or ``uncertainty``) with its options."""
+    dists = {ri.key: ri.dist for ri in plan.inputs}
+    seed = int(opts.get("seed", 0))
+    common = {
+        "num_resamples": opts.get("num_resamples", 100),
+        "conf_level": opts.get("conf_level", 0.95),
+        "dtype": plan.dtype,
+        "batch": batch,
+    }
+    if method == "sobol":
+        return sobol(func, dists, opts["n"], seed, **common)
+    if method == "morris":
+        num_levels = opts.get("num_levels", 4)
+        return morris(func, dists, opts["n"], seed, num_levels=num_levels, units=units, **common)
+    return propagate(
+        func,
+        dists,
+        opts["n"],
+        seed,
+        dtype=plan.dtype,
+        batch=batch,
+        quantiles=opts.get("quantiles", DEFAULT_QUANTILES),
+        bins=opts.get("bins", 60),
+        range=tuple(opts["range"]) if "range" in opts else None,
+        thresholds=opts.get("thresholds", ()),
+        keep_samples=bool(opts.get("keep_samples", False)),
+        units=units,
+        input_units={ri.key: ri.units for ri in plan.inputs},
+    )
+
+
+def _labelled(result: xr.Dataset, plan: SensitivityPlan, units) -> xr.Dataset:
+    """The merged result in the spec's output order, with the description and units of
+    every output and the units and distribution of every input as coordinates."""
     result = result.sel(output=list(plan.outputs))  # jit returns dicts sorted by key
     result = result.assign_coords(
         output_long_name=("output", [plan.model.output(o).long_name for o in plan.outputs]),
@@ -235,26 +261,7 @@ def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -
         )
         result.parameter_units.attrs.update(units="1", long_name="units of each input")
         result.distribution.attrs.update(units="1", long_name="distribution of each input")
-    result.attrs = {
-        **provenance(
-            plan,
-            devices,
-            mode="sensitivity",
-            n_chunks=1,
-            n_points=plan.n_evaluations,
-            complete=True,
-            packages=("SALib",),
-        ),
-        "ionsweep_methods": list(plan.methods),
-        **attrs,
-        "started": started,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_time_s": wall,
-    }
-    if store is None:
-        return result
-    write_dataset(result, store, overwrite=overwrite)
-    return zstore.open_results(store)
+    return result
 
 
 def _align(rows) -> list[str]:

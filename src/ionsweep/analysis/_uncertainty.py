@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from ionsweep.analysis._sensitivity import _distributions, evaluate_batch
+from ionsweep.analysis._evaluate import evaluate_batch
+from ionsweep.analysis._sensitivity import _distributions
 
 __all__ = ["DEFAULT_QUANTILES", "propagate"]
 
@@ -111,6 +112,35 @@ def propagate(
     (-89.1, 1.4)
     """
     dists = _distributions(distributions)
+    quantiles, thresholds = _check_arguments(n, quantiles, bins, range, thresholds)
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    unit = rng.random((int(n), len(dists)))
+    samples = {k: d.ppf(unit[:, i], weighted=True) for i, (k, d) in enumerate(dists.items())}
+    t_sample = time.perf_counter() - t0
+    outputs, t_eval, t_compile = evaluate_batch(func, samples, jit=jit, dtype=dtype, batch=batch)
+    stats = {k: _summary(y, quantiles, bins, range, thresholds) for k, y in outputs.items()}
+    per_units = _output_units(list(outputs), units)
+    ds = _statistics(stats, per_units, quantiles, thresholds)
+    if keep_samples:
+        _add_samples(ds, dists, samples, outputs, per_units, input_units or {})
+    ds.attrs = {
+        "method": "monte_carlo",
+        "n_samples": int(n),
+        "n_evaluations": int(n),
+        "seed": int(seed),
+        "bin_width": [float(s["bin_edges"][1] - s["bin_edges"][0]) for s in stats.values()],
+        "distributions": [f"{k}: {d.describe()}" for k, d in dists.items()],
+        "sampling_s": t_sample,
+        "compile_s": t_compile,
+        "evaluation_s": t_eval,
+    }
+    return ds
+
+
+def _check_arguments(n, quantiles, bins, value_range, thresholds):
+    """The sample count, quantiles, bins and histogram range checked (``ValueError`` naming
+    the argument); returns the quantiles and thresholds as tuples of float."""
     if not (isinstance(n, int | np.integer) and n >= 2):
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
     quantiles = tuple(float(q) for q in quantiles)
@@ -118,28 +148,38 @@ def propagate(
         raise ValueError(f"quantiles must lie in [0, 1], got {list(quantiles)}")
     if not (isinstance(bins, int) and bins >= 1):
         raise ValueError(f"bins must be a positive integer, got {bins!r}")
-    if range is not None and not range[1] > range[0]:
-        raise ValueError(f"range must be (low, high) with high > low, got {range!r}")
-    thresholds = tuple(float(t) for t in thresholds)
-    rng = np.random.default_rng(seed)
-    t0 = time.perf_counter()
-    unit = rng.random((int(n), len(dists)))
-    samples = {k: d.ppf(unit[:, i], weighted=True) for i, (k, d) in enumerate(dists.items())}
-    t_sample = time.perf_counter() - t0
-    outputs, t_eval, t_compile = evaluate_batch(func, samples, jit=jit, dtype=dtype, batch=batch)
-    keys = list(outputs)
-    stats = {k: _summary(y, quantiles, bins, range, thresholds) for k, y in outputs.items()}
+    if value_range is not None and not value_range[1] > value_range[0]:
+        raise ValueError(f"range must be (low, high) with high > low, got {value_range!r}")
+    return quantiles, tuple(float(t) for t in thresholds)
+
+
+def _output_units(keys, units) -> dict:
+    """The units of each output (key ``None`` for a single-array ``func``): ``"1"`` unless
+    given, as one string for all or a mapping per output."""
     if isinstance(units, Mapping):
-        per_units = {k: str(units.get(k, "1")) for k in keys}
-    else:
-        per_units = {k: "1" if units is None else str(units) for k in keys}
+        return {k: str(units.get(k, "1")) for k in keys}
+    return {k: "1" if units is None else str(units) for k in keys}
+
+
+def _density_units(unit: str) -> str:
+    """The units of a probability density over a quantity in ``unit``."""
+    if unit == "1":
+        return "1"
+    return f"1/{unit}" if unit.isalnum() else f"1/({unit})"
+
+
+def _statistics(stats, per_units, quantiles, thresholds) -> xr.Dataset:
+    """The summary statistics of every output as a Dataset (an ``output`` dimension unless
+    ``func`` returned one array)."""
+    keys = list(stats)
+    single = keys == [None]
     common = set(per_units.values())
     unit_attr = common.pop() if len(common) == 1 else "see output_units"
 
     def var(name, dims, long_name, u=None):
         vals = [np.asarray(stats[k][name], np.float64) for k in keys]
-        data = vals[0] if keys == [None] else np.stack(vals)
-        d = dims if keys == [None] else ["output", *dims]
+        data = vals[0] if single else np.stack(vals)
+        d = dims if single else ["output", *dims]
         return xr.Variable(
             d, data, {"units": unit_attr if u is None else u, "long_name": long_name}
         )
@@ -151,23 +191,15 @@ def propagate(
         "max": var("max", [], "largest sampled value"),
         "quantiles": var("quantiles", ["quantile"], "quantiles of the output distribution"),
         "histogram": var(
-            "histogram",
-            ["bin"],
-            "probability density of the output",
-            "1"
-            if unit_attr == "1"
-            else f"1/{unit_attr}"
-            if unit_attr.isalnum()
-            else f"1/({unit_attr})",
+            "histogram", ["bin"], "probability density of the output", _density_units(unit_attr)
         ),
     }
-    edges = [stats[k]["bin_edges"] for k in keys]
-    centers = [0.5 * (e[1:] + e[:-1]) for e in edges]
+    centers = [0.5 * (e[1:] + e[:-1]) for e in (stats[k]["bin_edges"] for k in keys)]
     coords = {
         "quantile": ("quantile", np.asarray(quantiles), {"units": "1", "long_name": "quantile"}),
         "bin_center": (
-            ["bin"] if keys == [None] else ["output", "bin"],
-            centers[0] if keys == [None] else np.stack(centers),
+            ["bin"] if single else ["output", "bin"],
+            centers[0] if single else np.stack(centers),
             {"units": unit_attr, "long_name": "histogram bin centre"},
         ),
     }
@@ -180,33 +212,25 @@ def propagate(
             np.asarray(thresholds),
             {"units": unit_attr, "long_name": "threshold on |output|"},
         )
-    if keys != [None]:
+    if not single:
         coords["output"] = ("output", keys, {"units": "1", "long_name": "model output"})
         if unit_attr == "see output_units":
             coords["output_units"] = ("output", [per_units[k] for k in keys])
-    ds = xr.Dataset(data, coords=coords)
-    if keep_samples:
-        for k, d in dists.items():
-            values = d.label_of(samples[k]) if d.categorical else samples[k]
-            ds[f"sample_{k}"] = xr.Variable(
-                ["sample"],
-                values,
-                {"units": (input_units or {}).get(k, "1"), "long_name": f"sampled {k}"},
-            )
-        for k in keys:
-            name = "sample_value" if k is None else f"sample_{k}"
-            ds[name] = xr.Variable(
-                ["sample"], outputs[k], {"units": per_units[k], "long_name": f"{k or 'output'}"}
-            )
-    ds.attrs = {
-        "method": "monte_carlo",
-        "n_samples": int(n),
-        "n_evaluations": int(n),
-        "seed": int(seed),
-        "bin_width": [float(e[1] - e[0]) for e in edges],
-        "distributions": [f"{k}: {d.describe()}" for k, d in dists.items()],
-        "sampling_s": t_sample,
-        "compile_s": t_compile,
-        "evaluation_s": t_eval,
-    }
-    return ds
+    return xr.Dataset(data, coords=coords)
+
+
+def _add_samples(ds, dists, samples, outputs, per_units, input_units) -> None:
+    """Every sample of the inputs (labels for categorical ones) and outputs added to ``ds``
+    along a ``sample`` dimension."""
+    for k, d in dists.items():
+        values = d.label_of(samples[k]) if d.categorical else samples[k]
+        ds[f"sample_{k}"] = xr.Variable(
+            ["sample"],
+            values,
+            {"units": input_units.get(k, "1"), "long_name": f"sampled {k}"},
+        )
+    for k, y in outputs.items():
+        name = "sample_value" if k is None else f"sample_{k}"
+        ds[name] = xr.Variable(
+            ["sample"], y, {"units": per_units[k], "long_name": f"{k or 'output'}"}
+        )
