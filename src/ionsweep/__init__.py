@@ -36,6 +36,7 @@ _LAZY = {
     ),
     "PermeabilityFit": "ionsweep.analysis",
     "fit_permeability_ratios": "ionsweep.analysis",
+    "liquid_junction_potential": "ionsweep.activity._junction",
     **dict.fromkeys(
         ("FARADAY", "GAS_CONSTANT", "ZERO_CELSIUS", "thermal_voltage"), "ionsweep.constants"
     ),
@@ -104,6 +105,7 @@ if TYPE_CHECKING:  # the names above, for type checkers and IDEs
         nernst_activity,
         osmotic_coefficient,
     )
+    from ionsweep.activity._junction import liquid_junction_potential
     from ionsweep.analysis import PermeabilityFit, fit_permeability_ratios
     from ionsweep.constants import FARADAY, GAS_CONSTANT, ZERO_CELSIUS, thermal_voltage
     from ionsweep.physics import (
@@ -146,6 +148,7 @@ __all__ = [
     "ghk_voltage",
     "ghk_voltage_activity",
     "ions",
+    "liquid_junction_potential",
     "mean_activity_coefficient",
     "nernst",
     "nernst_activity",

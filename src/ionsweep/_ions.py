@@ -96,6 +96,7 @@ _IONS = (
     Ion("NMDG+", 1, "N-methyl-D-glucamine", ("NMDG",)),
     Ion("Choline+", 1, "choline", ("choline",)),
     Ion("Guanidinium+", 1, "guanidinium", ("guanidinium",)),
+    Ion("Tris+", 1, "tris(hydroxymethyl)aminomethane, protonated", ("Tris", "TrisH+")),
     Ion("Mg2+", 2, "magnesium", ("Mg", "Mg++", "magnesium")),
     Ion("Ca2+", 2, "calcium", ("Ca", "Ca++", "calcium")),
     Ion("Sr2+", 2, "strontium", ("Sr", "Sr++", "strontium")),
@@ -126,11 +127,23 @@ _IONS = (
     Ion("Methanesulfonate-", -1, "methanesulfonate", ("methanesulfonate", "MeSO3-")),
     Ion("Aspartate-", -1, "aspartate", ("aspartate",)),
     Ion("Glutamate-", -1, "glutamate", ("glutamate",)),
+    Ion("HEPES-", -1, "HEPES (deprotonated)", ("HEPES",)),
+    Ion("MES-", -1, "MES (deprotonated)", ("MES",)),
+    Ion("Isethionate-", -1, "isethionate", ("isethionate",)),
     Ion("CO3 2-", -2, "carbonate", ("CO3", "CO3--", "CO3_2-", "carbonate")),
     Ion("SO4 2-", -2, "sulfate", ("SO4", "SO4--", "SO4_2-", "sulfate", "sulphate")),
     Ion("HPO4 2-", -2, "hydrogen phosphate", ("HPO4", "HPO4--", "HPO4_2-")),
     Ion("PO4 3-", -3, "phosphate", ("PO4", "PO4---", "PO4_3-", "phosphate")),
     Ion("Citrate3-", -3, "citrate", ("citrate",)),
+    # Chelators and nucleotides in more than one charge state: the charge is part of the name.
+    Ion("EGTA2-", -2, "EGTA, doubly deprotonated"),
+    Ion("EGTA3-", -3, "EGTA, triply deprotonated"),
+    Ion("ATP2-", -2, "adenosine triphosphate (2−)"),
+    Ion("ATP3-", -3, "adenosine triphosphate (3−)"),
+    Ion("ATP4-", -4, "adenosine triphosphate (4−)"),
+    Ion("GTP2-", -2, "guanosine triphosphate (2−)"),
+    Ion("GTP3-", -3, "guanosine triphosphate (3−)"),
+    Ion("GTP4-", -4, "guanosine triphosphate (4−)"),
 )
 
 # Kielland (1937), J. Am. Chem. Soc. 59:1675, Table I: ion-size parameter å in Å.

@@ -13,6 +13,7 @@ from ionsweep.physics.donnan import (
     donnan_osmotic_imbalance,
 )
 from ionsweep.physics.ghk import ghk_current, ghk_voltage
+from ionsweep.physics.junction import junction_potential
 from ionsweep.physics.nernst import driving_force, nernst
 from ionsweep.physics.pump_leak import pump_leak_voltage
 from ionsweep.physics.pump_leak_volume import PumpLeakState, pump_leak_steady_state
@@ -23,6 +24,12 @@ ghk_current = eager(ghk_current, temperature="T", module=__name__)
 ghk_voltage = eager(
     ghk_voltage,
     static_argnames=("axis", "valences_within_two"),
+    temperature="T",
+    module=__name__,
+)
+junction_potential = eager(
+    junction_potential,
+    static_argnames=("z", "method", "with_code"),
     temperature="T",
     module=__name__,
 )
@@ -38,6 +45,7 @@ __all__ = [
     "driving_force",
     "ghk_current",
     "ghk_voltage",
+    "junction_potential",
     "nernst",
     "pump_leak_steady_state",
     "pump_leak_voltage",

@@ -1,0 +1,223 @@
+"""Liquid junction potential from two compositions by ion name (mobility table, activities).
+
+The array kernel is :func:`ionsweep.physics.junction.junction_potential`; this module names
+the ions, takes their diffusion coefficients from the shipped table
+(``ionsweep/data/mobilities.csv``) or the caller's relative mobilities, their activity
+coefficients from an activity model, and checks concrete inputs. It sits with the activity
+models because it uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import jax.numpy as jnp
+import numpy as np
+
+from ionsweep._eager import eager
+from ionsweep._ions import ions
+from ionsweep._units import with_units
+from ionsweep._util import as_float
+from ionsweep.activity._composition import (
+    _concrete,
+    canonical_names,
+    check_composition,
+    check_temperature,
+    mM_to_molality,
+)
+from ionsweep.activity._registry import log_gamma
+from ionsweep.physics._junction_data import (
+    MOBILITY_REFERENCE,
+    diffusion_coefficient,
+    mobility_table,
+)
+from ionsweep.physics.junction import JUNCTION_NEUTRALITY_RTOL
+from ionsweep.physics.junction import junction_potential as _kernel
+
+__all__ = ["liquid_junction_potential", "relative_mobility"]
+
+
+def relative_mobility(name: str) -> float:
+    """Mobility of the ion ``name`` relative to K⁺ (D/D_K+, JPCalc's convention), from the
+    shipped table; KeyError if it has none.
+
+    >>> round(relative_mobility("Na+"), 3), round(relative_mobility("Ca2+"), 3)
+    (0.682, 0.405)
+    """
+    return diffusion_coefficient(name) / diffusion_coefficient(MOBILITY_REFERENCE)
+
+
+def _names(pipette, bath) -> tuple[str, ...]:
+    """Canonical names of every ion of either side (pipette's order, then the bath's)."""
+    for what, side in (("pipette", pipette), ("bath", bath)):
+        if not isinstance(side, Mapping) or not side:
+            raise TypeError(f"{what} must be a non-empty mapping of ion names to mM")
+        canonical_names(list(side))  # unknown ions, and an ion given twice, are refused here
+    names = [ions.canonical(n) for n in pipette]
+    return tuple(names + [n for n in (ions.canonical(b) for b in bath) if n not in names])
+
+
+def _mobilities(names, mobilities):
+    """Relative mobility per ion (K⁺ = 1): the caller's where given, else the table's."""
+    given = {}
+    for key, value in (mobilities or {}).items():
+        given[ions.canonical(key)] = value
+    extra = [n for n in given if n not in names]
+    if extra:
+        raise ValueError(f"mobilities names {', '.join(map(repr, extra))}, in neither side")
+    out = []
+    for n in names:
+        if n in given:
+            out.append(given[n])
+        elif n in mobility_table():
+            out.append(relative_mobility(n))
+        else:
+            raise ValueError(
+                f"no mobility for ion {n!r} in the table; pass mobilities={{{n!r}: u}} "
+                f"with u its mobility relative to K+ (= D/D_K+)"
+            )
+    return out
+
+
+def _check_neutral(side: Mapping, what: str) -> None:
+    """Refuse a concrete side whose net charge exceeds the junction tolerance."""
+    values = {ions.canonical(k): _concrete(v) for k, v in side.items()}
+    if any(v is None for v in values.values()):
+        return
+    shape = np.broadcast_shapes(*(v.shape for v in values.values()))
+    net = sum(ions.valence(n) * np.broadcast_to(v, shape) for n, v in values.items())
+    half = 0.5 * sum(abs(ions.valence(n)) * np.broadcast_to(v, shape) for n, v in values.items())
+    bad = np.abs(net) > JUNCTION_NEUTRALITY_RTOL * half
+    if np.any(bad):
+        i = np.unravel_index(np.argmax(np.where(bad, np.abs(net), -1.0)), shape)
+        where = f" at index {tuple(int(j) for j in i)}" if shape else ""
+        raise ValueError(
+            f"{what} is not electroneutral: Σz·c = {float(net[i]):+.6g} mM{where} "
+            f"(tolerance {JUNCTION_NEUTRALITY_RTOL:g} of ½Σ|z|·c = {float(half[i]):.6g} mM)"
+        )
+
+
+def _check_mobilities(names, values) -> None:
+    for n, u in zip(names, values, strict=True):
+        v = _concrete(u)
+        if v is not None and np.any(~(v > 0) | ~np.isfinite(v)):
+            raise ValueError(f"mobilities[{n!r}] must be finite and > 0; got {v.ravel()[0]!r}")
+
+
+def _validate(pipette, bath, T=298.15, *, method="nernst-planck", mobilities=None,
+              activity=None):  # fmt: skip
+    """Every check of concrete inputs (also run before the eager program)."""
+    names = _names(pipette, bath)
+    _check_mobilities(names, _mobilities(names, mobilities))
+    for what, side in (("pipette", pipette), ("bath", bath)):
+        check_composition(side, what, neutrality_rtol=None)
+        _check_neutral(side, what)
+    check_temperature(T)
+    return names
+
+
+def _stack(side: Mapping, names, shape):
+    """(..., n) concentrations of ``names`` on one side (0 for an ion it lacks)."""
+    by_name = {ions.canonical(k): v for k, v in side.items()}
+    cols = [jnp.broadcast_to(by_name.get(n, 0.0), shape) for n in names]
+    return jnp.stack(as_float(*cols), axis=-1)
+
+
+@with_units({"T": "K"})
+def liquid_junction_potential(
+    pipette, bath, T=298.15, *, method="nernst-planck", mobilities=None, activity=None
+):
+    r"""Liquid junction potential between a pipette solution and the bath, mV.
+
+    Sign convention (that of JPCalc and LJPcalc): the potential of the bath relative to the
+    pipette. A patch or intracellular recording zeroed with the pipette in the bath
+    carries this offset, so the membrane potential is **V_membrane = V_recorded − LJP**.
+    Example: a K-gluconate pipette against ACSF gives LJP ≈ +14 mV (gluconate is slower
+    than K⁺, so the bath side charges positive); a recorded −60 mV is then −74 mV.
+
+    Parameters
+    ----------
+    pipette, bath : mapping of str to array_like
+        Concentrations, mM (≥ 0), by ion name in any of ``ionsweep.ions``' notations
+        (``"K+"``, ``"gluconate-"``, ``"HEPES-"``, ``"EGTA2-"``, ``"SO4 2-"``, ``"MeSO3-"``;
+        organic names in any letter case). An ion missing on one side is 0 there. Values
+        broadcast together. Each side must be electroneutral within 10⁻³ of ½Σ|z|·c.
+    T : array_like, optional
+        Temperature, K; 298.15 by default. It enters as RT/F (the mobilities are those of
+        25 °C; their ratios barely change with temperature).
+    method : {"nernst-planck", "henderson"}, keyword-only
+        ``"nernst-planck"`` (default): the stationary Nernst–Planck junction with
+        electroneutrality and zero current, the problem LJPcalc/JLJP solve (Marino et al.
+        2014), solved to machine precision with implicit gradients. ``"henderson"``: the
+        generalized Henderson equation (JPCalc; Barry & Lynch 1991), closed form.
+    mobilities : mapping of str to array_like, optional, keyword-only
+        Mobilities relative to K⁺ (u = D/D_K+, JPCalc's convention), overriding the
+        shipped table per ion (``ionsweep/data/mobilities.csv``: D = RTλ/(|z|F²) from
+        limiting equivalent conductivities λ, each row cited). Needed for an ion the table
+        lacks. Values may be arrays (for uncertainty studies).
+    activity : str, optional, keyword-only
+        An activity model name (:func:`ionsweep.activity.activity_coefficients`); None or
+        ``"ideal"`` (default) uses concentrations, as the published tables do. With a
+        model, each side's γ come from its whole composition and the diffusion term uses
+        ln a = ln γc: Henderson takes ln γ linear across the junction like the
+        concentrations; Nernst–Planck adds that Henderson activity correction to its
+        ideal junction.
+
+    Returns
+    -------
+    jax.Array
+        The LJP, mV, of the broadcast shape of the inputs. Under ``jit`` (no checks
+        possible) invalid points are NaN; :func:`ionsweep.physics.junction_potential`
+        with ``with_code=True`` also returns why.
+
+    Raises
+    ------
+    ValueError
+        On concrete input: a side not electroneutral (naming it and its Σz·c), a negative
+        concentration, an ion without mobility, a bad method.
+    KeyError
+        An unknown ion name.
+
+    Examples
+    --------
+    >>> import ionsweep
+    >>> round(float(ionsweep.liquid_junction_potential({"Na+": 50, "Cl-": 50},
+    ...                                               {"K+": 50, "Cl-": 50})), 2)
+    -4.36
+    >>> pipette = {"K+": 130, "Na+": 11, "Mg2+": 2, "Gluconate-": 110, "HEPES-": 5,
+    ...            "EGTA2-": 1, "Cl-": 24, "ATP2-": 2}
+    >>> acsf = {"Na+": 152.2, "K+": 3, "Ca2+": 2.4, "Mg2+": 1.5, "Cl-": 133.8,
+    ...         "SO4 2-": 1.5, "H2PO4-": 1.2, "HCO3-": 25}
+    >>> round(float(ionsweep.liquid_junction_potential(pipette, acsf)), 1)
+    13.5
+    """
+    names = _validate(pipette, bath, T, method=method, mobilities=mobilities)
+    z = tuple(ions.valence(n) for n in names)
+    u = as_float(*_mobilities(names, mobilities))
+    (T,) = as_float(T)
+    shape = jnp.broadcast_shapes(
+        T.shape, *(jnp.shape(v) for v in (*pipette.values(), *bath.values()))
+    )
+    c_p, c_b = _stack(pipette, names, shape), _stack(bath, names, shape)
+    D = jnp.stack(
+        [jnp.broadcast_to(x, jnp.broadcast_shapes(*(jnp.shape(y) for y in u))) for x in u], -1
+    )
+    T = jnp.broadcast_to(T, shape)
+    kw = {}
+    if activity not in (None, "ideal"):
+        kw["ln_gamma_pipette"] = log_gamma(activity, names, mM_to_molality(c_p, T[..., None]), T)
+        kw["ln_gamma_bath"] = log_gamma(activity, names, mM_to_molality(c_b, T[..., None]), T)
+    return _kernel(c_p, c_b, z, D.astype(c_p.dtype), T, method=method, **kw)
+
+
+def _check_before_program(*args, **kwargs):
+    _validate(*args, **kwargs)
+
+
+liquid_junction_potential = eager(
+    liquid_junction_potential,
+    static_argnames=("method", "activity"),
+    temperature="T",
+    check=_check_before_program,
+    module="ionsweep",
+)
