@@ -28,6 +28,7 @@ _LAZY = {
             "activity_coefficients",
             "activity_error",
             "ghk_voltage_activity",
+            "liquid_junction_potential",
             "mean_activity_coefficient",
             "nernst_activity",
             "osmotic_coefficient",
@@ -36,7 +37,6 @@ _LAZY = {
     ),
     "PermeabilityFit": "ionsweep.analysis",
     "fit_permeability_ratios": "ionsweep.analysis",
-    "liquid_junction_potential": "ionsweep.activity._junction",
     **dict.fromkeys(
         ("FARADAY", "GAS_CONSTANT", "ZERO_CELSIUS", "thermal_voltage"), "ionsweep.constants"
     ),
@@ -101,11 +101,11 @@ if TYPE_CHECKING:  # the names above, for type checkers and IDEs
         activity_coefficients,
         activity_error,
         ghk_voltage_activity,
+        liquid_junction_potential,
         mean_activity_coefficient,
         nernst_activity,
         osmotic_coefficient,
     )
-    from ionsweep.activity._junction import liquid_junction_potential
     from ionsweep.analysis import PermeabilityFit, fit_permeability_ratios
     from ionsweep.constants import FARADAY, GAS_CONSTANT, ZERO_CELSIUS, thermal_voltage
     from ionsweep.physics import (

@@ -54,6 +54,11 @@ from ionsweep.activity._debye_huckel import (
     nernst_davies,
 )
 from ionsweep.activity._error import activity_error, delta_E
+from ionsweep.activity._junction import (
+    henderson_terms,
+    liquid_junction_potential,
+    relative_mobility,
+)
 from ionsweep.activity._models import (
     log_gamma_davies,
     log_gamma_davies_1938,
@@ -134,8 +139,10 @@ __all__ = [
     "delta_E",
     "get_model",
     "ghk_voltage_activity",
+    "henderson_terms",
     "ion_form",
     "ionic_strength",
+    "liquid_junction_potential",
     "log10_gamma_davies",
     "log10_gamma_debye_huckel",
     "log10_gamma_extended_debye_huckel",
@@ -158,6 +165,7 @@ __all__ = [
     "parse_salt",
     "pitzer_available",
     "registered_models",
+    "relative_mobility",
     "select_model",
     "validity_range",
     "water_density",

@@ -26,15 +26,17 @@ from ionsweep.activity._composition import (
     mM_to_molality,
 )
 from ionsweep.activity._registry import log_gamma
+from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._junction_data import (
     MOBILITY_REFERENCE,
     diffusion_coefficient,
     mobility_table,
 )
+from ionsweep.physics._junction_henderson import henderson_terms as _terms
 from ionsweep.physics.junction import JUNCTION_NEUTRALITY_RTOL
 from ionsweep.physics.junction import junction_potential as _kernel
 
-__all__ = ["liquid_junction_potential", "relative_mobility"]
+__all__ = ["henderson_terms", "liquid_junction_potential", "relative_mobility"]
 
 
 def relative_mobility(name: str) -> float:
@@ -52,7 +54,10 @@ def _names(pipette, bath) -> tuple[str, ...]:
     for what, side in (("pipette", pipette), ("bath", bath)):
         if not isinstance(side, Mapping) or not side:
             raise TypeError(f"{what} must be a non-empty mapping of ion names to mM")
-        canonical_names(list(side))  # unknown ions, and an ion given twice, are refused here
+        try:
+            canonical_names(list(side))  # unknown ions, and an ion given twice, are refused
+        except KeyError as err:
+            raise ValueError(f"{what}: {err.args[0]}") from None
     names = [ions.canonical(n) for n in pipette]
     return tuple(names + [n for n in (ions.canonical(b) for b in bath) if n not in names])
 
@@ -61,7 +66,10 @@ def _mobilities(names, mobilities):
     """Relative mobility per ion (K⁺ = 1): the caller's where given, else the table's."""
     given = {}
     for key, value in (mobilities or {}).items():
-        given[ions.canonical(key)] = value
+        try:
+            given[ions.canonical(key)] = value
+        except KeyError as err:
+            raise ValueError(f"mobilities: {err.args[0]}") from None
     extra = [n for n in given if n not in names]
     if extra:
         raise ValueError(f"mobilities names {', '.join(map(repr, extra))}, in neither side")
@@ -116,13 +124,6 @@ def _validate(pipette, bath, T=298.15, *, method="nernst-planck", mobilities=Non
     return names
 
 
-def _stack(side: Mapping, names, shape):
-    """(..., n) concentrations of ``names`` on one side (0 for an ion it lacks)."""
-    by_name = {ions.canonical(k): v for k, v in side.items()}
-    cols = [jnp.broadcast_to(by_name.get(n, 0.0), shape) for n in names]
-    return jnp.stack(as_float(*cols), axis=-1)
-
-
 @with_units({"T": "K"})
 def liquid_junction_potential(
     pipette, bath, T=298.15, *, method="nernst-planck", mobilities=None, activity=None
@@ -175,8 +176,7 @@ def liquid_junction_potential(
     ValueError
         On concrete input: a side not electroneutral (naming it and its Σz·c), a negative
         concentration, an ion without mobility, a bad method.
-    KeyError
-        An unknown ion name.
+        An unknown ion name (naming the side) is a ValueError too.
 
     Examples
     --------
@@ -192,22 +192,65 @@ def liquid_junction_potential(
     13.5
     """
     names = _validate(pipette, bath, T, method=method, mobilities=mobilities)
+    z, c_p, c_b, u, T, kw = _prepare(names, pipette, bath, T, mobilities, activity)
+    return _kernel(c_p, c_b, z, u, T, method=method, **kw)
+
+
+def _prepare(names, pipette, bath, T, mobilities, activity):
+    """(z, c_pipette, c_bath, relative mobilities, T, ln γ keywords) as the kernel takes them."""
     z = tuple(ions.valence(n) for n in names)
-    u = as_float(*_mobilities(names, mobilities))
-    (T,) = as_float(T)
-    shape = jnp.broadcast_shapes(
-        T.shape, *(jnp.shape(v) for v in (*pipette.values(), *bath.values()))
-    )
-    c_p, c_b = _stack(pipette, names, shape), _stack(bath, names, shape)
-    D = jnp.stack(
-        [jnp.broadcast_to(x, jnp.broadcast_shapes(*(jnp.shape(y) for y in u))) for x in u], -1
-    )
+    u = _mobilities(names, mobilities)
+    by_p = {ions.canonical(k): v for k, v in pipette.items()}
+    by_b = {ions.canonical(k): v for k, v in bath.items()}
+    n = len(names)
+    values = as_float(T, *u, *(by_p.get(k, 0.0) for k in names), *(by_b.get(k, 0.0) for k in names))
+    T, u, cp, cb = values[0], values[1 : n + 1], values[n + 1 : 2 * n + 1], values[2 * n + 1 :]
+    shape = jnp.broadcast_shapes(T.shape, *(v.shape for v in (*cp, *cb)))
+    c_p = jnp.stack([jnp.broadcast_to(v, shape) for v in cp], axis=-1)
+    c_b = jnp.stack([jnp.broadcast_to(v, shape) for v in cb], axis=-1)
+    u_shape = jnp.broadcast_shapes(*(v.shape for v in u))
+    u = jnp.stack([jnp.broadcast_to(v, u_shape) for v in u], axis=-1)
     T = jnp.broadcast_to(T, shape)
     kw = {}
     if activity not in (None, "ideal"):
         kw["ln_gamma_pipette"] = log_gamma(activity, names, mM_to_molality(c_p, T[..., None]), T)
         kw["ln_gamma_bath"] = log_gamma(activity, names, mM_to_molality(c_b, T[..., None]), T)
-    return _kernel(c_p, c_b, z, D.astype(c_p.dtype), T, method=method, **kw)
+    return z, c_p, c_b, u, T, kw
+
+
+def henderson_terms(pipette, bath, T=298.15, *, mobilities=None, activity=None):
+    """Each ion's contribution to the Henderson liquid junction potential, mV.
+
+    The generalized Henderson potential is a sum over ions,
+    term_i = (RT/F)·z_i u_i Δc_i / Σ_j z_j² u_j Δc_j · ln(Σ z²u c_pipette / Σ z²u c_bath)
+    (Δ = bath − pipette; with an activity model, the ln γ terms of each ion are added as
+    in :func:`liquid_junction_potential`). The terms sum to its ``method="henderson"``
+    value; the Nernst–Planck potential has no such split.
+
+    Parameters
+    ----------
+    pipette, bath, T, mobilities, activity
+        As in :func:`liquid_junction_potential` (mM, K, relative to K⁺, a model name).
+
+    Returns
+    -------
+    dict of str to jax.Array
+        Canonical ion name -> its term, mV (pipette ions first, then the bath's).
+
+    Examples
+    --------
+    >>> t = henderson_terms({"Na+": 50, "Cl-": 50}, {"K+": 50, "Cl-": 50})
+    >>> {k: round(float(v), 2) for k, v in t.items()}
+    {'Na+': 9.34, 'Cl-': 0.0, 'K+': -13.7}
+    """
+    names = _validate(pipette, bath, T, mobilities=mobilities)
+    z, c_p, c_b, u, T, kw = _prepare(names, pipette, bath, T, mobilities, activity)
+    delta = None
+    if kw:
+        delta = kw["ln_gamma_bath"] - kw["ln_gamma_pipette"]
+    terms = _terms(c_p, c_b, jnp.asarray(z, c_p.dtype), u, delta)
+    terms = R_OVER_F_MV * T[..., None] * terms
+    return {n: terms[..., i] for i, n in enumerate(names)}
 
 
 def _check_before_program(*args, **kwargs):

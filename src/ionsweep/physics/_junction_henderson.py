@@ -21,7 +21,7 @@ import jax.numpy as jnp
 
 from ionsweep.physics._ionaxis import ion_sum
 
-__all__ = ["henderson"]
+__all__ = ["henderson", "henderson_terms"]
 
 #: Below this |r| the functions of r use their Taylor series.
 _SERIES_R = 0.1
@@ -73,3 +73,23 @@ def henderson(c_p, c_b, z, D, delta=None):
     if b is not None:
         numer = numer + b * m
     return -numer / s
+
+
+def henderson_terms(c_p, c_b, z, D, delta=None):
+    """Each ion's term of :func:`henderson`, shape (..., n), RT/F; they sum to it.
+
+    The potential is linear in the per-ion sums a and b: ion i contributes
+    −(z_i D_i (Δc_i + c_P,i δ_i)·L + z_i D_i Δc_i δ_i·M)/s (δ = 0 when ideal).
+    """
+    dc = c_b - c_p
+    zd = z * D
+    s = ion_sum(z * zd * c_p)
+    r = ion_sum(z * zd * dc) / s
+    m = _m_of_r(r)
+    a_i = zd * dc
+    if delta is not None:
+        a_i = a_i + zd * c_p * delta
+    terms = a_i * (1 - r * m)[..., None]
+    if delta is not None:
+        terms = terms + (zd * dc * delta) * m[..., None]
+    return -terms / s[..., None]

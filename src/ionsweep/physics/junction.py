@@ -193,7 +193,7 @@ def junction_potential(
     >>> D = [1.334e-5, 1.957e-5, 2.032e-5]                    # Na+, K+, Cl-
     >>> V = junction_potential([50.0, 0, 50], [0.0, 50, 50], (1, 1, -1), D, 298.15)
     >>> round(float(V), 2)                                     # 50 NaCl | 50 KCl
-    -4.3
+    -4.36
     """
     c_p, c_b, zt, D, T, delta = _inputs(c_pipette, c_bath, z, D, T, ln_gamma_pipette, ln_gamma_bath)
     mv, code = _potential(c_p, c_b, zt, D, T, delta, method)
