@@ -119,7 +119,7 @@ def _check(command, spec_dict, capsys):
         captured = capsys.readouterr()
         err = captured.err.strip().splitlines()
         if rc == 0:
-            assert open_results(out).attrs["ionsweep_complete"] is True
+            assert open_results(out).attrs["ionsweep_complete"] == 1
             return
         assert rc == 2, (rc, captured.err)
         assert len(err) == 1, captured.err

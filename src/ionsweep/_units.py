@@ -6,7 +6,9 @@ entry points, and only for values that are not JAX arrays (so nothing changes un
 
 * a pint ``Quantity`` (recognized by its ``to``, ``magnitude`` and ``units`` attributes, so
   pint is never imported here) is converted to the documented unit, and one of the wrong
-  dimension is refused with a ``ValueError`` naming the argument;
+  dimension is refused with a ``ValueError`` naming the argument; a molality (``mol/kg``)
+  given for a concentration becomes mM with the density of water at the call's
+  temperature, c = m·ρ_w(T), as ``ionsweep calc --molal`` converts;
 * a concrete temperature (Python number, list or NumPy array) below 200 K but above 0 warns
   with :class:`TemperatureUnitWarning`: it is almost surely degrees Celsius given as kelvin.
 
@@ -93,6 +95,29 @@ def _convert(value: Any, unit: str, name: str, function: str) -> Any:
     return converted.magnitude
 
 
+def _is_molal(value: Any) -> bool:
+    """Whether the Quantity ``value`` is a molality (amount per mass, e.g. mol/kg)."""
+    try:
+        value.to("mol/kg")
+    except Exception:  # pint's DimensionalityError
+        return False
+    return True
+
+
+def _molal_to_mM(value: Any, T: Any, name: str, function: str) -> Any:
+    """A molality Quantity in mM, with the density of water at ``T`` (K), as ``ionsweep
+    calc --molal`` converts: c = m·ρ_w(T) (:func:`ionsweep.activity.molality_to_mM`)."""
+    if T is None:
+        raise ValueError(
+            f"{function}: {name} is given in {value.units!s}, a molality; converting it to "
+            "mM takes the density of water at a temperature, which this function is not "
+            "given: pass the concentration in mM (or M)"
+        )
+    from ionsweep.activity import molality_to_mM  # (JAX, loaded on this first use)
+
+    return molality_to_mM(value.to("mol/kg").magnitude, T)
+
+
 def _check_temperature(value: Any, name: str, function: str) -> None:
     if not isinstance(value, int | float | list | tuple | np.ndarray | np.generic):
         return  # JAX arrays (tracers under jit included) are never read back here
@@ -126,21 +151,31 @@ def with_units(units: Mapping[str, str], temperature: str | None = "T") -> Calla
         names = list(inspect.signature(fn).parameters)
         where = {name: i for i, name in enumerate(names)}
 
-        def fix(name: str, value: Any) -> Any:
+        def kelvin(args: tuple, kwargs: dict) -> Any:
+            """The call's temperature in K (None if the function takes none, or not given)."""
+            i = where.get(temperature, len(args)) if temperature else len(args)
+            T = kwargs.get(temperature) if i >= len(args) else args[i]
+            return _convert(T, "K", temperature, fn.__name__) if _is_quantity(T) else T
+
+        def fix(name: str, value: Any, T: Any) -> Any:
             if _is_quantity(value) and name in units:
                 unit = units[name]
                 dimensionless = getattr(value, "dimensionless", False)
                 if unit == "cm/s" and dimensionless:
                     unit = ""
-                value = _convert(value, unit, name, fn.__name__)
+                if unit == "mM" and _is_molal(value):
+                    value = _molal_to_mM(value, T, name, fn.__name__)
+                else:
+                    value = _convert(value, unit, name, fn.__name__)
             if name == temperature:
                 _check_temperature(value, name, fn.__name__)
             return value
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            args = tuple(fix(names[i], a) if i < len(names) else a for i, a in enumerate(args))
-            kwargs = {k: fix(k, v) if k in where else v for k, v in kwargs.items()}
+            T = kelvin(args, kwargs) if any(map(_is_quantity, (*args, *kwargs.values()))) else None
+            args = tuple(fix(names[i], a, T) if i < len(names) else a for i, a in enumerate(args))
+            kwargs = {k: fix(k, v, T) if k in where else v for k, v in kwargs.items()}
             return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

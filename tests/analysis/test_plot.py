@@ -142,3 +142,30 @@ def test_store_text_with_dollar_signs_is_drawn_as_text(sweep):
     line.savefig(io.BytesIO(), format="png")
     plt.close("all")
     assert matplotlib.rcParams["text.parse_math"]  # the caller's own setting is untouched
+
+
+def test_sobol_bars_of_many_inputs_and_outputs_stack_into_a_readable_figure(tmp_path):
+    """7 inputs × 3 outputs (the activity-error Sobol spec's shape): panels stack rather
+    than make a 2632 × 570 px strip, and the x label names what the axis holds."""
+    names = ["I_in", "I_out", "celsius", "K_out", "activity_model", "g_in", "g_out"]
+    units = ["M", "M", "degC", "mM", "1", "1", "1"]
+    rng = np.random.default_rng(0)
+    shape = (3, len(names))
+    ds = xr.Dataset(
+        {v: (("output", "parameter"), rng.uniform(0, 0.5, shape)) for v in ("S1", "ST")}
+        | {f"{v}_conf": (("output", "parameter"), np.full(shape, 0.05)) for v in ("S1", "ST")},
+        coords={
+            "output": ["dE_K", "dE_Cl", "dE_Ca"],
+            "parameter": names,
+            "parameter_units": ("parameter", units),
+            "output_units": ("output", ["mV"] * 3),
+        },
+    )
+    fig = plot.indices(ds)
+    axes = visible(fig)
+    assert len(axes) == 3 and {ax.get_xlabel() for ax in axes} == {"input"}
+    fig.savefig(tmp_path / "s.png", dpi=150)
+    import matplotlib.image
+
+    height, width = matplotlib.image.imread(tmp_path / "s.png").shape[:2]
+    assert width <= 1650 and height >= 0.5 * width, (width, height)

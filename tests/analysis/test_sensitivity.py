@@ -10,6 +10,7 @@ import pytest
 import ionsweep
 import ionsweep.models
 from ionsweep import sensitivity
+from ionsweep.store import decode_attrs
 from ionsweep.sweep import SpecError
 
 PI = math.pi
@@ -420,7 +421,7 @@ def test_three_analyses_in_one_result_and_one_compiled_kernel(caplog):
     compiled = [r.getMessage() for r in caplog.records if "XLA compilation" in r.getMessage()]
     # 2560 Sobol, 40 Morris and 2000 Monte Carlo samples through one kernel
     assert sum("Finished XLA compilation of jit(kernel)" in m for m in compiled) == 1, compiled
-    assert ds.attrs["ionsweep_methods"] == ["sobol", "morris", "uncertainty"]
+    assert decode_attrs(ds.attrs)["ionsweep_methods"] == ["sobol", "morris", "uncertainty"]
     assert {"S1", "mu_star", "histogram"} <= set(ds.data_vars)
     assert ds.attrs["morris_n_evaluations"] == 10 * 4
 
@@ -473,7 +474,7 @@ def test_pitzer_temperatures_outside_the_parameter_range_are_flagged():
     # HMW84 is stated at 25 °C only; the sampled 20–40 °C goes beyond it.
     with pytest.warns(PlanWarning, match="hmw84.*293.15–313.15 K.*Ca2\\+–Cl-"):
         ds = sensitivity.run_sensitivity(spec)
-    assert len(ds.attrs["ionsweep_warnings"]) == 1
+    assert len(decode_attrs(ds.attrs)["ionsweep_warnings"]) == 1
     # Without the Pitzer model among the choices there is nothing to flag.
     from ionsweep.analysis._sensitivity_spec import parse_sensitivity_spec
     from ionsweep.sweep._api import spec_to_toml

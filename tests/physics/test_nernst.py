@@ -202,3 +202,15 @@ def test_float32_error_of_the_per_axis_logarithms():
     assert err.max() < 1e-4
     assert err[np.abs(ref) < 1].max() < 3e-5
     assert np.all(E[np.arange(801), np.arange(801)] == 0)  # equal concentrations: exactly 0
+
+
+@pytest.mark.parametrize("name, z", [("K+", 1), ("Ca2+", 2), ("Cl-", -1), ("calcium", 2)])
+def test_an_ion_name_gives_its_valence(name, z):
+    T = 310.15  # E = RT/(zF) ln(c_out/c_in), R and F of the module (CODATA 2018)
+    expected = 1e3 * R * T / (z * F) * math.log(5.0 / 140.0)
+    assert float(ionsweep.nernst(140.0, 5.0, name, T)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_unknown_ion_name_is_refused_naming_z():
+    with pytest.raises(ValueError, match="z: unknown ion 'Kx'"):
+        ionsweep.nernst(140.0, 5.0, "Kx", 310.15)

@@ -107,3 +107,25 @@ def test_quantity_conversion_happens_outside_jit_only():
     size = f._cache_size()
     f(150.0, 4.0, 1, 300.0)
     assert f._cache_size() == size
+
+
+def test_a_molality_is_converted_with_the_density_of_water_at_the_calls_temperature():
+    # c = m·ρ_w(T), ρ_w at 37 °C = 0.993333 kg/L (Kell 1975, J. Chem. Eng. Data 20:97,
+    # eq. 16; 993.33 kg/m³ in the CRC Handbook's table of the density of water)
+    c_in = 0.14 * 0.993333 * 1e3  # mM
+    expected = float(ionsweep.nernst(c_in, 5.0, 1, 310.15))
+    got = ionsweep.nernst(Q(0.14, "mol/kg"), Q(5, "mM"), "K+", Q(37, "degC"))
+    assert float(got) == pytest.approx(expected, abs=2e-4)  # 6 digits of ρ_w: ±1e-6 relative
+    kw = ionsweep.nernst(c_in=Q(140, "mmol/kg"), c_out=5.0, z=1, T=310.15)
+    assert float(kw) == pytest.approx(float(got), rel=1e-12)
+
+
+def test_a_molality_without_a_temperature_is_refused_naming_the_argument():
+    from ionsweep._units import with_units
+
+    @with_units({"c": "mM"}, temperature=None)
+    def f(c):
+        return c
+
+    with pytest.raises(ValueError, match="f: c is given in mole / kilogram, a molality"):
+        f(Q(0.1, "mol/kg"))

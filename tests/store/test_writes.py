@@ -68,7 +68,7 @@ def test_writing_a_chunks_variables_at_once_equals_writing_them_in_turn(tmp_path
     run(plan, tmp_path / "in_turn.zarr", progress=False)
     _assert_same(tmp_path / "at_once.zarr", tmp_path / "in_turn.zarr")
     ds = open_results(tmp_path / "at_once.zarr")
-    assert ds.attrs["ionsweep_complete"] is True
+    assert ds.attrs["ionsweep_complete"] == 1
     assert set(ds.data_vars) == {"V_rev", "dV_rev_dP_Na", "dV_rev_dK_out", "valid"}
 
 

@@ -185,7 +185,7 @@ def test_store_checks(tmp_path, quickstart_store):
     xr.Dataset({"a": ("x", [1.0])}).to_zarr(tmp_path / "foreign.zarr", consolidated=False)
     with pytest.raises(ViewError, match="not an ionsweep result store"):
         check_store(tmp_path / "foreign.zarr")
-    assert check_store(quickstart_store)["ionsweep_complete"] is True
+    assert check_store(quickstart_store)["ionsweep_complete"] == 1
 
 
 def test_csv_export_never_hands_a_spreadsheet_a_formula():

@@ -32,8 +32,15 @@ def _outputs(ds: xr.Dataset, output):
     return res
 
 
-def _grid(n):
-    ncols = min(n, 3)
+#: Widest figure of bar charts, in (a PNG at 150 dpi: 1,650 px): wide panels stack.
+_MAX_WIDTH_IN = 11.0
+
+
+def _grid(n, panel_width=3.6):
+    """(rows, columns) for ``n`` panels of ``panel_width`` in: at most 3 columns, and no
+    more than fit :data:`_MAX_WIDTH_IN` (at least one)."""
+    fit = int((_MAX_WIDTH_IN - 1.2) // panel_width)
+    ncols = max(1, min(n, 3, fit))
     return (-(-n // ncols), ncols)
 
 
@@ -72,7 +79,7 @@ def indices(ds: xr.Dataset, *, kind: str | None = None, output=None):
         raise ValueError(f"the dataset has no {kind} indices ({', '.join(need)})")
     panels = _outputs(ds, output)
     size = (0.55 * ds.sizes["parameter"] + 1.6, 3.2)
-    fig, axes = _figure(_grid(len(panels)), panel=size, share=False)
+    fig, axes = _figure(_grid(len(panels), size[0]), panel=size, share=False)
     params = [str(p) for p in ds.parameter.values]
     units = ds["parameter_units"].values if "parameter_units" in ds.coords else [""] * len(params)
     ticks = [
@@ -108,7 +115,7 @@ def indices(ds: xr.Dataset, *, kind: str | None = None, output=None):
             u = out_units or str(sub.mu_star.attrs.get("units", ""))
             ax.set_ylabel(label(xr.DataArray(0, attrs={"long_name": "μ*, σ", "units": u})))
         ax.set_xticks(pos, ticks, fontsize="small", rotation=30, ha="right")
-        ax.set_xlabel("input [units]")
+        ax.set_xlabel("input")  # each input's units are under its name
         ax.set_title(title, fontsize="small")
         ax.legend(fontsize="x-small")
         ax.grid(axis="y", alpha=0.3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ionsweep._ions import ions
 from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
@@ -27,8 +28,9 @@ def nernst(c_in, c_out, z, T, gamma_in=1.0, gamma_out=1.0):
     ----------
     c_in, c_out : array_like
         Concentrations inside and outside, mM. Must be > 0.
-    z : array_like
-        Signed valence (integer-valued). ``z = 0`` is undefined.
+    z : array_like or str
+        Signed valence (integer-valued), or an ion's name (``"K+"``, ``"Ca2+"``, any name
+        of :data:`ionsweep.ions`) for its valence. ``z = 0`` is undefined.
     T : array_like
         Absolute temperature, K (`ionsweep.celsius(37)` for 37 °C). Concrete values below
         200 K warn (:class:`ionsweep.TemperatureUnitWarning`): they are likely °C.
@@ -41,6 +43,11 @@ def nernst(c_in, c_out, z, T, gamma_in=1.0, gamma_out=1.0):
         E in mV, broadcast over all arguments. Points where E is undefined (z = 0, a
         concentration or activity coefficient ≤ 0, T ≤ 0, non-finite input) are NaN.
 
+    Raises
+    ------
+    ValueError
+        ``z`` names no known ion.
+
     Notes
     -----
     Every public kernel converts pint Quantities to the units above at the call (``0.14 M``
@@ -52,12 +59,24 @@ def nernst(c_in, c_out, z, T, gamma_in=1.0, gamma_out=1.0):
     >>> import ionsweep
     >>> round(float(ionsweep.nernst(140.0, 5.0, 1, 310.15)), 2)   # E_K at 37 °C
     -89.06
+    >>> round(float(ionsweep.nernst(140.0, 5.0, "K+", 310.15)), 2)  # the ion's valence
+    -89.06
     """
-    c_in, c_out, z, T, g_in, g_out = as_float(c_in, c_out, z, T, gamma_in, gamma_out)
+    c_in, c_out, z, T, g_in, g_out = as_float(c_in, c_out, _valence(z), T, gamma_in, gamma_out)
     # z and T are usually scalars: their checks, and RT/(zF), cost nothing per point.
     ok = (z != 0) & (T > 0) & jnp.isfinite(z) & jnp.isfinite(T)
     k = jnp.where(ok, R_OVER_F_MV * jnp.where(ok, T, 1) / jnp.where(ok, z, 1), jnp.nan)
     return _scaled_log_ratio(k, g_in * c_in, g_out * c_out)
+
+
+def _valence(z):
+    """``z``, or the valence of the ion named ``z``."""
+    if not isinstance(z, str):
+        return z
+    try:
+        return ions.valence(z)
+    except KeyError as exc:
+        raise ValueError(f"z: {exc.args[0]}") from None
 
 
 def _log_positive(a):

@@ -1,4 +1,12 @@
-"""The types of the root attributes ionsweep reads back from a store.
+"""A store's attributes as netCDF holds them, and the types ionsweep reads back.
+
+netCDF attributes are numbers, texts and 1-d arrays of numbers; the netCDF-3 format (the
+``scipy`` engine) has no arrays of texts and no engine has booleans or tables. So the root
+attributes are written as every engine takes them: a table or a list as its JSON text, a
+boolean as the integer 0 or 1. The root attributes ``ionsweep_json_attrs`` and
+``ionsweep_bool_attrs`` name the attributes so written (space-separated), and
+:func:`decode_attrs` gives back their Python values. Variables keep CF's conventions: no
+``units`` on text or on flag variables (which carry ``flag_values``/``flag_meanings``).
 
 A store's ``zarr.json`` is a file anyone can edit. The attributes that decide what a run,
 a resume or ``info`` does with the store (its identity, chunk and point counts,
@@ -8,9 +16,124 @@ metadata naming the attribute, not met later as a failed conversion.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 
-__all__ = ["attr_problem"]
+import numpy as np
+
+__all__ = ["BOOL_ATTRS", "JSON_ATTRS", "attr_problem", "cf_attrs", "decode_attrs", "encode_attrs"]
+
+#: Root attribute naming the attributes stored as JSON text (space-separated).
+JSON_ATTRS = "ionsweep_json_attrs"
+#: Root attribute naming the attributes stored as the integers 0 and 1 (space-separated).
+BOOL_ATTRS = "ionsweep_bool_attrs"
+
+
+def encode_attrs(attrs: Mapping) -> dict:
+    """Root attributes ``attrs`` as every netCDF engine writes them.
+
+    Tables, lists and None become their JSON text, booleans the integers 0 and 1 (NumPy
+    scalars their Python values); numbers and texts are kept. The names of the attributes so
+    written are listed in ``ionsweep_json_attrs`` and ``ionsweep_bool_attrs``. Encoding
+    encoded attributes changes nothing.
+
+    Examples
+    --------
+    >>> encode_attrs({"complete": True, "identity": {"shape": [2, 3]}, "title": "t"})
+    {'complete': 1, 'identity': '{"shape": [2, 3]}', 'title': 't', \
+'ionsweep_json_attrs': 'identity', 'ionsweep_bool_attrs': 'complete'}
+    """
+    was_json, was_bool = _listed(attrs, JSON_ATTRS), _listed(attrs, BOOL_ATTRS)
+    out, as_json, as_bool = {}, [], []
+    for key, value in attrs.items():
+        if key in (JSON_ATTRS, BOOL_ATTRS):
+            continue
+        value = value.item() if isinstance(value, np.generic) else value
+        if isinstance(value, bool):
+            out[key] = int(value)
+            as_bool.append(key)
+        elif isinstance(value, Mapping | list | tuple | np.ndarray) or value is None:
+            out[key] = json.dumps(_plain(value), ensure_ascii=False)
+            as_json.append(key)
+        else:
+            out[key] = value
+            if key in was_json and isinstance(value, str):
+                as_json.append(key)
+            elif key in was_bool and value in (0, 1):
+                as_bool.append(key)
+    if as_json:
+        out[JSON_ATTRS] = " ".join(as_json)
+    if as_bool:
+        out[BOOL_ATTRS] = " ".join(as_bool)
+    return out
+
+
+def decode_attrs(attrs: Mapping) -> dict:
+    """The Python values of root attributes written by :func:`encode_attrs`: tables and
+    lists from their JSON text, booleans from 0 and 1; the two lists of names are dropped.
+    Attributes not so listed, and listed ones already decoded (a store written before
+    attributes were encoded), are returned as they are.
+
+    Raises
+    ------
+    ValueError
+        An attribute listed as JSON whose text is not JSON (naming it).
+
+    Examples
+    --------
+    >>> decode_attrs({"complete": 1, "ionsweep_bool_attrs": "complete"})
+    {'complete': True}
+    """
+    as_json, as_bool = _listed(attrs, JSON_ATTRS), _listed(attrs, BOOL_ATTRS)
+    out = {}
+    for key, value in attrs.items():
+        if key in (JSON_ATTRS, BOOL_ATTRS):
+            continue
+        value = value.item() if isinstance(value, np.generic) else value
+        if key in as_json and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"attribute {key!r} is listed as JSON but is not: {exc}") from None
+        elif key in as_bool and isinstance(value, int) and value in (0, 1):
+            value = bool(value)
+        out[key] = value
+    return out
+
+
+def _listed(attrs: Mapping, marker: str) -> set[str]:
+    names = attrs.get(marker, "")
+    return set(names.split()) if isinstance(names, str) else set()
+
+
+def _plain(value):
+    """``value`` with NumPy arrays and scalars as Python lists and numbers (JSON's types)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def cf_attrs(attrs: Mapping, dtype, *, typed_flags: bool = False) -> dict:
+    """A variable's attributes as CF wants them for a variable of ``dtype``: no ``units``
+    on text nor on a flag variable (one with ``flag_values`` or ``flag_meanings``).
+    ``typed_flags``: ``flag_values`` as a 1-d array of the variable's own type (as CF asks
+    of a netCDF file; a zarr attribute holds them as a JSON list)."""
+    dtype = np.dtype("U") if dtype is str else np.dtype(dtype)
+    flags = "flag_values" in attrs or "flag_meanings" in attrs
+    out = {k: v for k, v in attrs.items() if not (k == "units" and (flags or _is_text(dtype)))}
+    if typed_flags and "flag_values" in out and dtype.kind in "iuf":
+        out["flag_values"] = np.atleast_1d(np.asarray(out["flag_values"], dtype))
+    return out
+
+
+def _is_text(dtype: np.dtype) -> bool:
+    return dtype.kind in "UOST"
 
 
 def _text(v) -> bool:

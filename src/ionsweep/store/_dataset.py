@@ -55,8 +55,7 @@ def label_codes(name: str, labels, long_name: str) -> tuple:
         f"{name}_code",
         [name],
         np.arange(len(labels), dtype=np.int32),
-        {
-            "units": "1",
+        {  # a flag variable: no units (CF)
             "long_name": f"{long_name} as an integer code (labels in flag_meanings)",
             "flag_values": list(range(len(labels))),
             "flag_meanings": " ".join(v.replace(" ", "_") for v in labels),
@@ -102,7 +101,8 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
         raise StoreError(f"{out} exists and is not an ionsweep store; refusing to touch it")
     index = set(ds.dims)
     coords = [
-        (name, list(c.dims), np.asarray(c.values), dict(c.attrs)) for name, c in ds.coords.items()
+        (name, list(c.dims), np.asarray(c.values), {k: jsonable(x) for k, x in c.attrs.items()})
+        for name, c in ds.coords.items()
     ]
     codes = [
         label_codes(name, c.values, c.attrs.get("long_name", name))
@@ -115,6 +115,7 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
         aux = [c for c in ds.coords if c not in index and set(ds[c].dims) <= set(v.dims)]
         aux += [c[0] for c in codes if c[1][0] in v.dims]
         attrs = dict(v.attrs, **({"coordinates": " ".join(aux)} if aux else {}))
+        attrs = {k: jsonable(x) for k, x in attrs.items()}
         values = np.asarray(v.values)
         dtype = str if values.dtype.kind in "UO" else values.dtype
         shape = values.shape
@@ -129,9 +130,10 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
 
 
 def jsonable(v):
-    """NumPy scalars and sequences of them as plain Python values (for zarr attributes)."""
-    if isinstance(v, np.generic):
-        return v.item()
+    """NumPy scalars, arrays and sequences of them as plain Python values (for zarr
+    attributes)."""
+    if isinstance(v, np.generic | np.ndarray):
+        return v.tolist()
     if isinstance(v, list | tuple):
         return [jsonable(x) for x in v]
     return v

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ionsweep._text import one_line
+from ionsweep.store._attrs import decode_attrs
+from ionsweep.store._open import open_results
 from ionsweep.store._partials import load_partial, partial_files
 from ionsweep.store._verify import scan
-from ionsweep.store._zarr import finished_chunks, open_results
+from ionsweep.store._zarr import finished_chunks
 
 __all__ = ["summary"]
 
@@ -18,7 +20,7 @@ def summary(path, damages=None) -> str:
     """
     ds = open_results(path)
     damages = scan(path) if damages is None else damages
-    a = ds.attrs
+    a = decode_attrs(ds.attrs)
     done = len(finished_chunks(path))
     total = int(a.get("ionsweep_n_chunks", 0))
     t = one_line  # store text is data: one printable line per field, never terminal escapes

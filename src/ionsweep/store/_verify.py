@@ -64,7 +64,7 @@ def _done(path: Path) -> set[str]:
 
 def _complete(path: Path) -> bool:
     attrs = (read_json(path / "zarr.json") or {}).get("attributes")
-    return isinstance(attrs, dict) and attrs.get("ionsweep_complete") is True
+    return isinstance(attrs, dict) and attrs.get("ionsweep_complete") in (True, 1)
 
 
 def _present(folder: Path, meta: ArrayMeta) -> set[tuple[int, ...]]:

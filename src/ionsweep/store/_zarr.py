@@ -26,16 +26,26 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 import zarr
 from zarr.codecs import Crc32cCodec, ZstdCodec
 
 from ionsweep._errors import StoreError
 from ionsweep._faults import checkpoint
-from ionsweep.store._attrs import attr_problem
+from ionsweep.store._attrs import cf_attrs, decode_attrs, encode_attrs
 from ionsweep.store._layout import MANIFEST_DIR, first_foreign
+from ionsweep.store._open import open_results
+from ionsweep.store._read import FORMAT, is_store, looks_like_zarr, read_attrs, store_kind
 
-__all__ = ["StoreError", "open_results"]
+# Reading a store (its kind, its root attributes, the Dataset) is ionsweep.store._read and
+# ._open; the names are re-exported here for the modules that write and read through this one.
+__all__ = [
+    "StoreError",
+    "is_store",
+    "looks_like_zarr",
+    "open_results",
+    "read_attrs",
+    "store_kind",
+]
 
 #: Every array: zstd (zarr's default) then a crc32c checksum of the stored bytes, and every
 #: chunk written, fill values or not (so a chunk file that is missing is lost, not empty).
@@ -43,7 +53,6 @@ ARRAY_OPTIONS = {
     "compressors": (ZstdCodec(level=0), Crc32cCodec()),
     "config": {"write_empty_chunks": True},
 }
-_FORMAT = "ionsweep-store/1"
 #: A temporary directory of an unfinished store creation older than this is stale even if
 #: its owner cannot be checked (another host of a cluster), s.
 STALE_AFTER_S = 3600.0
@@ -57,66 +66,6 @@ def _done_dir(path: Path) -> Path:
 
 def chunk_key(index) -> str:
     return "_".join(str(int(i)) for i in index)
-
-
-def looks_like_zarr(path) -> bool:
-    """Whether ``path`` holds a zarr group or array (a ``zarr.json``), ionsweep's or not."""
-    return (Path(path) / "zarr.json").exists()
-
-
-def is_store(path) -> bool:
-    """Whether ``path`` is a store that ionsweep wrote: its format marker and its manifest."""
-    path = Path(path)
-    if not (path / MANIFEST_DIR / "done").is_dir():
-        return False
-    try:
-        return read_attrs(path).get("ionsweep_format") == _FORMAT
-    except StoreError:
-        return False
-
-
-def read_attrs(path) -> dict:
-    """The root attributes of the zarr group at ``path``.
-
-    Raises
-    ------
-    StoreError
-        No ``zarr.json``, or one that cannot be read or parsed (naming the file and why).
-    """
-    meta = Path(path) / "zarr.json"
-    try:
-        doc = json.loads(meta.read_text())
-    except FileNotFoundError:
-        raise StoreError(f"{path} is not an ionsweep store (no zarr.json)") from None
-    except OSError as exc:
-        raise StoreError(f"{meta}: cannot read: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise StoreError(f"{meta}: corrupt metadata (not JSON: {exc})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("attributes", {}), dict):
-        raise StoreError(f"{meta}: corrupt metadata (not a zarr v3 group document)")
-    problem = attr_problem(doc.get("attributes", {}))  # hand-edited attributes
-    if problem is not None:
-        raise StoreError(f"{meta}: corrupt metadata ({problem})")
-    return dict(doc.get("attributes", {}))
-
-
-def store_kind(path) -> str:
-    """``"missing"``, ``"ionsweep"``, ``"foreign-zarr"``, ``"empty-dir"`` or ``"other"``.
-
-    Raises :class:`StoreError` for a store whose metadata is corrupt.
-    """
-    path = Path(path)
-    if path.is_symlink():
-        return "other"
-    if not path.exists():
-        return "missing"
-    if path.is_dir() and not any(path.iterdir()):
-        return "empty-dir"
-    if looks_like_zarr(path) and (path / MANIFEST_DIR).is_dir():
-        attrs = read_attrs(path)  # corrupt metadata of our own store: say so
-        if attrs.get("ionsweep_format") == _FORMAT and (path / MANIFEST_DIR / "done").is_dir():
-            return "ionsweep"
-    return "foreign-zarr" if looks_like_zarr(path) else "other"
 
 
 def finished_chunks(path) -> set[str]:
@@ -190,7 +139,8 @@ def write_coord(group, name, dims, values, attrs, *, overwrite=False) -> None:
         dtype=dtype,
         dimension_names=dims,
         chunks=shape if whole else (COORD_CHUNK,),
-        attributes=attrs,  # with the array's metadata: one write, not one per attribute
+        # with the array's metadata: one write, not one per attribute
+        attributes=cf_attrs(attrs, dtype),
         overwrite=overwrite,
     )
     if not made:
@@ -213,7 +163,7 @@ def new_variable(group, name, dims, shape, chunks, dtype, attrs, *, overwrite=Fa
         dtype=dtype,
         dimension_names=dims,
         fill_value=fill,
-        attributes=attrs,
+        attributes=cf_attrs(attrs, dtype),
         overwrite=overwrite,
     )
 
@@ -256,7 +206,7 @@ def create(path, variables, coords, attrs, *, grid=None, final=()) -> None:
     for variable in variables:
         new_variable(group, *variable)
         checkpoint(f"create variable {variable[0]}")
-    group.update_attributes({"ionsweep_format": _FORMAT, **attrs})
+    group.update_attributes(encode_attrs({"ionsweep_format": FORMAT, **attrs}))
     consolidate(path, [c[0] for c in coords] + [v[0] for v in variables])
 
 
@@ -427,48 +377,20 @@ def write_shard_log(path, shard, info) -> None:
 
 
 def update_attrs(path, attrs, label: str = "attrs") -> None:
-    """Update root attributes in place: the root ``zarr.json`` is rewritten whole (keeping
-    its consolidated metadata) to a temporary file and renamed, so it is never torn."""
+    """Update root attributes in place (written netCDF-safe, as :func:`create` writes them):
+    the root ``zarr.json`` is rewritten whole (keeping its consolidated metadata) to a
+    temporary file and renamed, so it is never torn."""
     meta = Path(path) / "zarr.json"
     doc = json.loads(meta.read_text())
-    doc.setdefault("attributes", {}).update(json.loads(json.dumps(attrs)))
+    try:
+        merged = {**decode_attrs(doc.get("attributes", {})), **attrs}
+    except ValueError as exc:
+        raise StoreError(f"{meta}: corrupt metadata ({exc})") from None
+    doc["attributes"] = json.loads(json.dumps(encode_attrs(merged)))
     tmp = meta.with_name(f"zarr.json.{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_text(json.dumps(doc, indent=2))
     os.replace(tmp, meta)
     checkpoint(label)
-
-
-def open_results(path) -> xr.Dataset:
-    """Open a sweep result as a lazy (dask-backed) :class:`xarray.Dataset`.
-
-    Parameters
-    ----------
-    path : str or Path
-        The store directory written by ``ionsweep run``.
-
-    Returns
-    -------
-    xarray.Dataset
-        Variables carry ``units`` and ``long_name`` attributes; the root attributes carry the
-        spec, versions, backend, dtype and timings. ``attrs["ionsweep_complete"]`` tells
-        whether every chunk has been written (unwritten points read as NaN). The integer
-        ``{dim}_code`` twins of text coordinates, stored for readers without a text type,
-        are left out (plain ``xr.open_zarr`` shows them).
-    """
-    kind = store_kind(path)
-    if kind == "missing":
-        raise StoreError(f"{path} is not an ionsweep store (no such directory)")
-    if kind != "ionsweep":
-        raise StoreError(f"{path} is not an ionsweep store (no ionsweep zarr.json and manifest)")
-    consolidated = "consolidated_metadata" in json.loads((Path(path) / "zarr.json").read_text())
-    try:  # consolidated metadata lists the variables in the spec's order
-        ds = xr.open_zarr(str(path), consolidated=consolidated)
-    except (ValueError, KeyError, OSError) as exc:
-        raise StoreError(f"{path}: cannot be read as a dataset: {exc}") from None
-    # Integer twins of text coordinates serve readers without a text type (tensorstore);
-    # here the labels themselves are read.
-    twins = [f"{d}_code" for d in ds.dims if f"{d}_code" in ds.coords and d in ds.coords]
-    return ds.drop_vars(twins)
 
 
 def open_group_rw(path) -> zarr.Group:

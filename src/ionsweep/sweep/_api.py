@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ionsweep.store import open_results
+from ionsweep.store import encode_attrs, open_results
 from ionsweep.sweep._executor import run
 from ionsweep.sweep._plan import Plan, PlanWarning
 from ionsweep.sweep._spec import load_spec, parse_spec
@@ -116,12 +116,14 @@ def in_memory(plan: Plan, progress: bool = False) -> xr.Dataset:
     for name, dims, attrs in variables:
         attrs = {k: v for k, v in attrs.items() if k != "coordinates"}  # an encoding
         ds[name] = xr.Variable(dims, values[name], attrs)
-    ds.attrs = {
-        **store_attrs(plan, devices),
-        "ionsweep_complete": True,
-        "started": started,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_time_s": round(wall, 3),
-        "points_per_s": float(f"{plan.n_points / wall:.4g}") if wall > 0 else float("nan"),
-    }
+    ds.attrs = encode_attrs(  # as a store holds them, so that to_netcdf takes them
+        {
+            **store_attrs(plan, devices),
+            "ionsweep_complete": True,
+            "started": started,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wall_time_s": round(wall, 3),
+            "points_per_s": float(f"{plan.n_points / wall:.4g}") if wall > 0 else float("nan"),
+        }
+    )
     return ds

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ionsweep._faults import checkpoint
-from ionsweep.models import FLAG_MEANINGS, VALID_FLAGS
+from ionsweep.models import FLAG_MEANINGS, VALID_FLAGS, label_index
 from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._dataset import is_text as _is_text
@@ -55,6 +55,10 @@ def _fixed_coords(plan: Plan) -> list:
         if name in taken:
             continue
         long_name = f"{inp.long_name} (fixed)"
+        label = _fixed_label(inp, value)
+        if label is not None:  # a categorical input: its label, text without units (CF)
+            coords.append((name, [], np.asarray(label), {"long_name": long_name}))
+            continue
         coords.append(
             (
                 name,
@@ -64,6 +68,13 @@ def _fixed_coords(plan: Plan) -> list:
             )
         )
     return coords
+
+
+def _fixed_label(inp, value) -> str | None:
+    """The label (an activity model's name) of the value of a fixed categorical input."""
+    if inp.labels != "activity_model":
+        return None
+    return next((c for c in inp.choices or () if label_index(inp, c, inp.name) == value), None)
 
 
 def _coordinates_attr(plan: Plan, dims) -> dict:
@@ -117,7 +128,10 @@ def store_layout(plan: Plan):
                 axis.name,
                 [axis.name],
                 axis.coord,
-                {"units": axis.units or "1", "long_name": axis.long_name},
+                {  # no units on text labels (CF)
+                    **({} if _is_text(axis.coord) else {"units": axis.units or "1"}),
+                    "long_name": axis.long_name,
+                },
             )
         )
         if _is_text(axis.coord):
@@ -145,8 +159,7 @@ def store_layout(plan: Plan):
                 plan.shape,
                 plan.chunks,
                 "uint8",
-                {
-                    "units": "1",
+                {  # a flag variable: no units (CF)
                     "long_name": "validity of each point: "
                     + ", ".join(f"{v} = {text}" for v, _, text in VALID_FLAGS),
                     "flag_values": [v for v, _, _ in VALID_FLAGS],
