@@ -105,17 +105,35 @@ def _is_molal(value: Any) -> bool:
 
 
 def _molal_to_mM(value: Any, T: Any, name: str, function: str) -> Any:
-    """A molality Quantity in mM, with the density of water at ``T`` (K), as ``ionsweep
-    calc --molal`` converts: c = m·ρ_w(T) (:func:`ionsweep.activity.molality_to_mM`)."""
+    """A molality Quantity in mM, with the density of water at ``T`` (K, concrete), as
+    ``ionsweep calc --molal`` converts: c = m·ρ_w(T) (as
+    :func:`ionsweep.activity.molality_to_mM`)."""
     if T is None:
         raise ValueError(
             f"{function}: {name} is given in {value.units!s}, a molality; converting it to "
             "mM takes the density of water at a temperature, which this function is not "
             "given: pass the concentration in mM (or M)"
         )
-    from ionsweep.activity import molality_to_mM  # (JAX, loaded on this first use)
+    return value.to("mol/kg").magnitude * water_density(np.asarray(T, np.float64))
 
-    return molality_to_mM(value.to("mol/kg").magnitude, T)
+
+def water_density(T: Any) -> Any:
+    """Density of air-free water at 1 atm (Kell 1975, J. Chem. Eng. Data 20:97, eq. 16),
+    kg/m³, for T in K (0–150 °C): NumPy or JAX arrays.
+
+    >>> round(float(water_density(298.15)), 1)
+    997.0
+    """
+    t = T - ZERO_CELSIUS
+    num = (
+        999.83952
+        + 16.945176 * t
+        - 7.9870401e-3 * t**2
+        - 46.170461e-6 * t**3
+        + 105.56302e-9 * t**4
+        - 280.54253e-12 * t**5
+    )
+    return num / (1 + 16.879850e-3 * t)
 
 
 def _check_temperature(value: Any, name: str, function: str) -> None:

@@ -65,7 +65,7 @@ def test_donnan_and_pump_leak_convert():
     [
         (lambda: ionsweep.nernst(Q(140, "mV"), 5.0, 1, 310.15), "c_in"),
         (lambda: ionsweep.nernst(140.0, 5.0, 1, Q(1, "m")), "T"),
-        (lambda: ionsweep.nernst(140.0, Q(5, "mol/kg"), 1, 310.15), "c_out"),
+        (lambda: ionsweep.nernst(140.0, Q(5, "mol"), 1, 310.15), "c_out"),  # mol/kg: molal
         (lambda: ionsweep.ghk_current(Q(1, "mA"), 1.0, 1.0, 1.0, 1, 310.15), "V"),
         (lambda: ionsweep.donnan([150.0, 150.0], [1, -1], Q(-50, "K"), 310.15), "fixed_charge"),
     ],

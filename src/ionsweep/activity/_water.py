@@ -27,8 +27,9 @@ import math
 
 import jax.numpy as jnp
 
+from ionsweep._units import water_density as kell_water_density
 from ionsweep._util import as_float
-from ionsweep.constants import AVOGADRO, BOLTZMANN, ELEMENTARY_CHARGE, ZERO_CELSIUS
+from ionsweep.constants import AVOGADRO, BOLTZMANN, ELEMENTARY_CHARGE
 
 __all__ = [
     "debye_huckel_A",
@@ -53,16 +54,7 @@ def water_density(T):
     997.0
     """
     (T,) = as_float(T)
-    t = T - ZERO_CELSIUS
-    num = (
-        999.83952
-        + 16.945176 * t
-        - 7.9870401e-3 * t**2
-        - 46.170461e-6 * t**3
-        + 105.56302e-9 * t**4
-        - 280.54253e-12 * t**5
-    )
-    return num / (1 + 16.879850e-3 * t)
+    return kell_water_density(T)
 
 
 def water_permittivity(T):
