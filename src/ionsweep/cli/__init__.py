@@ -9,6 +9,8 @@ package; a command that compiles (:data:`COMPILING_COMMANDS`) gets JAX imported 
 its programs kept in a persistent compilation cache (``IONSWEEP_JAX_CACHE=0`` turns it off).
 
 Bad input exits with status 2 and one line on stderr, ``PROG: error: ARGUMENT: message``.
+:func:`exit_status` is the one place where the error tiers of :mod:`ionsweep._errors` become
+exit statuses.
 
 Examples
 --------
@@ -31,8 +33,10 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from ionsweep._errors import StoreError, UserModelError
+from ionsweep._stop import Stopped
 from ionsweep.cli import _common
-from ionsweep.cli._common import CliError, CliParser, one_line
+from ionsweep.cli._common import CliParser, one_line
 
 __all__ = ["COMMANDS", "COMPILING_COMMANDS", "HEAVY_COMMANDS", "build_parser", "main"]
 
@@ -152,29 +156,10 @@ def _main(argv: Sequence[str] | None) -> int:
         except BrokenPipeError:  # output piped into e.g. `head`, which closed early
             sys.stderr.close()
             return 0
-        except CliError as exc:
-            return _fail(leaf.prog, str(exc))
-        except OSError as exc:  # a file or directory the command had to read or write
-            return _fail(leaf.prog, _os_error(exc))
-        except _StoreError() as exc:
-            return _fail(leaf.prog, str(exc))
-        except _UserModelError() as exc:  # a user's model failed while the sweep ran
-            return _fail(leaf.prog, f"{exc}{_resumable(args)}", 1)
-        except (KeyboardInterrupt, _stop.Stopped) as exc:
-            signum = getattr(exc, "signum", signal.SIGINT)
-            what = "interrupted" if signum == signal.SIGINT else "terminated"
-            name = signal.Signals(signum).name
-            return _fail(leaf.prog, f"{what} ({name}){_resumable(args)}", 128 + signum)
-        except Exception as exc:  # a bug, or a user model failing while it runs
-            if os.environ.get("IONSWEEP_DEBUG"):
+        except (Exception, KeyboardInterrupt, Stopped) as exc:
+            if os.environ.get("IONSWEEP_DEBUG") and _unexpected(exc):
                 raise
-            what = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-            return _fail(
-                leaf.prog,
-                f"unexpected error: {what}{_resumable(args)} "
-                "(set IONSWEEP_DEBUG=1 to see the traceback)",
-                1,
-            )
+            return _fail(leaf.prog, *exit_status(exc, _resumable(args)))
         finally:
             for s, handler in zip(signals, previous, strict=False):
                 signal.signal(s, handler)
@@ -182,6 +167,53 @@ def _main(argv: Sequence[str] | None) -> int:
                 _skip_final_collection()
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return _status(exc.code)
+
+
+def exit_status(exc: BaseException, resumable: str = "") -> tuple[str, int]:
+    """The one line of message and the exit status of a command that raised ``exc``;
+    ``resumable`` (how to finish a store the command left) follows a failure that is no
+    bad input.
+
+    ====================================================  ======  ===========================
+    raised                                                status  message
+    ====================================================  ======  ===========================
+    :class:`~ionsweep._errors.UserModelError`             1       the model and its error
+    ``SpecError``, ``ValueError``, ``TypeError``          2       ``FIELD: what is wrong``
+    ``ImportError`` of a package not installed            2       what to install
+    :class:`~ionsweep._errors.StoreError`                 2       the store and what to do
+    other ``OSError`` (a file read or written)            2       ``PATH: cause``
+    ``KeyboardInterrupt``, a stop signal                  128+N   ``interrupted (SIGINT)``
+    anything else (a bug)                                 1       ``unexpected error: …``
+    ====================================================  ======  ===========================
+    """
+    if isinstance(exc, UserModelError):  # a user's model failed while the command ran
+        return f"{exc}{resumable}", 1
+    if isinstance(exc, ValueError | TypeError | StoreError) or _missing_package(exc):
+        return str(exc), 2
+    if isinstance(exc, OSError):  # a file or directory the command had to read or write
+        return _os_error(exc), 2
+    if isinstance(exc, KeyboardInterrupt | Stopped):
+        signum = getattr(exc, "signum", signal.SIGINT)
+        what = "interrupted" if signum == signal.SIGINT else "terminated"
+        return f"{what} ({signal.Signals(signum).name}){resumable}", 128 + signum
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return (
+        f"unexpected error: {type(exc).__name__}: {text}{resumable} "
+        "(set IONSWEEP_DEBUG=1 to see the traceback)",
+        1,
+    )
+
+
+def _missing_package(exc: BaseException) -> bool:
+    """Whether ``exc`` says an optional package is not installed (not a broken import of
+    ionsweep's own)."""
+    name = getattr(exc, "name", None) or "ionsweep"
+    return isinstance(exc, ImportError) and name.split(".")[0] != "ionsweep"
+
+
+def _unexpected(exc: BaseException) -> bool:
+    """Whether ``exc`` is no error tier of ours: a bug (``IONSWEEP_DEBUG`` shows it)."""
+    return exit_status(exc)[0].startswith("unexpected error: ")
 
 
 def _skip_final_collection() -> None:
@@ -236,15 +268,3 @@ def _resumable(args: argparse.Namespace) -> str:
     if not Path(out, "zarr.json").exists():
         return ""
     return f"; {out} is left resumable: ionsweep run {args.spec} --out {out} --resume"
-
-
-def _UserModelError() -> type[Exception]:
-    """The models layer's error for a user model's failure, once a command imported it."""
-    mod = sys.modules.get("ionsweep.models._registry")
-    return mod.UserModelError if mod is not None else CliError
-
-
-def _StoreError() -> type[Exception]:
-    """The store layer's error class, imported only once a command has run (cheap help)."""
-    mod = sys.modules.get("ionsweep.store._zarr")
-    return mod.StoreError if mod is not None else CliError

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ionsweep._errors import SpecError
 from ionsweep._text import one_line
 
 __all__ = [
@@ -57,20 +58,11 @@ __all__ = [
 ]
 
 
-class CliError(Exception):
-    """Bad user input: reported as one line naming the argument, exit status 2.
-
-    Parameters
-    ----------
-    argument : str
-        The offending option as the user types it (``"--inside"``).
-    message : str
-        What is wrong, in one line.
-    """
-
-    def __init__(self, argument: str, message: str):
-        super().__init__(f"{argument}: {message}")
-        self.argument = argument
+#: Bad input on the command line, ``CliError(option, message)``: the option as the user
+#: types it (``"--inside"``) is the field of a :class:`~ionsweep._errors.SpecError`, reported
+#: as one line ``PROG: error: OPTION: message`` with exit status 2 (see
+#: :func:`ionsweep.cli.exit_status`).
+CliError = SpecError
 
 
 class CliParser(argparse.ArgumentParser):

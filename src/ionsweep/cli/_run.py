@@ -182,6 +182,7 @@ def _run(args) -> int:
                 progress=show,
                 repair=args.repair,
                 compilation_cache=_cache_dir(),
+                checked=checked,
             )
         else:
             result = run(
@@ -192,6 +193,7 @@ def _run(args) -> int:
                 progress=show,
                 shard=shard,
                 repair=args.repair,
+                checked=checked,
             )
 
     except StoreError as exc:

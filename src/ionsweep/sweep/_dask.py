@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ionsweep._errors import missing_extra
 from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
 from ionsweep.sweep._executor import (
@@ -92,6 +93,7 @@ def run_dask(
     n_workers: int = 2,
     repair=False,
     compilation_cache: str | None = None,
+    checked=None,
 ) -> RunResult:
     """Evaluate ``plan`` into ``out`` with one Dask task per chunk.
 
@@ -100,7 +102,7 @@ def run_dask(
     address : str
         Scheduler address (``tcp://host:8786``), or ``"local"`` for a
         ``distributed.LocalCluster`` of ``n_workers`` single-threaded processes.
-    resume, overwrite, progress, repair
+    resume, overwrite, progress, repair, checked
         As for :func:`ionsweep.sweep.run`.
     compilation_cache : str, optional
         A directory for JAX's persistent compilation cache, which every worker connected
@@ -110,12 +112,16 @@ def run_dask(
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - distributed is a test/cluster extra
-        raise zstore.StoreError(
-            "`dask` runs need the 'distributed' package: pip install 'ionsweep[cluster]'"
-        ) from exc
+        raise missing_extra(exc, "cluster", "`dask`") from exc
     out = Path(out)
     checked = prepare_store(
-        plan, out, devices_for(plan), resume=resume, overwrite=overwrite, repair=repair
+        plan,
+        out,
+        devices_for(plan),
+        resume=resume,
+        overwrite=overwrite,
+        repair=repair,
+        checked=checked,
     )
     if repair:
         checked = repair_store(checked, out)

@@ -106,8 +106,8 @@ def devices_for(plan: Plan):
         return jax.devices()
     try:
         return jax.devices(plan.device)
-    except RuntimeError as exc:
-        raise StoreError(f"`device` {plan.device}: no such device available ({exc})") from exc
+    except RuntimeError as exc:  # the spec or the caller asked for a device not there
+        raise ValueError(f"`device` {plan.device}: no such device available ({exc})") from exc
 
 
 #: A CPU device added for a core takes on at least this many chunks of a plan. With fewer,
@@ -225,6 +225,7 @@ def run(
     shard=None,
     devices=None,
     repair=False,
+    checked: StoreCheck | None = None,
 ) -> RunResult:
     """Evaluate ``plan`` into the zarr store ``out``.
 
@@ -248,6 +249,9 @@ def run(
     repair : bool
         With ``resume``: read every chunk of the store first and compute again exactly
         those that are missing or corrupt (``RunResult["repaired"]`` lists them).
+    checked : StoreCheck, optional
+        What :func:`check_store` returned for these arguments, when the caller checked
+        the store first (to report on it before the run starts): it is not checked again.
     """
     refusal = chunk_count_refusal(plan.shape, plan.chunks)  # a plan made for a dry run
     if refusal:
@@ -255,7 +259,14 @@ def run(
     out = Path(out)
     devices = list(devices or devices_for(plan))
     checked = prepare_store(
-        plan, out, devices, resume=resume, overwrite=overwrite, shard=shard, repair=repair
+        plan,
+        out,
+        devices,
+        resume=resume,
+        overwrite=overwrite,
+        shard=shard,
+        repair=repair,
+        checked=checked,
     )
     if repair:
         checked = repair_store(checked, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -179,6 +180,16 @@ class Plan:
 
     def itemsize(self) -> int:
         return np.dtype(self.dtype).itemsize
+
+    @functools.cached_property
+    def layout(self):
+        """The store this plan writes (:class:`~ionsweep.sweep._store.StoreLayout`): its
+        variables, coordinates and reduced variables, laid out on first use and kept (the
+        plan is frozen; a plan with other chunks, made by ``dataclasses.replace``, lays out
+        its own)."""
+        from ionsweep.sweep._store import lay_out
+
+        return lay_out(self)
 
 
 def count_text(n: int) -> str:

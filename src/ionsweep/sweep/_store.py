@@ -31,12 +31,16 @@ from ionsweep.sweep._reduce import Accumulator
 
 __all__ = [
     "StoreCheck",
+    "StoreLayout",
+    "check_flags",
     "check_store",
     "finalize",
     "finish_reduction",
     "merged_partials",
     "identity",
+    "lay_out",
     "prepare_store",
+    "reduced_layout",
     "store_attrs",
     "store_bytes",
     "store_layout",
@@ -86,7 +90,39 @@ def _coordinates_attr(plan: Plan, dims) -> dict:
     return {"coordinates": " ".join(names)} if names else {}
 
 
+class StoreLayout(NamedTuple):
+    """What a plan's store holds, laid out once per plan (:attr:`Plan.layout`)."""
+
+    #: Chunked variables, laid out up front: (name, dims, shape, chunks, dtype, attrs).
+    variables: tuple
+    #: Coordinates: (name, dims, values, attrs).
+    coords: tuple
+    #: Reduced variables (name, dims, dtype, attrs), in the reduce modes (else empty).
+    reduced: tuple
+    #: Their histogram bin coordinates (name, dims, values, attrs).
+    bins: tuple
+
+
+def lay_out(plan: Plan) -> StoreLayout:
+    """The layout of ``plan``'s store; read it as ``plan.layout`` (computed once)."""
+    reduced, bins = _reduced_layout(plan) if plan.reduce is not None else ([], [])
+    variables, coords = _store_layout(plan, reduced, bins)
+    return StoreLayout(tuple(variables), tuple(coords), tuple(reduced), tuple(bins))
+
+
 def reduced_layout(plan: Plan):
+    """Reduced variables (name, dims, dtype, attrs) and histogram bin coordinates, as
+    lists (of ``plan.layout``)."""
+    return list(plan.layout.reduced), list(plan.layout.bins)
+
+
+def store_layout(plan: Plan):
+    """(variables, coords) for the store, as lists (of ``plan.layout``): variables as
+    (name, dims, shape, chunks, dtype, attrs), coords as (name, dims, values, attrs)."""
+    return list(plan.layout.variables), list(plan.layout.coords)
+
+
+def _reduced_layout(plan: Plan):
     """Reduced variables (name, dims, dtype, attrs) and histogram bin coordinates."""
     probe = Accumulator(plan, tuple(slice(0, 1) for _ in plan.dims))
     variables, coords = [], []
@@ -114,9 +150,9 @@ def reduced_layout(plan: Plan):
     return variables, coords
 
 
-def store_layout(plan: Plan):
-    """(variables, coords) for the store: variables as (name, dims, shape, chunks, dtype,
-    attrs), coords as (name, dims, values, attrs)."""
+def _store_layout(plan: Plan, reduced, bins):
+    """(variables, coords) for the store, given its ``reduced`` variables and their
+    ``bins`` (see :func:`_reduced_layout`)."""
     coords, variables = [], []
     m = mode(plan)
     kept = plan.dims if m == "store" else [d for d in plan.dims if d not in plan.reduce.over]
@@ -171,7 +207,7 @@ def store_layout(plan: Plan):
     elif m == "reduce-direct":
         size = dict(zip(plan.dims, plan.shape, strict=True))
         chunk = dict(zip(plan.dims, plan.chunks, strict=True))
-        rvars, rcoords = reduced_layout(plan)
+        rvars, rcoords = reduced, bins
         coords += rcoords
         for name, dims, dtype, attrs in rvars:
             shape = tuple(
@@ -285,8 +321,10 @@ def check_store(
 ) -> StoreCheck:
     """What a run would do with ``out``, and the plan to run; touches nothing.
 
-    Raises :class:`StoreError` naming the reason if the run must be refused: the store
-    exists and no flag allows using it; it was written from another spec, dtype or ionsweep
+    Raises ``ValueError`` for flags that contradict each other (``resume`` with
+    ``overwrite``, ``repair`` without ``resume`` or with ``shard``, ``overwrite`` with
+    ``shard``), and :class:`StoreError` naming the reason if the store on disk refuses the
+    run: it exists and no flag allows using it; it was written from another spec, dtype or ionsweep
     version; ``out`` is not a store ionsweep wrote (which ``overwrite`` never deletes, nor
     anything through a symbolic link); there is no store to resume; its metadata is corrupt;
     or the store would not fit on the disk. A shard joins a store of the same spec without
@@ -295,19 +333,7 @@ def check_store(
     ``repair`` (which needs ``resume``) asks to recompute them.
     """
     out = Path(out)
-    if resume and overwrite:
-        raise StoreError("choose `resume=True` or `overwrite=True`, not both")
-    if repair and not resume:
-        raise StoreError(
-            "`repair=True` recomputes damaged chunks of a store it resumes: add `resume=True`"
-        )
-    if repair and shard is not None:
-        raise StoreError("`repair=True` runs in one process: leave out `shard`")
-    if shard is not None and overwrite:
-        raise StoreError(
-            "`overwrite=True` with `shard` would let one shard delete another's work; "
-            "remove the store first"
-        )
+    check_flags(resume=resume, overwrite=overwrite, shard=shard, repair=repair)
     _check_own_directory(out)
     _check_writable(out)
     kind = zstore.store_kind(out)
@@ -351,6 +377,23 @@ def check_store(
     return StoreCheck("new", plan)
 
 
+def check_flags(*, resume: bool, overwrite: bool, shard, repair: bool) -> None:
+    """``ValueError`` for a run's flags that contradict each other."""
+    if resume and overwrite:
+        raise ValueError("choose `resume=True` or `overwrite=True`, not both")
+    if repair and not resume:
+        raise ValueError(
+            "`repair=True` recomputes damaged chunks of a store it resumes: add `resume=True`"
+        )
+    if repair and shard is not None:
+        raise ValueError("`repair=True` runs in one process: leave out `shard`")
+    if shard is not None and overwrite:
+        raise ValueError(
+            "`overwrite=True` with `shard` would let one shard delete another's work; "
+            "remove the store first"
+        )
+
+
 def _check_own_directory(out: Path) -> None:
     """Refuse a store path that is the current directory, one above it or the filesystem
     root: a store is a directory of its own, never the place the user works in."""
@@ -374,18 +417,31 @@ def _check_writable(out: Path) -> None:
 
 
 def prepare_store(
-    plan: Plan, out, devices, *, resume=False, overwrite=False, shard=None, repair=False
+    plan: Plan,
+    out,
+    devices,
+    *,
+    resume=False,
+    overwrite=False,
+    shard=None,
+    repair=False,
+    checked: StoreCheck | None = None,
 ) -> StoreCheck:
     """Create the store if needed (atomic, race-free between shards); the plan to run.
 
     Temporary directories left by killed creations of ``out`` are removed first.
     ``repair`` is checked here (it needs ``resume``) and done by the caller
-    (:func:`ionsweep.sweep._repair.repair_store`).
+    (:func:`ionsweep.sweep._repair.repair_store`). ``checked``: what :func:`check_store`
+    found for ``plan``, ``out`` and these flags, when the caller checked first (not
+    checked again).
     """
     out = Path(out)
     if out.parent.exists():
         zstore.clean_stale(out)
-    checked = check_store(plan, out, resume=resume, overwrite=overwrite, shard=shard, repair=repair)
+    if checked is None:
+        checked = check_store(
+            plan, out, resume=resume, overwrite=overwrite, shard=shard, repair=repair
+        )
     for note in checked.plan.warnings:
         warnings.warn(PlanWarning(note), stacklevel=3)
     if checked.state not in ("new", "replace"):
