@@ -18,7 +18,8 @@ from ionsweep.activity._pitzer import (
     log_gamma_pitzer,
     osmotic_coefficient_pitzer,
 )
-from ionsweep.activity._pitzer_params import HMW84, aphi_hmw84, aphi_moller1988, aphi_phreeqc
+from ionsweep.activity._pitzer_basis import aphi_hmw84, aphi_moller1988, aphi_phreeqc
+from ionsweep.activity._pitzer_params import HMW84
 from ionsweep.activity._water import debye_huckel_Aphi
 
 SALTS = {  # salt: (cation, ν₊, ν₋) with Cl⁻ as the anion
@@ -129,7 +130,7 @@ def _pytzer_library(pz, params, names, T):
                 PYTZER_NAMES[a],
                 lambda t, p, v=(b0, b1, b2, C0, 0.0, al1, al2, -9, True): v,
             )
-    from ionsweep.activity._pitzer_params import eval_rows
+    from ionsweep.activity._pitzer_basis import eval_rows
 
     def val(row):
         return float(eval_rows(row, jnp.asarray(T))[..., 0])

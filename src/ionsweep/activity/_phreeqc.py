@@ -41,14 +41,13 @@ from pathlib import Path
 import numpy as np
 
 from ionsweep._ions import ions as ion_table
+from ionsweep.activity._pitzer_basis import K, phreeqc_row
 from ionsweep.activity._pitzer_params import (
     Binary,
-    K,
     Mixing,
     PitzerParameters,
     _default_alphas,
     build_parameters,
-    phreeqc_row,
 )
 
 __all__ = ["read_phreeqc_pitzer"]

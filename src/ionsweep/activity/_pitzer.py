@@ -42,24 +42,17 @@ Units: molality in mol/kg of water, T in K.
 
 from __future__ import annotations
 
-import functools
 import warnings
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ionsweep._ions import ions
 from ionsweep._util import as_float
 from ionsweep.activity._composition import ionic_strength_of
-from ionsweep.activity._pitzer_params import (
-    T_REF,
-    K,
-    PitzerParameters,
-    aphi_phreeqc,
-    basis_column,
-)
+from ionsweep.activity._pitzer_basis import Rows, aphi_phreeqc
+from ionsweep.activity._pitzer_params import PitzerParameters
+from ionsweep.activity._pitzer_plan import Plan, canonical, resolve
 from ionsweep.activity._pitzer_sets import pitzer_parameters
 from ionsweep.activity._pitzer_terms import etheta, g_terms, materialize
 
@@ -103,7 +96,7 @@ def check_pitzer_temperature(
     params = pitzer_parameters(parameters)
     if not params.concrete:
         return []
-    canon = [_canonical(n) for n in names]
+    canon = [canonical(n) for n in names]
     bad = params.out_of_range(canon, float(t.min()), float(t.max()))
     if not bad:
         return []
@@ -122,172 +115,8 @@ def check_pitzer_temperature(
 B_PITZER = 1.2
 
 
-CONVENTIONS = ("unscaled", "macinnes")
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Static (trace-time) description of one Pitzer system: indices into the ion list of the
-    call (i, j, k) and of the parameter set (u, v, w), and which terms exist."""
-
-    z: tuple  # (n,) valences
-    binary: tuple  # (i, j, u, v, alpha1, alpha2, has_beta2); α None when traced
-    pairs: tuple  # (i, j, u, v, has_theta): like-charged pairs with θ or unsymmetrical ᴱθ
-    triplets: tuple  # (i, j, k, u, v, w)
-    concrete: bool
-    aphi_water: bool  # evaluate PHREEQC's water-based A_φ
-    aphi_row: bool  # evaluate the A_φ basis row
-    macinnes: tuple | None  # (index of Cl- in the call, u of K+, v of Cl-)
-
-
-def _canonical(name) -> str:
-    if not isinstance(name, str):
-        raise ValueError(f"Pitzer: ion names must be strings, got {name!r}")
-    try:
-        return ions.canonical(name)
-    except KeyError as err:
-        raise ValueError(f"Pitzer: unknown ion {name!r}") from err
-
-
-def _layout_index(params, canon, names):
-    try:
-        return [params.ions.index(c) for c in canon]
-    except ValueError:
-        missing = [c for c in canon if c not in params.ions]
-        raise ValueError(
-            f"Pitzer set {params.name!r} has no parameters for {', '.join(missing)} "
-            f"(ions {names!r})"
-        ) from None
-
-
-@functools.lru_cache(maxsize=256)
-def _plan_concrete(names: tuple, params: PitzerParameters, convention: str) -> _Plan:
-    return _build_plan(names, params, convention, concrete=True)
-
-
-@functools.lru_cache(maxsize=64)
-def _plan_traced(names: tuple, layout: tuple, convention: str) -> _Plan:
-    return _build_plan(names, layout, convention, concrete=False)
-
-
-def _build_plan(names, params, convention, concrete) -> _Plan:
-    canon = [_canonical(n) for n in names]
-    if len(set(canon)) != len(canon):
-        raise ValueError(f"Pitzer: duplicate ion in {names!r}")
-    ions_layout = params.ions if concrete else params
-    if concrete:
-        u = _layout_index(params, canon, names)
-    else:
-        missing = [c for c in canon if c not in ions_layout]
-        if missing:
-            raise ValueError(f"Pitzer: the parameter layout has no {', '.join(missing)}")
-        u = [ions_layout.index(c) for c in canon]
-    z = tuple(int(ions.valence(c)) for c in canon)
-    cat = [i for i in range(len(z)) if z[i] > 0]
-    an = [i for i in range(len(z)) if z[i] < 0]
-    binary = []
-    for i in cat:
-        for j in an:
-            if concrete:
-                if not params.has_binary[u[i], u[j]]:
-                    raise ValueError(
-                        f"Pitzer set {params.name!r} has no binary parameters for the pair "
-                        f"{canon[i]}–{canon[j]} (ions {names!r})"
-                    )
-                a1, a2 = (float(x) for x in params.alpha[u[i], u[j]])
-                has2 = bool(np.any(params.beta[u[i], u[j], 2] != 0))
-                binary.append((i, j, u[i], u[j], a1, a2, has2))
-            else:
-                binary.append((i, j, u[i], u[j], None, None, True))
-    pairs = []
-    for group in (cat, an):
-        for p, i in enumerate(group):
-            for j in group[p + 1 :]:
-                has = (not concrete) or bool(np.any(params.theta[u[i], u[j]] != 0))
-                if has or z[i] != z[j]:  # θ missing → 0, but ᴱθ still applies
-                    pairs.append((i, j, u[i], u[j], has))
-    triplets = []
-    for group, other in ((cat, an), (an, cat)):
-        for p, i in enumerate(group):
-            for j in group[p + 1 :]:
-                for k in other:
-                    if (not concrete) or np.any(params.psi[u[i], u[j], u[k]] != 0):
-                        triplets.append((i, j, k, u[i], u[j], u[k]))
-    macinnes = None
-    if convention == "macinnes":
-        if "Cl-" not in canon:
-            raise ValueError("Pitzer: the MacInnes convention needs Cl- among the ions")
-        kk, cl = ions_layout.index("K+"), ions_layout.index("Cl-")
-        if concrete and not params.has_binary[kk, cl]:
-            raise ValueError(f"Pitzer set {params.name!r} has no K+–Cl- parameters, which the "
-                             "MacInnes convention needs")  # fmt: skip
-        macinnes = (canon.index("Cl-"), kk, cl)
-    elif convention != "unscaled":
-        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    aphi_water = (not concrete) or float(params.aphi_water) != 0
-    aphi_row = (not concrete) or bool(np.any(params.aphi_row != 0))
-    return _Plan(z=z, binary=tuple(binary), pairs=tuple(pairs), triplets=tuple(triplets),
-                 concrete=concrete, aphi_water=aphi_water, aphi_row=aphi_row,
-                 macinnes=macinnes)  # fmt: skip
-
-
-class _Rows:
-    """P(T) of basis rows: constant-folded (concrete set) or a dot with the basis (traced).
-
-    Evaluated at the shape of T, not of the batch. Where T has fewer elements than the batch
-    (a scalar, or a temperature axis broadcast against compositions), ``shared=True`` makes
-    each temperature-dependent value its own array, computed once per temperature; otherwise
-    XLA would fuse its few multiply-adds into every consumer and repeat them per composition.
-    With one T per composition the values are left to fusion: recomputing them in each ion
-    column costs less than writing and reading them back.
-    """
-
-    def __init__(self, T, dtype, concrete, shared):
-        self.T, self.dtype, self.concrete, self.shared, self._cols = T, dtype, concrete, shared, {}
-
-    def col(self, k):
-        """Basis column k at T; T² − T_r² and 1/T² − 1/T_r² from the first-order columns (no
-        further division or array: (T − T_r)(T + T_r) and (1/T − 1/T_r)(1/T + 1/T_r))."""
-        if k not in self._cols:
-            if k == 5:
-                self._cols[k] = self.col(1) * (self.T + T_REF)
-            elif k == 8:
-                self._cols[k] = self.col(2) * (self.col(2) + 2 / T_REF)
-            elif k == 3:  # ln(T/T_r): used by many parameters, computed once
-                self._cols[k] = materialize(basis_column(k, self.T))
-            else:
-                self._cols[k] = basis_column(k, self.T)
-        return self._cols[k]
-
-    def __call__(self, row):
-        if self.concrete:
-            out = None
-            for k, c in enumerate(np.asarray(row)):
-                if c == 0:
-                    continue
-                term = float(c) if k == 0 else self.col(k) * float(c)
-                out = term if out is None else out + term
-            if out is None or isinstance(out, float):
-                return 0.0 if out is None else out
-        else:
-            row = row.astype(self.dtype)
-            out = row[0]
-            for k in range(1, K):
-                out = out + row[k] * self.col(k)
-        return materialize(out) if self.shared else out
-
-
-def _resolve(names, parameters, convention):
-    if not isinstance(names, tuple | list):
-        raise ValueError(f"Pitzer: names must be a tuple of ion names, got {names!r}")
-    params = pitzer_parameters(parameters)
-    if params.concrete:
-        return _plan_concrete(tuple(names), params, convention), params
-    return _plan_traced(tuple(names), params.ions, convention), params
-
-
 def _prepare(names, molality, T, parameters, convention="unscaled"):
-    plan, params = _resolve(names, parameters, convention)
+    plan, params = resolve(names, parameters, convention)
     check_pitzer_temperature(names, T, params)
     m, T = as_float(molality, T)
     if m.ndim < 1 or m.shape[-1] != len(plan.z):
@@ -339,7 +168,7 @@ def _valid(ms, T):
     return ok
 
 
-def _terms(plan: _Plan, params, m, T):
+def _terms(plan: Plan, params, m, T):
     """Everything both ln γ and φ need; see the module docstring for the equations.
 
     Written per ion, pair and triplet over the static indices of ``plan``: every quantity is
@@ -354,12 +183,27 @@ def _terms(plan: _Plan, params, m, T):
     I_safe = jnp.where(pos, ionic, jnp.ones_like(ionic))
     sqrt_I = jnp.where(pos, jnp.sqrt(I_safe), jnp.zeros_like(ionic))
     inv_I = 1 / I_safe  # one division, multiplied wherever 1/I appears
-    T = T.astype(m.dtype)  # temperature terms stay at the shape of T (see _Rows)
-    param = _Rows(T, m.dtype, plan.concrete, shared=T.size < ionic.size)
+    T = T.astype(m.dtype)  # temperature terms stay at the shape of T (see Rows)
+    param = Rows(T, m.dtype, plan.concrete, shared=T.size < ionic.size)
     aphi = _aphi(plan, params, T, param)
+    binary, f_binary = _binary_terms(plan, params, param, ms, sqrt_I, inv_I)
+    pairs, f_pairs = _pair_terms(plan, params, param, ms, aphi * sqrt_I, inv_I, pos)
+    triplets = [(i, j, k, param(params.psi[u, v, w])) for i, j, k, u, v, w in plan.triplets]
 
-    # Binary terms B, B', B^φ, C for every cation–anion pair; g(α√I) once per distinct α
-    # (concrete α) or per pair (traced α).
+    f_dh = -aphi * (sqrt_I / (1 + B_PITZER * sqrt_I)
+                    + 2 / B_PITZER * jnp.log1p(B_PITZER * sqrt_I))  # fmt: skip
+    out = dict(I=ionic, Z=Z, sqrt_I=sqrt_I, aphi=aphi, ms=ms, binary=binary, pairs=pairs,
+               triplets=triplets, F=materialize(_total(f_binary + f_pairs, f_dh)), f_dh=f_dh,
+               valid=_valid(ms, T))  # fmt: skip
+    if plan.macinnes is not None:
+        out["gamclm"] = _gamclm(plan, params, param, ionic, sqrt_I, f_dh)
+    return out
+
+
+def _binary_terms(plan: Plan, params, param, ms, sqrt_I, inv_I):
+    """B, B^φ and C of every cation–anion pair, as ``(i, j, m_i m_j, B, B^φ, C)``, and their
+    terms m_c m_a B' of F; g(α√I) once per distinct α (concrete α) or per pair (traced α)."""
+    z, dtype = plan.z, sqrt_I.dtype
     g_cache, binary, f_terms = {}, [], []
     for i, j, u, v, alpha1, alpha2, has2 in plan.binary:
         rows = params.beta[u, v]
@@ -370,7 +214,7 @@ def _terms(plan: _Plan, params, m, T):
                     g_cache[alpha] = g_terms(float(alpha) * sqrt_I)
             g1, gp1, e1 = g_cache[alpha1]
         else:
-            alphas = params.alpha[u, v].astype(m.dtype)
+            alphas = params.alpha[u, v].astype(dtype)
             g1, gp1, e1 = g_terms(alphas[0] * sqrt_I)
         B, Bp, Bphi = beta0 + beta1 * g1, beta1 * gp1, beta0 + beta1 * e1
         if has2:
@@ -384,35 +228,36 @@ def _terms(plan: _Plan, params, m, T):
         mcma = ms[i] * ms[j]
         binary.append((i, j, mcma, B, Bphi, C))
         f_terms.append(mcma * (Bp * inv_I))
+    return binary, f_terms
 
-    # Like-charged pairs: Φ = θ + ᴱθ, Φ' = ᴱθ', Φ^φ = Φ + I Φ'; J(x) once per charge product.
-    j_cache, pairs = {}, []
+
+def _pair_terms(plan: Plan, params, param, ms, aphi_sqrt_I, inv_I, pos):
+    """Φ = θ + ᴱθ and ᴱθ' of every like-charged pair, as ``(i, j, m_i m_j, Φ, ᴱθ')``
+    (ᴱθ' None for equal charges), and their terms m_i m_j ᴱθ' of F; J(x) once per charge
+    product."""
+    z = plan.z
+    j_cache, pairs, f_terms = {}, [], []
     for i, j, u, v, has_theta in plan.pairs:
         Phi = param(params.theta[u, v]) if has_theta else 0.0
         etp = None
         if z[i] != z[j]:
-            et, etp = etheta(abs(z[i]), abs(z[j]), aphi * sqrt_I, inv_I, pos, j_cache)
+            et, etp = etheta(abs(z[i]), abs(z[j]), aphi_sqrt_I, inv_I, pos, j_cache)
             Phi = Phi + et
         mimj = ms[i] * ms[j]
         pairs.append((i, j, mimj, Phi, etp))
         if etp is not None:
             f_terms.append(mimj * etp)
-    triplets = [(i, j, k, param(params.psi[u, v, w])) for i, j, k, u, v, w in plan.triplets]
+    return pairs, f_terms
 
-    f_dh = -aphi * (sqrt_I / (1 + B_PITZER * sqrt_I)
-                    + 2 / B_PITZER * jnp.log1p(B_PITZER * sqrt_I))  # fmt: skip
-    out = dict(I=ionic, Z=Z, sqrt_I=sqrt_I, aphi=aphi, ms=ms, binary=binary, pairs=pairs,
-               triplets=triplets, F=materialize(_total(f_terms, f_dh)), f_dh=f_dh,
-               valid=_valid(ms, T))  # fmt: skip
-    if plan.macinnes is not None:
-        _, kk, cl = plan.macinnes
-        rows = params.beta[kk, cl]
-        g, _, e = g_terms(2.0 * sqrt_I)
-        # ln γ± of pure KCl at molality I (PHREEQC's GAMCLM; [1 − (1 + x − x²/2)e^{−x}]/x²
-        # = (g(x) + e^{−x})/2 with x = 2√I).
-        out["gamclm"] = (f_dh + 2 * ionic * (param(rows[0]) + param(rows[1]) * (g + e) / 2)
-                         + 1.5 * param(rows[3]) * ionic * ionic)  # fmt: skip
-    return out
+
+def _gamclm(plan: Plan, params, param, ionic, sqrt_I, f_dh):
+    """ln γ± of pure KCl at molality I (PHREEQC's GAMCLM), for the MacInnes scale."""
+    _, kk, cl = plan.macinnes
+    rows = params.beta[kk, cl]
+    g, _, e = g_terms(2.0 * sqrt_I)
+    # [1 − (1 + x − x²/2)e^{−x}]/x² = (g(x) + e^{−x})/2 with x = 2√I.
+    return (f_dh + 2 * ionic * (param(rows[0]) + param(rows[1]) * (g + e) / 2)
+            + 1.5 * param(rows[3]) * ionic * ionic)  # fmt: skip
 
 
 def log_gamma_pitzer(names, molality, T, *, parameters=None, convention: str = "unscaled"):
@@ -460,7 +305,7 @@ def log_gamma_pitzer(names, molality, T, *, parameters=None, convention: str = "
     return _log_gamma(plan, m, _terms(plan, params, m, T))
 
 
-def _log_gamma(plan: _Plan, m, t):
+def _log_gamma(plan: Plan, m, t):
     ms, Z = t["ms"], t["Z"]
     terms = [[t["F"] * float(zi * zi)] for zi in plan.z]
     # Binary: cation i gets Σ_a m_a (2B + Z C); anion j gets Σ_c m_c (2B + Z C).
@@ -508,7 +353,7 @@ def osmotic_coefficient_pitzer(names, molality, T, *, parameters=None):
     return _osmotic(plan, m, _terms(plan, params, m, T))
 
 
-def _osmotic(plan: _Plan, m, t):
+def _osmotic(plan: Plan, m, t):
     sI, ionic, Z, ms = t["sqrt_I"], t["I"], t["Z"], t["ms"]
     s = -t["aphi"] * ionic * sI / (1 + B_PITZER * sI)
     s = _total((mcma * (Bphi + Z * C) for _, _, mcma, _, Bphi, C in t["binary"]), s)

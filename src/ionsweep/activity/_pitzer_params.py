@@ -1,18 +1,8 @@
 """Pitzer parameter sets as data: a pytree of coefficient arrays, and the HMW84 set.
 
 A :class:`PitzerParameters` holds every parameter of a set as rows of temperature
-coefficients in one shared basis (``BASIS``, reference temperature T_r = 298.15 K)::
-
-    P(T) = c0 + c1 (T − T_r) + c2 (1/T − 1/T_r) + c3 ln(T/T_r) + c4 [1/(T − 263) − 1/(T_r − 263)]
-           + c5 (T² − T_r²) + c6 [1/(680 − T) − 1/(680 − T_r)] + c7 [1/(T − 227) − 1/(T_r − 227)]
-           + c8 (1/T² − 1/T_r²)
-
-so c0 is the value at 25 °C. Møller's (1988) eq.-13 form (a1 + a2 T + a3/T + a4 ln T +
-a5/(T − 263) + a6 T² + a7/(680 − T) + a8/(T − 227)) maps to c1…c7 unchanged with
-c0 = P(T_r); PHREEQC's six-coefficient function (A0 + A1(1/T − 1/T_r) + A2 ln(T/T_r) +
-A3(T − T_r) + A4(T² − T_r²) + A5(1/T² − 1/T_r²)) maps to c0 = A0, c2 = A1, c3 = A2, c1 = A3,
-c5 = A4, c8 = A5. Differences from T_r keep float32 evaluation free of the cancellation of
-the absolute forms.
+coefficients in the shared basis of :mod:`ionsweep.activity._pitzer_basis` (the value at
+25 °C first).
 
 The arrays are indexed over a fixed ion list (:data:`PITZER_IONS`, plus any further
 ionsweep ion a database names), so every set over the same ion list has the same pytree
@@ -35,152 +25,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ionsweep._fastmath import vlog
 from ionsweep._ions import ions as ion_table
+from ionsweep.activity._pitzer_basis import (
+    APHI_HMW84_ROW,
+    K,
+    aphi_phreeqc,
+    eval_rows,
+    phreeqc_row,
+)
 
 __all__ = [
-    "BASIS",
     "HMW84",
     "PITZER_IONS",
     "Binary",
     "Mixing",
     "PitzerParameters",
-    "aphi_hmw84",
-    "aphi_moller1988",
-    "aphi_phreeqc",
     "build_parameters",
-    "eval_rows",
-    "m88_row",
-    "phreeqc_row",
 ]
-
-T_REF = 298.15
-#: Names of the temperature basis columns (see the module docstring).
-BASIS = ("1", "T-Tr", "1/T-1/Tr", "ln(T/Tr)", "1/(T-263)", "T^2-Tr^2", "1/(680-T)",
-         "1/(T-227)", "1/T^2-1/Tr^2")  # fmt: skip
-K = len(BASIS)
 
 #: The ions every parameter set is laid out over (cations first), in ionsweep's names.
 PITZER_IONS = ("H+", "Li+", "Na+", "K+", "Mg2+", "Ca2+", "Sr2+", "Ba2+", "Mn2+", "Fe2+",
                "Cl-", "Br-", "OH-", "HCO3-", "HSO4-", "CO3 2-", "SO4 2-")  # fmt: skip
-
-
-def _abs_basis(T):
-    """Møller's eq.-13 basis (absolute form), NumPy, at scalar T."""
-    return np.array([1.0, T, 1 / T, np.log(T), 1 / (T - 263), T * T, 1 / (680 - T), 1 / (T - 227)])
-
-
-def m88_row(*a: float) -> np.ndarray:
-    """A row of the shared basis from Møller's eq.-13 coefficients a1…a8 (zero-padded)."""
-    a = np.array([float(x) for x in a] + [0.0] * (8 - len(a)))
-    row = np.zeros(K)
-    row[0] = float(a @ _abs_basis(T_REF))
-    row[1:8] = a[1:8]
-    return row
-
-
-def phreeqc_row(*A: float) -> np.ndarray:
-    """A row of the shared basis from PHREEQC's A0…A5 (zero-padded)."""
-    A = [float(x) for x in A] + [0.0] * (6 - len(A))
-    row = np.zeros(K)
-    row[0], row[2], row[3], row[1], row[5], row[8] = A
-    return row
-
-
-def basis_column(k: int, T):
-    """Column ``k`` of the shared basis at T (K), elementwise."""
-    r = T_REF
-    if k == 0:
-        return jnp.ones_like(T)
-    if k == 1:
-        return T - r
-    if k == 2:
-        return (r - T) / (T * r)
-    if k == 3:
-        return vlog(T / r)
-    if k == 4:
-        return (r - T) / ((T - 263) * (r - 263))
-    if k == 5:
-        return (T - r) * (T + r)
-    if k == 6:
-        return (T - r) / ((680 - T) * (680 - r))
-    if k == 7:
-        return (r - T) / ((T - 227) * (r - 227))
-    return (r - T) * (r + T) / (T * T * r * r)
-
-
-def eval_rows(rows, T):
-    """Evaluate rows (P, K) of basis coefficients at T (...): shape (..., P)."""
-    rows = np.asarray(rows, dtype=float).reshape(-1, K)
-    T = jnp.asarray(T)
-    out = jnp.zeros(T.shape + (rows.shape[0],), T.dtype if T.dtype != jnp.int32 else float)
-    for k in np.flatnonzero(np.any(rows != 0, axis=0)):
-        out = out + basis_column(int(k), T)[..., None] * jnp.asarray(rows[:, k], out.dtype)
-    return out
-
-
-def aphi_moller1988(T):
-    """Debye–Hückel osmotic slope A_φ of Møller (1988), (kg/mol)^½, T in K (0–300 °C).
-
-    >>> round(float(aphi_moller1988(298.15)), 5)
-    0.39148
-    """
-    return eval_rows(_APHI_M88, jnp.asarray(T, float))[..., 0]
-
-
-def aphi_hmw84(T):
-    """A_φ for the HMW84 set, (kg/mol)^½: 0.392 at 25 °C, as HMW84 prescribe.
-
-    Away from 25 °C it follows Møller's (1988) temperature dependence (offset to 0.392 at
-    298.15 K); the HMW84 parameters themselves are 25 °C values.
-
-    >>> round(float(aphi_hmw84(298.15)), 6)
-    0.392
-    """
-    return eval_rows(_APHI_HMW84, jnp.asarray(T, float))[..., 0]
-
-
-def aphi_phreeqc(T):
-    """A_φ as PHREEQC computes it for its Pitzer model, (kg/mol)^½, T in K, at 1 atm.
-
-    A_φ = (1/3)(2π N_A ρ_w/1000)^½ (e²/(ε_r k T))^{3/2} (cgs), with ε_r of Bradley & Pitzer
-    (1979, *J. Phys. Chem.* 83, 1599) and ρ_w of Wagner & Pruß (2002, *J. Phys. Chem. Ref.
-    Data* 31, 387, eq. 2.6) on the saturation line plus PHREEQC's pressure correction to
-    1 atm (PHREEQC 3 ``calc_dielectrics`` and ``calc_rho_0``, with its constants).
-
-    >>> round(float(aphi_phreeqc(298.15)), 4)
-    0.3915
-    """
-    T = jnp.asarray(T, float)
-    tc = T - 273.15
-    d1000 = 3.4279e2 * jnp.exp(T * (-5.0866e-3 + T * 9.469e-7))
-    c = -2.0525 + 3.1159e3 / (-1.8289e2 + T)
-    b = -8.0325e3 + 4.2142e6 / T + 2.1417 * T
-    eps = d1000 + c * vlog((b + 1.01325) / (b + 1e3))
-    th = 1 - T / 647.096
-    # θ^{1/3} as sign·exp(ln|θ|/3), not jnp.cbrt: XLA:CPU calls a scalar cbrt that keeps the
-    # whole fused loop from vectorizing (2x the time of this A_φ); within 5e-16 relative.
-    # Logarithms here are vlog: XLA:CPU's float64 log is a scalar library call.
-    t13 = jnp.sign(th) * jnp.exp(vlog(jnp.abs(th)) / 3)
-    t23 = t13 * t13
-    th5 = th**5
-    rho_sat = 322.0 * (1 + 1.99274064 * t13 + 1.09965342 * t23 - 0.510839303 * th * t23
-                       - 1.75493479 * th5 * t13 - 45.5170352 * th5 * th5 * th**4 * t13
-                       - 6.7469445e5 * (th5 * th5 * th5) ** 2 * th**6 * t23)  # fmt: skip
-    p0 = 5.1880000e-02 + tc * (-4.1885519e-04 + tc * (6.6780748e-06 + tc * (-3.6648699e-08
-         + tc * 8.3501912e-11)))  # fmt: skip
-    p1 = -6.0251348e-06 + tc * (3.6696407e-07 + tc * (-9.2056269e-09 + tc * (6.7024182e-11
-         + tc * -1.5947241e-13)))  # fmt: skip
-    p2 = -2.2983596e-09 + tc * (-4.0133819e-10 + tc * (1.2619821e-11 + tc * (-9.8952363e-14
-         + tc * 2.3363281e-16)))  # fmt: skip
-    p3 = 7.0517647e-11 + tc * (6.8566831e-12 + tc * (-2.2829750e-13 + tc * (1.8113313e-15
-         + tc * -4.2475324e-18)))  # fmt: skip
-    p_sat = jnp.exp(11.6702 - 3816.44 / (T - 46.13))
-    pa = jnp.maximum(1.0, p_sat) - (p_sat - 1e-6)
-    rho = (rho_sat + pa * (p0 + pa * (p1 + pa * (p2 + jnp.sqrt(pa) * p3)))) / 1e3  # g/cm³
-    e2_dkt = 1.671008e-3 / (eps * T)
-    dh_b = jnp.sqrt(8 * np.pi * 6.02252e23 * e2_dkt * rho / 1e3)
-    return dh_b * e2_dkt / 6.0
 
 
 @dataclass(frozen=True)
@@ -360,11 +225,6 @@ def build_parameters(name, binary, theta, psi, *, aphi_row=None, aphi_water=0.0,
 
 
 # --- Harvie, Møller & Weare (1984), 25 °C --------------------------------------------------------
-_APHI_M88 = m88_row(3.36901532e-1, -6.32100430e-4, 9.14252359, -1.35143986e-2, 2.26089488e-3,
-                    1.92118597e-6, 4.52586464e1)  # fmt: skip
-_APHI_HMW84 = _APHI_M88.copy()
-_APHI_HMW84[0] = 0.392
-
 HMW84_SRC = "HMW84 Table 1 (25 °C)"
 T_25C = (298.15, 298.15)
 
@@ -429,6 +289,6 @@ _HMW84_PSI = {
 #: Na–K–H–Ca–Mg–Cl–SO₄–HCO₃ entries, with their A_φ = 0.392 (offset Møller 1988 slope away
 #: from 25 °C). Every entry is stated at 25 °C only.
 HMW84 = build_parameters(
-    "hmw84", _HMW84_BINARY, _HMW84_THETA, _HMW84_PSI, aphi_row=_APHI_HMW84,
+    "hmw84", _HMW84_BINARY, _HMW84_THETA, _HMW84_PSI, aphi_row=APHI_HMW84_ROW,
     source="Harvie, Møller & Weare (1984), Geochim. Cosmochim. Acta 48, 723-751, Table 1",
 )  # fmt: skip

@@ -8,7 +8,7 @@ Built-in sets (each taken whole from one source; see :data:`BUILTIN_SETS`):
   phreeqpython 1.6.2, shipped as ``ionsweep/activity/data/pitzer.dat`` and read by
   :func:`~ionsweep.activity.read_phreeqc_pitzer`. Temperature-dependent for Na–K–Ca–Mg–Cl–SO₄
   (stated 0–200 °C in its header); A_φ as PHREEQC computes it
-  (:func:`~ionsweep.activity._pitzer_params.aphi_phreeqc`).
+  (:func:`~ionsweep.activity._pitzer_basis.aphi_phreeqc`).
 * ``"hmw84"`` — Harvie, Møller & Weare (1984), *Geochim. Cosmochim. Acta* 48, 723–751,
   Table 1, 25 °C only, A_φ = 0.392.
 
