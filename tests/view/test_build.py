@@ -8,7 +8,8 @@ import pytest
 import xarray as xr
 
 import ionsweep
-from ionsweep.view import ViewError, check_store
+from ionsweep.store import StoreError
+from ionsweep.view import check_store
 from ionsweep.view._build import (
     Selection,
     bar_columns,
@@ -177,13 +178,13 @@ def test_exports_round_trip(quickstart_store):
 
 
 def test_store_checks(tmp_path, quickstart_store):
-    with pytest.raises(ViewError, match="does not exist"):
+    with pytest.raises(StoreError, match="does not exist"):
         check_store(tmp_path / "missing.zarr")
     (tmp_path / "plain").mkdir()
-    with pytest.raises(ViewError, match="not an ionsweep result store"):
+    with pytest.raises(StoreError, match="not an ionsweep result store"):
         check_store(tmp_path / "plain")
     xr.Dataset({"a": ("x", [1.0])}).to_zarr(tmp_path / "foreign.zarr", consolidated=False)
-    with pytest.raises(ViewError, match="not an ionsweep result store"):
+    with pytest.raises(StoreError, match="not an ionsweep result store"):
         check_store(tmp_path / "foreign.zarr")
     assert check_store(quickstart_store)["ionsweep_complete"] == 1
 

@@ -74,9 +74,9 @@ def test_bad_input_one_line_exit_2_nothing_written(
 
 def test_allow_incomplete_store_opens_in_python(unfinished_store):
     import ionsweep
-    from ionsweep.view import ViewError
+    from ionsweep.store import StoreError
 
-    with pytest.raises(ViewError, match="--allow-incomplete"):
+    with pytest.raises(StoreError, match="--allow-incomplete"):
         ionsweep.view(unfinished_store)
     app = ionsweep.view(unfinished_store, allow_incomplete=True)
     assert "Nernst" in app.objects[0].objects[0].object  # the sidebar heading: store title

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ionsweep._errors import StoreError, missing_extra
 from ionsweep.cli._common import CliError
 
 __all__ = ["register"]
@@ -30,20 +31,17 @@ def _view(args) -> int:
     if not 0 < args.port < 65536:
         raise CliError("--port", f"a port is 1 to 65535, got {args.port}")
     try:
-        from ionsweep.view import ViewError
         from ionsweep.view._server import check_port, serve
         from ionsweep.view._store import check_store
     except ImportError as exc:
-        raise CliError(
-            "view", f'needs the view extra ({exc.name} is missing): pip install "ionsweep[view]"'
-        ) from None
+        raise missing_extra(exc, "view", "view") from None
     try:
         check_store(args.store, allow_incomplete=args.allow_incomplete)
-    except ViewError as exc:
+    except StoreError as exc:
         raise CliError("STORE", str(exc)) from None
     try:
         check_port(args.host, args.port)
-    except ViewError as exc:
+    except OSError as exc:
         raise CliError("--port", str(exc)) from None
     try:
         serve(
@@ -53,7 +51,9 @@ def _view(args) -> int:
             show=not args.no_browser,
             allow_incomplete=args.allow_incomplete,
         )
-    except ViewError as exc:
+    except StoreError as exc:
+        raise CliError("STORE", str(exc)) from None
+    except OSError as exc:
         raise CliError("--port", str(exc)) from None
     return 0
 

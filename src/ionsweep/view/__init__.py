@@ -11,9 +11,9 @@ slice is read from disk. Needs the ``view`` extra: ``pip install "ionsweep[view]
 
 from __future__ import annotations
 
-from ionsweep.view._store import ViewError, check_store, open_store
+from ionsweep.view._store import check_store, open_store
 
-__all__ = ["ViewError", "check_store", "open_store", "view"]
+__all__ = ["check_store", "open_store", "view"]
 
 
 def view(data, *, allow_incomplete: bool = False):
@@ -34,7 +34,7 @@ def view(data, *, allow_incomplete: bool = False):
 
     Raises
     ------
-    ViewError
+    ionsweep.store.StoreError
         ``data`` is a path that is not a finished ionsweep store.
     """
     import xarray as xr

@@ -18,7 +18,8 @@ import signal
 import socket
 import sys
 
-from ionsweep.view._store import ViewError, open_store
+from ionsweep._errors import StoreError
+from ionsweep.view._store import open_store
 
 __all__ = ["PASSWORD_ENV", "access_password", "check_port", "is_loopback", "serve"]
 
@@ -96,7 +97,7 @@ def check_port(host: str, port: int) -> None:
 
     Raises
     ------
-    ViewError
+    OSError
         The port is in use, or the host is not an address of this machine.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -105,10 +106,10 @@ def check_port(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ViewError(
+                raise OSError(
                     f"port {port} on {host} is in use; choose another with --port"
                 ) from None
-            raise ViewError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _password(host: str) -> tuple[str | None, bool]:
@@ -187,8 +188,10 @@ def serve(
             warm=True,
             **auth,
         )
+    except StoreError:
+        raise
     except OSError as exc:
-        raise ViewError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     ready.append(Explorer(ds))
     url = f"http://{name if ':' not in name else f'[{name}]'}:{port}/"
     login = ""

@@ -11,14 +11,12 @@ from pathlib import Path
 
 import xarray as xr
 
-__all__ = ["ViewError", "open_store"]
+from ionsweep._errors import StoreError
+
+__all__ = ["check_store", "open_store"]
 
 #: Root attributes of which at least one marks a zarr group as written by ionsweep.
 _MARKERS = ("ionsweep_format", "ionsweep_mode")
-
-
-class ViewError(ValueError):
-    """A store cannot be viewed (not an ionsweep store, still being written, bad choice)."""
 
 
 def _root_attrs(path: Path) -> dict:
@@ -48,20 +46,20 @@ def check_store(path, *, allow_incomplete: bool = False) -> dict:
 
     Raises
     ------
-    ViewError
+    StoreError
         The path does not exist, is not an ionsweep store, or is still being written.
     """
     path = Path(path)
     if not path.exists():
-        raise ViewError(f"{path} does not exist")
+        raise StoreError(f"{path} does not exist")
     attrs = _root_attrs(path)
     if not any(key in attrs for key in _MARKERS):
-        raise ViewError(
+        raise StoreError(
             f"{path} is not an ionsweep result store (no zarr group with ionsweep attributes); "
             "write one with ionsweep run or ionsweep sensitivity"
         )
     if not attrs.get("ionsweep_complete", False) and not allow_incomplete:
-        raise ViewError(
+        raise StoreError(
             f"{path} is still being written (or its run was interrupted: finish it with "
             "ionsweep run --resume); view it anyway with --allow-incomplete"
         )
