@@ -11,7 +11,7 @@ from jax.test_util import check_grads
 from scipy.optimize import brentq
 
 import ionsweep
-from ionsweep.physics import pump_leak_volume
+from ionsweep.physics import _pump_leak_solve, pump_leak_volume
 
 # R = N_A k, F = N_A e from the exact 2019 SI defining constants (CODATA 2018).
 R = 6.02214076e23 * 1.380649e-23
@@ -421,8 +421,8 @@ def test_jit_vmap_and_no_retrace():
 # ---------------------------------------------------------------------------------------
 # The two solve paths and the fused helpers they use.
 # ---------------------------------------------------------------------------------------
-_fast = jax.jit(pump_leak_volume._fast)
-_robust = jax.jit(pump_leak_volume._robust)
+_fast = jax.jit(_pump_leak_solve._fast)
+_robust = jax.jit(_pump_leak_solve._robust)
 
 
 def test_halley_path_agrees_with_the_safeguarded_solve():
@@ -432,7 +432,7 @@ def test_halley_path_agrees_with_the_safeguarded_solve():
     inp = random_inputs(N_BATCH, seed=172)
     raw = [jnp.asarray(inp[k]) for k in NAMES]
     v_fast = np.asarray(_fast(*raw))
-    valid, args = pump_leak_volume._prepare(*raw)
+    valid, args = _pump_leak_solve._prepare(*raw)
     v_safe = np.asarray(_robust(valid, *args))
     settled = np.isfinite(v_fast)
     assert 150 < settled.sum() < N_BATCH, settled.sum()

@@ -12,21 +12,23 @@ from ionsweep.store import StoreError
 from ionsweep.view import check_store
 from ionsweep.view._build import (
     Selection,
-    bar_columns,
-    contour_lines,
     default_axes,
-    edges,
     fixed_coords,
-    heatmap_columns,
-    heatmap_image,
     is_log_spaced,
-    is_uniform,
-    line_columns,
     quantities,
     slice_csv,
     slice_netcdf,
     store_kind,
     take_slice,
+)
+from ionsweep.view._columns import (
+    bar_columns,
+    contour_lines,
+    edges,
+    heatmap_columns,
+    heatmap_image,
+    is_uniform,
+    line_columns,
 )
 
 R, F = 8.314462618, 96485.33212  # CODATA 2018, J/(mol K) and C/mol

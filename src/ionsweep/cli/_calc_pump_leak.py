@@ -1,21 +1,21 @@
-"""``ionsweep calc pump-leak-volume``: the pump–leak–Donnan steady state and cell volume.
+"""``ionsweep calc pump-leak`` and ``pump-leak-volume``: steady states of a cell whose
+Na⁺/K⁺ pump balances the passive leaks — the Mullins–Noda potential at given internal ions,
+and the pump–leak–Donnan state with its internal ions and cell volume.
 
-Follows ``_calc``'s pattern: :func:`_add_pump_leak_volume` declares the options,
-:func:`_pump_leak_volume` validates them (raising :class:`~ionsweep.cli._common.CliError`
-before any computation), calls the float64 kernel and returns a JSON-ready dict and the
-human-readable lines. ``QUANTITY`` is the entry ``_calc`` registers.
+Follows ``_calc``'s pattern: ``_add_<name>`` declares the options, ``_<name>`` validates
+them (raising :class:`~ionsweep.cli._common.CliError` before any computation), calls the
+float64 kernel and returns a JSON-ready dict and the human-readable lines. ``PUMP_LEAK`` and
+``QUANTITY`` (pump-leak-volume) are the entries ``_calc`` registers.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from ionsweep.cli import _common as cm
+from ionsweep.cli._calc_shared import Result, opt
 
-__all__ = ["QUANTITY"]
-
-Result = tuple[dict[str, Any], list[str]]
+__all__ = ["PUMP_LEAK", "QUANTITY"]
 
 #: dest -> (flag, help, metavar, default, rule); default None makes the option required.
 _OPTIONS: dict[str, tuple[str, str, str, float | None, str]] = {
@@ -132,4 +132,82 @@ QUANTITY = (
     "Pump-leak-Donnan steady state: potential (mV), internal Na+, K+, Cl- (mM) and cell "
     "volume per membrane area (um) from the pump rate and permeabilities",
     "ionsweep calc pump-leak-volume --pump 20 --p-na 5e-8 --p-k 1e-6 --impermeant 400",
+)
+
+
+# --- pump-leak (Mullins–Noda potential) ---------------------------------------------
+
+_PUMP_LEAK = {"K_in": "--k-in", "K_out": "--k-out", "Na_in": "--na-in", "Na_out": "--na-out"}
+
+
+def _add_pump_leak(parser: argparse.ArgumentParser) -> None:
+    for dest, flag in _PUMP_LEAK.items():
+        ion, side = dest.split("_")
+        opt(parser, flag, cm.finite_float, f"{ion}+ {side}side, mM", "MM", True, dest=dest)
+    opt(parser, "--p-na", cm.finite_float, "Na+ permeability, cm/s or relative", "P", True)
+    opt(
+        parser,
+        "--p-k",
+        cm.finite_float,
+        "K+ permeability, cm/s or relative (default 1)",
+        "P",
+        default=1.0,
+    )
+    ratio = "pump coupling ratio r, Na+ out per K+ in (default 1.5, the 3:2 pump)"
+    opt(parser, "--ratio", cm.finite_float, ratio, "R", default=1.5)
+
+
+def _pump_leak(args: argparse.Namespace) -> Result:
+    conc = {dest: getattr(args, dest) for dest in _PUMP_LEAK}
+    for dest, value in conc.items():
+        if value < 0:
+            raise cm.CliError(_PUMP_LEAK[dest], f"concentration is {value:g} mM; must be >= 0")
+    for flag, value in (("--p-k", args.p_k), ("--p-na", args.p_na)):
+        if value < 0:
+            raise cm.CliError(flag, f"permeability is {value:g}; it must be >= 0")
+    if args.p_k == 0 and args.p_na == 0:
+        raise cm.CliError("--p-k/--p-na", "both permeabilities are 0; no potential is defined")
+    if args.ratio <= 0:
+        raise cm.CliError("--ratio", f"pump coupling ratio is {args.ratio:g}; it must be > 0")
+    for s in ("in", "out"):
+        if args.p_k * conc[f"K_{s}"] + args.p_na * conc[f"Na_{s}"] == 0:
+            raise cm.CliError(
+                f"--k-{s}/--na-{s}",
+                f"no permeant ion {s}side "
+                f"(P_K*[K]{s[0]} + P_Na*[Na]{s[0]} = 0); no potential is defined",
+            )
+    T = cm.temperature_kelvin(args)
+    cm.float64_kernels()
+    inputs = (args.p_k, args.p_na, conc["K_in"], conc["K_out"], conc["Na_in"], conc["Na_out"], T)
+    V, V1 = (float(v) for v in cm.compiled(_pump_leak_kernel, *inputs, args.ratio))
+    result = {"quantity": "pump_leak", **cm.temperature_json(T)}
+    result.update({f"{dest}_mM": value for dest, value in conc.items()})
+    result.update(P_K=args.p_k, P_Na=args.p_na, ratio=args.ratio, V_mV=V, V_goldman_mV=V1)
+    rows = [
+        [f"V (r = {args.ratio:g})", "=", cm.fmt_mv(V), "mV", "  Mullins-Noda steady state"],
+        ["V (r = 1)", "=", cm.fmt_mv(V1), "mV", "  Goldman (K+, Na+), for comparison"],
+        ["difference", "=", cm.fmt_mv(V - V1), "mV", "  electrogenic pump contribution"],
+    ]
+    parts = [(*d.split("_"), c) for d, c in conc.items()]  # ("K", "in", 140.0)
+    inputs_line = ", ".join(f"[{ion}]{side[0]} = {c:g} mM" for ion, side, c in parts)
+    lines = [
+        f"Pump-leak steady state, {cm.temperature_line(T)}",
+        *cm.align(rows),
+        f"  ({inputs_line}; P_K = {args.p_k:g}, P_Na = {args.p_na:g})",
+    ]
+    return result, lines
+
+
+def _pump_leak_kernel(P_K, P_Na, K_in, K_out, Na_in, Na_out, T, r):
+    from ionsweep.physics import pump_leak_voltage
+
+    inputs = (P_K, P_Na, K_in, K_out, Na_in, Na_out, T)
+    return pump_leak_voltage(*inputs, r), pump_leak_voltage(*inputs, 1.0)
+
+
+PUMP_LEAK = (
+    _add_pump_leak,
+    _pump_leak,
+    "Mullins-Noda pump-leak steady-state potential (mV), with the r = 1 Goldman value",
+    "ionsweep calc pump-leak --k-in 140 --k-out 5 --na-in 12 --na-out 145 --p-na 0.04",
 )

@@ -25,17 +25,14 @@ from bokeh.models import (
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
-from ionsweep.view._build import (
-    axis_values,
+from ionsweep.view._build import axis_values, coord_text, is_log_spaced, unit_text
+from ionsweep.view._columns import (
     bar_columns,
     contour_lines,
-    coord_text,
     heatmap_columns,
     heatmap_image,
-    is_log_spaced,
     is_uniform,
     line_columns,
-    unit_text,
 )
 from ionsweep.view._text import html_text
 

@@ -51,7 +51,8 @@ def _draw(ds: xr.Dataset, sel: Selection, da: xr.DataArray, level, dpi) -> bytes
 def _bars(ds: xr.Dataset, sel: Selection, da: xr.DataArray):
     from matplotlib.figure import Figure
 
-    from ionsweep.view._build import bar_columns, take_slice, unit_text
+    from ionsweep.view._build import take_slice, unit_text
+    from ionsweep.view._columns import bar_columns
 
     conf = None
     if f"{sel.var}_conf" in ds.data_vars:
