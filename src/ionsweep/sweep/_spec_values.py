@@ -245,39 +245,39 @@ def _check_length(n, where, most=MAX_AXIS_LENGTH, what="") -> None:
 
 
 def parse_axis(model, name, value, where) -> Axis:
+    """The axis ``name = value`` of ``[axes]``: one input's values, or a zip axis (a table
+    of inputs of one length, stepped together)."""
     check_name(name, "[axes]", "the axis name")
-    is_zip = isinstance(value, Mapping) and not (set(value) & _GENERATORS)
-    if not is_zip:
-        inp_name, convert, units, long_name = resolve_key(model, name, where)
-        raw = _generate(value, where)
-        numbers = convert(raw, where)
-        check_domain(model, inp_name, numbers, where)
-        if _text(raw):
-            if not _all_text(raw):
-                raise SpecError(where, "do not mix names and numbers in one axis")
-            if model.input(inp_name).labels == "ion":
-                raw = [ion_table.canonical(v) for v in raw]
-            coord = np.asarray(raw, dtype=str)
-        elif name == "celsius":
-            coord = numbers - ZERO_CELSIUS
-        else:
-            coord = numbers
-        if not _distinct(coord, where):
-            raise SpecError(where, "axis values must be distinct")
-        return Axis(name, coord, units, long_name, {inp_name: numbers})
+    if isinstance(value, Mapping) and not (set(value) & _GENERATORS):
+        return _zip_axis(model, name, value, where)
+    inp_name, convert, units, long_name = resolve_key(model, name, where)
+    raw = _generate(value, where)
+    numbers = convert(raw, where)
+    check_domain(model, inp_name, numbers, where)
+    if _text(raw):
+        if not _all_text(raw):
+            raise SpecError(where, "do not mix names and numbers in one axis")
+        if model.input(inp_name).labels == "ion":
+            raw = [ion_table.canonical(v) for v in raw]
+        coord = np.asarray(raw, dtype=str)
+    elif name == "celsius":
+        coord = numbers - ZERO_CELSIUS
+    else:
+        coord = numbers
+    if not _distinct(coord, where):
+        raise SpecError(where, "axis values must be distinct")
+    return Axis(name, coord, units, long_name, {inp_name: numbers})
 
+
+def _zip_axis(model, name, value: Mapping, where) -> Axis:
+    """A zip axis: its members feed their inputs point by point; the points are labelled
+    by ``labels``, by the first member given as names, or by their index."""
     feeds, extra, length, names_seen = {}, {}, None, []
-    labels = value.get("labels")
     for key, vals in value.items():
         if key == "labels":
             continue
         w = f"{where}.{key}"
-        inp_name, convert, units, long_name = resolve_key(model, key, w)
-        if inp_name in feeds:
-            raise SpecError(w, f"input {inp_name!r} appears twice in this zip axis")
-        raw = _generate(vals, w)
-        numbers = convert(raw, w)
-        check_domain(model, inp_name, numbers, w)
+        inp_name, numbers, raw, shown = _zip_member(model, name, key, vals, w, feeds)
         if length is not None and len(numbers) != length:
             raise SpecError(
                 where,
@@ -286,36 +286,51 @@ def parse_axis(model, name, value, where) -> Axis:
             )
         length = len(numbers)
         feeds[inp_name] = numbers
-        if _all_text(raw):
-            if model.input(inp_name).labels == "ion":
-                raw = [ion_table.canonical(v) for v in raw]
+        if raw is not None:
             names_seen.append(raw)
-            if key == name:
-                continue  # the names label the dimension itself (see below)
-            shown = np.asarray(raw, dtype=str)
-        elif key == name:
-            raise SpecError(
-                w,
-                "a member with its zip axis's own name labels the axis's points, so it "
-                'takes names (such as "K+"), not numbers; name the axis otherwise',
-            )
-        else:
-            shown = numbers - ZERO_CELSIUS if key == "celsius" else numbers
-        extra[key] = (shown, units, long_name)
+        if shown is not None:
+            extra[key] = shown
     if not feeds:
         raise SpecError(where, "a zip axis needs at least one input")
+    labels = value.get("labels")
     if labels is None and names_seen:
         labels = names_seen[0]  # e.g. ion = ["K+", "Na+"] in a zip axis labels its points
-    if labels is not None:
-        if not isinstance(labels, list) or len(labels) != length:
-            raise SpecError(f"{where}.labels", f"needs {length} labels, one per point")
-        coord = np.asarray([str(x) for x in labels], dtype=str)
-        if not _distinct(coord, f"{where}.labels"):
-            raise SpecError(f"{where}.labels", "labels must be distinct")
-    else:
+    if labels is None:
         coord = Generated("index", 0.0, float(length - 1), length)  # np.arange(length)
-    long_name = name.replace("_", " ") if labels is not None else f"index along {name}"
-    return Axis(name, coord, "", long_name, feeds, extra)
+        return Axis(name, coord, "", f"index along {name}", feeds, extra)
+    if not isinstance(labels, list) or len(labels) != length:
+        raise SpecError(f"{where}.labels", f"needs {length} labels, one per point")
+    coord = np.asarray([str(x) for x in labels], dtype=str)
+    if not _distinct(coord, f"{where}.labels"):
+        raise SpecError(f"{where}.labels", "labels must be distinct")
+    return Axis(name, coord, "", name.replace("_", " "), feeds, extra)
+
+
+def _zip_member(model, name, key, vals, where, taken):
+    """One member ``key = vals`` of zip axis ``name`` (``taken``: the inputs of the members
+    before it): (input, numbers fed to it, its names if given as names else None, its
+    stored coordinate (values, units, long_name) or None where its names label the axis
+    itself)."""
+    inp_name, convert, units, long_name = resolve_key(model, key, where)
+    if inp_name in taken:
+        raise SpecError(where, f"input {inp_name!r} appears twice in this zip axis")
+    raw = _generate(vals, where)
+    numbers = convert(raw, where)
+    check_domain(model, inp_name, numbers, where)
+    if _all_text(raw):
+        if model.input(inp_name).labels == "ion":
+            raw = [ion_table.canonical(v) for v in raw]
+        if key == name:  # the names label the dimension itself
+            return inp_name, numbers, raw, None
+        return inp_name, numbers, raw, (np.asarray(raw, dtype=str), units, long_name)
+    if key == name:
+        raise SpecError(
+            where,
+            "a member with its zip axis's own name labels the axis's points, so it "
+            'takes names (such as "K+"), not numbers; name the axis otherwise',
+        )
+    shown = numbers - ZERO_CELSIUS if key == "celsius" else numbers
+    return inp_name, numbers, None, (shown, units, long_name)
 
 
 def parse_reduce(tbl, dims, outputs) -> Reduction | None:

@@ -153,9 +153,20 @@ def _reduced_layout(plan: Plan):
 def _store_layout(plan: Plan, reduced, bins):
     """(variables, coords) for the store, given its ``reduced`` variables and their
     ``bins`` (see :func:`_reduced_layout`)."""
-    coords, variables = [], []
     m = mode(plan)
     kept = plan.dims if m == "store" else [d for d in plan.dims if d not in plan.reduce.over]
+    coords = _axis_coords(plan, kept) + _fixed_coords(plan)
+    if m == "store":
+        return _point_variables(plan), coords
+    if m == "reduce-direct":
+        return _direct_variables(plan, reduced, bins), coords + list(bins)
+    return [], coords
+
+
+def _axis_coords(plan: Plan, kept) -> list:
+    """The coordinates of the ``kept`` axes: their values, the integer codes of text
+    labels, and the members of zip axes."""
+    coords = []
     for axis in plan.axes:
         if axis.name not in kept:
             continue
@@ -174,48 +185,39 @@ def _store_layout(plan: Plan, reduced, bins):
             coords.append(label_codes(axis.name, axis.coord, axis.long_name))
         for key, (vals, units, long_name) in axis.extra_coords.items():
             coords.append((key, [axis.name], vals, {"units": units, "long_name": long_name}))
-    coords += _fixed_coords(plan)
-    if m == "store":
-        extra = _coordinates_attr(plan, plan.dims)
-        for name, units, long_name in plan.variables():
-            variables.append(
-                (
-                    name,
-                    list(plan.dims),
-                    plan.shape,
-                    plan.chunks,
-                    plan.dtype,
-                    {"units": units, "long_name": long_name, **extra},
-                )
-            )
-        variables.append(
-            (
-                "valid",
-                list(plan.dims),
-                plan.shape,
-                plan.chunks,
-                "uint8",
-                {  # a flag variable: no units (CF)
-                    "long_name": "validity of each point: "
-                    + ", ".join(f"{v} = {text}" for v, _, text in VALID_FLAGS),
-                    "flag_values": [v for v, _, _ in VALID_FLAGS],
-                    "flag_meanings": FLAG_MEANINGS,
-                    **extra,
-                },
-            )
-        )
-    elif m == "reduce-direct":
-        size = dict(zip(plan.dims, plan.shape, strict=True))
-        chunk = dict(zip(plan.dims, plan.chunks, strict=True))
-        rvars, rcoords = reduced, bins
-        coords += rcoords
-        for name, dims, dtype, attrs in rvars:
-            shape = tuple(
-                size.get(d) or len(rcoords[[c[0] for c in rcoords].index(d)][2]) for d in dims
-            )
-            chunks = tuple(chunk.get(d, n) for d, n in zip(dims, shape, strict=True))
-            variables.append((name, dims, shape, chunks, dtype, attrs))
-    return variables, coords
+    return coords
+
+
+def _point_variables(plan: Plan) -> list:
+    """Store mode: every output (and derivative) at every point, and the ``valid`` flag."""
+    extra = _coordinates_attr(plan, plan.dims)
+    shape, chunks = plan.shape, plan.chunks
+    variables = [
+        (name, list(plan.dims), shape, chunks, plan.dtype, {"units": u, "long_name": ln, **extra})
+        for name, u, ln in plan.variables()
+    ]
+    flags = {  # a flag variable: no units (CF)
+        "long_name": "validity of each point: "
+        + ", ".join(f"{v} = {text}" for v, _, text in VALID_FLAGS),
+        "flag_values": [v for v, _, _ in VALID_FLAGS],
+        "flag_meanings": FLAG_MEANINGS,
+        **extra,
+    }
+    return variables + [("valid", list(plan.dims), shape, chunks, "uint8", flags)]
+
+
+def _direct_variables(plan: Plan, reduced, bins) -> list:
+    """Reduce-direct mode: the statistics, chunked as the kept axes are (each chunk's
+    statistics are final and written at once)."""
+    size = dict(zip(plan.dims, plan.shape, strict=True))
+    chunk = dict(zip(plan.dims, plan.chunks, strict=True))
+    n_bins = {c[0]: len(c[2]) for c in bins}
+    variables = []
+    for name, dims, dtype, attrs in reduced:
+        shape = tuple(size.get(d) or n_bins[d] for d in dims)
+        chunks = tuple(chunk.get(d, n) for d, n in zip(dims, shape, strict=True))
+        variables.append((name, dims, shape, chunks, dtype, attrs))
+    return variables
 
 
 def store_attrs(plan: Plan, devices) -> dict:
