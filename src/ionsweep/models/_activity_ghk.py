@@ -167,6 +167,57 @@ def _ln_gamma(model, names, c, T, wanted, databases=None):
     return {w: jnp.where(valid, form(w, I, T), jnp.nan) for w in wanted}
 
 
+def _nernst_results(report, c_in, c_out, T, lg, lg_ref) -> dict:
+    """ΔE, E and γ on both sides of each reported ion, from ln γ of the swept model ``lg``
+    and of the reference ``lg_ref`` (each a pair inside, outside)."""
+    (lg_in, lg_out), (ref_in, ref_out) = lg, lg_ref
+    res = {}
+    for ion in report:
+        s, zi = symbol(ion), ion_table.valence(ion)
+        g_in, g_out = exp_keep_nan(lg_in[ion]), exp_keep_nan(lg_out[ion])
+        res[f"dE_{s}"] = delta_E(
+            zi, T, lg_in[ion], lg_out[ion], ref_in[ion], ref_out[ion],
+            c_in=c_in[ion], c_out=c_out[ion],
+        )  # fmt: skip
+        res[f"E_{s}"] = physics.nernst(c_in[ion], c_out[ion], zi, T, g_in, g_out)
+        res[f"gamma_in_{s}"] = g_in
+        res[f"gamma_out_{s}"] = g_out
+    return res
+
+
+def _ghk_voltage(permeant, P, c_in, c_out, T, lg, within_two: bool, dtype):
+    """GHK reversal potential (mV) of the ``permeant`` ions with activities γc, from ln γ
+    ``lg`` (a pair inside, outside); ``within_two``: every permeant valence is ±1 or ±2;
+    valences in ``dtype``."""
+    lgi, lgo = lg
+    zz = jnp.asarray([ion_table.valence(p) for p in permeant], dtype)
+    a_in = jnp.stack([exp_keep_nan(lgi[p]) * c_in[p] for p in permeant], -1)
+    a_out = jnp.stack([exp_keep_nan(lgo[p]) * c_out[p] for p in permeant], -1)
+    return physics.ghk_voltage(P, a_in, a_out, zz, T, valences_within_two=within_two)
+
+
+def _outputs(report, permeant, reference) -> tuple[Output, ...]:
+    """The model's outputs: Nernst errors of ``report``, the GHK potential of ``permeant``
+    and its error (if any), and the ionic strengths."""
+    outputs = _nernst_outputs(report, reference)
+    if permeant:
+        ions_text = ", ".join(permeant)
+        outputs += [
+            Output("V_rev", "mV", f"GHK reversal potential of {ions_text} with activities"),
+            Output(
+                "dV_rev",
+                "mV",
+                f"activity error of the GHK reversal potential: V_rev(activity_model) - "
+                f"V_rev({reference})",
+            ),
+        ]
+    outputs += [
+        Output("ionic_strength_in", "mol/kg", "ionic strength inside"),
+        Output("ionic_strength_out", "mol/kg", "ionic strength outside"),
+    ]
+    return tuple(outputs)
+
+
 def activity_error_ghk(
     ions=("K+", "Na+", "Cl-"),
     permeant=(),
@@ -213,29 +264,15 @@ def activity_error_ghk(
         lg_in, lg_out = swept(c_in, x["gamma_factor_in"]), swept(c_out, x["gamma_factor_out"])
         ref_in = _ln_gamma(reference, names, c_in, T, wanted, databases)
         ref_out = _ln_gamma(reference, names, c_out, T, wanted, databases)
-        res = {}
-        for ion in report:
-            s, zi = symbol(ion), ion_table.valence(ion)
-            g_in, g_out = exp_keep_nan(lg_in[ion]), exp_keep_nan(lg_out[ion])
-            res[f"dE_{s}"] = delta_E(
-                zi, T, lg_in[ion], lg_out[ion], ref_in[ion], ref_out[ion],
-                c_in=c_in[ion], c_out=c_out[ion],
-            )  # fmt: skip
-            res[f"E_{s}"] = physics.nernst(c_in[ion], c_out[ion], zi, T, g_in, g_out)
-            res[f"gamma_in_{s}"] = g_in
-            res[f"gamma_out_{s}"] = g_out
+        res = _nernst_results(report, c_in, c_out, T, (lg_in, lg_out), (ref_in, ref_out))
         if permeant:
             P = jnp.stack([jnp.broadcast_to(x[f"P_{symbol(p)}"], lead) for p in permeant], -1)
-            zz = jnp.asarray([ion_table.valence(p) for p in permeant], dtype)
-
-            def ghk(lgi, lgo):
-                a_in = jnp.stack([exp_keep_nan(lgi[p]) * c_in[p] for p in permeant], -1)
-                a_out = jnp.stack([exp_keep_nan(lgo[p]) * c_out[p] for p in permeant], -1)
-                return physics.ghk_voltage(P, a_in, a_out, zz, T, valences_within_two=within_two)
-
-            V = ghk(lg_in, lg_out)
+            V, V_ref = (
+                _ghk_voltage(permeant, P, c_in, c_out, T, lg, within_two, dtype)
+                for lg in ((lg_in, lg_out), (ref_in, ref_out))
+            )
             res["V_rev"] = V
-            res["dV_rev"] = V - ghk(ref_in, ref_out)
+            res["dV_rev"] = V - V_ref
         strengths = [mM_to_molality(ionic_strength(c), T) for c in (c_in, c_out)]
         res["ionic_strength_in"], res["ionic_strength_out"] = strengths
         res = {k: jnp.where(ok, v, jnp.nan) for k, v in res.items()}
@@ -244,26 +281,11 @@ def activity_error_ghk(
         )
         return res
 
-    outputs = _nernst_outputs(report, reference)
-    if permeant:
-        ions_text = ", ".join(permeant)
-        outputs += [
-            Output("V_rev", "mV", f"GHK reversal potential of {ions_text} with activities"),
-            Output(
-                "dV_rev",
-                "mV",
-                f"activity error of the GHK reversal potential: V_rev(activity_model) - "
-                f"V_rev({reference})",
-            ),
-        ]
-    outputs += [
-        Output("ionic_strength_in", "mol/kg", "ionic strength inside"),
-        Output("ionic_strength_out", "mol/kg", "ionic strength outside"),
-    ]
+    outputs = _outputs(report, permeant, reference)
     return Model(
         "activity_error_ghk",
         _inputs(names, balance, fill, permeant, models),
-        tuple(outputs),
+        outputs,
         fn,
         f"activity error of Nernst and GHK potentials relative to {reference!r}",
         check=_range_check(names, models, reference, databases),
