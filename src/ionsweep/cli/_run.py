@@ -137,9 +137,6 @@ def _cache_dir() -> str | None:
 def _run(args) -> int:
     args.spec = resolve_spec(args.spec)
     _cpu_devices()
-    from ionsweep.store import StoreError
-    from ionsweep.sweep import check_store, parse_shard, run, run_dask
-
     if args.resume and args.overwrite:
         raise CliError("--resume/--overwrite", "choose one: finish the store, or replace it")
     plan = _load(args)
@@ -147,20 +144,8 @@ def _run(args) -> int:
     dims = " × ".join(f"{d}={n}" for d, n in zip(plan.dims, plan.shape, strict=True))
     if args.dry_run:
         return _dry_run(args, plan, out, dims)
-    shard = None
-    if args.shard:
-        try:
-            shard = parse_shard(args.shard)
-        except ValueError as exc:
-            raise CliError("--shard", str(exc)) from None
-        if args.dask:
-            raise CliError("--shard/--dask", "choose one way to split the work")
-    try:
-        checked = check_store(
-            plan, out, resume=args.resume, overwrite=args.overwrite, shard=shard, repair=args.repair
-        )
-    except StoreError as exc:
-        raise CliError("--out", str(exc)) from None
+    shard = _shard(args)
+    checked = _check_store(args, plan, out, shard)
     plan = checked.plan
     for note in checked.notes:
         print(f"ionsweep run: note: {note}", file=sys.stderr)
@@ -170,35 +155,65 @@ def _run(args) -> int:
             f"in {_count(plan.n_chunks, 'chunk')} → {out}",
             file=sys.stderr,
         )
-    try:
-        show = (args.progress or None) if not args.quiet else False
-        if args.dask:
-            result = run_dask(
-                plan,
-                out,
-                args.dask,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                progress=show,
-                repair=args.repair,
-                compilation_cache=_cache_dir(),
-                checked=checked,
-            )
-        else:
-            result = run(
-                plan,
-                out,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                progress=show,
-                shard=shard,
-                repair=args.repair,
-                checked=checked,
-            )
+    result = _execute(args, checked, out, shard)
+    _print_repaired(out, result.get("repaired") or [], args.json)
+    _print_result(args, plan, out, result)
+    return 0
 
+
+def _shard(args) -> tuple[int, int] | None:
+    """``--shard I/N`` as (I, N), or None."""
+    from ionsweep.sweep import parse_shard
+
+    if not args.shard:
+        return None
+    try:
+        shard = parse_shard(args.shard)
+    except ValueError as exc:
+        raise CliError("--shard", str(exc)) from None
+    if args.dask:
+        raise CliError("--shard/--dask", "choose one way to split the work")
+    return shard
+
+
+def _check_store(args, plan, out: Path, shard):
+    """What the run will do with its store (the one check of it, handed on to the run)."""
+    from ionsweep.store import StoreError
+    from ionsweep.sweep import check_store
+
+    try:
+        return check_store(
+            plan, out, resume=args.resume, overwrite=args.overwrite, shard=shard, repair=args.repair
+        )
     except StoreError as exc:
         raise CliError("--out", str(exc)) from None
-    _print_repaired(out, result.get("repaired") or [], args.json)
+
+
+def _execute(args, checked, out: Path, shard):
+    """Run the checked plan into ``out``: here, or as Dask tasks with ``--dask``."""
+    from ionsweep.store import StoreError
+    from ionsweep.sweep import run, run_dask
+
+    show = (args.progress or None) if not args.quiet else False
+    flags = {"resume": args.resume, "overwrite": args.overwrite, "repair": args.repair}
+    try:
+        if args.dask:
+            return run_dask(
+                checked.plan,
+                out,
+                args.dask,
+                progress=show,
+                compilation_cache=_cache_dir(),
+                checked=checked,
+                **flags,
+            )
+        return run(checked.plan, out, progress=show, shard=shard, checked=checked, **flags)
+    except StoreError as exc:
+        raise CliError("--out", str(exc)) from None
+
+
+def _print_result(args, plan, out: Path, result) -> None:
+    """The run's result on stdout: JSON, or a line or two for a person."""
     if args.json:
         print(json.dumps(dict(result), default=float))
     elif result["already_complete"]:
@@ -217,7 +232,6 @@ def _run(args) -> int:
             f"{_human_time(result['wall_time_s'])} ({result['points_per_s']:.3g} points/s)"
         )
         print(f"open it with: ionsweep info {out}   or   ionsweep.open_results('{out}')")
-    return 0
 
 
 def _print_repaired(out, repaired, as_json) -> None:
@@ -248,6 +262,14 @@ def register(subparsers) -> None:
         metavar="SPEC",
         help="sweep spec, a TOML file, or a bundled example's name (ionsweep examples)",
     )
+    _add_store_options(p)
+    _add_plan_options(p)
+    _add_work_options(p)
+    p.set_defaults(handler=_run, cli_parser=p)
+
+
+def _add_store_options(p) -> None:
+    """Where the run writes, and what it does with a store already there."""
     p.add_argument(
         "--out",
         metavar="STORE",
@@ -265,6 +287,10 @@ def register(subparsers) -> None:
         help="with --resume: read every chunk of the store and compute again exactly those "
         "that are missing or corrupt (see ionsweep info --verify)",
     )
+
+
+def _add_plan_options(p) -> None:
+    """Overrides of the spec's [run] table, and the dry run."""
     p.add_argument("--dtype", choices=("float32", "float64"), help="override [run] dtype")
     p.add_argument(
         "--memory", metavar="SIZE", help="memory budget, e.g. 2GB (override [run] memory)"
@@ -275,6 +301,10 @@ def register(subparsers) -> None:
         action="store_true",
         help="print the plan (points, chunks, bytes, estimated time) and exit",
     )
+
+
+def _add_work_options(p) -> None:
+    """How the work is shown and split, and the result's form."""
     p.add_argument("--quiet", action="store_true", help="no progress bar or plan line")
     p.add_argument(
         "--progress", action="store_true", help="progress bar even when not on a terminal"
@@ -292,4 +322,3 @@ def register(subparsers) -> None:
         "scheduler at ADDRESS, or 'local' for a local cluster",
     )
     p.add_argument("--json", action="store_true", help="machine-readable result")
-    p.set_defaults(handler=_run, cli_parser=p)
