@@ -3,7 +3,9 @@
 - **Bad input**, found where it enters (a spec, a command-line option, a function's
   argument): :class:`SpecError` when it names a field (a spec key, an option, a table
   column), plain ``ValueError``/``TypeError`` for a bad argument at a public function's
-  entry (``run(..., resume=True, overwrite=True)``, a device that is not there).
+  entry (``run(..., resume=True, overwrite=True)``). A device that is not there
+  (``device = "gpu"`` on a machine without one) is a ``ValueError`` too: the spec or the
+  caller named it, and it is refused before anything starts.
 - **A missing optional package**: ``ImportError`` whose message says what to install
   (:func:`missing_extra`).
 - **A store on disk** that cannot be used as asked (missing, corrupt, written from another
@@ -83,8 +85,8 @@ def spec_source(source: str) -> Iterator[None]:
 
 class StoreError(OSError):
     """A store on disk cannot be created, resumed, read or viewed as asked: it is missing,
-    corrupt, incomplete, written from another spec, not ionsweep's, locked by another run,
-    or does not fit its disk. The message names the path and says what to do."""
+    corrupt, incomplete, written from another spec or version, not ionsweep's, not
+    writable, or does not fit its disk. The message names the path and says what to do."""
 
 
 class UserModelError(ValueError):
