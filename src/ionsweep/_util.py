@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 
-def as_float(*args):
+def as_float(*args: ArrayLike | list | tuple) -> tuple[jax.Array, ...]:
     """Convert arguments to JAX arrays of one common floating dtype.
 
     The dtype follows JAX's promotion rules with a weak float added, so float32 inputs stay

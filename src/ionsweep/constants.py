@@ -7,9 +7,15 @@ elementary charge are exact, so the gas constant ``R = N_A k`` and the Faraday c
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jax.numpy as jnp
 
 from ionsweep._util import as_float
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
 
 __all__ = [
     "AVOGADRO",
@@ -38,7 +44,7 @@ ZERO_CELSIUS = 273.15
 R_OVER_F_MV = 1000.0 * GAS_CONSTANT / FARADAY
 
 
-def thermal_voltage(T):
+def thermal_voltage(T: Float[ArrayLike, "*batch"]) -> Float[Array, "*batch"]:
     """Thermal voltage RT/F.
 
     Parameters

@@ -3,6 +3,10 @@
 The public kernels exported here run as one cached compiled program when called on concrete
 values (NumPy arrays, Python numbers, JAX arrays), and as themselves under ``jit``, ``vmap``
 and ``grad`` (see ``ionsweep._eager``).
+
+Their annotations give dtype kinds and shapes in jaxtyping's notation: ``*#batch`` is any
+batch shape that broadcasts with the other arguments', ``*batch`` the broadcast result and
+``n_ions`` the ion axis (last, unless ``axis`` says otherwise).
 """
 
 from ionsweep._eager import eager

@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 import operator
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 _UNROLL_MAX = 16
 
 
-def ions_last(kernel: str, axis, **arrays):
+def ions_last(kernel: str, axis: int, **arrays: jax.Array) -> list[jax.Array]:
     """The named arrays with their ion axis moved last (a list, in the order given).
 
     The layout rule of every kernel with an ion axis: a 0-d array is the same for every
@@ -63,7 +64,8 @@ def ions_last(kernel: str, axis, **arrays):
     out = []
     for name, x in arrays.items():
         if x.ndim >= 2:
-            x = x[..., None] if own[name] is None else jnp.moveaxis(x, own[name], -1)
+            k = own[name]
+            x = x[..., None] if k is None else jnp.moveaxis(x, k, -1)
         out.append(x)
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -13,6 +14,10 @@ from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._ionaxis import ion_all, ion_axis_back, ion_sum, ions_last
 from ionsweep.physics._root import implicit_root
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Bool, Float, Real
+
 
 __all__ = ["BATH_NEUTRALITY_RTOL", "bath_neutral", "donnan", "donnan_osmotic_imbalance"]
 
@@ -28,7 +33,12 @@ BATH_NEUTRALITY_RTOL = 1e-9
 BATH_NEUTRALITY_ULPS = 16
 
 
-def bath_neutral(c_bath, z, *, axis=-1):
+def bath_neutral(
+    c_bath: Float[ArrayLike, "*#batch n_ions"],
+    z: Real[ArrayLike, "*#batch n_ions"],
+    *,
+    axis: int = -1,
+) -> Bool[Array, "*batch"]:
     """Whether each bath is electroneutral: |Σ z·c_bath| ≤ rtol·Σ |z|·c_bath.
 
     rtol is :data:`BATH_NEUTRALITY_RTOL`, or :data:`BATH_NEUTRALITY_ULPS` epsilons of the
@@ -129,7 +139,14 @@ _UNITS = {"c_bath": "mM", "z": "", "fixed_charge": "mM", "T": "K", "c_impermeant
 
 
 @with_units(_UNITS)
-def donnan(c_bath, z, fixed_charge, T, *, axis=-1):
+def donnan(
+    c_bath: Float[ArrayLike, "*#batch n_ions"],
+    z: Real[ArrayLike, "*#batch n_ions"],
+    fixed_charge: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+    *,
+    axis: int = -1,
+) -> tuple[Float[Array, "*batch"], Float[Array, "*batch n_ions"]]:
     r"""Donnan equilibrium with an infinite bath of permeant ions.
 
     Every permeant ion is at its Nernst equilibrium, ``c_in = c_bath·exp(−zFV/RT)``, and the
@@ -261,7 +278,15 @@ def _potential(c_bath, z, rho, T):
 
 
 @with_units(_UNITS)
-def donnan_osmotic_imbalance(c_bath, z, fixed_charge, T, c_impermeant, *, axis=-1):
+def donnan_osmotic_imbalance(
+    c_bath: Float[ArrayLike, "*#batch n_ions"],
+    z: Real[ArrayLike, "*#batch n_ions"],
+    fixed_charge: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+    c_impermeant: Float[ArrayLike, "*#batch"],
+    *,
+    axis: int = -1,
+) -> Float[Array, "*batch"]:
     """Osmolarity excess of a Donnan compartment over its bath (ideal solution).
 
     At Donnan equilibrium the compartment holds more particles than the bath: the

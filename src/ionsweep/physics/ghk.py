@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -11,6 +13,10 @@ from ionsweep._util import as_float
 from ionsweep.constants import FARADAY, R_OVER_F_MV
 from ionsweep.physics._ionaxis import ion_any, ion_min, ion_sum, ions_last
 from ionsweep.physics._root import implicit_root
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float, Real
+
 
 __all__ = ["ghk_current", "ghk_voltage"]
 
@@ -45,7 +51,14 @@ _UNITS = {"V": "mV", "P": "cm/s", "c_in": "mM", "c_out": "mM", "z": "", "T": "K"
 
 
 @with_units(_UNITS)
-def ghk_current(V, P, c_in, c_out, z, T):
+def ghk_current(
+    V: Float[ArrayLike, "*#batch"],
+    P: Float[ArrayLike, "*#batch"],
+    c_in: Float[ArrayLike, "*#batch"],
+    c_out: Float[ArrayLike, "*#batch"],
+    z: Real[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+) -> Float[Array, "*batch"]:
     r"""Goldman–Hodgkin–Katz current density of one ion.
 
     .. math:: I = P\,\frac{z^2F^2V}{RT}\,
@@ -104,7 +117,16 @@ _solve_zero_current = implicit_root(_net_current)
 
 
 @with_units(_UNITS)
-def ghk_voltage(P, c_in, c_out, z, T, *, axis=-1, valences_within_two=False):
+def ghk_voltage(
+    P: Float[ArrayLike, "*#batch n_ions"],
+    c_in: Float[ArrayLike, "*#batch n_ions"],
+    c_out: Float[ArrayLike, "*#batch n_ions"],
+    z: Real[ArrayLike, "*#batch n_ions"],
+    T: Float[ArrayLike, "*#batch"],
+    *,
+    axis: int = -1,
+    valences_within_two: bool = False,
+) -> Float[Array, "*batch"]:
     r"""Goldman–Hodgkin–Katz zero-net-current (reversal) potential for any mix of valences.
 
     The ion axis is ``axis`` (the last by default) of ``P``, ``c_in``, ``c_out`` and ``z``;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jax
 import jax.numpy as jnp
 
@@ -10,6 +12,10 @@ from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
 
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float, Real
+
+
 __all__ = ["driving_force", "nernst"]
 
 
@@ -17,7 +23,14 @@ _MM, _ONE = "mM", ""
 
 
 @with_units({"c_in": _MM, "c_out": _MM, "z": _ONE, "T": "K", "gamma_in": _ONE, "gamma_out": _ONE})
-def nernst(c_in, c_out, z, T, gamma_in=1.0, gamma_out=1.0):
+def nernst(
+    c_in: Float[ArrayLike, "*#batch"],
+    c_out: Float[ArrayLike, "*#batch"],
+    z: Real[ArrayLike, "*#batch"] | str,
+    T: Float[ArrayLike, "*#batch"],
+    gamma_in: Float[ArrayLike, "*#batch"] = 1.0,
+    gamma_out: Float[ArrayLike, "*#batch"] = 1.0,
+) -> Float[Array, "*batch"]:
     r"""Nernst (equilibrium) potential of one ion.
 
     .. math:: E = \frac{RT}{zF}\ln\frac{\gamma_{out} c_{out}}{\gamma_{in} c_{in}}
@@ -122,7 +135,9 @@ def _scaled_log_ratio_jvp(primals, tangents):
 
 
 @with_units({"V": "mV", "E": "mV"}, temperature=None)
-def driving_force(V, E):
+def driving_force(
+    V: Float[ArrayLike, "*#batch"], E: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch"]:
     """Electrochemical driving force V − E.
 
     Parameters

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jax.numpy as jnp
 
 from ionsweep._units import with_units
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
 
 __all__ = ["pump_leak_voltage"]
 
@@ -15,7 +21,16 @@ __all__ = ["pump_leak_voltage"]
     {"P_K": "cm/s", "P_Na": "cm/s", "K_in": "mM", "K_out": "mM", "Na_in": "mM", "Na_out": "mM"}
     | {"T": "K", "r": ""}
 )
-def pump_leak_voltage(P_K, P_Na, K_in, K_out, Na_in, Na_out, T, r=1.5):
+def pump_leak_voltage(
+    P_K: Float[ArrayLike, "*#batch"],
+    P_Na: Float[ArrayLike, "*#batch"],
+    K_in: Float[ArrayLike, "*#batch"],
+    K_out: Float[ArrayLike, "*#batch"],
+    Na_in: Float[ArrayLike, "*#batch"],
+    Na_out: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+    r: Float[ArrayLike, "*#batch"] = 1.5,
+) -> Float[Array, "*batch"]:
     r"""Steady-state membrane potential of a cell with K⁺ and Na⁺ leaks and an electrogenic pump.
 
     Mullins & Noda (1963, J. Gen. Physiol. 47:117): when the Na⁺/K⁺ pump moves ``r`` Na⁺

@@ -68,7 +68,7 @@ it is returned, equals :func:`ionsweep.donnan`'s, and is the limit of the pumped
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -78,6 +78,10 @@ from ionsweep._fastmath import recip_fused as _recip
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._pump_leak_solve import FLUX_OVER_P_TO_MM, ghk_w, inv_v, solve
+
+if TYPE_CHECKING:
+    from jaxtyping import ArrayLike, Float
+
 
 __all__ = ["PumpLeakState", "pump_leak_steady_state"]
 
@@ -100,18 +104,18 @@ class PumpLeakState(NamedTuple):
 
 
 def pump_leak_steady_state(
-    pump_flux,
-    P_K,
-    P_Na,
-    P_Cl,
-    K_out,
-    Na_out,
-    Cl_out,
-    impermeant,
-    z_impermeant,
-    T,
-    r=1.5,
-    osmolyte_out=0.0,
+    pump_flux: Float[ArrayLike, "*#batch"],
+    P_K: Float[ArrayLike, "*#batch"],
+    P_Na: Float[ArrayLike, "*#batch"],
+    P_Cl: Float[ArrayLike, "*#batch"],
+    K_out: Float[ArrayLike, "*#batch"],
+    Na_out: Float[ArrayLike, "*#batch"],
+    Cl_out: Float[ArrayLike, "*#batch"],
+    impermeant: Float[ArrayLike, "*#batch"],
+    z_impermeant: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+    r: Float[ArrayLike, "*#batch"] = 1.5,
+    osmolyte_out: Float[ArrayLike, "*#batch"] = 0.0,
 ) -> PumpLeakState:
     r"""Steady state of the pump–leak model of cell volume.
 
