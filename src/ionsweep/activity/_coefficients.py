@@ -10,6 +10,7 @@ negative molalities give NaN and a non-neutral composition is computed as given.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
@@ -25,6 +26,12 @@ from ionsweep.activity._composition import (
     parse_salt,
 )
 from ionsweep.activity._registry import _pitzer_module, log_gamma
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
+    from ionsweep.activity._pitzer_params import PitzerParameters
+
 
 __all__ = ["activity_coefficients", "mean_activity_coefficient", "osmotic_coefficient"]
 
@@ -45,13 +52,13 @@ def _stack(molality: Mapping, T, what: str, neutrality_rtol):
 
 def activity_coefficients(
     model: str,
-    molality: Mapping,
-    T,
+    molality: Mapping[str, ArrayLike],
+    T: Float[ArrayLike, "*#batch"],
     *,
-    parameters=None,
+    parameters: str | PitzerParameters | None = None,
     convention: str = "unscaled",
-    neutrality_rtol=NEUTRALITY_RTOL,
-):
+    neutrality_rtol: float | None = NEUTRALITY_RTOL,
+) -> dict[str, Array]:
     """Single-ion activity coefficients γ of every ion of a solution.
 
     Parameters
@@ -98,7 +105,14 @@ def activity_coefficients(
     return {name: exp_keep_nan(ln_g[..., i]) for i, name in enumerate(names)}
 
 
-def mean_activity_coefficient(salt: str, molality, T, model: str = "pitzer", *, parameters=None):
+def mean_activity_coefficient(
+    salt: str,
+    molality: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+    model: str = "pitzer",
+    *,
+    parameters: str | PitzerParameters | None = None,
+) -> Float[Array, "*batch"]:
     """Mean activity coefficient γ± of a single salt in water.
 
     γ± = (γ₊^ν₊ γ₋^ν₋)^(1/ν), ν = ν₊ + ν₋, for the salt at molality m, i.e. with
@@ -140,7 +154,13 @@ def mean_activity_coefficient(salt: str, molality, T, model: str = "pitzer", *, 
     return exp_keep_nan((nu_c * ln_g[..., 0] + nu_a * ln_g[..., 1]) / (nu_c + nu_a))
 
 
-def osmotic_coefficient(molality: Mapping, T, *, parameters=None, neutrality_rtol=NEUTRALITY_RTOL):
+def osmotic_coefficient(
+    molality: Mapping[str, ArrayLike],
+    T: Float[ArrayLike, "*#batch"],
+    *,
+    parameters: str | PitzerParameters | None = None,
+    neutrality_rtol: float | None = NEUTRALITY_RTOL,
+) -> Float[Array, "*batch"]:
     """Osmotic coefficient φ of a solution (Pitzer model).
 
     Parameters

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
@@ -30,6 +31,10 @@ import numpy as np
 from ionsweep._ions import ions
 from ionsweep._util import as_float
 from ionsweep.activity._water import water_density
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
 
 __all__ = [
     "NEUTRALITY_RTOL",
@@ -95,7 +100,12 @@ def _split(molality, names, axis=-1):
     return names, jnp.moveaxis(m, axis, -1)
 
 
-def ionic_strength(molality, names: Sequence[str] | None = None, *, axis: int = -1):
+def ionic_strength(
+    molality: Mapping[str, ArrayLike] | ArrayLike,
+    names: Sequence[str] | None = None,
+    *,
+    axis: int = -1,
+) -> Array:
     """Ionic strength I = ½ Σ mᵢ zᵢ².
 
     The one place ionsweep computes it: the activity models and the sweep models (their
@@ -146,7 +156,12 @@ def ionic_strength_of(columns, z):
     return 0.5 * sum(zi * zi * c for zi, c in zip(z, columns, strict=True))
 
 
-def charge_imbalance(molality, names: Sequence[str] | None = None, *, axis: int = -1):
+def charge_imbalance(
+    molality: Mapping[str, ArrayLike] | ArrayLike,
+    names: Sequence[str] | None = None,
+    *,
+    axis: int = -1,
+) -> Array:
     """Relative charge imbalance Σ zᵢmᵢ / (½ Σ |zᵢ| mᵢ), dimensionless, shape (...).
 
     0 for an electroneutral solution, ±2 for a single ion; NaN for pure water. Arguments as
@@ -161,7 +176,9 @@ def charge_imbalance(molality, names: Sequence[str] | None = None, *, axis: int 
     return jnp.sum(z * m, axis=-1) / jnp.where(total > 0, total, jnp.nan)
 
 
-def mM_to_molality(c_mM, T):
+def mM_to_molality(
+    c_mM: Float[ArrayLike, "*#batch"], T: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch"]:
     """Molality from a concentration, dilute approximation m = c / ρ_w(T).
 
     Parameters
@@ -186,7 +203,9 @@ def mM_to_molality(c_mM, T):
     return c / water_density(T)
 
 
-def molality_to_mM(m, T):
+def molality_to_mM(
+    m: Float[ArrayLike, "*#batch"], T: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch"]:
     """Concentration from a molality, dilute approximation c = m · ρ_w(T).
 
     Parameters
@@ -238,8 +257,10 @@ def check_composition(composition: Mapping, what: str, neutrality_rtol=NEUTRALIT
     if neutrality_rtol is None or not concrete:
         return
     shape = np.broadcast_shapes(*(v.shape for v in concrete.values()))
-    zm = sum(ions.valence(n) * np.broadcast_to(v, shape) for n, v in concrete.items())
-    total = 0.5 * sum(abs(ions.valence(n)) * np.broadcast_to(v, shape) for n, v in concrete.items())
+    zm = np.asarray(sum(ions.valence(n) * np.broadcast_to(v, shape) for n, v in concrete.items()))
+    total = 0.5 * np.asarray(
+        sum(abs(ions.valence(n)) * np.broadcast_to(v, shape) for n, v in concrete.items())
+    )
     excess = np.abs(zm) > neutrality_rtol * total
     if np.any(excess):
         i = np.unravel_index(np.argmax(np.where(excess, np.abs(zm), -1.0)), shape)
@@ -283,7 +304,7 @@ def _ion_part(part: str):
     return None if ion is None else (ion, count)
 
 
-def parse_salt(salt: str):
+def parse_salt(salt: str) -> tuple[tuple[str, int], tuple[str, int]]:
     """Split a salt formula into ((cation, ν₊), (anion, ν₋)).
 
     Accepts formulas like ``"NaCl"``, ``"KCl"``, ``"CaCl2"``, ``"MgCl2"``, ``"Na2SO4"``,

@@ -15,7 +15,9 @@ Checks on concrete inputs (negative concentration, non-neutral side, T ≤ 0) ar
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+import jax
 import jax.numpy as jnp
 
 from ionsweep._fastmath import exp_keep_nan
@@ -30,6 +32,12 @@ from ionsweep.activity._composition import (
 )
 from ionsweep.activity._registry import log_gamma
 from ionsweep.physics import ghk_voltage, nernst
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
+    from ionsweep.activity._pitzer_params import PitzerParameters
+
 
 __all__ = ["ghk_voltage_activity", "nernst_activity"]
 
@@ -55,7 +63,7 @@ def _side(c_mM: Mapping, T, what: str, wanted: Sequence[str], model: str, neutra
     return c[..., idx], ln_g[..., idx]
 
 
-def _ions_last(P, k: int, axis: int):
+def _ions_last(P, k: int, axis: int) -> jax.Array:
     """P with its ion axis (``axis``; a 1-d P's only one) last, checked to hold k ions."""
     (P,) = as_float(P)
     what = f"ghk_voltage_activity: P of shape {P.shape}"
@@ -71,15 +79,15 @@ def _ions_last(P, k: int, axis: int):
 
 def nernst_activity(
     ion: str,
-    c_in: Mapping,
-    c_out: Mapping,
-    T,
+    c_in: Mapping[str, ArrayLike],
+    c_out: Mapping[str, ArrayLike],
+    T: Float[ArrayLike, "*#batch"],
     model: str = "davies",
     *,
-    parameters=None,
+    parameters: str | PitzerParameters | None = None,
     convention: str = "unscaled",
-    neutrality_rtol=NEUTRALITY_RTOL,
-):
+    neutrality_rtol: float | None = NEUTRALITY_RTOL,
+) -> Float[Array, "*batch"]:
     r"""Nernst potential of ``ion`` from activities, each side's γ from its full composition.
 
     .. math:: E = \frac{RT}{zF}\ln\frac{\gamma_{out} c_{out}}{\gamma_{in} c_{in}}
@@ -139,17 +147,17 @@ def nernst_activity(
 
 def ghk_voltage_activity(
     ions: Sequence[str],
-    P,
-    c_in: Mapping,
-    c_out: Mapping,
-    T,
+    P: Float[ArrayLike, "*#batch n_ions"],
+    c_in: Mapping[str, ArrayLike],
+    c_out: Mapping[str, ArrayLike],
+    T: Float[ArrayLike, "*#batch"],
     model: str = "davies",
     *,
-    parameters=None,
+    parameters: str | PitzerParameters | None = None,
     convention: str = "unscaled",
-    neutrality_rtol=NEUTRALITY_RTOL,
+    neutrality_rtol: float | None = NEUTRALITY_RTOL,
     axis: int = -1,
-):
+) -> Float[Array, "*batch"]:
     """GHK reversal potential from the activities a = γ·c of the permeant ions.
 
     Parameters

@@ -21,6 +21,7 @@ meant for 0–100 °C at 1 atm; the per-ion parameters (å, b) are taken as inde
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
@@ -28,6 +29,10 @@ from ionsweep._util import as_float
 from ionsweep.activity._water import debye_huckel_A, debye_huckel_B
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics.nernst import _scaled_log_ratio
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
 
 __all__ = [
     "log10_gamma_davies",
@@ -46,7 +51,9 @@ def _sqrt_I(I):
     return jnp.where(I > 0, jnp.sqrt(safe), jnp.where(I == 0, 0, jnp.nan))
 
 
-def log10_gamma_debye_huckel(z, I, T):
+def log10_gamma_debye_huckel(
+    z: Float[ArrayLike, "*#batch"], I: Float[ArrayLike, "*#batch"], T: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch"]:
     """Debye–Hückel limiting law, log10 γ (dimensionless).
 
     Parameters
@@ -72,7 +79,12 @@ def log10_gamma_debye_huckel(z, I, T):
     return -debye_huckel_A(T) * z * z * _sqrt_I(I)
 
 
-def log10_gamma_extended_debye_huckel(z, a, I, T):
+def log10_gamma_extended_debye_huckel(
+    z: Float[ArrayLike, "*#batch"],
+    a: Float[ArrayLike, "*#batch"],
+    I: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+) -> Float[Array, "*batch"]:
     """Extended Debye–Hückel law, log10 γ = −A z² √I / (1 + B å √I).
 
     Parameters
@@ -101,7 +113,13 @@ def log10_gamma_extended_debye_huckel(z, a, I, T):
     return -debye_huckel_A(T) * z * z * s / (1 + debye_huckel_B(T) * a * s)
 
 
-def log10_gamma_truesdell_jones(z, a, b, I, T):
+def log10_gamma_truesdell_jones(
+    z: Float[ArrayLike, "*#batch"],
+    a: Float[ArrayLike, "*#batch"],
+    b: Float[ArrayLike, "*#batch"],
+    I: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+) -> Float[Array, "*batch"]:
     """Truesdell–Jones (WATEQ) equation, log10 γ = −A z² √I / (1 + B å √I) + b I.
 
     Parameters
@@ -131,7 +149,12 @@ def log10_gamma_truesdell_jones(z, a, b, I, T):
     return log10_gamma_extended_debye_huckel(z, a, I, T) + b * I
 
 
-def log10_gamma_davies(z, I, T, coefficient=0.3):
+def log10_gamma_davies(
+    z: Float[ArrayLike, "*#batch"],
+    I: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+    coefficient: Float[ArrayLike, "*#batch"] = 0.3,
+) -> Float[Array, "*batch"]:
     """Davies equation, log10 γ = −A z² (√I/(1+√I) − c·I).
 
     Parameters
@@ -160,7 +183,15 @@ def log10_gamma_davies(z, I, T, coefficient=0.3):
     return -debye_huckel_A(T) * z * z * (s / (1 + s) - c * I)
 
 
-def nernst_davies(c_in, c_out, z, T, I_in, I_out, coefficient=0.3):
+def nernst_davies(
+    c_in: Float[ArrayLike, "*#batch"],
+    c_out: Float[ArrayLike, "*#batch"],
+    z: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+    I_in: Float[ArrayLike, "*#batch"],
+    I_out: Float[ArrayLike, "*#batch"],
+    coefficient: Float[ArrayLike, "*#batch"] = 0.3,
+) -> Float[Array, "*batch"]:
     r"""Nernst potential of activities with Davies γ on each side, from the ionic strengths.
 
     .. math:: E = \frac{RT}{F}\left[\frac{1}{z}\ln\frac{c_{out}}{c_{in}}

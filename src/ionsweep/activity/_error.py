@@ -17,6 +17,7 @@ as in :func:`~ionsweep.activity.nernst_activity`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
@@ -27,6 +28,10 @@ from ionsweep.activity._corrected import _side
 from ionsweep.activity._registry import get_model
 from ionsweep.constants import R_OVER_F_MV
 
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
+
 __all__ = ["activity_error", "delta_E"]
 
 
@@ -34,12 +39,12 @@ def activity_error(
     ion: str,
     c_in: Mapping,
     c_out: Mapping,
-    T,
+    T: Float[ArrayLike, "*#batch"],
     model: str = "davies",
     reference: str = "ideal",
     *,
-    neutrality_rtol=NEUTRALITY_RTOL,
-):
+    neutrality_rtol: float | None = NEUTRALITY_RTOL,
+) -> Float[Array, "*batch"]:
     r"""Activity error ΔE = E(model) − E(reference) of the Nernst potential of ``ion``.
 
     Parameters
@@ -106,8 +111,17 @@ def activity_error(
     )  # fmt: skip
 
 
-def delta_E(z, T, ln_gamma_in, ln_gamma_out, ref_ln_gamma_in=0.0, ref_ln_gamma_out=0.0, *,
-            c_in=None, c_out=None):  # fmt: skip
+def delta_E(
+    z: Float[ArrayLike, "*#batch"],
+    T: Float[ArrayLike, "*#batch"],
+    ln_gamma_in: Float[ArrayLike, "*#batch"],
+    ln_gamma_out: Float[ArrayLike, "*#batch"],
+    ref_ln_gamma_in: Float[ArrayLike, "*#batch"] = 0.0,
+    ref_ln_gamma_out: Float[ArrayLike, "*#batch"] = 0.0,
+    *,
+    c_in: Float[ArrayLike, "*#batch"] | None = None,
+    c_out: Float[ArrayLike, "*#batch"] | None = None,
+) -> Float[Array, "*batch"]:
     r"""Activity error of a Nernst potential from the natural-log activity coefficients.
 
     .. math::

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+import jax
 import jax.numpy as jnp
 
 from ionsweep._ions import ions
@@ -39,6 +41,10 @@ from ionsweep.activity._debye_huckel import (
     log10_gamma_extended_debye_huckel,
     log10_gamma_truesdell_jones,
 )
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
 
 __all__ = [
     "ION_FORMS",
@@ -53,7 +59,7 @@ __all__ = [
 _LN10 = math.log(10.0)
 
 
-def _prepare(names: Sequence[str], molality, T):
+def _prepare(names: Sequence[str], molality, T) -> tuple[jax.Array, ...]:
     """Broadcast inputs; return (z, m_safe, I, T_safe, valid) with invalid points masked.
 
     ``m_safe``/``T_safe`` hold harmless values (0 mol/kg, 298.15 K) at invalid points so the
@@ -96,7 +102,9 @@ def _parameter(names: Sequence[str], field: str, model: str, dtype):
     return jnp.asarray(values, dtype)
 
 
-def log_gamma_ideal(names: Sequence[str], molality, T):
+def log_gamma_ideal(
+    names: Sequence[str], molality: Float[ArrayLike, "*#batch n"], T: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch n"]:
     """Ideal solution: ln γ = 0 for every ion (NaN at invalid points).
 
     Parameters
@@ -122,7 +130,9 @@ def log_gamma_ideal(names: Sequence[str], molality, T):
     return _finish(jnp.zeros_like(m), valid)
 
 
-def log_gamma_debye_huckel(names: Sequence[str], molality, T):
+def log_gamma_debye_huckel(
+    names: Sequence[str], molality: Float[ArrayLike, "*#batch n"], T: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch n"]:
     """Debye–Hückel limiting law: ln γ = −ln(10) A(T) z² √I.
 
     Parameters and result as :func:`log_gamma_ideal`. Exact as I → 0 only; use it for
@@ -138,7 +148,9 @@ def log_gamma_debye_huckel(names: Sequence[str], molality, T):
     return _finish(log10_gamma_debye_huckel(z, I[..., None], T[..., None]), valid)
 
 
-def log_gamma_extended_debye_huckel(names: Sequence[str], molality, T):
+def log_gamma_extended_debye_huckel(
+    names: Sequence[str], molality: Float[ArrayLike, "*#batch n"], T: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch n"]:
     """Extended Debye–Hückel law with Kielland's (1937) ion sizes å.
 
     ln γ = −ln(10) A(T) z² √I / (1 + B(T) å √I), å from ``ions[name].kielland_a``. Meant for
@@ -156,7 +168,9 @@ def log_gamma_extended_debye_huckel(names: Sequence[str], molality, T):
     return _finish(log10_gamma_extended_debye_huckel(z, a, I[..., None], T[..., None]), valid)
 
 
-def log_gamma_truesdell_jones(names: Sequence[str], molality, T):
+def log_gamma_truesdell_jones(
+    names: Sequence[str], molality: Float[ArrayLike, "*#batch n"], T: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch n"]:
     """Truesdell–Jones (WATEQ) equation: ln γ = ln(10) [−A z² √I / (1 + B å √I) + b I].
 
     å and b from ``ions[name].truesdell_jones_a`` / ``truesdell_jones_b`` (Truesdell & Jones
@@ -176,7 +190,12 @@ def log_gamma_truesdell_jones(names: Sequence[str], molality, T):
     return _finish(log10_gamma_truesdell_jones(z, a, b, I[..., None], T[..., None]), valid)
 
 
-def log_gamma_davies(names: Sequence[str], molality, T, coefficient=0.3):
+def log_gamma_davies(
+    names: Sequence[str],
+    molality: Float[ArrayLike, "*#batch n"],
+    T: Float[ArrayLike, "*#batch"],
+    coefficient: float = 0.3,
+) -> Float[Array, "*batch n"]:
     """Davies equation: ln γ = −ln(10) A(T) z² (√I / (1 + √I) − c I).
 
     Parameters
@@ -202,7 +221,9 @@ def log_gamma_davies(names: Sequence[str], molality, T, coefficient=0.3):
     return _finish(log10_gamma_davies(z, I[..., None], T[..., None], coefficient), valid)
 
 
-def log_gamma_davies_1938(names: Sequence[str], molality, T):
+def log_gamma_davies_1938(
+    names: Sequence[str], molality: Float[ArrayLike, "*#batch n"], T: Float[ArrayLike, "*#batch"]
+) -> Float[Array, "*batch n"]:
     """Davies equation with c = 0.2 (Davies 1938); see :func:`log_gamma_davies`.
 
     >>> round(float(log_gamma_davies_1938(("K+", "Cl-"), [0.1, 0.1], 298.15)[0]), 4)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,6 +50,10 @@ from ionsweep.activity._pitzer_params import (
     _default_alphas,
     build_parameters,
 )
+
+if TYPE_CHECKING:
+    import os
+
 
 __all__ = ["read_phreeqc_pitzer"]
 
@@ -305,7 +310,10 @@ class _Reader:
 
 
 def read_phreeqc_pitzer(
-    path, name: str | None = None, *, t_range=T_RANGE_DEFAULT
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    t_range: tuple[float, float] = T_RANGE_DEFAULT,
 ) -> PitzerParameters:
     """Read the PITZER block of a PHREEQC-format database file.
 

@@ -43,6 +43,7 @@ Units: molality in mol/kg of water, T in K.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -55,6 +56,12 @@ from ionsweep.activity._pitzer_params import PitzerParameters
 from ionsweep.activity._pitzer_plan import Plan, canonical, resolve
 from ionsweep.activity._pitzer_sets import pitzer_parameters
 from ionsweep.activity._pitzer_terms import etheta, g_terms, materialize
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from jax.typing import ArrayLike
+
 
 __all__ = [
     "PitzerTemperatureWarning",
@@ -76,7 +83,11 @@ class PitzerTemperatureWarning(UserWarning):
 
 
 def check_pitzer_temperature(
-    names, T, parameters: PitzerParameters | None = None, *, warn: bool = True
+    names: Sequence[str],
+    T: ArrayLike,
+    parameters: str | PitzerParameters | None = None,
+    *,
+    warn: bool = True,
 ) -> list[str]:
     """Warn if concrete temperatures ``T`` (K) are outside the parameters' stated range.
 

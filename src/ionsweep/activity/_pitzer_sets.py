@@ -43,7 +43,9 @@ def _phreeqc_builtin() -> PitzerParameters:
         return read_phreeqc_pitzer(p, "phreeqc")
 
 
-def pitzer_parameters(parameters=None, databases: Mapping | None = None) -> PitzerParameters:
+def pitzer_parameters(
+    parameters: str | PitzerParameters | None = None, databases: Mapping | None = None
+) -> PitzerParameters:
     """The :class:`PitzerParameters` named by ``parameters`` (a set, a name, or None: default).
 
     ``databases`` maps further names to sets (a spec's ``[activity.databases]``); they take

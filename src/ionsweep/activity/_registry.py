@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -41,6 +42,12 @@ from ionsweep.activity._models import (
     log_gamma_truesdell_jones,
 )
 from ionsweep.activity._validity import WATER_1ATM_K, ValidityRange, pitzer_range
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float, Real
+
+    from ionsweep.activity._pitzer_params import PitzerParameters
+
 
 __all__ = [
     "MODELS",
@@ -122,7 +129,9 @@ _RANGES: dict[str, ValidityRange] = {
 }
 
 
-def validity_range(model: str, names: Sequence[str] = (), databases=None) -> ValidityRange:
+def validity_range(
+    model: str, names: Sequence[str] = (), databases: Mapping[str, PitzerParameters] | None = None
+) -> ValidityRange:
     """Where the activity model called ``model`` is stated to hold, for the ions ``names``.
 
     Temperatures in K, ionic strength in mol/kg. Pitzer models (``"pitzer"``,
@@ -150,7 +159,7 @@ def registered_models() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def get_model(model: str, databases=None) -> Callable:
+def get_model(model: str, databases: Mapping[str, PitzerParameters] | None = None) -> Callable:
     """The function ``(names, molality, T) -> ln γ`` of the model called ``model``.
 
     Raises ValueError naming ``model`` and listing the known models.
@@ -214,7 +223,13 @@ def _nan_like(v):
     return v * jnp.asarray(jnp.nan, v.dtype)
 
 
-def select_model(index, models: Sequence[str], evaluate: Callable, *, codes=None):
+def select_model(
+    index: Real[ArrayLike, "*#batch"],
+    models: Sequence,
+    evaluate: Callable,
+    *,
+    codes: Sequence[int] | None = None,
+) -> Any:
     """``evaluate(models[k])`` where ``index`` equals ``codes[k]``; NaN where it is none.
 
     The one dispatch on a model value that may be traced. A scalar ``index`` runs only the
@@ -279,8 +294,16 @@ def select_model(index, models: Sequence[str], evaluate: Callable, *, codes=None
     return jax.tree.map(pick, *results)
 
 
-def log_gamma(model: str, names: Sequence[str], molality, T, *, parameters=None,
-              convention: str = "unscaled", databases=None):  # fmt: skip
+def log_gamma(
+    model: str,
+    names: Sequence[str],
+    molality: Float[ArrayLike, "*#batch n"],
+    T: Float[ArrayLike, "*#batch"],
+    *,
+    parameters: str | PitzerParameters | None = None,
+    convention: str = "unscaled",
+    databases: Mapping[str, PitzerParameters] | None = None,
+) -> Float[Array, "*batch n"]:
     """ln γ of each ion under the model called ``model``.
 
     Parameters
@@ -316,7 +339,7 @@ def log_gamma(model: str, names: Sequence[str], molality, T, *, parameters=None,
     """
     fn = get_model(model, databases)
     if model == "pitzer" or (isinstance(model, str) and model.startswith("pitzer:")):
-        kw = {"convention": convention}
+        kw: dict[str, Any] = {"convention": convention}
         if parameters is not None:
             if model != "pitzer":
                 raise ValueError(f"model {model!r} names its parameter set; drop parameters=")
@@ -329,7 +352,13 @@ def log_gamma(model: str, names: Sequence[str], molality, T, *, parameters=None,
     return fn(canonical_names(names), molality, T)
 
 
-def log_gamma_indexed(index, names: Sequence[str], molality, T, models: Sequence[str] = MODELS):
+def log_gamma_indexed(
+    index: Real[ArrayLike, "*#batch"],
+    names: Sequence[str],
+    molality: Float[ArrayLike, "*#batch n"],
+    T: Float[ArrayLike, "*#batch"],
+    models: Sequence[str] = MODELS,
+) -> Float[Array, "*batch n"]:
     """ln γ under the model ``models[index]``, with ``index`` an integer that may be traced.
 
     All models in ``models`` are compiled into one kernel (:func:`select_model`): a scalar

@@ -24,12 +24,17 @@ All functions are pure JAX, broadcast over ``T`` and keep its floating dtype.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
 from ionsweep._units import water_density as kell_water_density
 from ionsweep._util import as_float
 from ionsweep.constants import AVOGADRO, BOLTZMANN, ELEMENTARY_CHARGE
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
 
 __all__ = [
     "debye_huckel_A",
@@ -47,7 +52,7 @@ _ATM_BAR = 1.01325
 _U = (3.4279e2, -5.0866e-3, 9.4690e-7, -2.0525, 3.1159e3, -1.8289e2, -8.0325e3, 4.2142e6, 2.1417)
 
 
-def water_density(T):
+def water_density(T: Float[ArrayLike, "*#batch"]) -> Float[Array, "*batch"]:
     """Density of air-free water at 1 atm (Kell 1975), kg/m³, for T in K (0–150 °C).
 
     >>> round(float(water_density(298.15)), 1)
@@ -57,7 +62,7 @@ def water_density(T):
     return kell_water_density(T)
 
 
-def water_permittivity(T):
+def water_permittivity(T: Float[ArrayLike, "*#batch"]) -> Float[Array, "*batch"]:
     """Relative permittivity of water at 1 atm (Bradley & Pitzer 1979), for T in K.
 
     >>> round(float(water_permittivity(298.15)), 2)
@@ -83,7 +88,7 @@ def _kappa_factor(T):
     return _E2_OVER_EPS0_K / (eps * T), water_density(T)
 
 
-def debye_huckel_Aphi(T):
+def debye_huckel_Aphi(T: Float[ArrayLike, "*#batch"]) -> Float[Array, "*batch"]:
     """Pitzer's Debye–Hückel osmotic constant A_φ (natural log), (kg/mol)^½, T in K.
 
     >>> round(float(debye_huckel_Aphi(298.15)), 3)
@@ -93,7 +98,7 @@ def debye_huckel_Aphi(T):
     return (1 / 3) * jnp.sqrt(2 * math.pi * AVOGADRO * rho) * (lb / (4 * math.pi)) ** 1.5
 
 
-def debye_huckel_A(T):
+def debye_huckel_A(T: Float[ArrayLike, "*#batch"]) -> Float[Array, "*batch"]:
     """Debye–Hückel constant A of ``log10 γ = −A z² √I``, (kg/mol)^½, T in K.
 
     >>> round(float(debye_huckel_A(298.15)), 3)
@@ -102,7 +107,7 @@ def debye_huckel_A(T):
     return 3 * debye_huckel_Aphi(T) / math.log(10)
 
 
-def debye_huckel_B(T):
+def debye_huckel_B(T: Float[ArrayLike, "*#batch"]) -> Float[Array, "*batch"]:
     """Debye–Hückel constant B of ``1 + B å √I``, (kg/mol)^½ Å⁻¹, T in K.
 
     >>> round(float(debye_huckel_B(298.15)), 4)
