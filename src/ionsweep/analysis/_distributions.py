@@ -214,7 +214,9 @@ def relative(value: float, rel: float, shape: str = "normal") -> Distribution:
     raise ValueError(f"relative shape must be 'normal' or 'uniform', got {shape!r}")
 
 
-def choice(labels: Sequence, values: Sequence[float] | None = None, weights=None) -> Distribution:
+def choice(
+    labels: Sequence, values: Sequence[float] | None = None, weights: Sequence[float] | None = None
+) -> Distribution:
     """A categorical input: one of ``labels`` (the model receives the matching ``values``).
 
     >>> d = choice(["davies", "pitzer"])

@@ -7,6 +7,7 @@ objects built without pyplot, so they work headless and leave no global state.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -19,6 +20,12 @@ from ionsweep.analysis._plot_labels import (
     unit_text,
     value_text,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from matplotlib.figure import Figure
+
 
 __all__ = ["auto", "heatmap", "lines"]
 
@@ -98,7 +105,14 @@ def _hide_unused(axes, cells, xlabel=None):
 
 
 @store_text_as_text
-def lines(data: xr.DataArray, x: str | None = None, *, hue=None, facets=None, sel=None):
+def lines(
+    data: xr.DataArray,
+    x: str | None = None,
+    *,
+    hue: str | None = None,
+    facets: Sequence[str] | None = None,
+    sel: Mapping[str, Any] | None = None,
+) -> Figure:
     """Line plot of ``data`` against ``x``, one panel per value of the categorical dims.
 
     Parameters
@@ -133,14 +147,16 @@ def lines(data: xr.DataArray, x: str | None = None, *, hue=None, facets=None, se
     (['activity_model = ideal', 'activity_model = davies'], 'K+ outside [mM]')
     """
     da = select(data, sel)
-    dims = [d for d in da.dims if da.sizes[d] > 1]
+    dims = [str(d) for d in da.dims if da.sizes[d] > 1]
     if x is None:
         numeric = [d for d in dims if _is_numeric(da, d)]
         if not numeric:
             raise ValueError(f"{da.name!r} has no numeric dimension to plot along")
         x = numeric[0]
     if x not in da.dims:
-        raise ValueError(f"{x!r} is not a dimension of {da.name!r} ({', '.join(da.dims)})")
+        raise ValueError(
+            f"{x!r} is not a dimension of {da.name!r} ({', '.join(map(str, da.dims))})"
+        )
     rest = [d for d in dims if d != x]
     if hue is None:
         numeric = [d for d in rest if _is_numeric(da, d) and d not in (facets or [])]
@@ -193,10 +209,10 @@ def heatmap(
     y: str | None = None,
     *,
     contour: float | None = None,
-    facets=None,
-    sel=None,
+    facets: Sequence[str] | None = None,
+    sel: Mapping[str, Any] | None = None,
     cmap: str | None = None,
-):
+) -> Figure:
     """Heatmap of ``data`` over two dimensions, with a contour where |data| = ``contour``.
 
     Parameters
@@ -276,7 +292,7 @@ def _heatmap_dims(da: xr.DataArray, x, y, facets):
     """``(x, y, facet dims)`` of a heatmap: the first two numeric dimensions where ``x`` or
     ``y`` is not given; ``ValueError`` where they are missing or categorical, or where
     ``da`` varies along more than two dimensions besides them."""
-    dims = [d for d in da.dims if da.sizes[d] > 1]
+    dims = [str(d) for d in da.dims if da.sizes[d] > 1]
     numeric = [d for d in dims if _is_numeric(da, d)]
     x = x or next((d for d in numeric if d != y), None)
     y = y or next((d for d in numeric if d != x), None)
@@ -342,7 +358,15 @@ def _shared_range(ranges) -> tuple[float, float] | None:
 
 
 @store_text_as_text
-def auto(ds: xr.Dataset, var: str, *, x=None, y=None, contour=None, sel=None):
+def auto(
+    ds: xr.Dataset,
+    var: str,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    contour: float | None = None,
+    sel: Mapping[str, Any] | None = None,
+) -> Figure:
     """The natural figure of ``ds[var]``: bar chart for Sobol/Morris indices, histogram for
     a Monte Carlo result, heatmap when ``y`` or ``contour`` is given, else lines."""
     from ionsweep.analysis._plot_indices import histogram, indices

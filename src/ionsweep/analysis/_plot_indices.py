@@ -3,11 +3,19 @@ the Monte Carlo histogram of an output with its quantiles."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from ionsweep.analysis._plot import _figure
 from ionsweep.analysis._plot_labels import label, store_text_as_text, unit_text
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.figure import Figure
+
 
 __all__ = ["histogram", "indices"]
 
@@ -45,7 +53,7 @@ def _grid(n, panel_width=3.6):
 
 
 @store_text_as_text
-def indices(ds: xr.Dataset, *, kind: str | None = None, output=None):
+def indices(ds: xr.Dataset, *, kind: str | None = None, output: str | None = None) -> Figure:
     """Bar chart of Sobol indices (S1 and ST) or Morris μ* and σ, with confidence intervals.
 
     Parameters
@@ -127,7 +135,9 @@ def indices(ds: xr.Dataset, *, kind: str | None = None, output=None):
 
 
 @store_text_as_text
-def histogram(ds: xr.Dataset, *, output=None, quantiles=(0.025, 0.5, 0.975)):
+def histogram(
+    ds: xr.Dataset, *, output: str | None = None, quantiles: Sequence[float] = (0.025, 0.5, 0.975)
+) -> Figure:
     """Monte Carlo distribution of an output: density histogram and quantile lines.
 
     Parameters

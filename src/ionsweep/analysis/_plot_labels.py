@@ -40,7 +40,9 @@ def unit_text(units: str) -> str:
     return _UNIT_TEXT.get(units, units)
 
 
-def label(obj, name: str | None = None, width: int | None = None) -> str:
+def label(
+    obj: xr.DataArray | xr.Dataset | object, name: str | None = None, width: int | None = None
+) -> str:
     """Axis label ``"long name [units]"`` from a DataArray's or coordinate's attributes.
 
     ``width`` wraps the label onto lines of at most that many characters.
@@ -65,7 +67,9 @@ def value_text(da: xr.DataArray, dim: str, value, with_dim: bool = True) -> str:
     prefix = f"{dim} = " if with_dim else ""
     if isinstance(value, np.ndarray) and value.ndim == 0:  # a scalar coordinate's values
         value = value.item()
-    if isinstance(value, str | np.str_ | bytes):
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, str | np.str_):
         return f"{prefix}{value}"
     suffix = f" {units}" if units and units != "dimensionless" else ""
     return f"{prefix}{float(value):.4g}{suffix}"

@@ -12,12 +12,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from ionsweep.analysis._distributions import Distribution, as_distribution
 from ionsweep.analysis._evaluate import evaluate_batch
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
 
 __all__ = ["morris", "sobol"]
 
@@ -81,7 +86,7 @@ def sobol(
     num_resamples: int = 100,
     conf_level: float = 0.95,
     jit: bool = True,
-    dtype=None,
+    dtype: DTypeLike | None = None,
     batch: int | None = None,
 ) -> xr.Dataset:
     """First- and total-order Sobol indices with bootstrap confidence intervals.
@@ -199,7 +204,7 @@ def morris(
     num_resamples: int = 100,
     conf_level: float = 0.95,
     jit: bool = True,
-    dtype=None,
+    dtype: DTypeLike | None = None,
     batch: int | None = None,
     units: str | Mapping[str, str] | None = None,
 ) -> xr.Dataset:

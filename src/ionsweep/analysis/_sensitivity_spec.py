@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +26,10 @@ from ionsweep.sweep._spec import (
 )
 from ionsweep.sweep._spec_text import load_header, no_unknown, read_spec, spec_text
 from ionsweep.sweep._spec_values import check_domain, resolve_key
+
+if TYPE_CHECKING:
+    import os
+
 
 __all__ = ["RandomInput", "SensitivityPlan", "load_sensitivity_spec", "parse_sensitivity_spec"]
 
@@ -108,7 +113,7 @@ class SensitivityPlan:
         return sum(self.evaluations.values())
 
 
-def load_sensitivity_spec(path, **overrides) -> SensitivityPlan:
+def load_sensitivity_spec(path: str | os.PathLike[str], **overrides: Any) -> SensitivityPlan:
     """Read and validate the sensitivity spec at ``path`` (see the module docstring)."""
     path = Path(path)
     return parse_sensitivity_spec(read_spec(path), source=str(path), **overrides)

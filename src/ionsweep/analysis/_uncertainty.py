@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from ionsweep.analysis._evaluate import evaluate_batch
 from ionsweep.analysis._sensitivity import _distributions
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
 
 __all__ = ["DEFAULT_QUANTILES", "propagate"]
 
@@ -43,11 +48,11 @@ def propagate(
     *,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     bins: int = 60,
-    range: tuple[float, float] | None = None,  # noqa: A002 - numpy's name for it
+    range: tuple[float, float] | None = None,
     thresholds: Sequence[float] = (),
     keep_samples: bool = False,
     jit: bool = True,
-    dtype=None,
+    dtype: DTypeLike | None = None,
     batch: int | None = None,
     units: str | Mapping[str, str] | None = None,
     input_units: Mapping[str, str] | None = None,
@@ -195,7 +200,7 @@ def _statistics(stats, per_units, quantiles, thresholds) -> xr.Dataset:
         ),
     }
     centers = [0.5 * (e[1:] + e[:-1]) for e in (stats[k]["bin_edges"] for k in keys)]
-    coords = {
+    coords: dict[str, tuple] = {
         "quantile": ("quantile", np.asarray(quantiles), {"units": "1", "long_name": "quantile"}),
         "bin_center": (
             ["bin"] if single else ["output", "bin"],

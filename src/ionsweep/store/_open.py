@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xarray as xr
 
@@ -12,10 +13,14 @@ from ionsweep._errors import StoreError
 from ionsweep.store._attrs import cf_attrs, encode_attrs
 from ionsweep.store._read import FORMAT, store_kind
 
+if TYPE_CHECKING:
+    import os
+
+
 __all__ = ["open_results"]
 
 
-def open_results(path) -> xr.Dataset:
+def open_results(path: str | os.PathLike[str]) -> xr.Dataset:
     """Open a result as a lazy (dask-backed) :class:`xarray.Dataset`.
 
     Parameters

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ionsweep._text import one_line
 from ionsweep.store._attrs import decode_attrs
 from ionsweep.store._open import open_results
 from ionsweep.store._partials import load_partial, partial_files
-from ionsweep.store._verify import scan
+from ionsweep.store._verify import Damage, scan
 from ionsweep.store._zarr import finished_chunks
+
+if TYPE_CHECKING:
+    import os
+
 
 __all__ = ["summary"]
 
 
-def summary(path, damages=None) -> str:
+def summary(path: str | os.PathLike[str], damages: list[Damage] | None = None) -> str:
     """Human-readable summary of a store: dims, variables with units, provenance, completeness.
 
     A store is complete only if it says so and every chunk file its manifest and layout call

@@ -11,12 +11,23 @@ slice is read from disk. Needs the ``view`` extra: ``pip install "ionsweep[view]
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ionsweep.view._store import check_store, open_store
+
+if TYPE_CHECKING:
+    import os
+
+    import panel as pn
+    import xarray as xr
+
 
 __all__ = ["check_store", "open_store", "view"]
 
 
-def view(data, *, allow_incomplete: bool = False):
+def view(
+    data: xr.Dataset | str | os.PathLike[str], *, allow_incomplete: bool = False
+) -> pn.layout.Row:
     """The explorer of a result store as a Panel object (for a notebook or ``pn.serve``).
 
     Parameters

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xarray as xr
 
 from ionsweep._errors import StoreError
+
+if TYPE_CHECKING:
+    import os
+
 
 __all__ = ["check_store", "open_store"]
 
@@ -34,7 +39,7 @@ def _root_attrs(path: Path) -> dict:
     return attrs if isinstance(attrs, dict) else {}
 
 
-def check_store(path, *, allow_incomplete: bool = False) -> dict:
+def check_store(path: str | os.PathLike[str], *, allow_incomplete: bool = False) -> dict:
     """Root attributes of the ionsweep store at ``path``, after checking it can be viewed.
 
     Parameters
@@ -66,7 +71,7 @@ def check_store(path, *, allow_incomplete: bool = False) -> dict:
     return attrs
 
 
-def open_store(path, *, allow_incomplete: bool = False) -> xr.Dataset:
+def open_store(path: str | os.PathLike[str], *, allow_incomplete: bool = False) -> xr.Dataset:
     """The store at ``path`` as a lazy Dataset, after :func:`check_store`."""
     from ionsweep import open_results
 
