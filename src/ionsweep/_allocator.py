@@ -6,9 +6,9 @@ On CPU, every call of a jitted kernel returns its result in a newly allocated bu
 serves any request above its mmap threshold (at most 32 MiB) with a fresh ``mmap`` and
 returns it to the kernel on ``free``, so the next call of the same kernel page-faults on every
 4 KiB page of its output again. For memory-bound kernels on 10⁷ float32 points that fault
-cost is most of the time: a jitted copy of 40 MB runs at ~8 GB/s instead of the ~40 GB/s the
-memory sustains, and ``ionsweep.nernst`` reaches a quarter of the copy bandwidth instead of
-four fifths (``benchmarks/bench_kernels.py`` measures both settings in one run).
+cost is most of the time, both for a plain copy and for ``ionsweep.nernst``
+(``benchmarks/bench_kernels.py`` measures both settings in one run; figures in
+``benchmarks/RESULTS.md``, design notes).
 
 :func:`tune_cpu_allocator` sets two ``mallopt`` parameters for the whole process: no
 allocation is served by ``mmap`` (``M_MMAP_MAX = 0``), and freed memory up to ``retain_mib``

@@ -26,12 +26,13 @@ The CPU allocator
     The first eager call on a CPU backend applies :func:`ionsweep.tune_cpu_allocator`, as the
     command line does, unless ``IONSWEEP_TUNE_MALLOC=0``. Without it every compiled program's
     output is a fresh ``mmap`` that page-faults on each 4 KiB page, which costs memory-bound
-    kernels 2–4×. It is safe to apply on a library call: it changes no result, only where
-    glibc takes large buffers from (the heap instead of fresh mappings), and mappings are
-    still used where the heap cannot grow. What it costs is memory: the process keeps up to
-    1 GiB of freed heap for reuse, and freed blocks below live ones stay resident until they
-    are reused. Set ``IONSWEEP_TUNE_MALLOC=0`` before the first call to keep glibc's
-    defaults; elsewhere than glibc it does nothing.
+    kernels several times their time (``benchmarks/RESULTS.md``, design notes). It is safe to
+    apply on a library call: it changes no result, only where glibc takes large buffers from
+    (the heap instead of fresh mappings), and mappings are still used where the heap cannot
+    grow. What it costs is memory: the process keeps up to 1 GiB of freed heap for reuse, and
+    freed blocks below live ones stay resident until they are reused. Set
+    ``IONSWEEP_TUNE_MALLOC=0`` before the first call to keep glibc's defaults; elsewhere than
+    glibc it does nothing.
 """
 
 from __future__ import annotations

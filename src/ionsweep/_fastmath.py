@@ -121,9 +121,10 @@ _ATANH_SERIES = tuple(1 / (2 * k + 1) for k in range(12))
 def vlog(x):
     """ln x from elementwise arithmetic, within 2 ulp in float64 (float32: ``jnp.log``).
 
-    XLA:CPU evaluates a float64 ``log`` by a scalar library call (about 4x the time of its
-    vectorized ``exp``); this form vectorizes. x = 2^k m with m in [√½, √2) from the bit
-    pattern, ln m = 2 atanh(s) = 2s Σ s^{2j}/(2j + 1), s = (m − 1)/(m + 1), |s| < 0.172
+    XLA:CPU evaluates a float64 ``log`` by a scalar library call, several times the time of
+    its vectorized ``exp`` (``benchmarks/RESULTS.md``, design notes); this form vectorizes.
+    x = 2^k m with m in [√½, √2) from the bit pattern, ln m = 2 atanh(s) =
+    2s Σ s^{2j}/(2j + 1), s = (m − 1)/(m + 1), |s| < 0.172
     (12 terms). 0 ≤ x below the smallest normal float64 → −inf (XLA:CPU flushes subnormals
     to zero), +inf → inf, x < 0 or NaN → NaN. Its dozen multiply-adds are cheap operations
     that XLA repeats in every consumer: wrap a result used in several places in

@@ -144,7 +144,8 @@ def aphi_phreeqc(T):
     eps = d1000 + c * vlog((b + 1.01325) / (b + 1e3))
     th = 1 - T / 647.096
     # θ^{1/3} as sign·exp(ln|θ|/3), not jnp.cbrt: XLA:CPU calls a scalar cbrt that keeps the
-    # whole fused loop from vectorizing (2x the time of this A_φ); within 5e-16 relative.
+    # whole fused loop from vectorizing (benchmarks/RESULTS.md, design notes); within 5e-16
+    # relative.
     # Logarithms here are vlog: XLA:CPU's float64 log is a scalar library call.
     t13 = jnp.sign(th) * jnp.exp(vlog(jnp.abs(th)) / 3)
     t23 = t13 * t13

@@ -75,7 +75,7 @@ def materialize(x):
     XLA:CPU fuses a producer made of cheap operations (multiply, add, select) into every
     consumer fusion, recomputing it there; the Pitzer kernel's shared terms (Harvie's J,
     A_φ, the Debye–Hückel term F) have one consumer per output column, so without this
-    they would be evaluated once per ion (measured: 3.8–4.4× the time of the 5-ion kernel).
+    they would be evaluated once per ion (``benchmarks/RESULTS.md``, design notes).
     A division is an operation XLA does not duplicate, and a divisor it cannot fold (1, or
     NaN where x is NaN) keeps it; ``lax.optimization_barrier`` does not prevent the
     duplication on CPU.
@@ -83,8 +83,8 @@ def materialize(x):
     Its derivative is the tangent divided by the same divisor (the tangent unchanged, NaN
     where x is NaN: what differentiating x / 1 gives), so the tangent too is computed once.
     Differentiated as a plain division instead, the tangent would read x itself, and XLA
-    would repeat the whole chain behind x (Harvie's recurrences) in the tangent's loops:
-    a forward-mode derivative of the Pitzer kernel then compiled 2.7 times slower.
+    would repeat the whole chain behind x (Harvie's recurrences) in the tangent's loops,
+    and a forward-mode derivative of the Pitzer kernel would compile much slower.
     """
     return x / _one_or_nan(x)
 

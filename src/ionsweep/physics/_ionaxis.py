@@ -2,11 +2,11 @@
 elementwise operations.
 
 ``jnp.sum(x, axis=-1)`` over an axis of 3–5 ions lowers on CPU to a row reduction that XLA
-neither vectorizes nor fuses with the surrounding elementwise work, and it made the 4-ion
-GHK voltage kernel ~20× slower than its arithmetic. The ion count is always static, so these
-helpers add the slices instead: the whole kernel then fuses into one vectorized loop. Long
-ion axes (> 16) and empty ones (no ions: the reduction's identity) fall back to the library
-reduction.
+neither vectorizes nor fuses with the surrounding elementwise work, and it made the 4-ion GHK
+voltage kernel many times slower than its arithmetic (``benchmarks/RESULTS.md``, design notes).
+The ion count is always static, so these helpers add the slices instead: the whole kernel then
+fuses into one vectorized loop. Long ion axes (> 16) and empty ones (no ions: the reduction's
+identity) fall back to the library reduction.
 """
 
 from __future__ import annotations

@@ -299,7 +299,7 @@ def _start(Na_o, K_o, Cl_o, phi_na, phi_k, z, O, *_):
     d = phi_k - phi_na
     v_a = jnp.clip(d * _recip(jnp.where(A > 0, A, 1)), -25, 25)
     # Accuracy matters little in a start: exp − 1 (eps/|v| relative), no expm1 and no
-    # float64 log below (XLA:CPU's are ~4× slower than its exp).
+    # float64 log below (XLA:CPU's are slower than its exp: benchmarks/RESULTS.md).
     tiny = jnp.abs(v_a) < _SMALL_V
     k_a = jnp.where(tiny, 1 + v_a / 2, (_exp(v_a) - 1) * _recip(jnp.where(tiny, 1, v_a)))
     a = (1 - z) * (A + d * k_a)

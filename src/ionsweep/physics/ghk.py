@@ -203,14 +203,15 @@ def ghk_voltage(
     args = (*per_ion, T)
     if valences_within_two:
         # Still inside a cond: as its own computation the closed form compiles to faster
-        # CPU code than inlined into a caller's fused kernel (benchmarks/RESULTS.md).
+        # CPU code than inlined into a caller's fused kernel (benchmarks/RESULTS.md, design
+        # notes).
         never = jnp.any(args[3] != args[3])  # traced, always False
         return lax.cond(never, _closed_form_voltage, _closed_form_voltage, *args)
     return _ghk_voltage(*args)
 
 
 # jit here although the library otherwise leaves jit to its callers: the lax.cond and the
-# while_loop of the root solve are otherwise compiled anew on every eager call (~1 s each).
+# while_loop of the root solve are otherwise compiled anew on every eager call.
 # Inside a caller's jit this inner jit is simply inlined.
 @jax.jit
 def _ghk_voltage(P, c_in, c_out, z, T):

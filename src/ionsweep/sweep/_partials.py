@@ -62,15 +62,15 @@ def partials(plan: Plan) -> dict[str, bool]:
 
 #: Below this many points a count is summed in float32, which is exact there (every partial
 #: sum is an integer under 2²⁴); XLA:CPU sums floats in one library kernel but an int32 sum
-#: of a large block in a tree of five kernels, each compiled separately (Nernst over
-#: 2·10⁶-point blocks: about 0.1 s more compile).
+#: of a large block in a tree of five kernels, each compiled separately (more compile time:
+#: ``benchmarks/RESULTS.md``, design notes).
 FLOAT_COUNT_LIMIT = 1 << 24
 
 
 def _rows(reduction, a, **kwargs):
     """``reduction`` of each row of ``a`` (cells, block) along its last axis. One row is
     reduced as a vector: XLA:CPU reduces a (1, n) array along its last axis with its own
-    loop, about 3× slower than a vector to a scalar (which its YNNPACK kernels take)."""
+    loop, slower than a vector to a scalar (which its YNNPACK kernels take)."""
     if a.shape[0] == 1:
         return reduction(a[0], **kwargs)[None]
     return reduction(a, axis=-1, **kwargs)
