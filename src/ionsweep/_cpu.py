@@ -108,7 +108,8 @@ def configure() -> str:
     asked = bool(os.environ.get(ENV_VAR, "").strip())
     if n > 1 and xla_bridge.backends_are_initialized():
         _outcome = f"JAX had started before ionsweep could ask for {n} CPU devices"
-    elif jax.config.jax_num_cpu_devices >= 0 or _FORCE_FLAG in os.environ.get("XLA_FLAGS", ""):
+    # jax.config's options are attributes made at run time, unknown to type checkers.
+    elif jax.config.jax_num_cpu_devices >= 0 or _FORCE_FLAG in os.environ.get("XLA_FLAGS", ""):  # type: ignore[attr-defined]
         _outcome = "CPU devices as the user set them (jax_num_cpu_devices or XLA_FLAGS)"
     elif n == 1:
         _outcome = f"one CPU device, {ENV_VAR}=1" if asked else "one CPU device, one core"

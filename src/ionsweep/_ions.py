@@ -83,7 +83,7 @@ class Ion:
     truesdell_jones_b: float | None = None
 
 
-_IONS = (
+_IONS: tuple[Ion, ...] = (
     Ion("H+", 1, "hydrogen (proton)", ("H", "proton", "hydrogen", "H3O+")),
     Ion("Li+", 1, "lithium", ("Li", "lithium")),
     Ion("Na+", 1, "sodium", ("Na", "sodium")),
@@ -231,7 +231,7 @@ class IonTable(Mapping[str, Ion]):
         for ion in ions:
             for key in (ion.name, *ion.aliases):
                 self._lookup[_key(key)] = ion
-        self._lookup_lower = {}
+        self._lookup_lower: dict[str, Ion] = {}
         for key, ion in self._lookup.items():
             self._lookup_lower.setdefault(key.lower(), ion)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -210,7 +211,7 @@ def merge(xp, plan, a: dict, b: dict) -> dict:
     with ``xp`` (``numpy`` or ``jax.numpy``); the one merge rule of every partial."""
     red = plan.reduce
     kinds = needs(red)
-    out = {}
+    out: dict[str, Any] = {}
     for var in plan.outputs:
         if "mean" in kinds:
             _merge_moments(xp, var, kinds, a, b, out)

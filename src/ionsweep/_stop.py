@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+from typing import Any
 
 __all__ = ["Stopped", "check", "deferred", "handler"]
 
@@ -23,7 +24,7 @@ class Stopped(BaseException):
         self.signum = signum
 
 
-_state = {"deferring": 0, "requested": None}
+_state: dict[str, Any] = {"deferring": 0, "requested": None}
 
 
 def handler(signum, frame) -> None:

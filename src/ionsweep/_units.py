@@ -173,7 +173,7 @@ def with_units(units: Mapping[str, str], temperature: str | None = "T") -> Calla
             """The call's temperature in K (None if the function takes none, or not given)."""
             i = where.get(temperature, len(args)) if temperature else len(args)
             T = kwargs.get(temperature) if i >= len(args) else args[i]
-            return _convert(T, "K", temperature, fn.__name__) if _is_quantity(T) else T
+            return _convert(T, "K", str(temperature), fn.__name__) if _is_quantity(T) else T
 
         def fix(name: str, value: Any, T: Any) -> Any:
             if _is_quantity(value) and name in units:

@@ -227,6 +227,7 @@ class _Reader:
             raise _LineError("-use_etheta false: ionsweep always includes Eθ")
 
     def _data(self, line: str) -> None:
+        assert self.option is not None  # feed() sends data lines only within an option
         kind, n = self.option
         toks = line.split()
         species, numbers = toks[:n], toks[n:]

@@ -247,7 +247,8 @@ def _pair_terms(plan: Plan, params, param, ms, aphi_sqrt_I, inv_I, pos):
     (ᴱθ' None for equal charges), and their terms m_i m_j ᴱθ' of F; J(x) once per charge
     product."""
     z = plan.z
-    j_cache, pairs, f_terms = {}, [], []
+    j_cache: dict = {}
+    pairs, f_terms = [], []
     for i, j, u, v, has_theta in plan.pairs:
         Phi = param(params.theta[u, v]) if has_theta else 0.0
         etp = None
@@ -263,6 +264,7 @@ def _pair_terms(plan: Plan, params, param, ms, aphi_sqrt_I, inv_I, pos):
 
 def _gamclm(plan: Plan, params, param, ionic, sqrt_I, f_dh):
     """ln γ± of pure KCl at molality I (PHREEQC's GAMCLM), for the MacInnes scale."""
+    assert plan.macinnes is not None  # called for the MacInnes convention only
     _, kk, cl = plan.macinnes
     rows = params.beta[kk, cl]
     g, _, e = g_terms(2.0 * sqrt_I)

@@ -57,18 +57,18 @@ def _abs_basis(T):
 
 def m88_row(*a: float) -> np.ndarray:
     """A row of the shared basis from Møller's eq.-13 coefficients a1…a8 (zero-padded)."""
-    a = np.array([float(x) for x in a] + [0.0] * (8 - len(a)))
+    coeffs = np.array([float(x) for x in a] + [0.0] * (8 - len(a)))
     row = np.zeros(K)
-    row[0] = float(a @ _abs_basis(T_REF))
-    row[1:8] = a[1:8]
+    row[0] = float(coeffs @ _abs_basis(T_REF))
+    row[1:8] = coeffs[1:8]
     return row
 
 
 def phreeqc_row(*A: float) -> np.ndarray:
     """A row of the shared basis from PHREEQC's A0…A5 (zero-padded)."""
-    A = [float(x) for x in A] + [0.0] * (6 - len(A))
+    coeffs = [float(x) for x in A] + [0.0] * (6 - len(A))
     row = np.zeros(K)
-    row[0], row[2], row[3], row[1], row[5], row[8] = A
+    row[0], row[2], row[3], row[1], row[5], row[8] = coeffs
     return row
 
 

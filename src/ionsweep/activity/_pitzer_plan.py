@@ -94,7 +94,7 @@ def _build_plan(names, params, convention, concrete) -> Plan:
 
 def _binary(params, names, canon, u, cat, an, concrete) -> list:
     """The cation–anion entries of the plan; a pair a concrete set lacks is refused."""
-    binary = []
+    binary: list[tuple] = []
     for i in cat:
         for j in an:
             if not concrete:

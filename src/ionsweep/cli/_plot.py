@@ -52,9 +52,8 @@ def _plot(args) -> int:
     except StoreError as exc:
         raise CliError("STORE", str(exc)) from None
     if args.var not in ds.data_vars:
-        raise CliError(
-            "VAR", f"{args.store} has no variable {args.var!r}; it has {', '.join(ds.data_vars)}"
-        )
+        have = ", ".join(map(str, ds.data_vars))
+        raise CliError("VAR", f"{args.store} has no variable {args.var!r}; it has {have}")
     dims = set(ds[args.var].dims) | {"output"}
     for name, value in ((args.x, "--x"), (args.y, "--y"), *((d, "--sel") for d in sel)):
         if name is not None and name not in dims:

@@ -187,7 +187,7 @@ def donnan(ions=("K+", "Cl-"), z_impermeant=None) -> Model:
 
     if z_imp is None:
         impermeant = "c_impermeant"
-        inputs = (
+        inputs: tuple[Input, ...] = (
             Input(
                 "c_impermeant",
                 "mM",

@@ -41,7 +41,7 @@ class Damage(NamedTuple):
     #: The array (variable or coordinate) or manifest file it belongs to.
     array: str
     #: The chunk index, or None for the whole array or file.
-    index: tuple[int, ...] | None
+    index: tuple[int, ...] | None  # type: ignore[assignment]  # the field shadows tuple.index
     #: Index ranges along the array's dimensions (``"ion[0:4], V[80:161]"``).
     region: str
     #: Why: ``"no chunk file"``, the decoder's message, ...

@@ -24,6 +24,7 @@ import socket
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import zarr
@@ -49,7 +50,7 @@ __all__ = [
 
 #: Every array: zstd (zarr's default) then a crc32c checksum of the stored bytes, and every
 #: chunk written, fill values or not (so a chunk file that is missing is lost, not empty).
-ARRAY_OPTIONS = {
+ARRAY_OPTIONS: dict[str, Any] = {
     "compressors": (ZstdCodec(level=0), Crc32cCodec()),
     "config": {"write_empty_chunks": True},
 }
@@ -87,8 +88,10 @@ def new_array(group, name: str, **kwargs) -> zarr.Array:
     return group.create_array(name, **ARRAY_OPTIONS, **kwargs)
 
 
-def writable(array: zarr.Array) -> zarr.Array:
+def writable(array: zarr.Array | zarr.Group) -> zarr.Array:
     """``array`` set to write every chunk, even one holding only fill values."""
+    if not isinstance(array, zarr.Array):
+        raise StoreError(f"{array.path!r} is a group where an array was expected")
     return array.with_config(ARRAY_OPTIONS["config"])
 
 
@@ -128,7 +131,7 @@ def write_coord(group, name, dims, values, attrs, *, overwrite=False) -> None:
     made = callable(getattr(values, "values", None)) and not isinstance(values, np.ndarray)
     if not made:
         values = np.asarray(values)
-    n = len(values) if made else None
+    n = len(values) if made else 0  # (unused for an array given whole)
     whole = not made or n <= COORD_ONE_CHUNK
     shape = values.shape if not made else (n,)
     dtype = str if values.dtype.kind == "U" else values.dtype
@@ -189,7 +192,7 @@ def create(path, variables, coords, attrs, *, grid=None, final=()) -> None:
     # The manifest first: it declares every array the store will hold (what a deletion
     # may remove), so even a creation killed half-way is recognized path by path. It is an
     # (array-less) zarr subgroup, so zarr and xarray skip it cleanly.
-    layout = {
+    layout: dict[str, Any] = {
         "created": [c[0] for c in coords],
         "chunked": [v[0] for v in variables],
         "final": list(final),

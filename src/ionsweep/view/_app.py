@@ -202,8 +202,8 @@ class Explorer:
         self.facet.value = f
         self.facet.visible = bool(cats)
         self.contour.visible = bool(y)
-        shown = {x, y, f}
-        self.dims_box.objects = [self._dim_widget(d) for d in dims if d not in shown]
+        placed = (x, y, f)
+        self.dims_box.objects = [self._dim_widget(d) for d in dims if d not in placed]
 
     def _dim_widget(self, dim: str) -> pn.widgets.Widget:
         if dim in self._dim_widgets:

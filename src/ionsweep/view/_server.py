@@ -78,7 +78,7 @@ class _Password:
     password file (it reads a ``str`` naming an existing file as one).
     """
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # compared by value: unhashable
 
     def __init__(self, secret: str):
         self._secret = secret.encode("utf-8", "surrogatepass")
