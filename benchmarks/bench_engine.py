@@ -329,7 +329,7 @@ COMPILE_PROBE = """
 import json, sys, time
 import jax
 from ionsweep.sweep import parse_spec
-from ionsweep.sweep._executor import _groups
+from ionsweep.sweep._host import chunk_groups as _groups
 from ionsweep.sweep._launch import Launcher
 import numpy as np
 plan = parse_spec(sys.argv[1])

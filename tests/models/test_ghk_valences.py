@@ -12,7 +12,7 @@ from scipy.optimize import brentq
 import ionsweep
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.sweep import parse_spec
-from ionsweep.sweep._kernel import _model_fn
+from ionsweep.sweep._chunk_eval import _model_fn
 
 SPEC = """
 [model]

@@ -13,7 +13,7 @@ import zarr
 from ionsweep.store import _zarr as zstore
 from ionsweep.sweep import SpecError, parse_spec, run
 from ionsweep.sweep._axes import Generated
-from ionsweep.sweep._kernel import chunk_inputs
+from ionsweep.sweep._feeds import chunk_inputs
 
 
 def _bits(a: np.ndarray) -> bytes:

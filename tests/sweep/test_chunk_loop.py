@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from ionsweep.store import open_results
-from ionsweep.sweep import _executor, _kernel, _launch, parse_spec, run
-from ionsweep.sweep._executor import evaluate, reduce_in_memory
-from ionsweep.sweep._kernel import chunk_where
+from ionsweep.sweep import _executor, _feeds, _kernel, _launch, parse_spec, run
+from ionsweep.sweep._feeds import chunk_where
+from ionsweep.sweep._in_memory import evaluate, reduce_in_memory
 from ionsweep.sweep._launch import Launcher, chunk_wheres, group_size
 
 GHK = """
@@ -172,7 +172,7 @@ def test_grouped_shards_and_a_resume_write_the_store_of_one_run(tmp_path, groupe
 def test_grouped_chunks_fed_from_the_host_equal_resident_feeds(tmp_path, grouped, monkeypatch):
     plan = plan_of("store")
     run(plan, tmp_path / "resident.zarr", progress=False)
-    monkeypatch.setattr(_kernel, "RESIDENT_SHARE", 10**12)
+    monkeypatch.setattr(_feeds, "RESIDENT_SHARE", 10**12)
     _kernel._CACHE.clear()
     assert not Launcher(plan, jax.devices()[:1]).resident
     run(plan, tmp_path / "sliced.zarr", progress=False)
@@ -199,7 +199,7 @@ import sys
 import numpy as np
 import jax
 from ionsweep.sweep import _kernel, _launch, parse_spec
-from ionsweep.sweep._executor import evaluate, reduce_in_memory
+from ionsweep.sweep._in_memory import evaluate, reduce_in_memory
 assert len(jax.devices()) == 2
 out = {}
 for grouped in (False, True):

@@ -61,7 +61,8 @@ SAME_STATISTICS = textwrap.dedent(
     import jax, numpy as np
     from ionsweep import _cpu
     from ionsweep.sweep import parse_spec
-    from ionsweep.sweep._executor import devices_for, evaluate, launcher, reduce_in_memory
+    from ionsweep.sweep._executor import devices_for, launcher
+    from ionsweep.sweep._in_memory import evaluate, reduce_in_memory
     from ionsweep.sweep._plan import mode
     found = {"stats": {}, "launched": []}
     for table in json.loads(sys.argv[2]):

@@ -152,10 +152,10 @@ def test_accumulated_run_resumed_from_a_mid_run_flush_equals_a_clean_run(tmp_pat
     # The device state is read every 2 chunks here and saved at every read; a run killed
     # after its second save resumes from there, and groups and flushes its remaining chunks
     # as the clean run did, so even the floating-point sums agree bit for bit.
-    from ionsweep.sweep import _executor
+    from ionsweep.sweep import _accumulate, _executor
 
-    monkeypatch.setattr(_executor, "flush_every", lambda plan: 2)
-    monkeypatch.setattr(_executor, "_CHECKPOINT_S", 0.0)
+    monkeypatch.setattr(_accumulate, "flush_every", lambda plan: 2)
+    monkeypatch.setattr(_accumulate, "_CHECKPOINT_S", 0.0)
     plan = _plan("c_out = 1", REDUCE.replace('"min", "mean"', '"min", "mean", "std"'))
     assert _executor.mode(plan) == "reduce-accumulate" and plan.n_chunks == 7
     ref = tmp_path / "ref.zarr"

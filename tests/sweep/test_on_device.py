@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ionsweep.store import open_results
-from ionsweep.sweep import _executor, _kernel, parse_spec, run
+from ionsweep.sweep import _accumulate, _executor, _feeds, _kernel, parse_spec, run
 from ionsweep.sweep._launch import Launcher, cell_plan
 from ionsweep.sweep._reduce import Accumulator
 
@@ -51,7 +51,7 @@ def test_a_chunk_is_sent_to_the_device_as_a_few_integers(tmp_path, monkeypatch):
     assert max(sent) == 4 * len(plan.dims) * 4  # `where`: 4 rows of int32 per dim
     # The same values as a kernel fed each chunk's slices from the host (what a plan too
     # large to keep on the device does).
-    monkeypatch.setattr(_kernel, "RESIDENT_SHARE", 10**12)
+    monkeypatch.setattr(_feeds, "RESIDENT_SHARE", 10**12)
     sliced = Launcher(plan, jax.devices()[:1])
     assert not sliced.resident
     for index, resident in zip(np.ndindex(*plan.chunk_grid), results, strict=True):
@@ -68,7 +68,7 @@ def test_accumulated_statistics_are_read_by_the_host_only_at_flushes(tmp_path, m
     # would show (uncompensated float32 merges are off by 4.5 ulp of the mean here); the
     # compensated state keeps the mean within 2 ulp of the float64 mean of the very float32
     # values it merged.
-    monkeypatch.setattr(_executor, "flush_every", lambda plan: 200)
+    monkeypatch.setattr(_accumulate, "flush_every", lambda plan: 200)
     reads = {"merge": 0, "merge_state": 0}
     for name in reads:
         real = getattr(Accumulator, name)

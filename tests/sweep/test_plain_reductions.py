@@ -11,8 +11,8 @@ import jax
 import numpy as np
 import pytest
 
-from ionsweep.sweep import _kernel, parse_spec
-from ionsweep.sweep._executor import evaluate, reduce_in_memory
+from ionsweep.sweep import _chunk_eval, _kernel, parse_spec
+from ionsweep.sweep._in_memory import evaluate, reduce_in_memory
 
 SPEC = """
 [model]
@@ -80,10 +80,10 @@ def test_plain_and_masked_paths_agree(monkeypatch, chunks):
     standard deviations, summed in another order (the equality rule of merged statistics).
     """
     plan = parse_spec(SPEC.format(chunks=chunks, reduce=REDUCE))
-    assert _kernel._plain_first(plan)
+    assert _chunk_eval._plain_first(plan)
     _kernel._CACHE.clear()
     plain = _stats(plan)
-    monkeypatch.setattr(_kernel, "_plain_first", lambda plan: False)
+    monkeypatch.setattr(_chunk_eval, "_plain_first", lambda plan: False)
     _kernel._CACHE.clear()
     masked = _stats(plan)
     _kernel._CACHE.clear()

@@ -209,14 +209,14 @@ def test_a_shard_resumes_from_its_saved_state(tmp_path, single, monkeypatch):
     # again, it computes only the chunks its saved state does not cover.
     from ionsweep._faults import InjectedFault
     from ionsweep.store import _partials
-    from ionsweep.sweep import _executor
+    from ionsweep.sweep import _accumulate, _executor
 
     _, one = single
     plan = parse_spec(MANY)
     mine = len(_executor.shard_chunks(plan, (1, 4)))
     assert mine >= 4
-    monkeypatch.setattr(_executor, "flush_every", lambda plan: 1)
-    monkeypatch.setattr(_executor, "_CHECKPOINT_S", -1.0)
+    monkeypatch.setattr(_accumulate, "flush_every", lambda plan: 1)
+    monkeypatch.setattr(_accumulate, "_CHECKPOINT_S", -1.0)
     saves = []
     real = _partials.save_partial
 

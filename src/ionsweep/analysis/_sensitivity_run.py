@@ -27,7 +27,7 @@ from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
 from ionsweep.store import _zarr as zstore
 from ionsweep.store import encode_attrs
 from ionsweep.store._dataset import jsonable, provenance, write_dataset
-from ionsweep.sweep._executor import evaluate
+from ionsweep.sweep._in_memory import evaluate
 from ionsweep.sweep._plan import Axis, Plan, PlanWarning
 
 __all__ = ["format_results", "run_sensitivity", "write_results"]
@@ -72,7 +72,7 @@ class SampleEvaluator:
 
     ``evaluate_samples(samples)`` turns the samples (keyed as in the spec's ``[inputs]``)
     into a plan with one ``sample`` axis along which every random input varies, and
-    evaluates it with :func:`ionsweep.sweep._executor.evaluate` in chunks of ``batch``
+    evaluates it with :func:`ionsweep.sweep._in_memory.evaluate` in chunks of ``batch``
     samples on every device: every analysis of a run shares one compiled kernel. Calling
     the object evaluates the model directly (``_model_func``), for use as a plain function.
     """

@@ -2,7 +2,8 @@
 
 from ionsweep.sweep._api import run_sweep
 from ionsweep.sweep._dask import run_dask
-from ionsweep.sweep._executor import RunResult, check_store, dry_run, parse_shard, run
+from ionsweep.sweep._dry_run import dry_run
+from ionsweep.sweep._executor import RunResult, check_store, parse_shard, run
 from ionsweep.sweep._plan import Axis, Plan, PlanWarning, Reduction, SpecError
 from ionsweep.sweep._spec import load_spec, parse_spec
 

@@ -82,7 +82,8 @@ def in_memory(plan: Plan, progress: bool = False) -> xr.Dataset:
     the statistics in reduce mode (``progress``: a progress bar, reduce mode)."""
     from datetime import UTC, datetime
 
-    from ionsweep.sweep._executor import devices_for, evaluate, reduce_in_memory
+    from ionsweep.sweep._executor import devices_for
+    from ionsweep.sweep._in_memory import evaluate, reduce_in_memory
     from ionsweep.sweep._store import reduced_layout, store_attrs, store_layout
 
     for note in plan.warnings:  # as a run into a store shows them

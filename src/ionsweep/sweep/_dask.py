@@ -11,6 +11,7 @@ For SLURM/PBS, start the cluster with dask-jobqueue and pass its scheduler addre
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -22,21 +23,18 @@ import numpy as np
 from ionsweep._errors import missing_extra
 from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
+from ionsweep.sweep._accumulate import accumulate_chunks, chunk_numbers, own_partial
 from ionsweep.sweep._executor import (
     RunResult,
-    accumulate_chunks,
     already_complete,
-    chunk_numbers,
-    chunk_points,
     devices_for,
     finish_run,
-    host_group,
     mode,
-    own_partial,
     prepare_store,
     undo_on_failure,
     write_chunk,
 )
+from ionsweep.sweep._host import chunk_points, host_group
 from ionsweep.sweep._plan import Plan
 from ionsweep.sweep._reduce import Accumulator
 from ionsweep.sweep._repair import repair_store
@@ -110,7 +108,7 @@ def run_dask(
         so a worker loads the chunk kernel a previous run compiled instead of compiling it).
     """
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import as_completed
     except ImportError as exc:  # pragma: no cover - distributed is a test/cluster extra
         raise missing_extra(exc, "cluster", "`dask`") from exc
     out = Path(out)
@@ -129,35 +127,12 @@ def run_dask(
     if checked.state == "complete":
         return already_complete(plan, out, checked.notes, checked.repaired)
     accumulate = mode(plan) == "reduce-accumulate"
-    if accumulate:
-        covered = zpartials.covered_by_others(out, "", plan.n_chunks)
-        grid = list(np.ndindex(*plan.chunk_grid))
-        todo = [i for i, c in zip(grid, covered[chunk_numbers(plan, grid)], strict=True) if not c]
-    else:
-        done = zstore.finished_chunks(out)
-        todo = [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
-    if progress is None:
-        progress = sys.stderr.isatty()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=plan.n_points, unit="pt", unit_scale=True, desc="ionsweep[dask]", file=sys.stderr
-        )
-        bar.update(plan.n_points - sum(chunk_points(plan, i) for i in todo))
+    todo = _todo(plan, out, accumulate)
+    bar = _progress_bar(plan, todo, sys.stderr.isatty() if progress is None else progress)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     complete = False
-    with undo_on_failure(checked, out):  # no broken store left behind
-        cluster = None
-        if address == "local":
-            cluster = LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-            client = Client(cluster)
-        else:
-            client = Client(address)
+    with undo_on_failure(checked, out), _client(address, n_workers) as client:
         try:
             if compilation_cache is not None:
                 client.run(_use_compilation_cache, compilation_cache)
@@ -173,9 +148,6 @@ def run_dask(
                     if bar is not None:
                         bar.update(n)
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
             if bar is not None:
                 bar.close()
     extra = {"executor": f"dask ({address})"}
@@ -183,6 +155,54 @@ def run_dask(
     result["notes"] = list(checked.notes)
     result["repaired"] = list(checked.repaired)
     return result
+
+
+def _todo(plan: Plan, out: Path, accumulate: bool) -> list[tuple[int, ...]]:
+    """The chunks still to compute: those no saved partial state covers (an accumulated
+    reduction), else those not marked done in the manifest."""
+    if accumulate:
+        covered = zpartials.covered_by_others(out, "", plan.n_chunks)
+        grid = list(np.ndindex(*plan.chunk_grid))
+        return [i for i, c in zip(grid, covered[chunk_numbers(plan, grid)], strict=True) if not c]
+    done = zstore.finished_chunks(out)
+    return [i for i in np.ndindex(*plan.chunk_grid) if zstore.chunk_key(i) not in done]
+
+
+def _progress_bar(plan: Plan, todo, enabled: bool):
+    """A tqdm bar over the plan's points, the chunks not in ``todo`` counted done; None
+    unless ``enabled``."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=plan.n_points, unit="pt", unit_scale=True, desc="ionsweep[dask]", file=sys.stderr
+    )
+    bar.update(plan.n_points - sum(chunk_points(plan, i) for i in todo))
+    return bar
+
+
+@contextlib.contextmanager
+def _client(address: str, n_workers: int):
+    """A ``distributed.Client`` of the scheduler at ``address``, or of a ``LocalCluster`` of
+    ``n_workers`` single-threaded processes for ``"local"``; closed (with the cluster) on
+    exit."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 #: Partial states combined per task of the tree that merges them on the workers.

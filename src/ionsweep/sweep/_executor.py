@@ -1,5 +1,7 @@
-"""Run a plan: chunks through the jitted kernel on every device, writes overlapped with
-compute, resumable from the manifest, shardable across processes.
+"""Run a plan into a store: chunks through the jitted kernel on every device, writes
+overlapped with compute, resumable from the manifest, shardable across processes. Results on
+the host are :mod:`._host`'s, accumulated reductions :mod:`._accumulate`'s; sweeps into
+memory are :mod:`._in_memory`'s and the plan in numbers :mod:`._dry_run`'s.
 
 Modes
 -----
@@ -32,16 +34,21 @@ from pathlib import Path
 import numpy as np
 
 from ionsweep import _cpu, _stop
-from ionsweep._stats import as_state, empty_state, finals, merge
 from ionsweep.models import model_failure
 from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
+from ionsweep.sweep._accumulate import accumulate_chunks, chunk_numbers, own_partial
+from ionsweep.sweep._host import (
+    chunk_groups,
+    chunk_points,
+    host_group,
+    pipelined,
+    points_of,
+)
 from ionsweep.sweep._launch import Launcher
-from ionsweep.sweep._partials import flush_every, split, state_shape
 from ionsweep.sweep._per_device import PerDevice
 from ionsweep.sweep._plan import MAX_CHUNKS, Plan, chunk_count_refusal, mode
-from ionsweep.sweep._reduce import Accumulator
 from ionsweep.sweep._repair import repair_store
 from ionsweep.sweep._store import (
     StoreCheck,
@@ -49,19 +56,10 @@ from ionsweep.sweep._store import (
     finalize,
     finish_reduction,
     prepare_store,
-    reduced_layout,
-    store_bytes,
-    store_layout,
     write_chunk,
 )
 
-__all__ = ["RunResult", "StoreCheck", "check_store", "dry_run", "evaluate", "mode", "run"]
-
-_CHECKPOINT_S = 30.0
-#: Accumulate mode: groups of chunks dispatched ahead of the one the host waits for (their
-#: state is chained, so a deeper queue costs no memory); with one program per CPU device a
-#: device that finishes first finds its next group already queued.
-_QUEUED = 2
+__all__ = ["RunResult", "StoreCheck", "check_store", "mode", "run"]
 
 
 class RunResult(dict):
@@ -147,72 +145,6 @@ def _progress(total, done, enabled):
         desc="ionsweep",
         file=sys.stderr,
     )
-
-
-def chunk_points(plan, index) -> int:
-    return math.prod(s.stop - s.start for s in plan.chunk_region(index))
-
-
-def points_of(plan: Plan, indices) -> int:
-    """Grid points of the chunks ``indices`` together (:func:`chunk_points` summed)."""
-    if not len(indices):
-        return 0
-    index = np.asarray(indices, np.int64).reshape(len(indices), len(plan.dims))
-    chunks, shape = np.asarray(plan.chunks, np.int64), np.asarray(plan.shape, np.int64)
-    lengths = np.minimum((index + 1) * chunks, shape) - index * chunks
-    return int(np.prod(lengths, axis=1).sum())
-
-
-def host_group(plan: Plan, indices, stacked) -> list[dict]:
-    """Host results of a call (``stacked``: :meth:`Launcher.stacked`) → for each chunk of
-    ``indices``, the NumPy arrays to write at its region: every output and ``valid`` cut
-    to the region (store mode), or the final statistics of its kept cells (direct reduce
-    mode, computed for the whole group at once)."""
-    regions = [plan.chunk_region(index) for index in indices]
-    if plan.reduce is None:
-        res, valid = stacked
-        out = []
-        for j, region in enumerate(regions):
-            cut = tuple(slice(0, s.stop - s.start) for s in region)
-            host = {k: v[j][cut] for k, v in res.items()}
-            host["valid"] = valid[j][cut].astype(np.uint8, copy=False)
-            out.append(host)
-        return out
-    kept, _ = split(plan)
-    values = {
-        name: vals.astype(plan.dtype) if vals.dtype.kind == "f" else vals
-        for name, (vals, *_) in _direct_finals(plan, stacked).items()
-    }
-    out = []
-    for j, region in enumerate(regions):
-        cut = tuple(slice(0, region[k].stop - region[k].start) for k in kept)
-        out.append({name: vals[j][cut] for name, vals in values.items()})
-    return out
-
-
-def _group_state(plan: Plan, stacked) -> dict:
-    """Partial reductions of a group of chunks that span their reduced axes whole (direct
-    mode), stacked along a leading axis, as a host state (float64, int64): what
-    :meth:`Accumulator.merge` folds in for each chunk."""
-    over = tuple(plan.chunks[plan.dims.index(d)] for d in plan.reduce.over)
-    part = as_state(np, plan, dict(stacked), (0,) * len(over), over)
-    return {
-        k: np.asarray(a).astype(np.float64 if a.dtype.kind == "f" else np.int64, copy=False)
-        for k, a in part.items()
-    }
-
-
-def _direct_finals(plan: Plan, stacked) -> dict:
-    """The statistics of each chunk of a group (direct mode), stacked along a leading axis:
-    its partials merged into an empty state (as an :class:`Accumulator` of the chunk's
-    region does), then made final."""
-    theirs = _group_state(plan, stacked)
-    n = len(next(iter(theirs.values())))
-    kept, _ = split(plan)
-    shape = (n,) + tuple(plan.chunks[k] for k in kept)
-    mine = empty_state(np, plan, shape, np.float64, np.int64)
-    state = merge(np, plan, mine, {k: theirs[k] for k in mine})
-    return finals(plan, state, ("chunk",) + tuple(plan.dims[k] for k in kept))
 
 
 def run(
@@ -317,24 +249,6 @@ def _nothing_finished(out: Path) -> bool:
     return not zstore.finished_chunks(out) and not zpartials.partial_files(out)
 
 
-def chunk_numbers(plan: Plan, indices) -> np.ndarray:
-    """Chunk indices → their numbers in C order over the chunk grid."""
-    if not len(indices):
-        return np.zeros(0, np.int64)
-    return np.ravel_multi_index(np.asarray(indices).T, plan.chunk_grid)
-
-
-def own_partial(plan: Plan, out: Path, owner: str) -> tuple[Accumulator, np.ndarray]:
-    """``owner``'s saved partial state of ``out`` (empty if none) and the chunks it covers."""
-    acc = Accumulator(plan)
-    f = zpartials.partial_files(out).get(owner)
-    if f is None:
-        return acc, np.zeros(plan.n_chunks, bool)
-    state, covered = zpartials.load_partial(f, plan.n_chunks)
-    acc.merge_state(state)
-    return acc, covered
-
-
 def _run_checked(checked, out: Path, devices, progress, shard) -> RunResult:
     """:func:`run` once its store is ready (``checked``: what :func:`prepare_store` found)."""
     plan = checked.plan
@@ -395,171 +309,9 @@ def _store_chunks(plan, out, store, writer, launch, todo, bar, n_devices) -> Non
             if bar is not None:
                 bar.update(chunk_points(plan, index))
 
-    _pipelined(launch, _groups(todo, launch.per_call), finish)
+    pipelined(launch, chunk_groups(todo, launch.per_call), finish)
     while writes:
         writes.popleft().result()
-
-
-def accumulate_chunks(plan, launch, todo, acc, covered, save, bar, n_devices, first=0) -> None:
-    """Accumulate mode: chunks merge into the device state; the host reads it every
-    ``flush_every(plan)`` groups, folds it into ``acc`` and marks the chunks ``covered``;
-    at most every ``_CHECKPOINT_S`` and at the end it calls ``save(acc.state, covered)``
-    (if given). Flushes are counted from ``first`` (the groups an earlier run of the same
-    process merged), so a resumed run flushes where an uninterrupted one does and the two
-    agree bit for bit."""
-    import jax
-
-    every = max(1, flush_every(plan) // launch.group)  # in groups of chunks
-    state = launch.fresh_state()
-    merged: list[tuple[int, ...]] = []
-    in_flight: deque = deque()
-    last_save = time.perf_counter()
-
-    def flush(final):
-        nonlocal state, last_save
-        host = jax.device_get(state)
-        for part in per_device(host, n_devices):
-            acc.merge_state(part)
-        covered[chunk_numbers(plan, merged)] = True
-        merged.clear()
-        if save is not None and (final or time.perf_counter() - last_save > _CHECKPOINT_S):
-            save(acc.state, covered)
-            last_save = time.perf_counter()
-        if not final:
-            state = launch.fresh_state()
-
-    groups = _groups(todo, launch.per_call)
-    for g, indices in enumerate(groups):
-        _stop.check()  # a signal stops the run here, between chunks
-        state, token = launch(indices, state)  # asynchronous dispatch
-        merged.extend(indices)
-        in_flight.append((indices, token))
-        if len(in_flight) > _QUEUED:  # the devices are busy: wait for an earlier group
-            indices, token = in_flight.popleft()
-            jax.block_until_ready(token)
-            if bar is not None:
-                bar.update(points_of(plan, indices))
-        if (first + g + 1) % every == 0 and g + 1 < len(groups):
-            flush(final=False)
-    flush(final=True)
-    if bar is not None:
-        bar.update(sum(points_of(plan, indices) for indices, _ in in_flight))
-
-
-@_reports_model_errors
-def evaluate(plan: Plan, devices=None) -> tuple[dict[str, np.ndarray], float]:
-    """Evaluate a store-mode ``plan`` into memory instead of a store: the same chunks,
-    compiled kernel and devices as :func:`run`, results copied into NumPy arrays.
-
-    Sensitivity analyses evaluate their samples this way (a plan with one ``sample`` axis
-    along which every random input varies). Returns ``({variable: array of plan.shape},
-    seconds to the first chunk's result)``; the second figure includes compiling the
-    kernel unless a run of the same plan compiled it already.
-    """
-    if plan.reduce is not None:
-        raise ValueError("evaluate() keeps every point; a plan with [reduce] runs with run()")
-    devices = list(devices or devices_for(plan))
-    launch = launcher(plan, devices)
-    names = [name for name, _, _ in plan.variables()]
-    out = {name: np.empty(plan.shape, plan.dtype) for name in names}
-    out["valid"] = np.empty(plan.shape, np.uint8)
-    t0, first = time.perf_counter(), None
-
-    def collect(indices, result):
-        nonlocal first
-        for index, host in zip(indices, host_group(plan, indices, result), strict=True):
-            region = plan.chunk_region(index)
-            for name, values in host.items():
-                out[name][region] = values
-        if first is None:
-            first = time.perf_counter() - t0
-
-    _pipelined(launch, _groups(list(np.ndindex(*plan.chunk_grid)), launch.per_call), collect)
-    return out, first or 0.0
-
-
-@_reports_model_errors
-def reduce_in_memory(plan: Plan, devices=None, progress: bool = False) -> Accumulator:
-    """Evaluate a reduce-mode ``plan`` without a store: the same chunks, compiled kernel and
-    devices as :func:`run`, every chunk's statistics merged into a float64
-    :class:`~ionsweep.sweep._reduce.Accumulator` over the whole grid (whose ``results()``
-    are the values :func:`run` writes, bit for bit). ``progress``: a progress bar."""
-    if plan.reduce is None:
-        raise ValueError("reduce_in_memory() needs a plan with [reduce]; see evaluate()")
-    devices = list(devices or devices_for(plan))
-    launch = launcher(plan, devices)
-    acc = Accumulator(plan)
-    todo = list(np.ndindex(*plan.chunk_grid))
-    bar = _progress(plan.n_points, 0, progress)
-    if mode(plan) == "reduce-accumulate":
-        covered = np.zeros(plan.n_chunks, bool)
-        accumulate_chunks(plan, launch, todo, acc, covered, None, bar, len(launch.devices))
-    else:
-        grid = empty_state(np, plan, state_shape(plan), np.float64, np.int64)
-
-        def collect(indices, result):
-            _place(plan, grid, indices, _group_state(plan, result))
-            if bar is not None:
-                bar.update(points_of(plan, indices))
-
-        _pipelined(launch, _groups(todo, launch.per_call), collect)
-        acc.merge_state(grid)  # every cell once: as merging each chunk in turn
-    if bar is not None:
-        bar.close()
-    return acc
-
-
-def _place(plan: Plan, grid: dict, indices, part: dict) -> None:
-    """Put the kept blocks ``part`` (stacked along a leading axis, one per chunk of
-    ``indices``, padding after them) into ``grid``, a state over the kept dims padded to
-    whole chunks (:func:`~ionsweep.sweep._partials.state_shape`)."""
-    kept, _ = split(plan)
-    at = np.asarray(indices, np.int64).reshape(len(indices), len(plan.dims))[:, kept]
-    for key, a in grid.items():
-        blocks = part[key][: len(indices)]
-        if not kept:  # statistics over every axis: one chunk, one cell
-            a[...] = blocks[0]
-            continue
-        # a viewed as (chunk index, position within the chunk) along each kept dim
-        split_shape = [n for k in kept for n in (plan.chunk_grid[k], plan.chunks[k])]
-        view = a.reshape(tuple(split_shape) + a.shape[len(kept) :])
-        where = [x for j in range(len(kept)) for x in (at[:, j], slice(None))]
-        view[tuple(where)] = blocks
-
-
-def _pipelined(launch, groups, collect) -> None:
-    """``collect(indices, host results)`` for every group of chunks, the next group
-    dispatched (asynchronously) before the previous one is collected, so the devices
-    compute while the host handles results. A signal stops the loop between groups (see
-    :mod:`ionsweep._stop`)."""
-    in_flight: deque = deque()
-    for indices in groups:
-        _stop.check()
-        in_flight.append((indices, launch(indices)))
-        if len(in_flight) > 1:  # the devices are busy: collect the previous group
-            indices, result = in_flight.popleft()
-            collect(indices, launch.stacked(launch.to_host(result)))
-    while in_flight:
-        indices, result = in_flight.popleft()
-        collect(indices, launch.stacked(launch.to_host(result)))
-
-
-def per_device(result, n_devices: int) -> list:
-    """A call's (host) results, one per device: the results themselves for one device, else
-    the slices along their leading device axis (padding chunks of a short group included:
-    ``zip`` them with the group's chunks)."""
-    if n_devices == 1:
-        return [result]
-    if isinstance(result, list):  # already one per device (``_per_device.PerDevice``)
-        return result
-    import jax
-
-    return [jax.tree.map(lambda a, j=j: a[j], result) for j in range(n_devices)]
-
-
-def _groups(todo, size):
-    """``todo`` in consecutive groups of ``size`` chunks (the last may be shorter)."""
-    return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
 def already_complete(plan: Plan, out, notes=(), repaired=()) -> RunResult:
@@ -600,47 +352,3 @@ def finish_run(
         already_complete=False,
         complete=complete,
     )
-
-
-def dry_run(plan: Plan, *, calibrate: bool = True) -> dict:
-    """The plan in numbers, plus an estimated run time from timing one chunk."""
-    variables, _ = store_layout(plan)
-    if mode(plan) == "reduce-accumulate":  # the statistics, written once at the end
-        variables, _ = reduced_layout(plan)
-    nbytes = store_bytes(plan)
-    info = {
-        "model": plan.model_name,
-        "dims": dict(zip(plan.dims, plan.shape, strict=True)),
-        "points": plan.n_points,
-        "chunk_shape": dict(zip(plan.dims, plan.chunks, strict=True)),
-        "chunks": plan.n_chunks,
-        "mode": mode(plan),
-        "variables": [v[0] for v in variables],
-        "bytes_written": nbytes,
-        "dtype": plan.dtype,
-        "memory_budget": plan.memory_bytes,
-        "warnings": list(plan.warnings),
-    }
-    if calibrate:
-        import jax
-
-        devices = devices_for(plan)
-        first = [(0,) * len(plan.dims)]
-        t = time.perf_counter()
-        launch = Launcher(plan, devices[:1])
-        accumulate = mode(plan) == "reduce-accumulate"
-
-        def call():
-            return launch(first, *([launch.fresh_state()] if accumulate else []))
-
-        jax.block_until_ready(call())
-        info["compile_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        jax.block_until_ready(call())
-        per_chunk = (time.perf_counter() - t) / launch.group  # a call: a group of chunks
-        per_point = per_chunk / math.prod(plan.chunks)
-        info["device"] = f"{len(devices)} × {devices[0].device_kind}"
-        if devices[0].platform == "cpu":  # how many, and why (IONSWEEP_CPU_DEVICES)
-            info["cpu_devices"] = _cpu.describe()
-        info["estimated_s"] = per_point * plan.n_points / len(devices)
-    return info

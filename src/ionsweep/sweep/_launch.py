@@ -11,18 +11,20 @@ import math
 import numpy as np
 
 from ionsweep.sweep._chunks import _point_budget
-from ionsweep.sweep._kernel import (
+from ionsweep.sweep._feeds import (
     LENGTH,
     OFFSET,
     START,
     axis_feeds,
+    chunk_inputs,
+    feeds_resident,
+    fixed_inputs,
+)
+from ionsweep.sweep._kernel import (
     build_chunk_kernel,
     build_group_kernel,
     build_sharded_kernel,
     cells_per_step,
-    chunk_inputs,
-    feeds_resident,
-    fixed_inputs,
     shardings,
 )
 from ionsweep.sweep._partials import flush_every, init_state, split
@@ -251,7 +253,7 @@ class Launcher:
 
 def chunk_wheres(plan: Plan, indices, active: int, *, resident: bool = True) -> np.ndarray:
     """``where`` of every chunk of ``indices`` at once, stacked ``(chunks, 4, dims)``
-    (int32; :func:`~ionsweep.sweep._kernel.chunk_where`'s rows), the first ``active``
+    (int32; :func:`~ionsweep.sweep._feeds.chunk_where`'s rows), the first ``active``
     real, the rest padding."""
     index = np.asarray(indices, np.int64).reshape(len(indices), len(plan.dims))
     chunks, shape = np.asarray(plan.chunks, np.int64), np.asarray(plan.shape, np.int64)
