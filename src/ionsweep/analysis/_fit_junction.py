@@ -76,7 +76,7 @@ def row_junctions(
         pip.setdefault(ion, np.full(meas.n, c))
     for side, comp in (("pipette", pip), ("bath", bath)):
         _check_neutral(side, comp, meas)
-    from ionsweep.physics import liquid_junction_potential
+    from ionsweep.activity import liquid_junction_potential
 
     try:
         ljp = liquid_junction_potential(pip, bath, meas.T, method=method)

@@ -35,6 +35,7 @@ _KELL_RANGE_K = (273.15, 423.15)
 
 #: Options that take concentrations, mM (mol/kg with --molal).
 _CONCENTRATION_FLAGS = ("--inside", "--outside", "--bath", "--inside-ions", "--outside-ions")
+_CONCENTRATION_FLAGS += ("--pipette",)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -136,5 +137,6 @@ _QUANTITIES: dict[str, tuple[Callable[..., None], Callable[..., Result], str, st
     "donnan": _calc_donnan.QUANTITY,
     "pump-leak": _calc_pump_leak.PUMP_LEAK,
     "pump-leak-volume": _calc_pump_leak.QUANTITY,
+    "ljp": __import__("ionsweep.cli._calc_ljp", fromlist=["_"]).QUANTITY,
     "driving-force": _calc_potentials.DRIVING_FORCE,
 }

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 from ionsweep.cli import _common as cm
-from ionsweep.cli._calc_activity import _composition
+from ionsweep.cli._calc_ljp import composition
 
 __all__ = ["register"]
 
@@ -123,7 +123,7 @@ def _add_junction_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--pipette-ions",
-        type=_composition,
+        type=composition,
         metavar="ION=MM,...",
         help="with --junction: one pipette solution for every row (e.g. "
         "K+=130,gluconate-=110,Cl-=20; electroneutral); the <ion>_in columns are then optional",
