@@ -59,7 +59,7 @@ class RowNames:
 
     csv: bool
 
-    def __getitem__(self, i: int) -> str:
+    def __getitem__(self, i: int | np.integer) -> str:
         return f"line {i + 2}" if self.csv else f"row {i}"
 
 
@@ -326,7 +326,7 @@ class _Table:
     def _given_inside(self, ion: str) -> np.ndarray:
         """An ion's inside concentration from the one inside composition (0 if absent
         there); a column the table has for it must hold the same value on every row."""
-        value = float(self.inside.get(ion, 0.0))
+        value = float((self.inside or {}).get(ion, 0.0))
         col = self.by_ion.get((ion, "in"))
         if col is not None:
             values = self._concentration(col)

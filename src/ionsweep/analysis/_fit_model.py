@@ -16,6 +16,7 @@ a boolean ``mask``); the solver (:mod:`ionsweep.analysis._fit_solver`) vmaps the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -111,7 +112,7 @@ def spd_solve(H, b):
     q = H.shape[-1]
     if q > 6:
         return jnp.linalg.solve(H, b)
-    L = [[None] * q for _ in range(q)]
+    L: list[list[Any]] = [[None] * q for _ in range(q)]
     for i in range(q):
         for j in range(i + 1):
             s = H[i, j] - sum((L[i][k] * L[j][k] for k in range(j)), 0.0)

@@ -223,7 +223,7 @@ class PermeabilityFit:
             return x[c] if self.per_cell and x is not None else x
 
         estimates = np.asarray(at(self.estimates), dtype=float)
-        log_ratio = {self.reference: 0.0}
+        log_ratio: dict[str, float | None] = {self.reference: 0.0}
         for k, name in enumerate(self.parameters):
             if name != "offset":
                 ion = name.split("/P_")[0][2:]
@@ -231,7 +231,7 @@ class PermeabilityFit:
         ci95 = {ion: [at(lo), at(hi)] for ion, (lo, hi) in self.ci95.items()}
         offset_ci95 = None if self.offset_ci95 is None else [at(v) for v in self.offset_ci95]
         return {
-            "cell": self.cells[c] if self.per_cell else None,
+            "cell": self.cells[c] if self.per_cell and self.cells is not None else None,
             "ratios": {ion: at(v) for ion, v in self.ratios.items()},
             "stderr": {ion: at(v) for ion, v in self.stderr.items()},
             "ci95": ci95,

@@ -125,7 +125,9 @@ def _solver(model: Model, method: str, rtol: float, atol: float, max_steps: int)
     if method == "gauss-newton":
         # Normal equations JᵀJ δ = Jᵀr with an unrolled Cholesky: fastest for these small
         # p; a singular JᵀJ fails the step, and "auto" hands the fit to Levenberg–Marquardt.
-        solver = optx.GaussNewton(rtol, atol, linear_solver=lx.Normal(_small_cholesky()))
+        solver: optx.AbstractLeastSquaresSolver = optx.GaussNewton(
+            rtol, atol, linear_solver=lx.Normal(_small_cholesky())
+        )
     else:
         solver = optx.LevenbergMarquardt(rtol, atol)
 
@@ -138,7 +140,7 @@ def _solver(model: Model, method: str, rtol: float, atol: float, max_steps: int)
     def fit_one(theta0, g, start):
         # `start` is not batched, so this stays a real branch under vmap
         theta0 = jax.lax.cond(start, lambda: initial(g, model), lambda: theta0)
-        sol = optx.least_squares(
+        sol: optx.Solution = optx.least_squares(
             fn, solver, theta0, g, options={"jac": "fwd"}, max_steps=max_steps, throw=False
         )
         ok = sol.result == optx.RESULTS.successful
@@ -168,7 +170,9 @@ def padded_indices(idx: np.ndarray, n_rows: int) -> np.ndarray:
     return np.concatenate([idx, np.full(G - len(idx), idx[0])])
 
 
-def solve(theta0, groups, model: Model, method: str, rtol: float, atol: float, max_steps: int):
+def solve(
+    theta0, groups, model: Model, method: str, rtol: float, atol: float, max_steps: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fit every group, from ``theta0`` (G, p) or, if it is None, from :func:`initial`.
 
     Returns NumPy arrays: θ (G, p), status codes (G,), steps (G,), and at θ the weighted

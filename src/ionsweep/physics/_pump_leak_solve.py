@@ -45,7 +45,7 @@ def ghk_w(v, x, inv):
     1 − x cancels (one exp, the caller's, and no expm1)."""
     small = jnp.abs(v) < 0.5
     vp = jnp.where(small, v, 0)
-    series = _W_TAYLOR[-1]
+    series: float | jax.Array = _W_TAYLOR[-1]
     for c in _W_TAYLOR[-2::-1]:
         series = series * vp + c
     return jnp.where(small, series, (1 - x) * inv)
@@ -197,7 +197,7 @@ def _fast(*inputs, steps=2):
     return jnp.where(none, jnp.inf, jnp.where(ok, v - g / g1, jnp.nan))
 
 
-def _prepare(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra, fused=True):
+def _prepare(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra, *, fused=True):
     """``(valid, args)``: where the inputs are valid, and the solver's arguments
     ``(Na_o, K_o, Cl_o, φ_Na, φ_K, z, O)`` with masked divisors (invalid points then give
     finite values, discarded later). Called again wherever needed, rather than passed on:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,8 @@ def encode_attrs(attrs: Mapping) -> dict:
 'ionsweep_json_attrs': 'identity', 'ionsweep_bool_attrs': 'complete'}
     """
     was_json, was_bool = _listed(attrs, JSON_ATTRS), _listed(attrs, BOOL_ATTRS)
-    out, as_json, as_bool = {}, [], []
+    out: dict[str, Any] = {}
+    as_json, as_bool = [], []
     for key, value in attrs.items():
         if key in (JSON_ATTRS, BOOL_ATTRS):
             continue

@@ -24,7 +24,7 @@ import re
 import stat
 from itertools import product
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "ArrayMeta",
@@ -186,7 +186,7 @@ def read_layout(path) -> Layout:
         )
         return Layout((), (), (), None, arrays)
     created, chunked, final = names("created"), names("chunked"), names("final")
-    grid = declared.get("grid")
+    grid: Any = declared.get("grid")  # refused below unless a well-formed grid
     try:
         dims, shape, chunks = (tuple(grid[k]) for k in ("dims", "shape", "chunks"))
         grid = (tuple(map(str, dims)), tuple(map(int, shape)), tuple(map(int, chunks)))
@@ -283,7 +283,7 @@ def _manifest_entry(folder: str, name: str, layout: Layout) -> bool:
 
 def _shard_log(name: str) -> bool:
     m = _SHARD_LOG.match(name)
-    return bool(m) and int(m[1]) < int(m[2])
+    return m is not None and int(m[1]) < int(m[2])
 
 
 def first_foreign(path) -> Path | None:
@@ -314,4 +314,4 @@ def first_foreign(path) -> Path | None:
 
 def _is_root_partial(name: str) -> bool:
     m = _PARTIAL.match(name)
-    return bool(m) and m["stem"] == "zarr"
+    return m is not None and m["stem"] == "zarr"

@@ -77,7 +77,8 @@ def save_partial(path, owner: str, state: dict, covered: np.ndarray) -> None:
     tmp = folder / f"{owner}.{uuid.uuid4().hex[:8]}.tmp.npz"
     arrays = {k.replace("/", "|"): np.asarray(v) for k, v in state.items()}
     bits = np.packbits(np.asarray(covered, bool))
-    np.savez(tmp, **arrays, **{_COVERED: bits, "__n_chunks__": np.int64(covered.size)})
+    extra = {_COVERED: bits, "__n_chunks__": np.int64(covered.size)}
+    np.savez(tmp, **arrays, **extra)  # type: ignore[arg-type]  # names are never allow_pickle
     os.replace(tmp, target)
     checkpoint("reduce state saved")
 
