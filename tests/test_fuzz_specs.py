@@ -184,6 +184,7 @@ def _parse_or_refuse(text_or_dict, kind="sweep"):
     except SpecError as exc:
         message = str(exc)
         assert message.startswith("fuzz.toml: ") and FIELD.search(message), message
+        assert exc.source == "fuzz.toml" and (exc.field or "not valid TOML" in message), message
         assert "\n" not in message.rstrip() or "not valid TOML" in message, message
         return None
 

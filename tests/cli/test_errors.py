@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
@@ -110,6 +111,17 @@ def test_contradicting_flags_are_bad_input_named_as_flags(tmp_path):
     code, err = _cli("run", "spec.toml", "--repair", cwd=tmp_path)
     assert code == 2 and len(err.splitlines()) == 1, err
     assert "ionsweep run: error: --repair recomputes damaged chunks" in err and "--resume" in err
+    assert not (tmp_path / "spec.zarr").exists()
+
+
+@pytest.mark.skipif(
+    any(d.platform == "gpu" for d in jax.devices()), reason="this machine has a GPU"
+)
+def test_a_device_that_is_not_there_is_bad_input_named_as_its_flag(tmp_path):
+    (tmp_path / "spec.toml").write_text(SWEEP)
+    code, err = _cli("run", "spec.toml", "--device", "gpu", cwd=tmp_path)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("ionsweep run: error: --device gpu: no such device available"), err
     assert not (tmp_path / "spec.zarr").exists()
 
 

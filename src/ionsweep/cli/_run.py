@@ -145,6 +145,7 @@ def _run(args) -> int:
     if args.dry_run:
         return _dry_run(args, plan, out, dims)
     shard = _shard(args)
+    devices = _devices(plan)
     checked = _check_store(args, plan, out, shard)
     plan = checked.plan
     for note in checked.notes:
@@ -155,7 +156,7 @@ def _run(args) -> int:
             f"in {_count(plan.n_chunks, 'chunk')} → {out}",
             file=sys.stderr,
         )
-    result = _execute(args, checked, out, shard)
+    result = _execute(args, checked, out, shard, devices)
     _print_repaired(out, result.get("repaired") or [], args.json)
     _print_result(args, plan, out, result)
     return 0
@@ -176,6 +177,14 @@ def _shard(args) -> tuple[int, int] | None:
     return shard
 
 
+def _devices(plan) -> list:
+    """The devices the run uses, found before anything is shown: a device the machine
+    does not have is bad input (a ``ValueError``, exit status 2)."""
+    from ionsweep.sweep._executor import devices_for
+
+    return list(devices_for(plan))
+
+
 def _check_store(args, plan, out: Path, shard):
     """What the run will do with its store (the one check of it, handed on to the run)."""
     from ionsweep.store import StoreError
@@ -189,8 +198,8 @@ def _check_store(args, plan, out: Path, shard):
         raise CliError("--out", str(exc)) from None
 
 
-def _execute(args, checked, out: Path, shard):
-    """Run the checked plan into ``out``: here, or as Dask tasks with ``--dask``."""
+def _execute(args, checked, out: Path, shard, devices):
+    """Run the checked plan into ``out`` on ``devices``, or as Dask tasks with ``--dask``."""
     from ionsweep.store import StoreError
     from ionsweep.sweep import run, run_dask
 
@@ -207,7 +216,15 @@ def _execute(args, checked, out: Path, shard):
                 checked=checked,
                 **flags,
             )
-        return run(checked.plan, out, progress=show, shard=shard, checked=checked, **flags)
+        return run(
+            checked.plan,
+            out,
+            progress=show,
+            shard=shard,
+            devices=devices,
+            checked=checked,
+            **flags,
+        )
     except StoreError as exc:
         raise CliError("--out", str(exc)) from None
 
