@@ -39,6 +39,7 @@ _FACTORIES: dict[str, Callable[..., Model]] = {
     "nernst_activity": _activity.nernst_activity,
     "activity_error_ghk": importlib.import_module("ionsweep.models._activity_ghk").factory,
     "pump_leak_volume": importlib.import_module("ionsweep.models._pump_leak").pump_leak_volume,
+    "liquid_junction": importlib.import_module("ionsweep.models._junction").liquid_junction,
 }
 
 
