@@ -38,7 +38,14 @@ from ionsweep._stop import Stopped
 from ionsweep.cli import _common
 from ionsweep.cli._common import CliParser, one_line
 
-__all__ = ["COMMANDS", "COMPILING_COMMANDS", "HEAVY_COMMANDS", "build_parser", "main"]
+__all__ = [
+    "COMMANDS",
+    "COMPILING_COMMANDS",
+    "HEAVY_COMMANDS",
+    "build_parser",
+    "exit_status",
+    "main",
+]
 
 #: Subcommand name -> module defining ``register(subparsers)``, in the order of ``--help``.
 COMMANDS: dict[str, str] = {
