@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -120,13 +121,13 @@ class PitzerParameters:
 
     name: str
     ions: tuple
-    beta: object
-    alpha: object
-    has_binary: object
-    theta: object
-    psi: object
-    aphi_row: object
-    aphi_water: object
+    beta: Any
+    alpha: Any
+    has_binary: Any
+    theta: Any
+    psi: Any
+    aphi_row: Any
+    aphi_water: Any
     info: Mapping = field(default_factory=dict)
     source: str = ""
     ignored: tuple = ()

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -87,7 +88,7 @@ class SampleEvaluator:
     def sample_plan(self, samples: Mapping[str, np.ndarray]) -> Plan:
         plan = self.plan
         n = len(next(iter(samples.values())))
-        feeds = {
+        feeds: dict[str, Any] = {
             ri.input: np.asarray(samples[ri.key], np.float64) + ri.offset for ri in plan.inputs
         }
         axis = Axis("sample", np.arange(n), "1", "sample", feeds)

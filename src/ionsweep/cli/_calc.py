@@ -34,7 +34,13 @@ machine-readable output."""
 _KELL_RANGE_K = (273.15, 423.15)
 
 #: Options that take concentrations, mM (mol/kg with --molal).
-_CONCENTRATION_FLAGS = ("--inside", "--outside", "--bath", "--inside-ions", "--outside-ions")
+_CONCENTRATION_FLAGS: tuple[str, ...] = (
+    "--inside",
+    "--outside",
+    "--bath",
+    "--inside-ions",
+    "--outside-ions",
+)
 _CONCENTRATION_FLAGS += ("--pipette",)
 
 

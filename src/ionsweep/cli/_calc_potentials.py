@@ -120,7 +120,12 @@ def _ghk_current(args: argparse.Namespace) -> Result:
         i = entry["I_mA_per_cm2"]
         entry["current"] = "none" if i == 0 else ("outward" if i > 0 else "inward")
     total = sum(current)
-    columns = [COL_ION, ("P", "P_cm_per_s", cm.fmt_num, "cm/s"), COL_C_IN, COL_C_OUT]
+    columns: list[cm.Column] = [
+        COL_ION,
+        ("P", "P_cm_per_s", cm.fmt_num, "cm/s"),
+        COL_C_IN,
+        COL_C_OUT,
+    ]
     columns += [("I", "I_mA_per_cm2", "{:+.4g}".format, "mA/cm2"), ("", "current", str, "")]
     lines = [
         f"GHK current density at V = {cm.fmt_mv(args.vm)} mV, {cm.temperature_line(T)}",
@@ -162,11 +167,11 @@ def _ghk(args: argparse.Namespace) -> Result:
             )
     T = cm.temperature_kelvin(args)
     cm.float64_kernels()
-    V, E = (cm.to_floats(a) for a in cm.compiled(_ghk_kernel, P, c_in, c_out, z, T))
-    V = V[0]
+    V_all, E_all = (cm.to_floats(a) for a in cm.compiled(_ghk_kernel, P, c_in, c_out, z, T))
+    V = V_all[0]
     if not math.isfinite(V):
         raise no_solution(T, "--inside/--outside/--perm", "reversal potential")
-    E = [e if math.isfinite(e) else None for e in E]
+    E = [e if math.isfinite(e) else None for e in E_all]
     keys = ("ion", "z", "P", "c_in_mM", "c_out_mM", "E_mV")
     results = cm.records(keys, names, z, P, c_in, c_out, E)
     lines = [
@@ -237,10 +242,10 @@ def _driving_force(args: argparse.Namespace) -> Result:
             "current": current,
             "direction": words,
         }
-        if c_in is not None:
+        if c_in is not None and c_out is not None:  # given together
             entry.update(c_in_mM=c_in[i], c_out_mM=c_out[i])
         results.append(entry)
-    columns = [
+    columns: list[cm.Column] = [
         COL_ION,
         COL_E,
         ("V - E", "driving_force_mV", cm.fmt_mv, "mV"),

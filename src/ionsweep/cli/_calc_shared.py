@@ -23,7 +23,7 @@ COL_E = ("E", "E_mV", cm.fmt_mv, "mV")
 
 
 def opt(
-    parser: argparse.ArgumentParser,
+    parser: argparse._ActionsContainer,  # a parser or a group of its options
     flag: str,
     kind: Callable[[str], Any],
     help: str,

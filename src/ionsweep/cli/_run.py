@@ -131,7 +131,7 @@ def _cache_dir() -> str | None:
     """The persistent compilation cache this process uses (None if off), for Dask workers."""
     import jax
 
-    return jax.config.jax_compilation_cache_dir
+    return jax.config.jax_compilation_cache_dir  # type: ignore[attr-defined]  # set at run time
 
 
 def _run(args) -> int:

@@ -16,6 +16,7 @@ the one of the point selected (one compiled kernel).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -209,7 +210,7 @@ def _side(x, names, balance, side):
     """Concentrations (..., n) of one side, the balancing ion filled in, at the broadcast
     shape of that side's own inputs (an inside composition swept along one axis is not
     repeated along the outside's axes)."""
-    cols = [None if ion == balance else x[f"{symbol(ion)}_{side}"] for ion in names]
+    cols: list[Any] = [None if ion == balance else x[f"{symbol(ion)}_{side}"] for ion in names]
     shape = jnp.broadcast_shapes(*(jnp.shape(c) for c in cols if c is not None))
     cols = [None if c is None else jnp.broadcast_to(c, shape) for c in cols]
     if balance is not None:

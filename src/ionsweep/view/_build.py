@@ -168,7 +168,7 @@ def default_axes(ds: xr.Dataset, var: str) -> tuple[str, str | None]:
 
     A histogram's bin dimension and a sensitivity store's ``parameter`` go on x first.
     """
-    dims = list(ds[var].dims)
+    dims = [str(d) for d in ds[var].dims]
     first = [d for d in dims if d.endswith("_bin") or d in ("bin", "parameter", "quantile")]
     if first:
         return first[0], None
@@ -221,7 +221,9 @@ def take_slice(ds: xr.Dataset, sel: Selection) -> xr.DataArray:
     shown = [d for d in (sel.facet, sel.y, sel.x) if d is not None]
     for d in shown:
         if d not in da.dims:
-            raise KeyError(f"{d!r} is not a dimension of {sel.var} ({', '.join(da.dims)})")
+            raise KeyError(
+                f"{d!r} is not a dimension of {sel.var} ({', '.join(map(str, da.dims))})"
+            )
     fixed = {d: int(sel.index.get(d, 0)) for d in da.dims if d not in shown}
     out = da.isel(fixed).load()
     if sel.mask_valid and "valid" in ds.data_vars and set(ds["valid"].dims) <= set(da.dims):

@@ -119,8 +119,9 @@ def contour_lines(da: xr.DataArray, ds: xr.Dataset, x: str, y: str, level: float
     )
     xs, ys = [], []
     for line in gen.lines(float(level)):
-        xs.append(10 ** line[:, 0] if lx else line[:, 0])
-        ys.append(10 ** line[:, 1] if ly else line[:, 1])
+        pts = np.asarray(line)  # (n, 2) points of one line
+        xs.append(10 ** pts[:, 0] if lx else pts[:, 0])
+        ys.append(10 ** pts[:, 1] if ly else pts[:, 1])
     return {"xs": xs, "ys": ys}
 
 
