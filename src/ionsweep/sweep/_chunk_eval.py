@@ -119,7 +119,7 @@ def reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
     ``STEP_POINTS_MIN`` points or more), every cell's kept inputs are gathered before the
     loop, which maps over them: computing them in the loop body from the step number (a
     division, a remainder and a dynamic slice per input) added a dozen tiny kernels to
-    compile (Nernst over 2·10⁶-point blocks: about 0.1 s of a 0.5 s compile on CPU). With
+    compile (``benchmarks/RESULTS.md``, design notes). With
     many small cells per step the body computes its cells' indices, as gathering millions
     of cells' inputs beforehand would cost more than it saves.
     """
@@ -130,7 +130,7 @@ def reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
     steps = -(-cells // per)
     plain_first = _plain_first(plan)
     # One cell per step: its kept inputs are scalars, which XLA compiles faster than the
-    # same program over a vector of cells (Pitzer ΔE: about 15 %).
+    # same program over a vector of cells (benchmarks/RESULTS.md, design notes).
     lead = () if per == 1 else (1,)
     cells_shape = (per,) + (1,) * len(over)
     base = dict(fixed)
@@ -147,6 +147,7 @@ def reduce_chunk_steps(plan: Plan, feeds, fixed, lengths, per: int):
         index = unravel(cell, kept_shape) if kept_shape else ()
         return {name: v[index[j]] for j, k in enumerate(kept) for name, v in feeds[k].items()}
 
+    xs: dict | np.ndarray
     if per == 1:
         xs = kept_inputs(np.arange(cells))  # (cells,) each; a step gets its cell's scalars
     else:

@@ -46,8 +46,9 @@ __all__ = ["run_dask"]
 def _worker_setup(plan: Plan) -> None:
     """Prepare a worker process for a task: float64 if the plan asks for it, and on CPU the
     allocator tuning the command line applies (``ionsweep._allocator``; without it every
-    chunk's buffers are fresh ``mmap`` regions, page-faulted anew: a worker ran 2.5× slower
-    than the command line). ``IONSWEEP_TUNE_MALLOC=0`` in the workers' environment stops it."""
+    chunk's buffers are fresh ``mmap`` regions, page-faulted anew: a worker ran several times
+    slower than the command line, ``benchmarks/RESULTS.md``, design notes).
+    ``IONSWEEP_TUNE_MALLOC=0`` in the workers' environment stops it."""
     import jax
 
     from ionsweep._allocator import tune_from_environment

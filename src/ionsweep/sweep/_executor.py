@@ -110,10 +110,10 @@ def devices_for(plan: Plan):
 
 #: A CPU device added for a core takes on at least this many chunks of a plan. With fewer,
 #: the devices' programs (one each, compiled on the same cores), the wait for the last one
-#: and their contention for memory bandwidth cost more than the second core gains: the
-#: driving-force sweep of ``benchmarks/bench_engine.py``, two chunks of 5·10⁷ points, ran in
-#: 35 ms on one device and 60 ms on two; a plan of one chunk had the second device compute a
-#: padding copy of it.
+#: and their contention for memory bandwidth cost more than the second core gains (the
+#: driving-force sweep of ``benchmarks/bench_engine.py`` in two chunks ran slower on two
+#: devices than on one: ``benchmarks/RESULTS.md``, design notes); a plan of one chunk had
+#: the second device compute a padding copy of it.
 CHUNKS_PER_CPU_DEVICE = 4
 
 

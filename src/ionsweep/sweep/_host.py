@@ -74,7 +74,7 @@ def group_state(plan: Plan, stacked) -> dict:
     """Partial reductions of a group of chunks that span their reduced axes whole (direct
     mode), stacked along a leading axis, as a host state (float64, int64): what
     :meth:`Accumulator.merge` folds in for each chunk."""
-    over = tuple(plan.chunks[plan.dims.index(d)] for d in plan.reduce.over)
+    over = tuple(plan.chunks[plan.dims.index(d)] for d in plan.reduction.over)
     part = as_state(np, plan, dict(stacked), (0,) * len(over), over)
     return {
         k: np.asarray(a).astype(np.float64 if a.dtype.kind == "f" else np.int64, copy=False)

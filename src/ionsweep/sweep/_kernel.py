@@ -146,7 +146,7 @@ def build_chunk_kernel(plan: Plan, example):
     repeated ``run_sweep``) reuses it. (A user model module edited and re-imported within one
     process is therefore not seen by a repeated run of the same spec.) The fixed inputs are
     arguments, not compile-time constants: folded constants made XLA's CPU code for 4-ion
-    GHK 2.5x slower (``benchmarks/bench_engine.py``).
+    GHK slower (``benchmarks/RESULTS.md``, design notes).
     """
     accumulate = len(example) > 3
     donate = (3,) if accumulate else ()
@@ -171,7 +171,7 @@ def _over_devices(inner, devices, resident: bool, accumulate: bool):
     def per_device(feeds, fixed, where, *state):
         if not resident:
             feeds = jax.tree.map(lambda a: a[0], feeds)
-        state = [jax.tree.map(lambda a: a[0], s) for s in state]
+        state = tuple(jax.tree.map(lambda a: a[0], s) for s in state)
         out = inner(feeds, fixed, where[0], *state)
         return jax.tree.map(lambda a: a[None], out)
 

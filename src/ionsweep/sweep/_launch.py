@@ -39,14 +39,15 @@ CELL_BLOCK_MAX = 1 << 16
 
 
 #: Where chunks are small, one call evaluates a group of chunks per device, so that the
-#: host's cost of a call (dispatch, sending ``where``, copying results back, merging them:
-#: about 0.2 ms on CPU) is paid once per group instead of once per chunk. A group holds
+#: host's cost of a call (dispatch, sending ``where``, copying results back, merging them)
+#: is paid once per group instead of once per chunk. A group holds
 #: at most this many points (and at most the memory budget's worth) ...
 GROUP_POINTS = 1 << 18
 #: ... and at most this many chunks ...
 GROUP_MAX = 256
 #: ... and chunks are grouped only in a plan of at least this many chunks: the loop over
-#: a group's chunks costs compile time (on CPU about 0.1 s; see ``group_size``).
+#: a group's chunks costs compile time (see ``group_size``; figures in
+#: ``benchmarks/RESULTS.md``, design notes).
 GROUP_MIN_CHUNKS = 1024
 
 
@@ -79,12 +80,10 @@ def cell_plan(plan: Plan) -> Plan | None:
     :data:`CELL_BLOCK_MAX` points, a chunk holds several cells, and the run makes at most
     :data:`CELL_CALLS_MAX` calls (a run that accumulates over chunks calls the kernel for
     every cell of every chunk). A loop over the cells inside the compiled program costs
-    compile time (measured on CPU: Pitzer ΔE over 40,000-point blocks, 0.2–0.4 s more of
-    about 2.5 s), and a call per cell costs the host about 0.2 ms, plus, for larger blocks,
-    fresh temporary buffers on every call: 4-ion GHK over 2·10⁵-point blocks ran 0.3 s
-    slower called per cell (200 calls) and 1.4 s slower (1,020 calls, accumulated), while
-    over 4·10⁴-point blocks the two took the same time. So only a few hundred small blocks
-    are called per cell.
+    compile time, and a call per cell costs the host a fixed time per call plus, for larger
+    blocks, fresh temporary buffers on every call; measured on CPU (``benchmarks/RESULTS.md``,
+    design notes), the two balance for small blocks and the calls lose for large or many
+    ones. So only a few hundred small blocks are called per cell.
     """
     if plan.reduce is None or cells_per_step(plan) != 1:
         return None

@@ -49,7 +49,7 @@ def layout(plan: Plan) -> tuple[int, ...]:
 def split(plan: Plan) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(kept dims, reduced dims) of a reduce-mode plan, as indices in ``plan.dims``."""
     order = layout(plan)
-    n_kept = len(plan.dims) - len(plan.reduce.over)
+    n_kept = len(plan.dims) - len(plan.reduction.over)
     return order[:n_kept], order[n_kept:]
 
 
@@ -120,7 +120,7 @@ def reduce_block(plan: Plan, res, lengths, cells: int, keep=None, *, clean: bool
     where it can occur along a reduced axis; along kept axes it is cut off by whoever reads
     the result.
     """
-    red = plan.reduce
+    red = plan.reduction
     kept_shape = (cells,)
     inb = None if clean else _inbounds(plan, lengths)
     need = partials(plan)

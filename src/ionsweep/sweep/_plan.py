@@ -124,6 +124,13 @@ class Plan:
         return tuple(a.size for a in self.axes)
 
     @property
+    def reduction(self) -> Reduction:
+        """The ``[reduce]`` table of a reduce-mode plan (a ValueError for a store-mode one)."""
+        if self.reduce is None:
+            raise ValueError("a store-mode plan has no [reduce] table")
+        return self.reduce
+
+    @property
     def dims(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.axes)
 

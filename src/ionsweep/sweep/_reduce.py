@@ -28,7 +28,7 @@ class Accumulator:
         the whole grid). A chunk whose region spans every reduced axis whole gets final
         values from a state over its own kept region alone."""
         self.plan = plan
-        self.over = tuple(plan.dims.index(d) for d in plan.reduce.over)
+        self.over = tuple(plan.dims.index(d) for d in plan.reduction.over)
         self.kept = tuple(k for k in range(len(plan.dims)) if k not in self.over)
         if region is None:
             region = tuple(slice(0, n) for n in plan.shape)

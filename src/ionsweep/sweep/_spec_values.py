@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 
@@ -111,7 +112,7 @@ def _ion_valences(values, where) -> np.ndarray:
     values = _listed(values, where)
     if not (isinstance(values, np.ndarray) and values.dtype == np.float64):  # names too
         values = [_valence(v, where) if isinstance(v, str) else v for v in values]
-    arr = _numeric(values, where)
+    arr = cast(np.ndarray, _numeric(values, where))  # values are listed: not generated
     bad = (arr != np.round(arr)) | (np.abs(arr) > MAX_VALENCE)
     if np.any(bad):
         raise SpecError(
@@ -202,7 +203,7 @@ def _generate(spec, where) -> list | Generated:
         _check_length(count, where)  # the count numpy.arange gives
         if count < 1:
             raise SpecError(where, "axis is empty")
-        return Generated("arange", a, b, count, step=n)
+        return Generated("arange", a, b, int(count), step=n)  # finite: checked above
     if n != int(n) or n < 1:
         raise SpecError(where, f"{kind} num must be a positive integer, got {args[2]!r}")
     _check_length(n, where)
@@ -212,12 +213,12 @@ def _generate(spec, where) -> list | Generated:
     return Generated(kind, a, b, n)  # an overflow to inf is refused as not finite
 
 
-def _text(raw) -> bool:
+def _text(raw) -> TypeGuard[list]:
     """Whether axis values ``raw`` (a list from the spec, or generated numbers) hold text."""
     return not isinstance(raw, np.ndarray | Generated) and any(isinstance(v, str) for v in raw)
 
 
-def _all_text(raw) -> bool:
+def _all_text(raw) -> TypeGuard[list]:
     return not isinstance(raw, np.ndarray | Generated) and all(isinstance(v, str) for v in raw)
 
 
@@ -272,7 +273,10 @@ def parse_axis(model, name, value, where) -> Axis:
 def _zip_axis(model, name, value: Mapping, where) -> Axis:
     """A zip axis: its members feed their inputs point by point; the points are labelled
     by ``labels``, by the first member given as names, or by their index."""
-    feeds, extra, length, names_seen = {}, {}, None, []
+    feeds: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    length: int | None = None
+    names_seen: list = []
     for key, vals in value.items():
         if key == "labels":
             continue
@@ -295,9 +299,10 @@ def _zip_axis(model, name, value: Mapping, where) -> Axis:
     labels = value.get("labels")
     if labels is None and names_seen:
         labels = names_seen[0]  # e.g. ion = ["K+", "Na+"] in a zip axis labels its points
+    assert length is not None  # set by the first member
     if labels is None:
-        coord = Generated("index", 0.0, float(length - 1), length)  # np.arange(length)
-        return Axis(name, coord, "", f"index along {name}", feeds, extra)
+        index = Generated("index", 0.0, float(length - 1), length)  # np.arange(length)
+        return Axis(name, index, "", f"index along {name}", feeds, extra)
     if not isinstance(labels, list) or len(labels) != length:
         raise SpecError(f"{where}.labels", f"needs {length} labels, one per point")
     coord = np.asarray([str(x) for x in labels], dtype=str)
@@ -372,7 +377,7 @@ def parse_reduce(tbl, dims, outputs) -> Reduction | None:
             raise SpecError(where, f"bins is at most {MAX_HISTOGRAM_BINS:,}, got {bins:,}")
         if not isinstance(rng, list) or len(rng) != 2:
             raise SpecError(where, f"range must be [low, high], got {_shown(rng)}")
-        lo, hi = _numeric(rng, where)
+        lo, hi = cast(np.ndarray, _numeric(rng, where))  # a list: not generated
         if not hi > lo:
             raise SpecError(where, "range must be [low, high] with high > low")
         hists.append((var, bins, float(lo), float(hi)))

@@ -14,7 +14,7 @@ import shutil
 import warnings
 from dataclasses import replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._chunks import format_bytes
 from ionsweep.sweep._plan import Plan, PlanWarning, mode
 from ionsweep.sweep._reduce import Accumulator
+
+if TYPE_CHECKING:
+    import zarr
 
 __all__ = [
     "StoreCheck",
@@ -53,7 +56,7 @@ def _fixed_coords(plan: Plan) -> list:
     """The fixed inputs (given in ``[fixed]`` or defaulted) as scalar coordinates."""
     taken = set(plan.dims) | {k for a in plan.axes for k in a.extra_coords}
     taken |= {name for name, _, _ in plan.variables()} | {"valid"}
-    coords = []
+    coords: list[tuple] = []
     for name, value in plan.fixed.items():
         inp = plan.model.input(name)
         if name in taken:
@@ -137,7 +140,7 @@ def _reduced_layout(plan: Plan):
                 {"units": units, "long_name": long_name, **_coordinates_attr(plan, dims)},
             )
         )
-    for var, bins, lo, hi in plan.reduce.histograms:
+    for var, bins, lo, hi in plan.reduction.histograms:
         edges = np.linspace(lo, hi, bins + 1)
         coords.append(
             (
@@ -154,7 +157,7 @@ def _store_layout(plan: Plan, reduced, bins):
     """(variables, coords) for the store, given its ``reduced`` variables and their
     ``bins`` (see :func:`_reduced_layout`)."""
     m = mode(plan)
-    kept = plan.dims if m == "store" else [d for d in plan.dims if d not in plan.reduce.over]
+    kept = plan.dims if m == "store" else [d for d in plan.dims if d not in plan.reduction.over]
     coords = _axis_coords(plan, kept) + _fixed_coords(plan)
     if m == "store":
         return _point_variables(plan), coords
@@ -277,7 +280,7 @@ def _adopt(plan: Plan, out: Path, attrs: dict) -> tuple[Plan, list[str]]:
         )
     chunks = tuple(ident.get("chunks") or ())
     if not chunks and mode(plan) == "store" and zstore.looks_like_zarr(out / "valid"):
-        chunks = tuple(zstore.open_group_rw(out)["valid"].chunks)
+        chunks = tuple(cast("zarr.Array", zstore.open_group_rw(out)["valid"]).chunks)
     notes = []
     if chunks and chunks != plan.chunks:
         if len(chunks) != len(plan.chunks) or any(c < 1 for c in chunks):
