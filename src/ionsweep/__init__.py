@@ -109,15 +109,15 @@ if TYPE_CHECKING:  # the names above, for type checkers and IDEs
     from ionsweep.analysis import PermeabilityFit, fit_permeability_ratios
     from ionsweep.constants import FARADAY, GAS_CONSTANT, ZERO_CELSIUS, thermal_voltage
     from ionsweep.physics import (
-        donnan,
         donnan_osmotic_imbalance,
         driving_force,
         ghk_current,
         ghk_voltage,
-        nernst,
         pump_leak_steady_state,
         pump_leak_voltage,
     )
+    from ionsweep.physics.donnan import donnan  # (ionsweep.physics.donnan is also a module)
+    from ionsweep.physics.nernst import nernst
     from ionsweep.store import open_results
     from ionsweep.sweep import run_sweep
     from ionsweep.view import view
