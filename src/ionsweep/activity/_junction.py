@@ -93,8 +93,10 @@ def _check_neutral(side: Mapping, what: str) -> None:
     if any(v is None for v in values.values()):
         return
     shape = np.broadcast_shapes(*(v.shape for v in values.values()))
-    net = sum(ions.valence(n) * np.broadcast_to(v, shape) for n, v in values.items())
-    half = 0.5 * sum(abs(ions.valence(n)) * np.broadcast_to(v, shape) for n, v in values.items())
+    net = np.asarray(sum(ions.valence(n) * np.broadcast_to(v, shape) for n, v in values.items()))
+    half = 0.5 * np.asarray(
+        sum(abs(ions.valence(n)) * np.broadcast_to(v, shape) for n, v in values.items())
+    )
     bad = np.abs(net) > JUNCTION_NEUTRALITY_RTOL * half
     if np.any(bad):
         i = np.unravel_index(np.argmax(np.where(bad, np.abs(net), -1.0)), shape)

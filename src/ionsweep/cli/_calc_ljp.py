@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
+from typing import Any, cast
 
 from ionsweep.cli import _common as cm
 
@@ -132,7 +132,7 @@ def henderson_terms(pipette, bath, T: float) -> dict[str, float]:
 
     names = list(dict.fromkeys([*pipette, *bath]))
     z = {n: ions.valence(n) for n in names}
-    D = {n: _mobility(n) for n in names}
+    D = {n: cast(float, _mobility(n)) for n in names}  # ions without one were refused
     A = sum(z[n] ** 2 * D[n] * pipette.get(n, 0.0) for n in names)
     B = sum(z[n] ** 2 * D[n] * bath.get(n, 0.0) for n in names)
     x = (B - A) / A

@@ -15,6 +15,8 @@ uncertainty.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -52,7 +54,9 @@ def _side_inputs(names, balance, side):
 def _concentrations(x, names, balance, side):
     """(..., k) concentrations of one side at the broadcast shape of its own inputs, the
     balancing ion filled in, and whether the side is electroneutral (with c_balance ≥ 0)."""
-    cols = [None if i == balance else jnp.asarray(x[f"{symbol(i)}_{side}"]) for i in names]
+    cols: list[Any] = [
+        None if i == balance else jnp.asarray(x[f"{symbol(i)}_{side}"]) for i in names
+    ]
     z = [ion_table.valence(i) for i in names]
     if balance is not None:
         k = names.index(balance)
