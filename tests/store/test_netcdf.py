@@ -247,3 +247,12 @@ def test_a_fixed_categorical_input_is_stored_as_its_label(stores):
     assert "units" not in ds.activity_model.attrs
     assert ds.activity_model.attrs["long_name"].endswith("(fixed)")
     assert float(ds.T) == pytest.approx(310.15)  # numeric fixed inputs stay numbers
+
+
+def test_info_of_a_netcdf_file_says_what_it_is(stores, tmp_path):
+    from ionsweep.store import summary
+
+    open_results(stores("reduce")).to_netcdf(tmp_path / "r.nc", engine="h5netcdf")
+    text = summary(tmp_path / "r.nc")
+    assert "netCDF file written from a store, complete" in text
+    assert "V_rev_min" in text and "chunks:" not in text

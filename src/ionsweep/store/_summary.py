@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ionsweep._text import one_line
@@ -21,11 +22,13 @@ __all__ = ["summary"]
 def summary(path: str | os.PathLike[str], damages: list[Damage] | None = None) -> str:
     """Human-readable summary of a store: dims, variables with units, provenance, completeness.
 
-    A store is complete only if it says so and every chunk file its manifest and layout call
-    for exists (``damages``: :func:`ionsweep.store._verify.scan` of it, found if None).
+    ``path`` may also be a netCDF file written from a store. A store is complete only if it
+    says so and every chunk file its manifest and layout call for exists (``damages``:
+    :func:`ionsweep.store._verify.scan` of it, found if None).
     """
     ds = open_results(path)
-    damages = scan(path) if damages is None else damages
+    if damages is None:  # (a netCDF file has no chunk files to scan)
+        damages = scan(path) if Path(path).is_dir() else []
     a = decode_attrs(ds.attrs)
     done = len(finished_chunks(path))
     total = int(a.get("ionsweep_n_chunks", 0))
@@ -55,7 +58,9 @@ def summary(path: str | os.PathLike[str], damages: list[Damage] | None = None) -
         )
     pct = 100.0 * done / total if total else 0.0
     state = "complete" if a.get("ionsweep_complete") and not damages else "INCOMPLETE"
-    if a.get("ionsweep_mode") == "reduce-accumulate":  # chunks merge into saved states
+    if Path(path).is_file():  # a netCDF file written from a store: no manifest of chunks
+        lines.append(f"netCDF file written from a store, {state}")
+    elif a.get("ionsweep_mode") == "reduce-accumulate":  # chunks merge into saved states
         lines.append(_accumulated(path, total, state))
     else:
         lines.append(f"chunks: {done}/{total} finished ({pct:.1f} %), {state}")
