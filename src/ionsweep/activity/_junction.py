@@ -10,6 +10,7 @@ models because it uses them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
@@ -35,6 +36,10 @@ from ionsweep.physics._junction_data import (
 from ionsweep.physics._junction_henderson import henderson_terms as _terms
 from ionsweep.physics.junction import JUNCTION_NEUTRALITY_RTOL
 from ionsweep.physics.junction import junction_potential as _kernel
+
+if TYPE_CHECKING:
+    from jaxtyping import Array, ArrayLike, Float
+
 
 __all__ = ["henderson_terms", "liquid_junction_potential", "relative_mobility"]
 
@@ -128,8 +133,14 @@ def _validate(pipette, bath, T=298.15, *, method="nernst-planck", mobilities=Non
 
 @with_units({"T": "K"})
 def liquid_junction_potential(
-    pipette, bath, T=298.15, *, method="nernst-planck", mobilities=None, activity=None
-):
+    pipette: Mapping[str, ArrayLike],
+    bath: Mapping[str, ArrayLike],
+    T: Float[ArrayLike, "*#batch"] = 298.15,
+    *,
+    method: str = "nernst-planck",
+    mobilities: Mapping[str, ArrayLike] | None = None,
+    activity: str | None = None,
+) -> Float[Array, "*batch"]:
     r"""Liquid junction potential between a pipette solution and the bath, mV.
 
     Sign convention (that of JPCalc and LJPcalc): the potential of the bath relative to the
@@ -220,7 +231,14 @@ def _prepare(names, pipette, bath, T, mobilities, activity):
     return z, c_p, c_b, u, T, kw
 
 
-def henderson_terms(pipette, bath, T=298.15, *, mobilities=None, activity=None):
+def henderson_terms(
+    pipette: Mapping[str, ArrayLike],
+    bath: Mapping[str, ArrayLike],
+    T: Float[ArrayLike, "*#batch"] = 298.15,
+    *,
+    mobilities: Mapping[str, ArrayLike] | None = None,
+    activity: str | None = None,
+) -> dict[str, Array]:
     """Each ion's contribution to the Henderson liquid junction potential, mV.
 
     The generalized Henderson potential is a sum over ions,
@@ -246,12 +264,12 @@ def henderson_terms(pipette, bath, T=298.15, *, mobilities=None, activity=None):
     {'Na+': 9.34, 'Cl-': 0.0, 'K+': -13.7}
     """
     names = _validate(pipette, bath, T, mobilities=mobilities)
-    z, c_p, c_b, u, T, kw = _prepare(names, pipette, bath, T, mobilities, activity)
+    z, c_p, c_b, u, T_K, kw = _prepare(names, pipette, bath, T, mobilities, activity)
     delta = None
     if kw:
         delta = kw["ln_gamma_bath"] - kw["ln_gamma_pipette"]
     terms = _terms(c_p, c_b, jnp.asarray(z, c_p.dtype), u, delta)
-    terms = R_OVER_F_MV * T[..., None] * terms
+    terms = R_OVER_F_MV * T_K[..., None] * terms
     return {n: terms[..., i] for i, n in enumerate(names)}
 
 

@@ -79,10 +79,10 @@ def row_junctions(
     from ionsweep.activity import liquid_junction_potential
 
     try:
-        ljp = liquid_junction_potential(pip, bath, meas.T, method=method)
+        mv = liquid_junction_potential(pip, bath, meas.T, method=method)
     except (ValueError, KeyError) as exc:
         raise FitInputError("junction", str(exc.args[0] if exc.args else exc)) from None
-    ljp = np.asarray(ljp, dtype=float).reshape(-1)
+    ljp = np.asarray(mv, dtype=float).reshape(-1)
     bad = np.flatnonzero(~np.isfinite(ljp))
     if bad.size:
         raise FitInputError(

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -30,6 +30,10 @@ from ionsweep.store import encode_attrs
 from ionsweep.store._dataset import jsonable, provenance, write_dataset
 from ionsweep.sweep._in_memory import evaluate
 from ionsweep.sweep._plan import Axis, Plan, PlanWarning
+
+if TYPE_CHECKING:
+    import os
+
 
 __all__ = ["format_results", "run_sensitivity", "write_results"]
 
@@ -130,7 +134,13 @@ def _batch_size(plan: SensitivityPlan, platform: str) -> int:
     return max(1, min(cap, max(plan.evaluations.values())))
 
 
-def run_sensitivity(spec, store=None, *, overwrite: bool = False, **overrides) -> xr.Dataset:
+def run_sensitivity(
+    spec: str | os.PathLike[str] | Mapping[str, Any] | SensitivityPlan,
+    store: str | os.PathLike[str] | None = None,
+    *,
+    overwrite: bool = False,
+    **overrides: Any,
+) -> xr.Dataset:
     """Run the analyses of a sensitivity spec and return (and optionally store) the results.
 
     Parameters

@@ -11,6 +11,7 @@ names, the shipped mobility table and activity models is
 from __future__ import annotations
 
 import operator
+from typing import TYPE_CHECKING, Literal, overload
 
 import jax.numpy as jnp
 import numpy as np
@@ -21,6 +22,17 @@ from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._ionaxis import ion_all, ion_sum
 from ionsweep.physics._junction_henderson import henderson
 from ionsweep.physics._junction_np import nernst_planck
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from jaxtyping import Array, ArrayLike, Float, Int
+
+    _PerIon = Float[ArrayLike, "*#batch n_ions"]
+    _PerPoint = Float[ArrayLike, "*#batch"]
+    _Potential = Float[Array, "*batch"]
+    _Code = Int[Array, "*batch"]
+
 
 __all__ = [
     "JUNCTION_METHODS",
@@ -133,19 +145,45 @@ def _potential(c_p, c_b, z, D, T, delta, method):
 _UNITS = {"c_pipette": "mM", "c_bath": "mM", "z": "", "D": "cm^2/s", "T": "K"}
 
 
+@overload
+def junction_potential(
+    c_pipette: _PerIon,
+    c_bath: _PerIon,
+    z: Sequence[int],
+    D: _PerIon,
+    T: _PerPoint,
+    *,
+    method: str = ...,
+    ln_gamma_pipette: _PerIon | None = ...,
+    ln_gamma_bath: _PerIon | None = ...,
+    with_code: Literal[False] = ...,
+) -> _Potential: ...
+@overload
+def junction_potential(
+    c_pipette: _PerIon,
+    c_bath: _PerIon,
+    z: Sequence[int],
+    D: _PerIon,
+    T: _PerPoint,
+    *,
+    method: str = ...,
+    ln_gamma_pipette: _PerIon | None = ...,
+    ln_gamma_bath: _PerIon | None = ...,
+    with_code: Literal[True],
+) -> tuple[_Potential, _Code]: ...
 @with_units(_UNITS)
 def junction_potential(
-    c_pipette,
-    c_bath,
-    z,
-    D,
-    T,
+    c_pipette: _PerIon,
+    c_bath: _PerIon,
+    z: Sequence[int],
+    D: _PerIon,
+    T: _PerPoint,
     *,
-    method="nernst-planck",
-    ln_gamma_pipette=None,
-    ln_gamma_bath=None,
-    with_code=False,
-):
+    method: str = "nernst-planck",
+    ln_gamma_pipette: _PerIon | None = None,
+    ln_gamma_bath: _PerIon | None = None,
+    with_code: bool = False,
+) -> _Potential | tuple[_Potential, _Code]:
     r"""Liquid junction potential of the bath relative to the pipette, from stacked arrays.
 
     Sign: the potential of the bath relative to the pipette solution (as JPCalc and

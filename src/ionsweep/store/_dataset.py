@@ -8,11 +8,18 @@ import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
+
+if TYPE_CHECKING:
+    import os
+
+    import xarray as xr
+
 
 __all__ = ["is_text", "jsonable", "label_codes", "provenance", "versions", "write_dataset"]
 
@@ -90,7 +97,7 @@ def provenance(
     }
 
 
-def write_dataset(ds, out, *, overwrite: bool = False) -> None:
+def write_dataset(ds: xr.Dataset, out: str | os.PathLike[str], *, overwrite: bool = False) -> None:
     """Write an in-memory result Dataset as an ionsweep store (one finished chunk)."""
     out = Path(out)
     if zstore.is_store(out):
@@ -105,7 +112,7 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
         for name, c in ds.coords.items()
     ]
     codes = [
-        label_codes(name, c.values, c.attrs.get("long_name", name))
+        label_codes(str(name), c.values, c.attrs.get("long_name", name))
         for name, c in ds.coords.items()
         if name in index and is_text(c.values)
     ]
@@ -114,7 +121,7 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
     for name, v in ds.data_vars.items():
         aux = [c for c in ds.coords if c not in index and set(ds[c].dims) <= set(v.dims)]
         aux += [c[0] for c in codes if c[1][0] in v.dims]
-        attrs = dict(v.attrs, **({"coordinates": " ".join(aux)} if aux else {}))
+        attrs = dict(v.attrs, **({"coordinates": " ".join(map(str, aux))} if aux else {}))
         attrs = {k: jsonable(x) for k, x in attrs.items()}
         values = np.asarray(v.values)
         dtype = str if values.dtype.kind in "UO" else values.dtype
@@ -124,7 +131,7 @@ def write_dataset(ds, out, *, overwrite: bool = False) -> None:
     group = zstore.open_group_rw(out)
     for name, v in ds.data_vars.items():
         values = np.asarray(v.values)
-        arr = zstore.writable(group[name])
+        arr = zstore.writable(group[str(name)])
         arr[...] = values.astype(str) if values.dtype.kind == "O" else values
     zstore.mark_done(out, (0,))
 

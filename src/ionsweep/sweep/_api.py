@@ -6,6 +6,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -16,6 +17,10 @@ from ionsweep.sweep._plan import Plan, PlanWarning
 from ionsweep.sweep._spec import load_spec, parse_spec
 from ionsweep.sweep._spec_text import spec_to_toml
 
+if TYPE_CHECKING:
+    import os
+
+
 __all__ = ["run_sweep", "spec_to_toml"]
 
 #: Largest result ``run_sweep(store=None)`` keeps in memory.
@@ -23,7 +28,13 @@ IN_MEMORY_LIMIT_BYTES = 2 * 10**9
 
 
 def run_sweep(
-    spec, store=None, *, resume=False, overwrite=False, progress=False, **overrides
+    spec: str | os.PathLike[str] | Mapping[str, Any],
+    store: str | os.PathLike[str] | None = None,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = False,
+    **overrides: Any,
 ) -> xr.Dataset:
     """Run a sweep and return its results as an :class:`xarray.Dataset`.
 

@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +40,12 @@ from ionsweep.sweep._plan import Plan
 from ionsweep.sweep._reduce import Accumulator
 from ionsweep.sweep._repair import repair_store
 from ionsweep.sweep._store import finish_reduction
+
+if TYPE_CHECKING:
+    import os
+
+    from ionsweep.sweep._store import StoreCheck
+
 
 __all__ = ["run_dask"]
 
@@ -83,16 +90,16 @@ def _chunk_task(index, plan: Plan, out: str) -> int:
 
 def run_dask(
     plan: Plan,
-    out,
+    out: str | os.PathLike[str],
     address: str,
     *,
-    resume=False,
-    overwrite=False,
-    progress=None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool | None = None,
     n_workers: int = 2,
-    repair=False,
+    repair: bool = False,
     compilation_cache: str | None = None,
-    checked=None,
+    checked: StoreCheck | None = None,
 ) -> RunResult:
     """Evaluate ``plan`` into ``out`` with one Dask task per chunk.
 

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -58,6 +59,13 @@ from ionsweep.sweep._store import (
     prepare_store,
     write_chunk,
 )
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    import jax
+
 
 __all__ = ["RunResult", "StoreCheck", "check_store", "mode", "run"]
 
@@ -149,14 +157,14 @@ def _progress(total, done, enabled):
 
 def run(
     plan: Plan,
-    out,
+    out: str | os.PathLike[str],
     *,
-    resume=False,
-    overwrite=False,
-    progress=None,
-    shard=None,
-    devices=None,
-    repair=False,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    shard: tuple[int, int] | None = None,
+    devices: Sequence[jax.Device] | None = None,
+    repair: bool = False,
     checked: StoreCheck | None = None,
 ) -> RunResult:
     """Evaluate ``plan`` into the zarr store ``out``.

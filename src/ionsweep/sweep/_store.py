@@ -30,6 +30,10 @@ from ionsweep.sweep._plan import Plan, PlanWarning, mode
 from ionsweep.sweep._reduce import Accumulator
 
 if TYPE_CHECKING:
+    import os
+
+
+if TYPE_CHECKING:
     import zarr
 
 __all__ = [
@@ -322,7 +326,13 @@ def _check_space(plan: Plan, out: Path) -> None:
 
 
 def check_store(
-    plan: Plan, out, *, resume: bool = False, overwrite: bool = False, shard=None, repair=False
+    plan: Plan,
+    out: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    shard: tuple[int, int] | None = None,
+    repair: bool = False,
 ) -> StoreCheck:
     """What a run would do with ``out``, and the plan to run; touches nothing.
 
