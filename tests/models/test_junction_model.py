@@ -110,3 +110,23 @@ def test_shipped_spec_is_valid():
     plan = parse_spec(path.read_text(), source=str(path))
     assert plan.dims == ("Gluconate_pipette", "Cl_pipette", "celsius")
     assert plan.shape == (29, 29, 2)
+
+
+def test_mobility_factors_scale_the_tabulated_mobilities():
+    from ionsweep.activity import relative_mobility
+
+    spec = SPEC.replace('bath = ["Na+", "K+", "Cl-"]', 'bath = ["Na+", "K+", "Cl-"]\n'
+                        'method = "henderson"\nmobility_factors = true')  # fmt: skip
+    spec = spec.replace("T = [295.15, 308.15]", "u_Gluconate = [0.95, 1.05]")
+    spec = spec.replace('variables = ["ljp", "ljp_henderson"]', 'variables = ["ljp"]')
+    spec = spec.replace('grad = ["Gluconate_pipette", "T"]', "")
+    ds = ionsweep.run_sweep(spec, dtype="float64")
+    assert "ljp_henderson" not in ds and ds.u_Gluconate.attrs["units"] == "1"
+    u0 = relative_mobility("Gluconate-")
+    for k, factor in enumerate([0.95, 1.05]):
+        pipette = {"K+": 130.0, "Gluconate-": 120.0, "Cl-": 10.0}
+        want = ionsweep.liquid_junction_potential(
+            pipette, BATH, 310.15, method="henderson", mobilities={"Gluconate-": factor * u0}
+        )
+        assert float(ds.ljp[1, 0, k]) == pytest.approx(float(want), abs=1e-9)
+    assert float(ds.ljp[1, 0, 1]) < float(ds.ljp[1, 0, 0])  # a faster gluconate: a smaller LJP
