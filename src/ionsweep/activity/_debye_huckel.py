@@ -45,7 +45,7 @@ __all__ = [
 _LN10 = math.log(10.0)
 
 
-def _sqrt_I(I):
+def _sqrt_I(I: Array) -> Array:
     # I < 0 is meaningless: NaN; the where keeps sqrt's gradient finite at I = 0 too.
     safe = jnp.where(I > 0, I, jnp.ones_like(I))
     return jnp.where(I > 0, jnp.sqrt(safe), jnp.where(I == 0, 0, jnp.nan))
@@ -237,7 +237,7 @@ def nernst_davies(
     k = jnp.where(ok, R_OVER_F_MV * T_safe / z_safe, jnp.nan)  # mV; NaN carries through
     k_davies = k * _LN10 * debye_huckel_A(T_safe) * z_safe * z_safe
 
-    def side(I):  # each side at its own shape; NaN for I < 0 carries through
+    def side(I: Array) -> Array:  # each side at its own shape; NaN for I < 0 carries through
         s = _sqrt_I(I)
         return s / (1 + s) - c * I
 

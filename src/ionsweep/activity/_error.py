@@ -178,7 +178,7 @@ def delta_E(
     return scale * (side_out - side_in)
 
 
-def _defined(d, c):
+def _defined(d: Array, c: ArrayLike | None) -> Array:
     """``d`` where the concentration ``c`` (mM) is positive and finite (or not given), else
     NaN."""
     if c is None:

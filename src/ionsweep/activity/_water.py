@@ -81,7 +81,7 @@ def water_permittivity(T: Float[ArrayLike, "*#batch"]) -> Float[Array, "*batch"]
 _E2_OVER_EPS0_K = ELEMENTARY_CHARGE**2 / (VACUUM_PERMITTIVITY * BOLTZMANN)
 
 
-def _kappa_factor(T):
+def _kappa_factor(T: ArrayLike) -> tuple[Array, Array]:
     """(e² / (ε₀ ε_r k T)) in m, and ρ_w in kg/m³."""
     (T,) = as_float(T)
     eps = water_permittivity(T)

@@ -80,7 +80,7 @@ from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._pump_leak_solve import FLUX_OVER_P_TO_MM, ghk_w, inv_v, solve
 
 if TYPE_CHECKING:
-    from jaxtyping import ArrayLike, Float
+    from jaxtyping import Array, ArrayLike, Float
 
 
 __all__ = ["PumpLeakState", "pump_leak_steady_state"]
@@ -206,7 +206,20 @@ def pump_leak_steady_state(
 # jit here although the library otherwise leaves jit to its callers: the root solve's
 # while_loop is otherwise compiled anew on every eager call. Inlined inside a caller's jit.
 @jax.jit
-def _steady_state(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
+def _steady_state(
+    p: Array,
+    P_K: Array,
+    P_Na: Array,
+    P_Cl: Array,
+    K_o: Array,
+    Na_o: Array,
+    Cl_o: Array,
+    X: Array,
+    z: Array,
+    T: Array,
+    r: Array,
+    extra: Array,
+) -> tuple[Array, Array, Array, Array, Array, Array]:
     v = solve(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra)
     ok = jnp.isfinite(v)
     v = jnp.where(ok, v, 0)
@@ -227,7 +240,7 @@ def _steady_state(p, P_K, P_Na, P_Cl, K_o, Na_o, Cl_o, X, z, T, r, extra):
     c_X = jnp.where(jnp.abs(z) >= 1, (Cl_i - S) * _recip(z), (Cl_o + extra) + Na_o + K_o - S - Cl_i)
     nan = jnp.full_like(v, jnp.nan)
 
-    def out(a):
+    def out(a: Array) -> Array:
         return jnp.where(ok, a, nan)
 
     return (

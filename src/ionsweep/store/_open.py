@@ -68,7 +68,7 @@ def open_results(path: str | os.PathLike[str]) -> xr.Dataset:
     return ds
 
 
-def _open_store(path) -> xr.Dataset:
+def _open_store(path: str | os.PathLike[str]) -> xr.Dataset:
     kind = store_kind(path)
     if kind == "missing":
         raise StoreError(f"{path} is not an ionsweep store (no such directory)")

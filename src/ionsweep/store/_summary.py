@@ -84,7 +84,7 @@ def summary(path: str | os.PathLike[str], damages: list[Damage] | None = None) -
     return "\n".join(lines)
 
 
-def _accumulated(path, total: int, state: str) -> str:
+def _accumulated(path: str | os.PathLike[str], total: int, state: str) -> str:
     """The chunks line of an accumulated reduction: how many chunks its processes' saved
     partial states cover."""
     if state == "complete":
