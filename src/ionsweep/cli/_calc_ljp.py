@@ -223,7 +223,8 @@ QUANTITY = (
     _add_ljp,
     _ljp,
     "Liquid junction potential of the bath relative to the pipette (mV), the correction "
-    "V_membrane = V_recorded - LJP and each ion's contribution",
+    "V_membrane = V_recorded - LJP and each ion's contribution (its term of the generalized "
+    "Henderson equation; the terms sum to the Henderson LJP)",
     "ionsweep calc ljp --pipette K+=130,gluconate-=110,Cl-=20 --bath Na+=145,K+=5,Cl-=150 "
     "--celsius 25",
 )
