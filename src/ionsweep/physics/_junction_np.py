@@ -33,6 +33,7 @@ cost per junction is set by the number of distinct valences, not the number of i
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -44,28 +45,40 @@ from ionsweep.physics._junction_linalg import solve as linsolve
 __all__ = ["nernst_planck"]
 
 #: Order of the Taylor steps of the linear transport system.
-TAYLOR_ORDER = 8
-#: Largest rate × step of a Taylor step: its local error is ≲ 0.5⁹/9! ≈ 5·10⁻⁹.
-STEP_RATE = 0.5
-#: Bounds of the number of Taylor steps.
-MIN_STEPS, MAX_STEPS = 2, 512
+TAYLOR_ORDER = 16
+#: Largest rate × step of a Taylor step: its local error is ≲ 1.5¹⁷/17! ≈ 3·10⁻¹²,
+#: relative.
+STEP_RATE = 1.5
 #: Newton iterations at most; points not converged by then are NaN.
-MAX_NEWTON = 40
+MAX_NEWTON = 60
+#: The Jacobian is kept while every step is at most this fraction of the one before.
+CONTRACTION = 0.25
+#: Bounds of the number of Taylor steps.
+MIN_STEPS, MAX_STEPS = 2, 1024
+#: On CPU, batches are solved this many points at a time (each block's work in cache, and
+#: each block iterates only as long as its own points need).
+BLOCK_POINTS = 256
 
 
-def _flow(theta, zetas, c_p):
-    """(C(1), K(1)) of the linear transport system, per valence, for unknowns ``theta``."""
+def _rate(h, zetas):
+    """An estimate of the spread of growth rates of the transport system (per unit τ), per
+    point: its modes grow or decay like e^(±ζVτ) and e^(Σζ²H·τ), and the non-normal
+    coupling of the fluxes adds a little."""
+    v = sum(zeta * hk for zeta, hk in zip(zetas, h, strict=True))
+    big = max(zeta * zeta for zeta in zetas)
+    eig = jnp.abs(sum(zeta * zeta * hk for zeta, hk in zip(zetas, h, strict=True)))
+    mixing = 0.25 * big * sum(jnp.abs(hk) for hk in h)
+    return 2 * (jnp.abs(v) * max(abs(zeta) for zeta in zetas) + eig + mixing)
+
+
+def _flow(h, zetas, c_p, n):
+    """(C(1), K(1), V) of the linear transport system, per valence, in ``n`` Taylor steps
+    (a static int, or a traced one for the fallback)."""
     m = len(zetas)
-    h = theta[:m]
     v = sum(zeta * hk for zeta, hk in zip(zetas, h, strict=True))
     z2 = [zeta * zeta for zeta in zetas]
     zv = [zeta * v for zeta in zetas]
-    rate = jnp.abs(v) * max(abs(zeta) for zeta in zetas)
-    rate = rate + sum(q * (1 + jnp.abs(hk)) for q, hk in zip(z2, h, strict=True))
-    worst = jnp.max(jnp.where(jnp.isfinite(rate), rate, 0))
-    n = jnp.clip(jnp.ceil(worst / STEP_RATE), MIN_STEPS, MAX_STEPS).astype(jnp.int32)
-    n = lax.stop_gradient(n)
-    dt = 1 / n.astype(v.dtype)
+    dt = 1 / jnp.asarray(n, v.dtype)
 
     def deriv(y):
         c, k = y[:m], y[m:]
@@ -74,23 +87,24 @@ def _flow(theta, zetas, c_p):
         dk = [w - a * ki for a, ki in zip(zv, k, strict=True)]
         return dc + dk
 
-    def step(_, y):
-        term, acc = y, y
-        for j in range(1, TAYLOR_ORDER + 1):
-            term = [dt / j * t for t in deriv(term)]
-            acc = [a + t for a, t in zip(acc, term, strict=True)]
-        return acc
+    def order(j, state):
+        term, acc = state
+        term = [(dt / j.astype(dt.dtype)) * t for t in deriv(term)]
+        return term, [a + t for a, t in zip(acc, term, strict=True)]
 
-    y0 = list(c_p) + [jnp.zeros_like(v)] * m
-    y = lax.fori_loop(0, n, step, y0)
+    def step(_, y):
+        return lax.fori_loop(1, TAYLOR_ORDER + 1, order, (y, y))[1]
+
+    y = list(c_p) + [jnp.zeros_like(v)] * m
+    y = lax.fori_loop(0, n, step, y)
     return y[:m], y[m:], v
 
 
-def _residual(theta, zetas, params):
+def _residual(theta, zetas, params, n):
     """The m + 1 residuals: bath boundary per valence (+ ζλ) and zero current."""
     c_p, c_b, d_p, d_b = params
     m = len(zetas)
-    c1, k1, v = _flow(theta, zetas, c_p)
+    c1, k1, v = _flow(theta[:m], zetas, c_p, n)
     lam = theta[m]
     res = [c - cb + zeta * lam for c, cb, zeta in zip(c1, c_b, zetas, strict=True)]
     current = sum(
@@ -100,49 +114,107 @@ def _residual(theta, zetas, params):
     return res + [current]
 
 
-def _jacobian(theta, zetas, params):
-    """(residuals, their Jacobian as rows of columns) by forward mode, one pass per unknown."""
-    k = len(theta)
-    cols = []
-    res = None
-    for j in range(k):
-        tangent = [jnp.ones_like(t) if i == j else jnp.zeros_like(t) for i, t in enumerate(theta)]
-        res, col = jax.jvp(lambda th: _residual(th, zetas, params), (theta,), (tangent,))
-        cols.append(col)
-    return res, [[cols[j][i] for j in range(k)] for i in range(k)]
+def _jacobian(theta, zetas, params, n):
+    """(residuals, their Jacobian as rows of columns): forward mode in the H (one pass with
+    the m tangents side by side), and the λ column (ζ in the boundary rows, 0 in the
+    current row) as it stands."""
+    m = len(zetas)
+    eye = [[jnp.full_like(theta[0], float(i == j)) for i in range(len(theta))] for j in range(m)]
+    basis = [jnp.stack([e[i] for e in eye]) for i in range(len(theta))]
+
+    def along(tangent):
+        return jax.jvp(lambda th: _residual(th, zetas, params, n), (theta,), (tangent,))
+
+    res, cols = jax.vmap(along, out_axes=(None, 0))(basis)
+    zero = jnp.zeros_like(theta[0])
+    rows = [[cols[i][j] for j in range(m)] + [zero + zeta] for i, zeta in enumerate(zetas)]
+    return res, rows + [[cols[m][j] for j in range(m)] + [zero]]
+
+
+def _steps_for(theta, zetas, active):
+    """Taylor steps for the worst active point of the batch."""
+    rate = jnp.where(active, _rate(theta[: len(zetas)], zetas), 0)
+    worst = jnp.max(jnp.where(jnp.isfinite(rate), rate, 0))
+    n = jnp.clip(jnp.ceil(worst / STEP_RATE), MIN_STEPS, MAX_STEPS).astype(jnp.int32)
+    return lax.stop_gradient(n)
 
 
 def _newton(theta0, zetas, params, active):
-    """Newton's method from ``theta0``; (theta, converged) per batch element."""
+    """Newton's method, its Jacobian kept while the steps shrink fast enough (chord steps)
+    and computed afresh where some point's step shrank by less than :data:`CONTRACTION`;
+    until every active point's step is at rounding level. (theta, converged)."""
     tol = 1e3 * jnp.finfo(theta0[0].dtype).eps
 
     def cond(state):
-        i, _, done = state
+        i, _, _, _, _, _, done = state
         return (i < MAX_NEWTON) & ~jnp.all(done)
 
     def body(state):
-        i, theta, done = state
-        res, jac = _jacobian(theta, zetas, params)
-        step = linsolve(jac, [-r for r in res])
-        size = sum(jnp.abs(s) for s in step)
-        scale = 1 + sum(jnp.abs(t) for t in theta)
-        ok = jnp.isfinite(size)
-        new = [jnp.where(done | ~ok, t, t + s) for t, s in zip(theta, step, strict=True)]
-        done = done | (ok & (size <= tol * scale)) | ~ok
-        return i + 1, new, done
+        i, theta, jac, n, last, slow, done = state
 
-    state = (jnp.asarray(0), list(theta0), ~active)
-    _, theta, _ = lax.while_loop(cond, body, state)
-    res = _residual(theta, zetas, params)
-    tol_res = 1e4 * jnp.finfo(theta0[0].dtype).eps
-    converged = sum(jnp.abs(r) for r in res) <= tol_res * (1 + sum(jnp.abs(t) for t in theta))
-    return theta, converged
+        def refresh(_):
+            n_new = _steps_for(theta, zetas, ~done)
+            res, jac_new = _jacobian(theta, zetas, params, n_new)
+            return res, jac_new, n_new
+
+        def reuse(_):
+            return _residual(theta, zetas, params, n), jac, n
+
+        res, jac, n = lax.cond(slow, refresh, reuse, None)
+        step = linsolve(jac, [-r for r in res])
+        size = sum(jnp.abs(q) for q in step)
+        ok = jnp.isfinite(size)
+        new = [jnp.where(done | ~ok, t, t + q) for t, q in zip(theta, step, strict=True)]
+        small = size <= tol * (1 + sum(jnp.abs(t) for t in theta))
+        done = done | ~ok | small
+        slow = jnp.any(~done & (size > CONTRACTION * last))
+        return i + 1, new, jac, n, jnp.where(done, last, size), slow, done
+
+    k = len(theta0)
+    zero = jnp.zeros_like(theta0[0])
+    jac0 = [[zero] * k for _ in range(k)]
+    n0 = jnp.asarray(MIN_STEPS, jnp.int32)
+    state = (jnp.asarray(0), list(theta0), jac0, n0, zero + jnp.inf, jnp.asarray(True), ~active)
+    _, theta, _, _, _, _, done = lax.while_loop(cond, body, state)
+    # A point is converged when its last step was at rounding level: the step before it
+    # was then already small, so its residuals vanish to the same level.
+    return theta, done & active & jnp.isfinite(sum(theta))
+
+
+def _blocked(theta0, zetas, params, active):
+    """:func:`_newton` over flat (N,) arrays, :data:`BLOCK_POINTS` points at a time."""
+    total = active.shape[0]
+    nb = -(-total // BLOCK_POINTS)
+    pad = nb * BLOCK_POINTS - total
+
+    def cut(x):
+        x = jnp.concatenate([x, jnp.repeat(x[-1:], pad)]) if pad else x
+        return x.reshape(nb, BLOCK_POINTS)
+
+    blocks = jax.tree_util.tree_map(cut, (theta0, params, active))
+    theta, conv = lax.map(lambda b: _newton(b[0], zetas, b[1], b[2]), blocks)
+    return [t.reshape(-1)[:total] for t in theta], conv.reshape(-1)[:total]
+
+
+def _solve_any(theta0, zetas, params, active):
+    """:func:`_newton` on the batch, by blocks on CPU when it is large."""
+    shape = active.shape
+    total = math.prod(shape)
+    if total <= 2 * BLOCK_POINTS:
+        return _newton(theta0, zetas, params, active)
+    flat = jax.tree_util.tree_map(lambda x: x.reshape(-1), (theta0, params, active))
+    theta, conv = lax.platform_dependent(
+        *flat,
+        cpu=lambda t, p, a: _blocked(t, zetas, p, a),
+        default=lambda t, p, a: _newton(t, zetas, p, a),
+    )
+    return [t.reshape(shape) for t in theta], conv.reshape(shape)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
 def _solve(zetas, theta0, active, params):
     """(theta, converged): the root of the residuals, differentiable in ``params`` only."""
-    return _newton(theta0, zetas, params, active)
+    return _solve_any(theta0, zetas, params, active)
 
 
 @_solve.defjvp
@@ -150,8 +222,9 @@ def _solve_jvp(zetas, primals, tangents):
     theta0, active, params = primals
     dparams = tangents[2]
     theta, converged = _solve(zetas, theta0, active, params)
-    _, jac = _jacobian(theta, zetas, params)
-    _, dres = jax.jvp(lambda p: _residual(theta, zetas, p), (params,), (dparams,))
+    n = _steps_for(theta, zetas, active & converged)
+    _, jac = _jacobian(theta, zetas, params, n)
+    _, dres = jax.jvp(lambda p: _residual(theta, zetas, p, n), (params,), (dparams,))
     dtheta = linsolve(jac, [-r for r in dres])
     dtheta = [jnp.where(converged, d, 0) for d in dtheta]
     return (theta, converged), (dtheta, np.zeros(converged.shape, dtype=jax.dtypes.float0))
