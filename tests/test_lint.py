@@ -1,6 +1,8 @@
 """Lint and type check as part of the suite: ruff over src, tests and benchmarks, mypy over
 src (configured in pyproject.toml), each with no finding."""
 
+import importlib
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +35,29 @@ def test_mypy_finds_nothing():
     out = _run("mypy")
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.startswith("Success:"), out.stdout
+
+
+#: The namespaces whose exported functions are the public API.
+PUBLIC = ("ionsweep", "ionsweep.physics", "ionsweep.activity", "ionsweep.analysis",
+          "ionsweep.sensitivity", "ionsweep.store", "ionsweep.sweep", "ionsweep.plot",
+          "ionsweep.view", "ionsweep.constants")  # fmt: skip
+
+
+def _unannotated(fn) -> list[str]:
+    """The parameters (and ``return``) of ``fn`` without an annotation."""
+    sig = inspect.signature(fn)
+    missing = [n for n, p in sig.parameters.items() if p.annotation is inspect.Parameter.empty]
+    return missing + (["return"] if sig.return_annotation is inspect.Signature.empty else [])
+
+
+def test_every_public_function_is_annotated():
+    functions = {}
+    for ns in PUBLIC:
+        module = importlib.import_module(ns)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj) and not inspect.isclass(obj):
+                functions.setdefault(inspect.unwrap(obj), f"{ns}.{name}")
+    assert len(functions) > 80  # the API is found (93 functions when written)
+    missing = {qual: _unannotated(fn) for fn, qual in functions.items() if _unannotated(fn)}
+    assert not missing, missing
