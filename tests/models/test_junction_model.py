@@ -57,7 +57,7 @@ def test_sweep_equals_the_eager_kernel_point_by_point(ds):
 
 
 def test_engine_gradients_equal_jax_grad_of_the_kernel(ds):
-    # jax.grad traced eagerly: reverse mode under jit is not supported by the kernel's solve
+    # jax.grad as a user calls it, on the eager kernel
     d_gluc = jax.grad(_kernel, argnums=0)
     d_T = jax.grad(_kernel, argnums=2)
     for i, g, k, T in ((0, 100.0, 0, 295.15), (1, 120.0, 1, 308.15)):
