@@ -219,15 +219,46 @@ def _solve(zetas, theta0, active, params):
 
 @_solve.defjvp
 def _solve_jvp(zetas, primals, tangents):
+    """Implicit-function tangents, dθ = −J⁻¹·(∂r/∂p)·dp, with ∂r/∂p formed from primal
+    values only, so that the tangent map has no loop in it and transposes (reverse mode)."""
     theta0, active, params = primals
-    dparams = tangents[2]
+    d_cp, d_cb, d_dp, d_db = tangents[2]
     theta, converged = _solve(zetas, theta0, active, params)
+    m = len(zetas)
     n = _steps_for(theta, zetas, active & converged)
     _, jac = _jacobian(theta, zetas, params, n)
-    _, dres = jax.jvp(lambda p: _residual(theta, zetas, p, n), (params,), (dparams,))
+    by_cp = _sensitivity_to_start(theta, zetas, params, n)
+    _, k1, v = _flow(theta[:m], zetas, params[0], n)
+    dres = [sum(by_cp[i][j] * d_cp[j] for j in range(m)) for i in range(m + 1)]
+    dres = [dr - db for dr, db in zip(dres[:m], d_cb, strict=True)] + [
+        dres[m]
+        + sum(
+            (zeta / k) * (ddb - jnp.exp(-zeta * v) * ddp)
+            for zeta, k, ddb, ddp in zip(zetas, k1, d_db, d_dp, strict=True)
+        )
+    ]
     dtheta = linsolve(jac, [-r for r in dres])
     dtheta = [jnp.where(converged, d, 0) for d in dtheta]
     return (theta, converged), (dtheta, np.zeros(converged.shape, dtype=jax.dtypes.float0))
+
+
+def _sensitivity_to_start(theta, zetas, params, n):
+    """∂r_i/∂C_P,j (rows i of the m + 1 residuals, columns j of the m valences) by forward
+    mode, the m tangents side by side."""
+    m = len(zetas)
+    c_p = params[0]
+    basis = [
+        jnp.stack([jnp.full_like(c, float(i == j)) for j in range(m)]) for i, c in enumerate(c_p)
+    ]
+
+    def along(tangent):
+        def res(cp):
+            return _residual(theta, zetas, (cp, *params[1:]), n)
+
+        return jax.jvp(res, (list(c_p),), (tangent,))[1]
+
+    cols = jax.vmap(along)(basis)
+    return [[cols[i][j] for j in range(m)] for i in range(m + 1)]
 
 
 def _safe_totals(zetas, like):
