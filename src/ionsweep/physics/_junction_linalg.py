@@ -44,9 +44,15 @@ def solve(a, b):
     k = len(a)
     a = [list(row) for row in a]
     b = list(b)
+    # A pivot lost to rounding (rows that are parallel up to rounding, as the bath rows of
+    # the junction are before the multiplier's column resolves them) is kept at the rounding
+    # level of its column instead of 0, so the step stays finite.
+    size = [sum(jnp.abs(a[i][j]) for i in range(k)) for j in range(k)]
     for j in range(k):
         _pivot(a, b, j)
-        inv = 1 / a[j][j]
+        floor = 16 * jnp.finfo(a[j][j].dtype).eps * size[j]
+        p = a[j][j]
+        inv = 1 / jnp.where(jnp.abs(p) < floor, jnp.where(p < 0, -floor, floor), p)
         for i in range(j + 1, k):
             f = a[i][j] * inv
             for col in range(j + 1, k):
@@ -57,5 +63,7 @@ def solve(a, b):
         s = b[i]
         for col in range(i + 1, k):
             s = s - a[i][col] * x[col]
-        x[i] = s / a[i][i]
+        p = a[i][i]
+        floor = 16 * jnp.finfo(p.dtype).eps * size[i]
+        x[i] = s / jnp.where(jnp.abs(p) < floor, jnp.where(p < 0, -floor, floor), p)
     return x

@@ -142,15 +142,17 @@ def _steps_for(theta, zetas, active):
 def _newton(theta0, zetas, params, active):
     """Newton's method, its Jacobian kept while the steps shrink fast enough (chord steps)
     and computed afresh where some point's step shrank by less than :data:`CONTRACTION`;
-    until every active point's step is at rounding level. (theta, converged)."""
-    tol = 1e3 * jnp.finfo(theta0[0].dtype).eps
+    until every active point has converged (a step at rounding level, taken from residuals
+    at rounding level) or failed (a non-finite step). (theta, converged)."""
+    eps = jnp.finfo(theta0[0].dtype).eps
+    res_scale = 1 + sum(jnp.abs(p) for side in params for p in side)
 
     def cond(state):
-        i, _, _, _, _, _, done = state
+        i, _, _, _, _, _, done, _ = state
         return (i < MAX_NEWTON) & ~jnp.all(done)
 
     def body(state):
-        i, theta, jac, n, last, slow, done = state
+        i, theta, jac, n, last, slow, done, conv = state
 
         def refresh(_):
             n_new = _steps_for(theta, zetas, ~done)
@@ -165,20 +167,20 @@ def _newton(theta0, zetas, params, active):
         size = sum(jnp.abs(q) for q in step)
         ok = jnp.isfinite(size)
         new = [jnp.where(done | ~ok, t, t + q) for t, q in zip(theta, step, strict=True)]
-        small = size <= tol * (1 + sum(jnp.abs(t) for t in theta))
+        small = size <= 1e3 * eps * (1 + sum(jnp.abs(t) for t in theta))
+        small &= sum(jnp.abs(r) for r in res) <= 1e4 * eps * res_scale
+        conv = conv | (~done & ok & small)
         done = done | ~ok | small
         slow = jnp.any(~done & (size > CONTRACTION * last))
-        return i + 1, new, jac, n, jnp.where(done, last, size), slow, done
+        return i + 1, new, jac, n, jnp.where(done, last, size), slow, done, conv
 
     k = len(theta0)
     zero = jnp.zeros_like(theta0[0])
     jac0 = [[zero] * k for _ in range(k)]
     n0 = jnp.asarray(MIN_STEPS, jnp.int32)
-    state = (jnp.asarray(0), list(theta0), jac0, n0, zero + jnp.inf, jnp.asarray(True), ~active)
-    _, theta, _, _, _, _, done = lax.while_loop(cond, body, state)
-    # A point is converged when its last step was at rounding level: the step before it
-    # was then already small, so its residuals vanish to the same level.
-    return theta, done & active & jnp.isfinite(sum(theta))
+    start = (jnp.asarray(0), list(theta0), jac0, n0, zero + jnp.inf, jnp.asarray(True))
+    out = lax.while_loop(cond, body, (*start, ~active, jnp.zeros_like(active)))
+    return out[1], out[7] & jnp.isfinite(sum(out[1]))
 
 
 def _blocked(theta0, zetas, params, active):
