@@ -7,9 +7,9 @@ fitted ion can carry outward or inward current, fewer measurements than paramete
 (overall, or in a cell of a per-cell fit), an unknown ion, reference, method or activity
 model; with ``junction=``, a pipette or bath that is not electroneutral (naming the rows),
 an ``<ion>_in`` column that disagrees with a given pipette, or a row without a finite
-junction potential (field ``"junction"``). Numerical problems found by the fit — an unidentifiable parameter, a solve that did
-not converge, no residual degrees of freedom — give a :class:`FitWarning` and NaN where a
-number would be a guess.
+junction potential (field ``"junction"``). Numerical problems found by the fit — an
+unidentifiable parameter, a solve that did not converge, no residual degrees of freedom —
+give a :class:`FitWarning` and NaN where a number would be a guess.
 """
 
 from __future__ import annotations
