@@ -132,6 +132,22 @@ def test_batch_equals_single_calls(published):
     )
 
 
+def test_through_zero():
+    """Across a composition where the junction potential changes sign (the potential as
+    coordinate degenerates there, the reduced fluxes do not): finite, monotone, and equal to
+    the SciPy solve next to zero. Pipette NaCl + HCl (h mM), bath KCl; 14 rows, the shape of
+    the published batch, so its compiled program is reused."""
+    h = np.linspace(10.3, 11.6, len(PUBLISHED))
+    cp = np.stack([row(Na=140 - x, H=x, Cl=140) for x in h])
+    cb = np.stack([row(K=140, Cl=140)] * len(h))
+    v = np.asarray(junction_potential(cp, cb, Z, U, np.full(len(h), 298.15)))
+    assert np.all(np.isfinite(v)) and np.all(np.diff(v) > 0) and v[0] < 0 < v[-1]
+    i = int(np.argmin(np.abs(v)))
+    keep = [NAMES.index(n) for n in ("H+", "Na+", "K+", "Cl-")]
+    ref = nernst_planck_ref(cp[i, keep], cb[i, keep], np.array(Z)[keep], U[keep])
+    assert v[i] == pytest.approx(vt(298.15) * ref, abs=1e-6)
+
+
 def test_float32(published):
     """float32 in, float32 out, within 0.01 mV of float64 on the published cases."""
     v = junction_potential(CP.astype(np.float32), CB.astype(np.float32), Z,
