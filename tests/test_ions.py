@@ -156,7 +156,7 @@ def test_charge_notation_with_the_wrong_charge_is_unknown(name):
 
 
 def test_charge_notations_in_the_cli_and_kernels():
-    from ionsweep.cli._common import resolve_ions
+    from ionsweep.cli._checks import resolve_ions
 
     names, z = resolve_ions(["Ca+2", "SO4-2", "Cl[-1]"], None)
     assert names == ["Ca2+", "SO4 2-", "Cl-"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ionsweep.cli import COMPILING_COMMANDS, _common, main
+from ionsweep.cli import COMPILING_COMMANDS, _jax, main
 
 NERNST = ["calc", "nernst", "--ion", "K+,Na+", "--inside", "140,12", "--outside", "5,145"]
 
@@ -33,7 +33,7 @@ def console_script() -> str:
 
 
 def run_command(args: list[str], cache_home: Path, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k != _common.CACHE_ENV}
+    environ = {k: v for k, v in os.environ.items() if k != _jax.CACHE_ENV}
     environ.update(XDG_CACHE_HOME=str(cache_home), JAX_LOG_COMPILES="1", **env)
     proc = subprocess.run(
         [console_script(), *args], env=environ, capture_output=True, text=True, timeout=300
@@ -63,7 +63,7 @@ def test_second_process_loads_its_programs_from_the_cache(tmp_path):
 
 
 def test_cache_turned_off(tmp_path):
-    proc = run_command(NERNST, tmp_path, **{_common.CACHE_ENV: "0"})
+    proc = run_command(NERNST, tmp_path, **{_jax.CACHE_ENV: "0"})
     assert CACHE_HIT.findall(proc.stderr) == []
     assert entries(tmp_path) == set()
     assert "E = -89.06 mV" in proc.stdout
@@ -75,8 +75,8 @@ def test_every_compiling_command_imports_jax_with_the_cache(command, monkeypatch
     switches the cache on in a fresh process, before its handler runs (here it refuses its
     input, before computing anything)."""
     calls = []
-    real = _common.import_jax
-    monkeypatch.setattr(_common, "import_jax", lambda: calls.append(command) or real())
+    real = _jax.import_jax
+    monkeypatch.setattr(_jax, "import_jax", lambda: calls.append(command) or real())
     args = {
         "calc": ["nernst", "--ion", "K+", "--inside", "-1", "--outside", "5"],
         "fit": ["missing.csv", "--ions", "K+"],
@@ -87,7 +87,7 @@ def test_every_compiling_command_imports_jax_with_the_cache(command, monkeypatch
 
 
 def test_commands_that_compile_nothing_import_no_jax(monkeypatch, capsys):
-    monkeypatch.setattr(_common, "import_jax", lambda: pytest.fail("JAX imported"))
+    monkeypatch.setattr(_jax, "import_jax", lambda: pytest.fail("JAX imported"))
     assert main(["info", "missing.zarr"]) == 2
     capsys.readouterr()
 
@@ -99,4 +99,4 @@ def test_help_says_where_the_cache_is_and_how_to_turn_it_off(args, capsys):
     assert main([*args, "--help"]) == 0
     out = capsys.readouterr().out
     assert "~/.cache/ionsweep/jax" in out and "$XDG_CACHE_HOME/ionsweep/jax" in out
-    assert f"{_common.CACHE_ENV}=0" in out
+    assert f"{_jax.CACHE_ENV}=0" in out

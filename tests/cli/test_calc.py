@@ -22,7 +22,7 @@ import pytest
 from scipy.optimize import brentq
 
 import ionsweep
-from ionsweep.cli import _common, main
+from ionsweep.cli import _jax, main
 
 # CODATA 2018 recommended values (NIST, https://physics.nist.gov/cuu/Constants/; exact since
 # the 2019 SI redefinition, shown here to 10 significant digits).
@@ -335,7 +335,7 @@ def test_bad_input_is_refused_before_computing(capsys, monkeypatch, args, argume
     def fail():
         raise AssertionError("computed before validating")
 
-    monkeypatch.setattr(_common, "float64_kernels", fail)
+    monkeypatch.setattr(_jax, "float64_kernels", fail)
     status, out, err = run_main(capsys, args)
     prog = "ionsweep " + " ".join(args.split()[:2])
     assert_one_line_error(status, out, err, argument, prog)

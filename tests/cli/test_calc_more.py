@@ -72,16 +72,16 @@ def test_donnan_impermeant_errors(capsys):
 
 PROBE = """
 import collections, json, sys
-import ionsweep.cli._common as cm
+from ionsweep.cli import _jax
 from ionsweep.cli import main
 events = collections.Counter()
-enable = cm.enable_compilation_cache
+enable = _jax.enable_compilation_cache
 def listen(jax):  # called once JAX is imported, before anything is compiled
     from jax import monitoring
     monitoring.register_event_listener(lambda name, **kw: events.update([name]))
     monitoring.register_event_duration_secs_listener(lambda name, d, **kw: events.update([name]))
     return enable(jax)
-cm.enable_compilation_cache = listen
+_jax.enable_compilation_cache = listen
 code = main(sys.argv[1:])
 heavy = [m for m in ("jax", "xarray", "zarr", "matplotlib", "pandas") if m in sys.modules]
 print(json.dumps({"code": code, "heavy": heavy, "events": events}), file=sys.stderr)
@@ -119,7 +119,7 @@ def test_calc_compiles_one_program_and_reuses_it_from_disk(tmp_path):
 
 
 def test_compilation_cache_opt_out(tmp_path, monkeypatch):
-    from ionsweep.cli import _common
+    from ionsweep.cli import _jax
 
     class Config:  # records what would be set on jax.config
         def __init__(self):
@@ -131,9 +131,9 @@ def test_compilation_cache_opt_out(tmp_path, monkeypatch):
     fake = type("FakeJax", (), {"config": Config()})()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setenv("IONSWEEP_JAX_CACHE", "0")
-    assert not _common.enable_compilation_cache(fake) and fake.config.values == {}
+    assert not _jax.enable_compilation_cache(fake) and fake.config.values == {}
     monkeypatch.delenv("IONSWEEP_JAX_CACHE")
-    assert _common.enable_compilation_cache(fake)
+    assert _jax.enable_compilation_cache(fake)
     assert fake.config.values["jax_compilation_cache_dir"] == str(tmp_path / "ionsweep" / "jax")
     assert fake.config.values["jax_persistent_cache_min_compile_time_secs"] == 0
 

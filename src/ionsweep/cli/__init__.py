@@ -35,7 +35,7 @@ from pathlib import Path
 
 from ionsweep._errors import StoreError, UserModelError
 from ionsweep._stop import Stopped
-from ionsweep.cli import _common
+from ionsweep.cli import _jax
 from ionsweep.cli._common import CliParser, one_line
 
 __all__ = [
@@ -64,7 +64,7 @@ COMMANDS: dict[str, str] = {
 HEAVY_COMMANDS = frozenset({"run", "sensitivity", "fit"})
 
 #: Commands that compile JAX programs: JAX is imported before they start, with the
-#: persistent compilation cache (:func:`ionsweep.cli._common.import_jax`).
+#: persistent compilation cache (:func:`ionsweep.cli._jax.import_jax`).
 COMPILING_COMMANDS = frozenset({"calc", "run", "sensitivity", "fit"})
 
 #: Commands that write no file: run as the ``ionsweep`` program, they end without the
@@ -84,7 +84,7 @@ def build_parser() -> CliParser:
             "positive), mM, K or °C, cm/s, mA/cm²."
         ),
         epilog="example:\n  ionsweep calc nernst --ion K+ --inside 140 --outside 5 --celsius 37"
-        f"\n\n{_common.CACHE_HELP}",
+        f"\n\n{_jax.CACHE_HELP}",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(
@@ -93,7 +93,7 @@ def build_parser() -> CliParser:
     for module in COMMANDS.values():
         importlib.import_module(module).register(subparsers)
     for name in COMPILING_COMMANDS:
-        _add_epilog(subparsers.choices[name], _common.CACHE_HELP)
+        _add_epilog(subparsers.choices[name], _jax.CACHE_HELP)
     return parser
 
 
@@ -152,7 +152,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
             tune_from_environment()
         if args.command in COMPILING_COMMANDS:
-            _common.import_jax()
+            _jax.import_jax()
         from ionsweep import _stop
 
         main_thread = threading.current_thread() is threading.main_thread()

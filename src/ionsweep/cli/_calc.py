@@ -17,7 +17,7 @@ import math
 import sys
 from collections.abc import Callable
 
-from ionsweep.cli import _calc_donnan, _calc_potentials, _calc_pump_leak
+from ionsweep.cli import _calc_donnan, _calc_potentials, _calc_pump_leak, _checks, _format, _jax
 from ionsweep.cli import _common as cm
 from ionsweep.cli._calc_shared import Result
 
@@ -102,13 +102,13 @@ def _units_for(parser: argparse.ArgumentParser) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    cm.prepare_jax()  # float64 before any kernel is traced
+    _jax.prepare_jax()  # float64 before any kernel is traced
     if getattr(args, "molal", False):
         _molal_to_mM(args)
     result, lines = args.compute(args)
     if getattr(args, "molal", False):
         result["input_units"] = "mol/kg (converted to mM with the density of water at T)"
-    cm.check_finite_result(result)
+    _checks.check_finite_result(result)
     print(json.dumps(result, indent=2, allow_nan=False) if args.json else "\n".join(lines))
     return 0
 
@@ -118,7 +118,7 @@ def _molal_to_mM(args: argparse.Namespace) -> None:
     from ionsweep.activity import molality_to_mM
 
     T = cm.temperature_kelvin(args)
-    factor = cm.to_floats(molality_to_mM(1.0, T))[0]  # mM per mol/kg
+    factor = _format.to_floats(molality_to_mM(1.0, T))[0]  # mM per mol/kg
     density = "the density of water (Kell 1975) is stated for 0-150 °C"
     if not 0 < factor < math.inf:
         raise cm.CliError("--molal", f"{density}; at {T:g} K it is not positive: no conversion")

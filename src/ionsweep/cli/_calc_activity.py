@@ -14,6 +14,7 @@ import functools
 import sys
 from typing import Any
 
+from ionsweep.cli import _checks, _format, _jax
 from ionsweep.cli import _common as cm
 
 __all__ = ["add_activity_options", "nernst_activity", "range_note"]
@@ -21,10 +22,10 @@ __all__ = ["add_activity_options", "nernst_activity", "range_note"]
 Result = tuple[dict[str, Any], list[str]]
 
 # Columns of the printed table (label, key, format, unit), as in ``_calc``.
-_ION = ("z", "z", cm.fmt_z, "")
-_C_IN = ("c_in", "c_in_mM", cm.fmt_num, "mM")
-_C_OUT = ("c_out", "c_out_mM", cm.fmt_num, "mM")
-_E = ("E", "E_mV", cm.fmt_mv, "mV")
+_ION = ("z", "z", _format.fmt_z, "")
+_C_IN = ("c_in", "c_in_mM", _format.fmt_num, "mM")
+_C_OUT = ("c_out", "c_out_mM", _format.fmt_num, "mM")
+_E = ("E", "E_mV", _format.fmt_mv, "mV")
 
 
 def add_activity_options(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +67,9 @@ def _side(args: argparse.Namespace, names: list[str], side: str) -> dict[str, fl
         if name not in ions:
             raise cm.CliError(flag, f"unknown ion {name!r}")
         composition[ions.canonical(name)] = c
-    for name, c in zip(names, cm.per_ion(getattr(args, side), args.ion, f"--{side}"), strict=True):
+    for name, c in zip(
+        names, _checks.per_ion(getattr(args, side), args.ion, f"--{side}"), strict=True
+    ):
         if name in composition and composition[name] != c:
             raise cm.CliError(
                 flag, f"{name} is {composition[name]:g} mM here but {c:g} in --{side}"
@@ -111,12 +114,12 @@ def nernst_activity(args: argparse.Namespace, names: list[str], z: list[int]) ->
         model=args.activity,
     )
     E, g_in, g_out = (
-        cm.to_floats(a)
-        for a in cm.compiled(kernel, list(inside.values()), list(outside.values()), T)
+        _format.to_floats(a)
+        for a in _jax.compiled(kernel, list(inside.values()), list(outside.values()), T)
     )
     c_in, c_out = [inside[n] for n in names], [outside[n] for n in names]
     keys = ("ion", "z", "c_in_mM", "c_out_mM", "gamma_in", "gamma_out", "E_mV")
-    results = cm.records(keys, names, z, c_in, c_out, g_in, g_out, E)
+    results = _format.records(keys, names, z, c_in, c_out, g_in, g_out, E)
     columns = [_ION, _C_IN, _C_OUT, ("gamma_in", "gamma_in", "{:.4f}".format, "")]
     columns += [("gamma_out", "gamma_out", "{:.4f}".format, ""), _E]
     ionic = ", ".join(
@@ -125,7 +128,7 @@ def nernst_activity(args: argparse.Namespace, names: list[str], z: list[int]) ->
     )
     lines = [
         f"Nernst potential with activities ({args.activity}), {cm.temperature_line(T)}",
-        *cm.table(results, columns),
+        *_format.table(results, columns),
         f"  (gamma of each side from its composition: {ionic})",
     ]
     result = {"quantity": "nernst", **cm.temperature_json(T), "activity_model": args.activity}

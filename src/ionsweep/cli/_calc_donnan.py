@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from ionsweep.cli import _checks, _format, _jax
 from ionsweep.cli import _common as cm
 from ionsweep.cli._calc_shared import COL_ION, Result, no_solution, opt
 
@@ -31,36 +32,37 @@ def _add_donnan(parser: argparse.ArgumentParser) -> None:
 
 
 def _donnan(args: argparse.Namespace) -> Result:
-    names, z = cm.resolve_ions(args.ion, args.z)
-    c_bath = cm.per_ion(args.bath, args.ion, "--bath")
-    cm.check_concentrations(c_bath, names, "--bath")
+    names, z = _checks.resolve_ions(args.ion, args.z)
+    c_bath = _checks.per_ion(args.bath, args.ion, "--bath")
+    _checks.check_concentrations(c_bath, names, "--bath")
     impermeant, impermeant_source = _impermeant(args)
     _check_neutral_bath(z, c_bath)
     T = cm.temperature_kelvin(args)
-    cm.float64_kernels()
+    _jax.float64_kernels()
     c_imp = 0.0 if impermeant is None else impermeant
     V, c_in, imbalance = (
-        cm.to_floats(a) for a in cm.compiled(_donnan_kernel, c_bath, z, args.fixed_charge, T, c_imp)
+        _format.to_floats(a)
+        for a in _jax.compiled(_donnan_kernel, c_bath, z, args.fixed_charge, T, c_imp)
     )
     if not math.isfinite(V[0]):
         raise no_solution(T, "--fixed-charge", "Donnan equilibrium")
     keys = ("ion", "z", "c_bath_mM", "c_in_mM")
-    results = cm.records(keys, names, z, c_bath, c_in)
+    results = _format.records(keys, names, z, c_bath, c_in)
     for entry in results:
         c_b = entry["c_bath_mM"]
         entry["c_in_over_c_bath"] = entry["c_in_mM"] / c_b if c_b > 0 else None
     columns = [
         COL_ION,
-        ("c_bath", "c_bath_mM", cm.fmt_num, "mM"),
-        ("c_in", "c_in_mM", cm.fmt_conc, "mM"),
+        ("c_bath", "c_bath_mM", _format.fmt_num, "mM"),
+        ("c_in", "c_in_mM", _format.fmt_conc, "mM"),
         ("c_in/c_bath", "c_in_over_c_bath", "{:.4f}".format, ""),
     ]
     result = {"quantity": "donnan", **cm.temperature_json(T)}
     result.update(fixed_charge_mM=args.fixed_charge, V_mV=V[0])
     lines = [
         f"Donnan equilibrium, {cm.temperature_line(T)}, fixed charge {args.fixed_charge:g} mM",
-        f"  V = {cm.fmt_mv(V[0])} mV",
-        *cm.table(results, columns),
+        f"  V = {_format.fmt_mv(V[0])} mV",
+        *_format.table(results, columns),
     ]
     if impermeant is not None:
         d = imbalance[0]

@@ -28,6 +28,7 @@ import math
 from typing import Any, cast
 
 from ionsweep.cli import _common as cm
+from ionsweep.cli import _format, _jax
 
 __all__ = ["QUANTITY", "composition", "henderson_terms"]
 
@@ -148,13 +149,17 @@ def _ljp(args: argparse.Namespace) -> Result:
     T = cm.temperature_kelvin(args)
     if args.activity is not None:
         _check_activity(args.activity)
-    isw = cm.float64_kernels()
+    isw = _jax.float64_kernels()
     try:
         kw = {"activity": args.activity}
-        V = cm.to_floats(isw.liquid_junction_potential(pipette, bath, T, method=args.method, **kw))
+        V = _format.to_floats(
+            isw.liquid_junction_potential(pipette, bath, T, method=args.method, **kw)
+        )
         H = V if args.method == "henderson" and args.activity is None else None
         if H is None:
-            H = cm.to_floats(isw.liquid_junction_potential(pipette, bath, T, method="henderson"))
+            H = _format.to_floats(
+                isw.liquid_junction_potential(pipette, bath, T, method="henderson")
+            )
     except (ValueError, KeyError) as exc:
         message = cm.one_line(exc.args[0] if exc.args else exc)
         raise cm.CliError("--bath" if "bath" in message else "--pipette", message) from None
@@ -188,24 +193,24 @@ def _report(args, pipette, bath, T: float, V: float, H: float) -> Result:
         for n, t in terms.items()
     ]
     columns = [
-        ("z", "z", cm.fmt_z, ""),
-        ("pipette", "pipette_mM", cm.fmt_num, "mM"),
-        ("bath", "bath_mM", cm.fmt_num, "mM"),
+        ("z", "z", _format.fmt_z, ""),
+        ("pipette", "pipette_mM", _format.fmt_num, "mM"),
+        ("bath", "bath_mM", _format.fmt_num, "mM"),
         ("mobility", "mobility", "{:.4f}".format, ""),
-        ("term", "henderson_term_mV", cm.fmt_mv, "mV"),
+        ("term", "henderson_term_mV", _format.fmt_mv, "mV"),
     ]
     how = "Nernst-Planck" if args.method == "nernst-planck" else "Henderson"
     act = f", activities: {args.activity}" if args.activity else ""
     membrane = EXAMPLE_RECORDED_MV - V
     lines = [
         f"Liquid junction potential ({how}{act}), {cm.temperature_line(T)}",
-        f"  LJP = {cm.fmt_mv(V)} mV  (potential of the bath relative to the pipette)",
+        f"  LJP = {_format.fmt_mv(V)} mV  (potential of the bath relative to the pipette)",
         f"  correction: V_membrane = V_recorded - LJP  (recorded {EXAMPLE_RECORDED_MV:+.2f} mV "
-        f"-> membrane {cm.fmt_mv(membrane)} mV)",
+        f"-> membrane {_format.fmt_mv(membrane)} mV)",
         "  contribution of each ion = its term of the generalized Henderson equation (the",
         f"  terms sum to the Henderson LJP{' from concentrations' if args.activity else ''}, "
-        f"{cm.fmt_mv(H)} mV); mobility relative to K+:",
-        *cm.table(entries, columns),
+        f"{_format.fmt_mv(H)} mV); mobility relative to K+:",
+        *_format.table(entries, columns),
     ]
     result = {"quantity": "ljp", **cm.temperature_json(T), "method": args.method}
     result.update(activity_model=args.activity, ljp_mV=V, henderson_ljp_mV=H)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from ionsweep.cli import _checks, _format, _jax
 from ionsweep.cli import _common as cm
 from ionsweep.cli._calc_activity import add_activity_options, nernst_activity
 from ionsweep.cli._calc_shared import COL_C_IN, COL_C_OUT, COL_E, COL_ION, Result, no_solution, opt
@@ -31,26 +32,26 @@ def _add_nernst(parser: argparse.ArgumentParser) -> None:
 
 def _nernst_inputs(args: argparse.Namespace, names: list[str]) -> tuple[list[float], ...]:
     why = "the Nernst potential needs c > 0 on both sides (for bi-ionic conditions use 'calc ghk')"
-    c_in = cm.per_ion(args.inside, args.ion, "--inside")
-    c_out = cm.per_ion(args.outside, args.ion, "--outside")
-    g_in = cm.per_ion(args.gamma_in, args.ion, "--gamma-in", default=1.0)
-    g_out = cm.per_ion(args.gamma_out, args.ion, "--gamma-out", default=1.0)
-    cm.check_concentrations(c_in, names, "--inside", why)
-    cm.check_concentrations(c_out, names, "--outside", why)
-    cm.check_positive(g_in, names, "--gamma-in", "activity coefficient")
-    cm.check_positive(g_out, names, "--gamma-out", "activity coefficient")
+    c_in = _checks.per_ion(args.inside, args.ion, "--inside")
+    c_out = _checks.per_ion(args.outside, args.ion, "--outside")
+    g_in = _checks.per_ion(args.gamma_in, args.ion, "--gamma-in", default=1.0)
+    g_out = _checks.per_ion(args.gamma_out, args.ion, "--gamma-out", default=1.0)
+    _checks.check_concentrations(c_in, names, "--inside", why)
+    _checks.check_concentrations(c_out, names, "--outside", why)
+    _checks.check_positive(g_in, names, "--gamma-in", "activity coefficient")
+    _checks.check_positive(g_out, names, "--gamma-out", "activity coefficient")
     activity_in = [g * c for g, c in zip(g_in, c_in, strict=True)]
     activity_out = [g * c for g, c in zip(g_out, c_out, strict=True)]
     for flag, values in (("--inside", activity_in), ("--outside", activity_out)):
         for name, a in zip(names, values, strict=True):
             if not 0 < a < math.inf:
                 raise cm.CliError(flag, f"activity gamma*c of {name} = {a:g} overflows float64")
-    cm.check_ratio(activity_in, activity_out, names, "--inside/--outside")
+    _checks.check_ratio(activity_in, activity_out, names, "--inside/--outside")
     return c_in, c_out, g_in, g_out
 
 
 def _nernst(args: argparse.Namespace) -> Result:
-    names, z = cm.resolve_ions(args.ion, args.z)
+    names, z = _checks.resolve_ions(args.ion, args.z)
     if args.activity is not None:
         return nernst_activity(args, names, z)
     for flag in ("--inside-ions", "--outside-ions"):
@@ -58,17 +59,20 @@ def _nernst(args: argparse.Namespace) -> Result:
             raise cm.CliError(flag, "a composition is used only with --activity MODEL")
     c_in, c_out, g_in, g_out = _nernst_inputs(args, names)
     T = cm.temperature_kelvin(args)
-    cm.float64_kernels()
-    E = cm.to_floats(cm.compiled(_nernst_kernel, c_in, c_out, z, T, g_in, g_out))
+    _jax.float64_kernels()
+    E = _format.to_floats(_jax.compiled(_nernst_kernel, c_in, c_out, z, T, g_in, g_out))
     keys = ("ion", "z", "c_in_mM", "c_out_mM", "gamma_in", "gamma_out", "E_mV")
-    results = cm.records(keys, names, z, c_in, c_out, g_in, g_out, E)
+    results = _format.records(keys, names, z, c_in, c_out, g_in, g_out, E)
     columns = [COL_ION, COL_C_IN, COL_C_OUT]
     if args.gamma_in is not None or args.gamma_out is not None:
         columns += [
-            ("gamma_in", "gamma_in", cm.fmt_num, ""),
-            ("gamma_out", "gamma_out", cm.fmt_num, ""),
+            ("gamma_in", "gamma_in", _format.fmt_num, ""),
+            ("gamma_out", "gamma_out", _format.fmt_num, ""),
         ]
-    lines = [f"Nernst potential, {cm.temperature_line(T)}", *cm.table(results, [*columns, COL_E])]
+    lines = [
+        f"Nernst potential, {cm.temperature_line(T)}",
+        *_format.table(results, [*columns, COL_E]),
+    ]
     return {"quantity": "nernst", **cm.temperature_json(T), "results": results}, lines
 
 
@@ -84,12 +88,12 @@ def _add_ghk_current(parser: argparse.ArgumentParser) -> None:
 def _ghk_inputs(args: argparse.Namespace):
     """Ions, valences, concentrations and permeabilities of a GHK command, checked: no
     negative value, and no product P*c (or sum of them) outside the float64 range."""
-    names, z = cm.resolve_ions(args.ion, args.z)
-    c_in = cm.per_ion(args.inside, args.ion, "--inside")
-    c_out = cm.per_ion(args.outside, args.ion, "--outside")
-    P = cm.per_ion(args.perm, args.ion, "--perm")
-    cm.check_concentrations(c_in, names, "--inside")
-    cm.check_concentrations(c_out, names, "--outside")
+    names, z = _checks.resolve_ions(args.ion, args.z)
+    c_in = _checks.per_ion(args.inside, args.ion, "--inside")
+    c_out = _checks.per_ion(args.outside, args.ion, "--outside")
+    P = _checks.per_ion(args.perm, args.ion, "--perm")
+    _checks.check_concentrations(c_in, names, "--inside")
+    _checks.check_concentrations(c_out, names, "--outside")
     for name, p in zip(names, P, strict=True):
         if p < 0:
             raise cm.CliError("--perm", f"permeability of {name} is {p:g}; it must be >= 0")
@@ -113,23 +117,23 @@ def _ghk_inputs(args: argparse.Namespace):
 def _ghk_current(args: argparse.Namespace) -> Result:
     names, z, c_in, c_out, P = _ghk_inputs(args)
     T = cm.temperature_kelvin(args)
-    current = cm.to_floats(cm.compiled(_ghk_current_kernel, args.vm, P, c_in, c_out, z, T))
+    current = _format.to_floats(_jax.compiled(_ghk_current_kernel, args.vm, P, c_in, c_out, z, T))
     keys = ("ion", "z", "P_cm_per_s", "c_in_mM", "c_out_mM", "I_mA_per_cm2")
-    results = cm.records(keys, names, z, P, c_in, c_out, current)
+    results = _format.records(keys, names, z, P, c_in, c_out, current)
     for entry in results:
         i = entry["I_mA_per_cm2"]
         entry["current"] = "none" if i == 0 else ("outward" if i > 0 else "inward")
     total = sum(current)
-    columns: list[cm.Column] = [
+    columns: list[_format.Column] = [
         COL_ION,
-        ("P", "P_cm_per_s", cm.fmt_num, "cm/s"),
+        ("P", "P_cm_per_s", _format.fmt_num, "cm/s"),
         COL_C_IN,
         COL_C_OUT,
     ]
     columns += [("I", "I_mA_per_cm2", "{:+.4g}".format, "mA/cm2"), ("", "current", str, "")]
     lines = [
-        f"GHK current density at V = {cm.fmt_mv(args.vm)} mV, {cm.temperature_line(T)}",
-        *cm.table(results, columns),
+        f"GHK current density at V = {_format.fmt_mv(args.vm)} mV, {cm.temperature_line(T)}",
+        *_format.table(results, columns),
         f"  total I = {total:+.4g} mA/cm2 (outward positive)",
     ]
     result = {"quantity": "ghk_current", **cm.temperature_json(T), "V_mV": args.vm}
@@ -166,18 +170,20 @@ def _ghk(args: argparse.Namespace) -> Result:
                 f"(that needs a permeant cation {side} or anion {other} with c > 0)",
             )
     T = cm.temperature_kelvin(args)
-    cm.float64_kernels()
-    V_all, E_all = (cm.to_floats(a) for a in cm.compiled(_ghk_kernel, P, c_in, c_out, z, T))
+    _jax.float64_kernels()
+    V_all, E_all = (_format.to_floats(a) for a in _jax.compiled(_ghk_kernel, P, c_in, c_out, z, T))
     V = V_all[0]
     if not math.isfinite(V):
         raise no_solution(T, "--inside/--outside/--perm", "reversal potential")
     E = [e if math.isfinite(e) else None for e in E_all]
     keys = ("ion", "z", "P", "c_in_mM", "c_out_mM", "E_mV")
-    results = cm.records(keys, names, z, P, c_in, c_out, E)
+    results = _format.records(keys, names, z, P, c_in, c_out, E)
     lines = [
         f"GHK reversal potential, {cm.temperature_line(T)}",
-        f"  V_rev = {cm.fmt_mv(V)} mV",
-        *cm.table(results, [COL_ION, ("P", "P", cm.fmt_num, ""), COL_C_IN, COL_C_OUT, COL_E]),
+        f"  V_rev = {_format.fmt_mv(V)} mV",
+        *_format.table(
+            results, [COL_ION, ("P", "P", _format.fmt_num, ""), COL_C_IN, COL_C_OUT, COL_E]
+        ),
         "  (P as given, cm/s or relative; E = each ion's own Nernst potential)",
     ]
     result = {"quantity": "ghk", **cm.temperature_json(T), "V_rev_mV": V}
@@ -210,25 +216,25 @@ def _direction(name: str, z: int, df: float) -> tuple[str, str, str]:
 
 
 def _driving_force(args: argparse.Namespace) -> Result:
-    names, z = cm.resolve_ions(args.ion, args.z)
+    names, z = _checks.resolve_ions(args.ion, args.z)
     c_in = c_out = None
     if args.e is not None:
         for flag in ("--inside", "--outside", "--gamma-in", "--gamma-out"):
             if getattr(args, flag[2:].replace("-", "_")) is not None:
                 raise cm.CliError(flag, "give either --e or concentrations, not both")
-        E = cm.per_ion(args.e, args.ion, "--e")
+        E = _checks.per_ion(args.e, args.ion, "--e")
     else:
         for flag, value in (("--inside", args.inside), ("--outside", args.outside)):
             if value is None:
                 raise cm.CliError(flag, "required (or give equilibrium potentials with --e)")
         c_in, c_out, g_in, g_out = _nernst_inputs(args, names)
     T = cm.temperature_kelvin(args)
-    cm.float64_kernels()
+    _jax.float64_kernels()
     if c_in is not None:
         inputs = (args.vm, c_in, c_out, z, T, g_in, g_out)
-        E, df = (cm.to_floats(a) for a in cm.compiled(_driving_force_kernel, *inputs))
+        E, df = (_format.to_floats(a) for a in _jax.compiled(_driving_force_kernel, *inputs))
     else:
-        df = cm.to_floats(cm.compiled(_difference_kernel, args.vm, E))
+        df = _format.to_floats(_jax.compiled(_difference_kernel, args.vm, E))
     results = []
     for i, name in enumerate(names):
         flux, current, words = _direction(name, z[i], df[i])
@@ -245,15 +251,15 @@ def _driving_force(args: argparse.Namespace) -> Result:
         if c_in is not None and c_out is not None:  # given together
             entry.update(c_in_mM=c_in[i], c_out_mM=c_out[i])
         results.append(entry)
-    columns: list[cm.Column] = [
+    columns: list[_format.Column] = [
         COL_ION,
         COL_E,
-        ("V - E", "driving_force_mV", cm.fmt_mv, "mV"),
+        ("V - E", "driving_force_mV", _format.fmt_mv, "mV"),
         ("", "direction", str, ""),
     ]
     lines = [
-        f"Driving force at V = {cm.fmt_mv(args.vm)} mV, {cm.temperature_line(T)}",
-        *cm.table(results, columns),
+        f"Driving force at V = {_format.fmt_mv(args.vm)} mV, {cm.temperature_line(T)}",
+        *_format.table(results, columns),
     ]
     result = {"quantity": "driving_force", **cm.temperature_json(T), "V_mV": args.vm}
     return {**result, "results": results}, lines

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from ionsweep.cli import _common as cm
+from ionsweep.cli import _format, _jax
 from ionsweep.cli._calc_shared import Result, opt
 
 __all__ = ["PUMP_LEAK", "QUANTITY"]
@@ -80,7 +81,7 @@ def _check(args: argparse.Namespace) -> dict[str, float]:
 def _pump_leak_volume(args: argparse.Namespace) -> Result:
     values = _check(args)
     T = cm.temperature_kelvin(args)
-    isw = cm.float64_kernels()
+    isw = _jax.float64_kernels()
     order = (
         "pump_flux",
         "P_K",
@@ -102,16 +103,16 @@ def _pump_leak_volume(args: argparse.Namespace) -> Result:
             "--pump or raise --p-na), or the cell swells without bound (a stopped pump with "
             "no --osmolyte-out)",
         )
-    V, Na, K, Cl, vol = (cm.to_floats(a)[0] for a in s[:5])
+    V, Na, K, Cl, vol = (_format.to_floats(a)[0] for a in s[:5])
     c_X = values["impermeant"] / vol
     result = {"quantity": "pump_leak_volume", **cm.temperature_json(T), **values}
     result.update(V_mV=V, Na_in_mM=Na, K_in_mM=K, Cl_in_mM=Cl, volume_um=vol, impermeant_mM=c_X)
     rows = [
-        ["V", "=", cm.fmt_mv(V), "mV", "  membrane potential (phi_in - phi_out)"],
-        ["[Na]i", "=", cm.fmt_conc(Na), "mM"],
-        ["[K]i", "=", cm.fmt_conc(K), "mM"],
-        ["[Cl]i", "=", cm.fmt_conc(Cl), "mM", "  at equilibrium (zero net Cl- flux)"],
-        ["[X]i", "=", cm.fmt_conc(c_X), "mM", "  impermeant concentration"],
+        ["V", "=", _format.fmt_mv(V), "mV", "  membrane potential (phi_in - phi_out)"],
+        ["[Na]i", "=", _format.fmt_conc(Na), "mM"],
+        ["[K]i", "=", _format.fmt_conc(K), "mM"],
+        ["[Cl]i", "=", _format.fmt_conc(Cl), "mM", "  at equilibrium (zero net Cl- flux)"],
+        ["[X]i", "=", _format.fmt_conc(c_X), "mM", "  impermeant concentration"],
         ["volume", "=", f"{vol:.4g}", "um", "  per membrane area (sphere: radius/3)"],
     ]
     echo = ", ".join(
@@ -120,7 +121,7 @@ def _pump_leak_volume(args: argparse.Namespace) -> Result:
     )
     lines = [
         f"Pump-leak-Donnan steady state, {cm.temperature_line(T)}",
-        *cm.align(rows),
+        *_format.align(rows),
         f"  ({echo})",
     ]
     return result, lines
@@ -177,22 +178,22 @@ def _pump_leak(args: argparse.Namespace) -> Result:
                 f"(P_K*[K]{s[0]} + P_Na*[Na]{s[0]} = 0); no potential is defined",
             )
     T = cm.temperature_kelvin(args)
-    cm.float64_kernels()
+    _jax.float64_kernels()
     inputs = (args.p_k, args.p_na, conc["K_in"], conc["K_out"], conc["Na_in"], conc["Na_out"], T)
-    V, V1 = (float(v) for v in cm.compiled(_pump_leak_kernel, *inputs, args.ratio))
+    V, V1 = (float(v) for v in _jax.compiled(_pump_leak_kernel, *inputs, args.ratio))
     result = {"quantity": "pump_leak", **cm.temperature_json(T)}
     result.update({f"{dest}_mM": value for dest, value in conc.items()})
     result.update(P_K=args.p_k, P_Na=args.p_na, ratio=args.ratio, V_mV=V, V_goldman_mV=V1)
     rows = [
-        [f"V (r = {args.ratio:g})", "=", cm.fmt_mv(V), "mV", "  Mullins-Noda steady state"],
-        ["V (r = 1)", "=", cm.fmt_mv(V1), "mV", "  Goldman (K+, Na+), for comparison"],
-        ["difference", "=", cm.fmt_mv(V - V1), "mV", "  electrogenic pump contribution"],
+        [f"V (r = {args.ratio:g})", "=", _format.fmt_mv(V), "mV", "  Mullins-Noda steady state"],
+        ["V (r = 1)", "=", _format.fmt_mv(V1), "mV", "  Goldman (K+, Na+), for comparison"],
+        ["difference", "=", _format.fmt_mv(V - V1), "mV", "  electrogenic pump contribution"],
     ]
     parts = [(*d.split("_"), c) for d, c in conc.items()]  # ("K", "in", 140.0)
     inputs_line = ", ".join(f"[{ion}]{side[0]} = {c:g} mM" for ion, side, c in parts)
     lines = [
         f"Pump-leak steady state, {cm.temperature_line(T)}",
-        *cm.align(rows),
+        *_format.align(rows),
         f"  ({inputs_line}; P_K = {args.p_k:g}, P_Na = {args.p_na:g})",
     ]
     return result, lines

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ionsweep.cli import _common as cm
+from ionsweep.cli import _format
 
 __all__ = ["COL_C_IN", "COL_C_OUT", "COL_E", "COL_ION", "Result", "no_solution", "opt"]
 
@@ -16,10 +17,10 @@ __all__ = ["COL_C_IN", "COL_C_OUT", "COL_E", "COL_ION", "Result", "no_solution",
 Result = tuple[dict[str, Any], list[str]]
 
 #: Table columns (header, key, format, units) of the valence, concentrations and potential.
-COL_ION = ("z", "z", cm.fmt_z, "")
-COL_C_IN = ("c_in", "c_in_mM", cm.fmt_num, "mM")
-COL_C_OUT = ("c_out", "c_out_mM", cm.fmt_num, "mM")
-COL_E = ("E", "E_mV", cm.fmt_mv, "mV")
+COL_ION = ("z", "z", _format.fmt_z, "")
+COL_C_IN = ("c_in", "c_in_mM", _format.fmt_num, "mM")
+COL_C_OUT = ("c_out", "c_out_mM", _format.fmt_num, "mM")
+COL_E = ("E", "E_mV", _format.fmt_mv, "mV")
 
 
 def opt(

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from ionsweep.cli import _common as cm
+from ionsweep.cli import _jax
 from ionsweep.cli._calc_ljp import composition
 
 __all__ = ["register"]
@@ -243,7 +244,7 @@ def _run(args: argparse.Namespace) -> int:
     _check_output(args.out, "--out")
     T = _temperature(args)
     junction = _junction(args)
-    isw = cm.float64_kernels()
+    isw = _jax.float64_kernels()
     from ionsweep.analysis import FitInputError
 
     with warnings.catch_warnings(record=True) as caught:
