@@ -260,7 +260,7 @@ FAST = settings(
 def test_hostile_names_give_a_plan_with_identifier_names_or_one_line_naming_the_field(spec):
     plan = _parse_or_refuse(spec)
     if plan is not None:
-        from ionsweep.sweep._store import store_layout
+        from ionsweep.sweep._store_layout import store_layout
 
         variables, coords = store_layout(plan)
         names = [v[0] for v in variables] + [c[0] for c in coords] + list(plan.dims)

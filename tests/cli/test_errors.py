@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ionsweep.sweep
-import ionsweep.sweep._store as sweep_store
+import ionsweep.sweep._store_check as sweep_store
 from ionsweep._errors import SpecError, StoreError, UserModelError, missing_extra
 from ionsweep._stop import Stopped
 from ionsweep.cli import exit_status, main

@@ -95,7 +95,7 @@ def in_memory(plan: Plan, progress: bool = False) -> xr.Dataset:
 
     from ionsweep.sweep._executor import devices_for
     from ionsweep.sweep._in_memory import evaluate, reduce_in_memory
-    from ionsweep.sweep._store import reduced_layout, store_attrs, store_layout
+    from ionsweep.sweep._store_layout import reduced_layout, store_attrs, store_layout
 
     for note in plan.warnings:  # as a run into a store shows them
         warnings.warn(PlanWarning(note), stacklevel=3)

@@ -44,7 +44,7 @@ from ionsweep.sweep._store import finish_reduction
 if TYPE_CHECKING:
     import os
 
-    from ionsweep.sweep._store import StoreCheck
+    from ionsweep.sweep._store_check import StoreCheck
 
 
 __all__ = ["run_dask"]

@@ -10,7 +10,7 @@ from ionsweep import _cpu
 from ionsweep.sweep._executor import devices_for
 from ionsweep.sweep._launch import Launcher
 from ionsweep.sweep._plan import Plan, mode
-from ionsweep.sweep._store import reduced_layout, store_bytes, store_layout
+from ionsweep.sweep._store_layout import reduced_layout, store_bytes, store_layout
 
 __all__ = ["dry_run"]
 

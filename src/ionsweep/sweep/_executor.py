@@ -51,14 +51,8 @@ from ionsweep.sweep._launch import Launcher
 from ionsweep.sweep._per_device import PerDevice
 from ionsweep.sweep._plan import MAX_CHUNKS, Plan, chunk_count_refusal, mode
 from ionsweep.sweep._repair import repair_store
-from ionsweep.sweep._store import (
-    StoreCheck,
-    check_store,
-    finalize,
-    finish_reduction,
-    prepare_store,
-    write_chunk,
-)
+from ionsweep.sweep._store import finalize, finish_reduction, prepare_store, write_chunk
+from ionsweep.sweep._store_check import StoreCheck, check_store
 
 if TYPE_CHECKING:
     import os

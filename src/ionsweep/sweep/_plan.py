@@ -190,11 +190,11 @@ class Plan:
 
     @functools.cached_property
     def layout(self):
-        """The store this plan writes (:class:`~ionsweep.sweep._store.StoreLayout`): its
+        """The store this plan writes (:class:`~ionsweep.sweep._store_layout.StoreLayout`): its
         variables, coordinates and reduced variables, laid out on first use and kept (the
         plan is frozen; a plan with other chunks, made by ``dataclasses.replace``, lays out
         its own)."""
-        from ionsweep.sweep._store import lay_out
+        from ionsweep.sweep._store_layout import lay_out
 
         return lay_out(self)
 

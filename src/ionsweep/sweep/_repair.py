@@ -16,7 +16,9 @@ from ionsweep.store._layout import PARTIALS_DIR, read_layout
 from ionsweep.store._verify import Damage, damaged_keys, scan, unmark
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._plan import Plan, mode
-from ionsweep.sweep._store import StoreCheck, merged_partials, store_layout, write_reduced
+from ionsweep.sweep._store import merged_partials, write_reduced
+from ionsweep.sweep._store_check import StoreCheck
+from ionsweep.sweep._store_layout import store_layout
 
 __all__ = ["repair_store"]
 

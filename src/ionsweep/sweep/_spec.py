@@ -275,7 +275,7 @@ def check_store_names(plan: Plan) -> None:
     """Refuse a plan whose store would hold two things of one name (an axis named like an
     output or like ``valid``, a zip member named like another axis, …), naming the field
     that brought the second one."""
-    from ionsweep.sweep._store import reduced_layout, store_layout
+    from ionsweep.sweep._store_layout import reduced_layout, store_layout
 
     variables, coords = store_layout(plan)
     names = [c[0] for c in coords] + [v[0] for v in variables]
