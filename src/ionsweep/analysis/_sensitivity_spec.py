@@ -18,12 +18,8 @@ from ionsweep.analysis._distributions import Distribution, as_distribution, choi
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
 from ionsweep.sweep._plan import MAX_HISTOGRAM_BINS
-from ionsweep.sweep._spec import (
-    check_model_evaluates,
-    parse_fixed,
-    parse_output_names,
-    parse_run_settings,
-)
+from ionsweep.sweep._spec import parse_fixed, parse_run_settings
+from ionsweep.sweep._spec_outputs import check_model_evaluates, parse_output_names
 from ionsweep.sweep._spec_text import load_header, no_unknown, read_spec, spec_text
 from ionsweep.sweep._spec_values import check_domain, resolve_key
 

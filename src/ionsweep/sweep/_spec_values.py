@@ -1,10 +1,10 @@
 """The value tables of a sweep spec: axes (values, generators, labels, ions), their
-domains, and ``[reduce]``; every error names its field."""
+domains, fixed keys and lists of names; every error names its field. ``[reduce]`` is
+:mod:`ionsweep.sweep._spec_reduce`'s."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any, TypeGuard, cast
 
@@ -12,26 +12,27 @@ import numpy as np
 
 from ionsweep._errors import SpecError
 from ionsweep._ions import ions as ion_table
-from ionsweep._stats import STATISTICS
 from ionsweep._units import MAX_TEMPERATURE_K, MIN_TEMPERATURE_K
 from ionsweep.constants import ZERO_CELSIUS
 from ionsweep.models import Model
 from ionsweep.sweep._axes import Generated
 from ionsweep.sweep._plan import (
     MAX_AXIS_LENGTH,
-    MAX_HISTOGRAM_BINS,
     MAX_LISTED_LENGTH,
     Axis,
-    Reduction,
 )
-from ionsweep.sweep._spec_text import check_name, no_unknown
+from ionsweep.sweep._spec_text import check_name
 
-__all__ = ["check_domain", "parse_axis", "parse_reduce", "resolve_key"]
+__all__ = [
+    "check_domain",
+    "name_list",
+    "numeric_values",
+    "parse_axis",
+    "resolve_key",
+    "show_value",
+]
 
-_REDUCE_KEYS = {"over", "stats", "count", "histogram"}
-_STATS = tuple(STATISTICS)
 _GENERATORS = {"values", "linspace", "logspace", "geomspace", "arange"}
-_COUNT_RE = re.compile(r"^\s*(abs\(\s*(\w+)\s*\)|(\w+))\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*$")
 
 
 def resolve_key(model: Model, key: str, where: str):
@@ -39,14 +40,14 @@ def resolve_key(model: Model, key: str, where: str):
     if key == "celsius":
         if "T" not in model.input_names:
             raise SpecError(where, f"model {model.name!r} has no temperature input")
-        return "T", lambda v, w: _numeric(v, w) + ZERO_CELSIUS, "degC", "temperature"
+        return "T", lambda v, w: numeric_values(v, w) + ZERO_CELSIUS, "degC", "temperature"
     for inp in model.inputs:
         if inp.name == key:
             if inp.labels == "ion":
                 return inp.name, lambda v, w: _ion_valences(v, w), inp.units, inp.long_name
             if inp.labels is not None:
                 return inp.name, lambda v, w, i=inp: _labels(i, v, w), "", inp.long_name
-            return inp.name, lambda v, w: _numeric(v, w), inp.units, inp.long_name
+            return inp.name, lambda v, w: numeric_values(v, w), inp.units, inp.long_name
     labelled = [i for i in model.inputs if i.labels == key]
     if len(labelled) == 1:
         inp = labelled[0]
@@ -63,7 +64,7 @@ def resolve_key(model: Model, key: str, where: str):
     )
 
 
-def _shown(v) -> str:
+def show_value(v) -> str:
     """A spec value as the user wrote it in TOML (``true``, ``'text'``, ``1.5``)."""
     v = v.item() if isinstance(v, np.generic) else v
     if isinstance(v, bool):
@@ -71,7 +72,7 @@ def _shown(v) -> str:
     return repr(v)
 
 
-def _numeric(values, where) -> np.ndarray | Generated:
+def numeric_values(values, where) -> np.ndarray | Generated:
     """Spec values (a list, a float64 array or a generated axis) as finite float64 numbers."""
     if isinstance(values, Generated):
         if not values.finite():
@@ -83,7 +84,7 @@ def _numeric(values, where) -> np.ndarray | Generated:
         return values
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
-            raise SpecError(where, f"values must be numbers, got {_shown(v)}")
+            raise SpecError(where, f"values must be numbers, got {show_value(v)}")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -112,7 +113,7 @@ def _ion_valences(values, where) -> np.ndarray:
     values = _listed(values, where)
     if not (isinstance(values, np.ndarray) and values.dtype == np.float64):  # names too
         values = [_valence(v, where) if isinstance(v, str) else v for v in values]
-    arr = cast(np.ndarray, _numeric(values, where))  # values are listed: not generated
+    arr = cast(np.ndarray, numeric_values(values, where))  # values are listed: not generated
     bad = (arr != np.round(arr)) | (np.abs(arr) > MAX_VALENCE)
     if np.any(bad):
         raise SpecError(
@@ -186,7 +187,7 @@ def _generate(spec, where) -> list | Generated:
     args = spec[kind]
     if kind == "values":
         if not isinstance(args, list):
-            raise SpecError(where, f"values takes a list, got {_shown(args)}")
+            raise SpecError(where, f"values takes a list, got {show_value(args)}")
         return _generate(args, where)
     if not isinstance(args, list) or len(args) != 3:
         raise SpecError(
@@ -195,7 +196,7 @@ def _generate(spec, where) -> list | Generated:
             if kind != "arange"
             else "arange takes [start, stop, step]",
         )
-    a, b, n = (float(_numeric([x], where)[0]) for x in args)  # no overflow warnings
+    a, b, n = (float(numeric_values([x], where)[0]) for x in args)  # no overflow warnings
     if kind == "arange":
         if n <= 0 or not (b > a):
             raise SpecError(where, "arange needs stop > start and step > 0")
@@ -338,92 +339,11 @@ def _zip_member(model, name, key, vals, where, taken):
     return inp_name, numbers, None, (shown, units, long_name)
 
 
-def parse_reduce(tbl, dims, outputs) -> Reduction | None:
-    """The ``[reduce]`` table (None without one): axes to reduce over, statistics, counts
-    and histograms, each checked."""
-    if tbl is None:
-        return None
-    no_unknown(tbl, _REDUCE_KEYS, "[reduce]")
-    over = name_list(tbl.get("over", list(dims)), "[reduce] over")
-    for d in over:
-        if d not in dims:
-            raise SpecError("[reduce] over", f"{d!r} is not an axis; axes: {', '.join(dims)}")
-    if not over:
-        raise SpecError("[reduce] over", "name at least one axis to reduce over")
-    stats = name_list(tbl.get("stats", ["min", "max", "mean", "std"]), "[reduce] stats")
-    for s in stats:
-        if s not in _STATS:
-            raise SpecError(
-                "[reduce] stats", f"unknown statistic {s!r}; known: {', '.join(_STATS)}"
-            )
-    counts = _parse_counts(name_list(tbl.get("count", []), "[reduce] count"), outputs)
-    hists = []
-    table = tbl.get("histogram", {})
-    if not isinstance(table, Mapping):
-        raise SpecError(
-            "[reduce] histogram",
-            "must be a table such as { E = { bins = 50, range = [-100, 50] } }",
-        )
-    for var, h in table.items():
-        where = f"[reduce] histogram {var}"
-        if var not in outputs:
-            raise SpecError(where, "not a stored output")
-        if not isinstance(h, Mapping) or set(h) != {"bins", "range"}:
-            raise SpecError(where, "needs bins = N and range = [low, high]")
-        bins, rng = h["bins"], h["range"]
-        if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-            raise SpecError(where, f"bins must be a positive integer, got {_shown(bins)}")
-        if bins > MAX_HISTOGRAM_BINS:
-            raise SpecError(where, f"bins is at most {MAX_HISTOGRAM_BINS:,}, got {bins:,}")
-        if not isinstance(rng, list) or len(rng) != 2:
-            raise SpecError(where, f"range must be [low, high], got {_shown(rng)}")
-        lo, hi = cast(np.ndarray, _numeric(rng, where))  # a list: not generated
-        if not hi > lo:
-            raise SpecError(where, "range must be [low, high] with high > low")
-        hists.append((var, bins, float(lo), float(hi)))
-    return Reduction(tuple(over), tuple(stats), tuple(counts), tuple(hists))
-
-
 def name_list(value, where) -> list[str]:
     """A list of distinct names (text) from the spec."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SpecError(where, f"must be a list of names, got {_shown(value)}")
+        raise SpecError(where, f"must be a list of names, got {show_value(value)}")
     for v in value:
         if value.count(v) > 1:
             raise SpecError(where, f"{v!r} is listed twice")
     return value
-
-
-_OP_WORDS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
-
-
-def _parse_counts(exprs, outputs) -> list[tuple]:
-    """``[reduce] count`` expressions as (stored name, variable, op, value, abs); names
-    that two expressions would share spell their comparison out (``count_E_lt_0``)."""
-    counts, labels = [], set()
-    for expr in exprs:
-        m = _COUNT_RE.match(expr)
-        try:
-            value = float(m.group(5)) if m else math.nan
-        except ValueError:
-            value = math.nan
-        if not m or not math.isfinite(value):
-            raise SpecError(
-                "[reduce] count", f'cannot parse {expr!r}; write e.g. "abs(E) > 5" or "E < 0"'
-            )
-        var, op = m.group(2) or m.group(3), m.group(4)
-        if var not in outputs:
-            raise SpecError(
-                "[reduce] count", f"{var!r} is not a stored output ({', '.join(outputs)})"
-            )
-        label = "count_" + re.sub(r"\W+", "_", expr, flags=re.ASCII).strip("_")
-        if label in labels:
-            sign = "abs_" if m.group(2) else ""
-            label = "count_" + re.sub(
-                r"\W+", "_", f"{sign}{var}_{_OP_WORDS[op]}_{m.group(5)}", flags=re.ASCII
-            ).strip("_")
-        if label in labels:
-            raise SpecError("[reduce] count", f"{expr!r} repeats a count listed before it")
-        labels.add(label)
-        counts.append((label, var, op, value, bool(m.group(2))))
-    return counts
