@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     examples = "\n".join(f"  {example}" for _, _, _, example in _QUANTITIES.values())
     calc = subparsers.add_parser(
         "calc",
-        help="evaluate one quantity (Nernst, GHK, Donnan, pump-leak, driving force)",
+        help=f"evaluate one quantity ({', '.join(_QUANTITIES)})",
         description=f"Evaluate one membrane-physics quantity and print it.\n\n{_UNITS}",
         epilog=f"examples:\n{examples}",
     )
