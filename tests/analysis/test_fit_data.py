@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from ionsweep.analysis._fit_data import FitInputError, read_measurements
+from ionsweep.analysis import FitInputError
+from ionsweep.analysis._fit_data import read_measurements
 
 HEADER = "K+_in,K+_out,Na+_in,Na+_out,V_rev,cell"
 

@@ -4,7 +4,7 @@
 """
 
 from ionsweep.analysis._fit import fit_permeability_ratios
-from ionsweep.analysis._fit_data import FitInputError, FitWarning
+from ionsweep.analysis._fit_errors import FitInputError, FitWarning
 from ionsweep.analysis._fit_result import PermeabilityFit
 from ionsweep.analysis._sensitivity import morris, sobol
 from ionsweep.analysis._uncertainty import propagate

@@ -23,13 +23,8 @@ import numpy as np
 
 from ionsweep.analysis import _fit_stats as stats
 from ionsweep.analysis._fit_activity import activities
-from ionsweep.analysis._fit_data import (
-    FitInputError,
-    FitWarning,
-    Measurements,
-    _listed,
-    read_measurements,
-)
+from ionsweep.analysis._fit_data import Measurements, read_measurements
+from ionsweep.analysis._fit_errors import FitInputError, FitWarning, _listed
 from ionsweep.analysis._fit_junction import JUNCTION_METHODS, junction_pipette, row_junctions
 from ionsweep.analysis._fit_model import Model, row_factors
 from ionsweep.analysis._fit_report import bounded, report

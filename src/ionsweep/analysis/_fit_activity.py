@@ -9,7 +9,8 @@ import jax
 import numpy as np
 
 from ionsweep._ions import ions as ion_table
-from ionsweep.analysis._fit_data import FitInputError, FitWarning, Measurements, _listed
+from ionsweep.analysis._fit_data import Measurements
+from ionsweep.analysis._fit_errors import FitInputError, FitWarning, _listed
 
 __all__ = ["activities"]
 

@@ -8,59 +8,25 @@ Other columns are ignored. The table may be a CSV file, a pandas DataFrame, an x
 Dataset (1-D variables along one dimension; 0-d variables apply to every row) or a mapping
 of column names to sequences.
 
-Every check runs here, before any computation, and a failure raises
-:class:`FitInputError`, whose ``field`` names the argument or column at fault.
+Every check runs here (the columns' source is read by :mod:`~ionsweep.analysis._fit_columns`),
+before any computation, and a failure raises :class:`FitInputError`, whose ``field`` names the
+argument or column at fault.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ionsweep._ions import ions as ion_table
+from ionsweep.analysis._fit_columns import RowNames, column_numbers, ion_columns, table_columns
+from ionsweep.analysis._fit_errors import FitInputError, _listed
 from ionsweep.constants import ZERO_CELSIUS
 
-__all__ = ["FitInputError", "FitWarning", "Measurements", "read_measurements"]
-
-_MAX_LISTED = 5
-
-
-class FitInputError(ValueError):
-    """Bad input to :func:`~ionsweep.fit_permeability_ratios`.
-
-    Parameters
-    ----------
-    field : str
-        The argument (``"ions"``, ``"T"``) or table column (``"Na+_out"``) at fault.
-    message : str
-        What is wrong, in one line.
-    """
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
-class FitWarning(UserWarning):
-    """A fitted number that cannot be trusted: unidentifiable, unconverged, no dof."""
-
-
-@dataclass(frozen=True)
-class RowNames:
-    """Names of table rows for messages: ``"line 5"`` (CSV, counting the header) or
-    ``"row 3"`` (0-based position in a DataFrame, Dataset or mapping)."""
-
-    csv: bool
-
-    def __getitem__(self, i: int | np.integer) -> str:
-        return f"line {i + 2}" if self.csv else f"row {i}"
+__all__ = ["Measurements", "read_measurements"]
 
 
 @dataclass(frozen=True)
@@ -83,99 +49,6 @@ class Measurements:
     @property
     def n(self) -> int:
         return len(self.V)
-
-
-def _listed(items: Sequence[Any]) -> str:
-    shown = ", ".join(str(i) for i in items[:_MAX_LISTED])
-    more = len(items) - _MAX_LISTED
-    return f"{shown} and {more} more" if more > 0 else shown
-
-
-def _read_csv(path: Path) -> dict[str, pd.Series]:
-    """Columns of a CSV file as text (cells stripped, blank rows dropped), by header name."""
-    try:
-        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise FitInputError("data", f"no such file: {path}") from None
-    except pd.errors.EmptyDataError:
-        raise FitInputError("data", f"{path} is empty (expected a header line)") from None
-    except pd.errors.ParserError as exc:
-        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if fields:
-            expected, line, seen = fields.groups()
-            raise FitInputError(
-                "data", f"{path}, line {line}: {seen} fields, header has {expected}"
-            ) from None
-        raise FitInputError("data", f"cannot read {path}: {exc}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise FitInputError("data", f"cannot read {path}: {exc}") from None
-    raw = raw.fillna("")  # missing trailing fields of a short row: empty cells
-    header = [str(h).strip() for h in raw.iloc[0]]
-    if len(set(header)) != len(header):
-        dup = sorted({h for h in header if header.count(h) > 1})
-        raise FitInputError(dup[0], f"{path}: duplicate column(s) {_listed(dup)}")
-    # a needed column reports the empty cells of a short row below, naming its line
-    body = raw.iloc[1:].apply(lambda col: col.str.strip())
-    body = body[(body != "").any(axis=1)]  # rows of empty cells only, like blank lines
-    return {h: body[c].reset_index(drop=True) for h, c in zip(header, body.columns, strict=True)}
-
-
-def _table_columns(data: Any) -> tuple[dict[str, Any], bool]:
-    """Columns of ``data`` by name, and whether the rows are lines of a CSV file."""
-    if isinstance(data, str | os.PathLike):
-        return _read_csv(Path(data)), True
-    if hasattr(data, "data_vars") and hasattr(data, "variables"):  # xarray.Dataset
-        variables = {str(name): np.asarray(var.values) for name, var in data.variables.items()}
-        dims = {v.dims for v in data.variables.values() if v.ndim > 0}
-        if len(dims) > 1 or any(len(d) > 1 for d in dims):
-            raise FitInputError("data", f"Dataset variables must share one dimension; got {dims}")
-        n = max((v.shape[0] for v in variables.values() if v.ndim == 1), default=0)
-        return {
-            k: (np.full(n, v.item(), dtype=v.dtype) if v.ndim == 0 else v)
-            for k, v in variables.items()
-        }, False
-    if hasattr(data, "columns") and hasattr(data, "__getitem__"):  # pandas.DataFrame
-        return {str(c): np.asarray(data[c]) for c in data.columns}, False
-    if isinstance(data, Mapping):
-        return {str(k): np.asarray(v) for k, v in data.items()}, False
-    raise FitInputError(
-        "data",
-        f"expected a CSV path, DataFrame, xarray Dataset or mapping of columns; "
-        f"got {type(data).__name__}",
-    )
-
-
-def _numbers(columns: dict[str, Any], name: str, row_names: RowNames) -> np.ndarray:
-    values = columns[name]
-    if row_names.csv:  # CSV text: empty and "nan" cells are NaN, anything else must parse
-        out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        missing = values.str.lower().isin(["", "nan", "+nan", "-nan"]).to_numpy()
-        bad = np.flatnonzero(np.isnan(out) & ~missing)
-        if bad.size:
-            i = int(bad[0])
-            raise FitInputError(
-                name, f"column {name!r}: {values.iloc[i]!r} at {row_names[i]} is not a number"
-            )
-        return out
-    try:
-        return np.asarray(values, dtype=float).reshape(-1)
-    except (TypeError, ValueError):
-        raise FitInputError(name, f"column {name!r} is not numeric") from None
-
-
-def _ion_columns(columns: Mapping[str, Any]) -> dict[tuple[str, str], str]:
-    """(canonical ion, "in" | "out") -> column name, for columns named ``<ion>_<side>``."""
-    found: dict[tuple[str, str], str] = {}
-    for col in columns:
-        prefix, sep, side = col.rpartition("_")
-        if not sep or side not in ("in", "out") or prefix not in ion_table:
-            continue
-        key = (ion_table.canonical(prefix), side)
-        if key in found:
-            both = f"columns {found[key]!r} and {col!r} both give {key[0]} {side}"
-            raise FitInputError(col, both)
-        found[key] = col
-    return found
 
 
 def _canonical(names: Sequence[str], field: str) -> tuple[str, ...]:
@@ -260,8 +133,8 @@ class _Table:
     @classmethod
     def read(cls, data: Any, ions: Sequence[str], inside: Mapping[str, float] | None):
         """The table of ``data``, refused when a column that ``ions`` need is missing."""
-        columns, is_csv = _table_columns(data)
-        by_ion = _ion_columns(columns)
+        columns, is_csv = table_columns(data)
+        by_ion = ion_columns(columns)
         inside = None if inside is None else dict(inside)
         sides = ("out",) if inside is not None else ("in", "out")
         wanted = [(ion, side) for ion in ions for side in sides]
@@ -280,7 +153,7 @@ class _Table:
 
     def numbers(self, col: str) -> np.ndarray:
         """Column ``col`` as n finite floats."""
-        values = _numbers(self.columns, col, self.row_names)
+        values = column_numbers(self.columns, col, self.row_names)
         if values.shape != (self.n,):
             raise FitInputError(col, f"column {col!r} has {values.size} values for {self.n} rows")
         bad = np.flatnonzero(~np.isfinite(values))

@@ -18,7 +18,8 @@ import numpy as np
 
 from ionsweep._ions import ions as ion_table
 from ionsweep.activity import NEUTRALITY_RTOL
-from ionsweep.analysis._fit_data import FitInputError, Measurements, _listed
+from ionsweep.analysis._fit_data import Measurements
+from ionsweep.analysis._fit_errors import FitInputError, _listed
 
 __all__ = ["JUNCTION_METHODS", "junction_pipette", "row_junctions"]
 

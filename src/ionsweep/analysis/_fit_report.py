@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from ionsweep.analysis import _fit_stats as stats
-from ionsweep.analysis._fit_data import FitWarning, _listed
+from ionsweep.analysis._fit_errors import FitWarning, _listed
 from ionsweep.analysis._fit_solver import CONVERGED, MAX_STEPS, STATUS_TEXT
 
 __all__ = ["bounded", "report"]

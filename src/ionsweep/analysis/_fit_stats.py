@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ionsweep.analysis._fit_data import FitInputError, FitWarning
+from ionsweep.analysis._fit_errors import FitInputError, FitWarning
 from ionsweep.analysis._fit_solver import CONVERGED, padded_indices, solve
 
 __all__ = [
