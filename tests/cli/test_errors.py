@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import ionsweep.sweep
-import ionsweep.sweep._store_check as sweep_store
+import ionsweep.sweep._store_check as store_check
+import ionsweep.sweep._store_layout as store_layout
 from ionsweep._errors import SpecError, StoreError, UserModelError, missing_extra
 from ionsweep._stop import Stopped
 from ionsweep.cli import exit_status, main
@@ -140,9 +141,9 @@ def test_one_run_checks_its_store_once_and_lays_it_out_once(tmp_path, monkeypatc
     spec = tmp_path / "spec.toml"
     spec.write_text(SWEEP + reduce)
     calls: dict[str, int] = {}
-    _counting(monkeypatch, sweep_store, "check_store", calls)
-    _counting(monkeypatch, sweep_store, "lay_out", calls)
-    monkeypatch.setattr(ionsweep.sweep, "check_store", sweep_store.check_store)
+    _counting(monkeypatch, store_check, "check_store", calls)
+    _counting(monkeypatch, store_layout, "lay_out", calls)
+    monkeypatch.setattr(ionsweep.sweep, "check_store", store_check.check_store)
     out = tmp_path / "out.zarr"
     assert main(["run", str(spec), "--out", str(out), "--quiet"]) == 0
     assert calls == {"check_store": 1, "lay_out": 1}

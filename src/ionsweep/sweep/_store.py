@@ -18,9 +18,10 @@ from ionsweep._faults import checkpoint
 from ionsweep.store import _partials as zpartials
 from ionsweep.store import _zarr as zstore
 from ionsweep.store._zarr import StoreError
+from ionsweep.sweep import _store_check
 from ionsweep.sweep._plan import Plan, PlanWarning, mode
 from ionsweep.sweep._reduce import Accumulator
-from ionsweep.sweep._store_check import StoreCheck, check_store, identity
+from ionsweep.sweep._store_check import StoreCheck, identity
 from ionsweep.sweep._store_layout import (
     coordinates_attr,
     reduced_layout,
@@ -61,7 +62,7 @@ def prepare_store(
     if out.parent.exists():
         zstore.clean_stale(out)
     if checked is None:
-        checked = check_store(
+        checked = _store_check.check_store(
             plan, out, resume=resume, overwrite=overwrite, shard=shard, repair=repair
         )
     for note in checked.plan.warnings:
@@ -81,7 +82,7 @@ def prepare_store(
     if zstore.create_atomic(out, variables, coords, attrs, grid=grid, final=final):
         return checked
     # Another shard created the store first: join it.
-    return check_store(plan, out, shard=shard or (0, 1))
+    return _store_check.check_store(plan, out, shard=shard or (0, 1))
 
 
 def write_chunk(group, plan: Plan, out, index, host) -> None:
