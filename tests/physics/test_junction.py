@@ -148,6 +148,23 @@ def test_through_zero():
     assert v[i] == pytest.approx(vt(298.15) * ref, abs=1e-6)
 
 
+def test_dilute_pipette_against_concentrated_bath():
+    """Far from the Henderson start (every concentration 10–300× lower in the pipette than
+    in the bath, LJPs of tens of mV): the damped Newton steps still converge, to the SciPy
+    solve. 14 rows, the shape of the published batch, so its compiled program is reused."""
+    dilution = np.geomspace(1.0, 1 / 300, len(PUBLISHED))
+    bath = row(K=140, Gluconate=118, Cl=24, Mg=2, HEPES=2)
+    cp = np.stack([row(Na=150, Ca=2, Cl=150, SO4=2) * d for d in dilution])
+    cb = np.stack([bath] * len(dilution))
+    v = np.asarray(junction_potential(cp, cb, Z, U, np.full(len(dilution), 298.15)))
+    assert np.all(np.isfinite(v)) and abs(v[-1]) > 20
+    keep = [NAMES.index(n) for n in ("Na+", "K+", "Mg2+", "Ca2+", "Cl-", "SO4 2-",
+                                     "Gluconate-", "HEPES-")]  # fmt: skip
+    for i in (len(dilution) // 2, len(dilution) - 1):
+        ref = nernst_planck_ref(cp[i, keep], cb[i, keep], np.array(Z)[keep], U[keep])
+        assert v[i] == pytest.approx(vt(298.15) * ref, abs=1e-6)
+
+
 def test_float32(published):
     """float32 in, float32 out, within 0.01 mV of float64 on the published cases."""
     v = junction_potential(CP.astype(np.float32), CB.astype(np.float32), Z,

@@ -50,11 +50,15 @@ TAYLOR_ORDER = 16
 #: relative.
 STEP_RATE = 1.5
 #: Newton iterations at most; points not converged by then are NaN.
-MAX_NEWTON = 60
+MAX_NEWTON = 40
 #: The Jacobian is kept while every step is at most this fraction of the one before.
 CONTRACTION = 0.25
+#: A Newton step raises the rate estimate of the system by at most its value plus this.
+RATE_GROWTH = 8.0
+#: Halvings of a Newton step at most, where the residuals do not decrease.
+HALVINGS = 12
 #: Bounds of the number of Taylor steps.
-MIN_STEPS, MAX_STEPS = 2, 1024
+MIN_STEPS, MAX_STEPS = 2, 256
 #: On CPU, batches are solved this many points at a time (each block's work in cache, and
 #: each block iterates only as long as its own points need).
 BLOCK_POINTS = 256
@@ -139,48 +143,118 @@ def _steps_for(theta, zetas, active):
     return lax.stop_gradient(n)
 
 
+def _norm(res):
+    return sum(jnp.abs(r) for r in res)
+
+
+def _line_search(theta, step, res, zetas, params, active):
+    """Halve the step where the residuals do not decrease (at most :data:`HALVINGS` times);
+    (new theta, its residuals, the steps' lengths taken, the Taylor steps used)."""
+    base = _norm(res)
+
+    def trial(alpha):
+        new = [t + alpha * q for t, q in zip(theta, step, strict=True)]
+        n = _steps_for(new, zetas, active)
+        return new, _residual(new, zetas, params, n), n
+
+    def cond(state):
+        k, _, _, _, _, accepted = state
+        return (k < HALVINGS) & ~jnp.all(accepted | ~active)
+
+    def body(state):
+        k, alpha, _, _, _, accepted = state
+        alpha = jnp.where(accepted, alpha, 0.5 * alpha)
+        new, res_new, n = trial(alpha)
+        return k + 1, alpha, new, res_new, n, jnp.isfinite(_norm(res_new))
+
+    alpha = jnp.ones_like(base)
+    new, res_new, n = trial(alpha)
+    ok = _norm(res_new) <= (1 - 1e-4) * base
+    ok |= _norm(step) <= 1e3 * jnp.finfo(base.dtype).eps * (1 + _norm(theta))
+    state = (jnp.asarray(0), alpha, new, res_new, n, ok)
+    _, alpha, new, res_new, n, _ = lax.while_loop(
+        lambda st: cond(st) & ~jnp.all(st[5] | ~active),
+        lambda st: _decrease(body(st), base),
+        state,
+    )
+    return new, res_new, alpha, n
+
+
+def _decrease(state, base):
+    """Mark the points whose trial residuals decreased."""
+    k, alpha, new, res_new, n, _ = state
+    return k, alpha, new, res_new, n, _norm(res_new) <= (1 - 1e-4 * alpha) * base
+
+
 def _newton(theta0, zetas, params, active):
-    """Newton's method, its Jacobian kept while the steps shrink fast enough (chord steps)
-    and computed afresh where some point's step shrank by less than :data:`CONTRACTION`;
-    until every active point has converged (a step at rounding level, taken from residuals
-    at rounding level) or failed (a non-finite step). (theta, converged)."""
+    """Newton's method: the Jacobian kept while full steps shrink by :data:`CONTRACTION` or
+    better (chord steps), computed afresh otherwise, and with a fresh Jacobian the step
+    halved until the residuals decrease; until every active point has converged (a step
+    at rounding level from residuals at rounding level) or failed. (theta, converged)."""
     eps = jnp.finfo(theta0[0].dtype).eps
     res_scale = 1 + sum(jnp.abs(p) for side in params for p in side)
 
     def cond(state):
-        i, _, _, _, _, _, done, _ = state
-        return (i < MAX_NEWTON) & ~jnp.all(done)
+        return (state[0] < MAX_NEWTON) & ~jnp.all(state[-2])
 
     def body(state):
-        i, theta, jac, n, last, slow, done, conv = state
+        i, theta, res, jac, n, last, slow, done, conv = state
 
         def refresh(_):
-            n_new = _steps_for(theta, zetas, ~done)
-            res, jac_new = _jacobian(theta, zetas, params, n_new)
-            return res, jac_new, n_new
+            return _jacobian(theta, zetas, params, _steps_for(theta, zetas, ~done))
 
-        def reuse(_):
-            return _residual(theta, zetas, params, n), jac, n
-
-        res, jac, n = lax.cond(slow, refresh, reuse, None)
-        step = linsolve(jac, [-r for r in res])
-        size = sum(jnp.abs(q) for q in step)
-        ok = jnp.isfinite(size)
-        new = [jnp.where(done | ~ok, t, t + q) for t, q in zip(theta, step, strict=True)]
-        small = size <= 1e3 * eps * (1 + sum(jnp.abs(t) for t in theta))
-        small &= sum(jnp.abs(r) for r in res) <= 1e4 * eps * res_scale
+        res_j, jac = lax.cond(slow, refresh, lambda _: (res, jac), None)
+        step = _capped(linsolve(jac, [-r for r in res_j]), theta, zetas)
+        size = _norm(step)
+        small = size <= 1e3 * eps * (1 + _norm(theta))
+        small &= _norm(res_j) <= 1e4 * eps * res_scale
+        fresh = slow
+        new, res_new, alpha, n = lax.cond(
+            fresh,
+            lambda _: _line_search(theta, step, res_j, zetas, params, ~done),
+            lambda _: _full_step(theta, step, zetas, params, ~done),
+            None,
+        )
+        ok = jnp.isfinite(_norm(res_new)) & jnp.isfinite(size)
+        descent = _norm(res_new) < _norm(res_j)
+        move = ~done & ok & (descent | small)
+        theta = [jnp.where(move, q, t) for t, q in zip(theta, new, strict=True)]
+        res = [jnp.where(move, q, r) for r, q in zip(res_j, res_new, strict=True)]
         conv = conv | (~done & ok & small)
-        done = done | ~ok | small
-        slow = jnp.any(~done & (size > CONTRACTION * last))
-        return i + 1, new, jac, n, jnp.where(done, last, size), slow, done, conv
+        done = done | small | (fresh & ~ok)
+        # A stale Jacobian whose full step did not shrink fast enough (or made things worse)
+        # is refreshed for the next iteration.
+        slow = jnp.any(~done & ((size > CONTRACTION * last) | ~descent | (alpha < 1)))
+        return i + 1, theta, res, jac, n, jnp.where(done, last, size), slow, done, conv
 
     k = len(theta0)
     zero = jnp.zeros_like(theta0[0])
     jac0 = [[zero] * k for _ in range(k)]
     n0 = jnp.asarray(MIN_STEPS, jnp.int32)
-    start = (jnp.asarray(0), list(theta0), jac0, n0, zero + jnp.inf, jnp.asarray(True))
+    res0 = [zero] * k  # the first iteration refreshes the Jacobian, and the residuals with it
+    start = (jnp.asarray(0), list(theta0), res0, jac0, n0, zero + jnp.inf, jnp.asarray(True))
     out = lax.while_loop(cond, body, (*start, ~active, jnp.zeros_like(active)))
-    return out[1], out[7] & jnp.isfinite(sum(out[1]))
+    theta = out[1]
+    within = _rate(theta[: len(zetas)], zetas) <= MAX_STEPS * STEP_RATE  # accurate there
+    return theta, out[-1] & within & jnp.isfinite(sum(theta))
+
+
+def _capped(step, theta, zetas):
+    """The step, shortened where it would raise the system's rate by more than
+    :data:`RATE_GROWTH` (the rate is a norm of the fluxes: a far step would cost many
+    Taylor steps and land where Newton's model no longer holds)."""
+    m = len(zetas)
+    grow = _rate(step[:m], zetas)
+    room = RATE_GROWTH + _rate(theta[:m], zetas)
+    scale = jnp.where(grow > room, room / jnp.where(grow > room, grow, 1), 1)
+    return [scale * q for q in step]
+
+
+def _full_step(theta, step, zetas, params, active):
+    """The chord step as it stands: (new theta, its residuals, 1, the Taylor steps used)."""
+    new = [t + q for t, q in zip(theta, step, strict=True)]
+    n = _steps_for(new, zetas, active)
+    return new, _residual(new, zetas, params, n), jnp.ones_like(theta[0]), n
 
 
 def _blocked(theta0, zetas, params, active):
