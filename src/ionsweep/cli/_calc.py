@@ -17,7 +17,15 @@ import math
 import sys
 from collections.abc import Callable
 
-from ionsweep.cli import _calc_donnan, _calc_potentials, _calc_pump_leak, _checks, _format, _jax
+from ionsweep.cli import (
+    _calc_donnan,
+    _calc_ljp,
+    _calc_potentials,
+    _calc_pump_leak,
+    _checks,
+    _format,
+    _jax,
+)
 from ionsweep.cli import _common as cm
 from ionsweep.cli._calc_shared import Result
 
@@ -143,6 +151,6 @@ _QUANTITIES: dict[str, tuple[Callable[..., None], Callable[..., Result], str, st
     "donnan": _calc_donnan.QUANTITY,
     "pump-leak": _calc_pump_leak.PUMP_LEAK,
     "pump-leak-volume": _calc_pump_leak.QUANTITY,
-    "ljp": __import__("ionsweep.cli._calc_ljp", fromlist=["_"]).QUANTITY,
+    "ljp": _calc_ljp.QUANTITY,
     "driving-force": _calc_potentials.DRIVING_FORCE,
 }

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from ionsweep._errors import SpecError, UserModelError
-from ionsweep.models import _activity, _builtin
+from ionsweep.models import _activity, _activity_ghk, _builtin, _junction, _pump_leak
 from ionsweep.models._base import Input, Model, Output
 
 __all__ = [
@@ -37,9 +37,9 @@ _FACTORIES: dict[str, Callable[..., Model]] = {
     "driving_force": _builtin.driving_force,
     "activity_error": _activity.activity_error,
     "nernst_activity": _activity.nernst_activity,
-    "activity_error_ghk": importlib.import_module("ionsweep.models._activity_ghk").factory,
-    "pump_leak_volume": importlib.import_module("ionsweep.models._pump_leak").pump_leak_volume,
-    "liquid_junction": importlib.import_module("ionsweep.models._junction").liquid_junction,
+    "activity_error_ghk": _activity_ghk.factory,
+    "pump_leak_volume": _pump_leak.pump_leak_volume,
+    "liquid_junction": _junction.liquid_junction,
 }
 
 
