@@ -7,7 +7,7 @@ import pytest
 
 from ionsweep.activity import (
     MODELS,
-    get_model,
+    get_activity_model,
     log_gamma,
     log_gamma_davies,
     log_gamma_indexed,
@@ -108,7 +108,7 @@ def test_one_compilation_for_a_batch_of_model_indices():
 def test_pitzer_through_the_registry():
     from ionsweep.activity._pitzer import log_gamma_pitzer
 
-    assert get_model("pitzer")(NAMES, M, T) is not None
+    assert get_activity_model("pitzer")(NAMES, M, T) is not None
     models = ("ideal", "davies", "pitzer")
     kernel = jax.jit(jax.vmap(lambda i: log_gamma_indexed(i, NAMES, M, T, models=models)))
     out = kernel(jnp.arange(3))

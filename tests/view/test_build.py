@@ -9,7 +9,6 @@ import xarray as xr
 
 import ionsweep
 from ionsweep.store import StoreError
-from ionsweep.view import check_store
 from ionsweep.view._build import (
     Selection,
     default_axes,
@@ -30,6 +29,7 @@ from ionsweep.view._columns import (
     is_uniform,
     line_columns,
 )
+from ionsweep.view._store import check_store
 
 R, F = 8.314462618, 96485.33212  # CODATA 2018, J/(mol K) and C/mol
 

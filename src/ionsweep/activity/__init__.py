@@ -73,7 +73,7 @@ from ionsweep.activity._pitzer_params import PitzerParameters
 from ionsweep.activity._pitzer_sets import BUILTIN_SETS, DEFAULT_SET, pitzer_parameters, split_model
 from ionsweep.activity._registry import (
     MODELS,
-    get_model,
+    get_activity_model,
     ion_form,
     log_gamma,
     log_gamma_indexed,
@@ -137,7 +137,7 @@ __all__ = [
     "debye_huckel_Aphi",
     "debye_huckel_B",
     "delta_E",
-    "get_model",
+    "get_activity_model",
     "ghk_voltage_activity",
     "henderson_terms",
     "ion_form",

@@ -25,7 +25,7 @@ from ionsweep._ions import ions as ion_table
 from ionsweep._util import as_float
 from ionsweep.activity._composition import NEUTRALITY_RTOL, canonical_names, check_temperature
 from ionsweep.activity._corrected import _side
-from ionsweep.activity._registry import get_model
+from ionsweep.activity._registry import get_activity_model
 from ionsweep.constants import R_OVER_F_MV
 
 if TYPE_CHECKING:
@@ -94,8 +94,8 @@ def activity_error(
     >>> round(float(dE), 2)
     5.31
     """
-    get_model(model)
-    get_model(reference)
+    get_activity_model(model)
+    get_activity_model(reference)
     (name,) = canonical_names([ion])
     check_temperature(T)
     c_i, lg_in = _side(c_in, T, "c_in", (name,), model, neutrality_rtol)

@@ -13,7 +13,7 @@ The Pitzer model lives in ``ionsweep.activity._pitzer`` and is imported only whe
 first used; where that module is absent, asking for ``"pitzer"`` raises
 NotImplementedError.
 
-Every choice of a model goes through this module: by name (:func:`get_model`,
+Every choice of a model goes through this module: by name (:func:`get_activity_model`,
 :func:`log_gamma`, :func:`ion_form` for the models that depend on the composition only
 through the ionic strength), or by a value that may be traced (:func:`select_model`, which
 :func:`log_gamma_indexed` and the sweep models' ``activity_model`` axes use).
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODELS",
-    "get_model",
+    "get_activity_model",
     "ion_form",
     "log_gamma",
     "log_gamma_indexed",
@@ -137,7 +137,7 @@ def validity_range(
     Temperatures in K, ionic strength in mol/kg. Pitzer models (``"pitzer"``,
     ``"pitzer:<set>"``) take the temperatures stated for their set's parameters of
     ``names`` (25 °C for HMW84), within liquid water at 1 atm, and I ≤ 20 mol/kg (see
-    ``ionsweep.activity._validity``); ``databases`` as in :func:`get_model`. Raises
+    ``ionsweep.activity._validity``); ``databases`` as in :func:`get_activity_model`. Raises
     ValueError for an unknown model or set.
 
     >>> validity_range("davies").describe()
@@ -150,7 +150,7 @@ def validity_range(
 
         params = pitzer_parameters(split_model(model)[1], databases)
         return pitzer_range(params, canonical_names(names))
-    get_model(model)  # an unknown name raises here
+    get_activity_model(model)  # an unknown name raises here
     return _RANGES[model]
 
 
@@ -159,7 +159,9 @@ def registered_models() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def get_model(model: str, databases: Mapping[str, PitzerParameters] | None = None) -> Callable:
+def get_activity_model(
+    model: str, databases: Mapping[str, PitzerParameters] | None = None
+) -> Callable:
     """The function ``(names, molality, T) -> ln γ`` of the model called ``model``.
 
     Raises ValueError naming ``model`` and listing the known models.
@@ -168,7 +170,7 @@ def get_model(model: str, databases: Mapping[str, PitzerParameters] | None = Non
     ``databases`` (``{name: PitzerParameters}``, a spec's ``[activity.databases]``) adds set
     names, taking precedence over the built-in ones, for ``"pitzer"`` (default set) too.
 
-    >>> get_model("davies").__name__
+    >>> get_activity_model("davies").__name__
     'log_gamma_davies'
     """
     if isinstance(model, str) and (
@@ -192,7 +194,7 @@ def model_index(model: str, models: Sequence[str] = MODELS) -> int:
     >>> model_index("davies")
     4
     """
-    get_model(model)
+    get_activity_model(model)
     models = tuple(models)
     if model not in models:
         raise ValueError(f"activity model {model!r} is not among {models}")
@@ -203,7 +205,7 @@ def ion_form(model: str) -> Callable | None:
     """``(name, I, T) -> ln γ`` of one ion under ``model``, or None for Pitzer models.
 
     For the models whose γ depends on the composition only through the ionic strength I
-    (mol/kg): the same formula and parameters as :func:`get_model`'s function, for one ion
+    (mol/kg): the same formula and parameters as :func:`get_activity_model`'s function, for one ion
     (canonical ``name``) and without the validity mask, so a caller that already has I
     evaluates only the ions it wants. Raises ValueError for an unknown model.
 
@@ -212,7 +214,7 @@ def ion_form(model: str) -> Callable | None:
     """
     form = ION_FORMS.get(model)
     if form is None and not (isinstance(model, str) and model.startswith("pitzer:")):
-        get_model(model)  # an unknown name raises here; "pitzer" has no per-ion form
+        get_activity_model(model)  # an unknown name raises here; "pitzer" has no per-ion form
     return form
 
 
@@ -323,7 +325,7 @@ def log_gamma(
     convention : {"unscaled", "macinnes"}, keyword-only
         Single-ion convention of the Pitzer model (others ignore it only when "unscaled").
     databases : mapping of str to PitzerParameters, optional, keyword-only
-        Further Pitzer set names for ``"pitzer:<set>"`` (see :func:`get_model`).
+        Further Pitzer set names for ``"pitzer:<set>"`` (see :func:`get_activity_model`).
 
     Returns
     -------
@@ -337,7 +339,7 @@ def log_gamma(
     >>> [round(float(x), 4) for x in g]
     [-0.2469, -0.2469]
     """
-    fn = get_model(model, databases)
+    fn = get_activity_model(model, databases)
     if model == "pitzer" or (isinstance(model, str) and model.startswith("pitzer:")):
         kw: dict[str, Any] = {"convention": convention}
         if parameters is not None:
@@ -390,7 +392,7 @@ def log_gamma_indexed(
     [-0.2469, -0.2469]
     """
     models = tuple(models)
-    fns = [get_model(m) for m in models]
+    fns = [get_activity_model(m) for m in models]
     names = canonical_names(names)
     index = jnp.asarray(index)
     return select_model(

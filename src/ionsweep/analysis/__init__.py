@@ -1,4 +1,6 @@
-"""Analysis of results and measurements: fitting permeability ratios to reversal potentials.
+"""Analysis of measurements: fitting permeability ratios to reversal potentials.
+
+Sensitivity and uncertainty analysis (Sobol, Morris, Monte Carlo) is :mod:`ionsweep.sensitivity`.
 
 >>> from ionsweep.analysis import fit_permeability_ratios, PermeabilityFit
 """
@@ -6,8 +8,5 @@
 from ionsweep.analysis._fit import fit_permeability_ratios
 from ionsweep.analysis._fit_errors import FitInputError, FitWarning
 from ionsweep.analysis._fit_result import PermeabilityFit
-from ionsweep.analysis._sensitivity import morris, sobol
-from ionsweep.analysis._uncertainty import propagate
 
 __all__ = ["FitInputError", "FitWarning", "PermeabilityFit", "fit_permeability_ratios"]
-__all__ += ["morris", "propagate", "sobol"]

@@ -32,7 +32,7 @@ def activities(meas: Measurements, model: str | None, parameters=None):
     from ionsweep.activity import (
         NEUTRALITY_RTOL,
         check_pitzer_temperature,
-        get_model,
+        get_activity_model,
         log_gamma,
         mM_to_molality,
         pitzer_parameters,
@@ -40,7 +40,7 @@ def activities(meas: Measurements, model: str | None, parameters=None):
     from ionsweep.activity._pitzer_sets import split_model
 
     try:
-        get_model(model)
+        get_activity_model(model)
         kind, set_name = split_model(model)
         if parameters is not None and (kind != "pitzer" or set_name is not None):
             raise ValueError(f"parameters= applies to activity_model 'pitzer' only, not {model!r}")

@@ -91,7 +91,7 @@ def _side(args: argparse.Namespace, names: list[str], side: str) -> dict[str, fl
 
 def nernst_activity(args: argparse.Namespace, names: list[str], z: list[int]) -> Result:
     """``calc nernst --activity``: validate both compositions, then compute in one program."""
-    from ionsweep.activity import get_model
+    from ionsweep.activity import get_activity_model
 
     if args.z is not None:
         raise cm.CliError("--z", "--activity needs ions of the table (valences from their names)")
@@ -99,7 +99,7 @@ def nernst_activity(args: argparse.Namespace, names: list[str], z: list[int]) ->
         if getattr(args, flag[2:].replace("-", "_")) is not None:
             raise cm.CliError(flag, "give either --activity or activity coefficients, not both")
     try:
-        get_model(args.activity)
+        get_activity_model(args.activity)
     except (ValueError, KeyError) as exc:
         raise cm.CliError("--activity", str(exc).strip("'\"")) from None
     inside, outside = _side(args, names, "inside"), _side(args, names, "outside")

@@ -169,10 +169,10 @@ def _ljp(args: argparse.Namespace) -> Result:
 
 
 def _check_activity(model: str) -> None:
-    from ionsweep.activity import get_model
+    from ionsweep.activity import get_activity_model
 
     try:
-        get_model(model)
+        get_activity_model(model)
     except (ValueError, KeyError) as exc:
         raise cm.CliError("--activity", str(exc).strip("'\"")) from None
 

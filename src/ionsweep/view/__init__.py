@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ionsweep.view._store import check_store, open_store
+from ionsweep.view._store import open_store
 
 if TYPE_CHECKING:
     import os
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 
-__all__ = ["check_store", "open_store", "view"]
+__all__ = ["open_store", "view"]
 
 
 def view(
