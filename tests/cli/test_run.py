@@ -154,5 +154,8 @@ def test_dry_run_and_info(tmp_path, capsys):
     assert main(["info", str(out)]) == 0
     text = capsys.readouterr().out
     assert "E " in text and "[mV]" in text and "complete" in text
+    # The flag variable has no units (CF), and info shows none rather than "[]".
+    valid = next(line for line in text.splitlines() if line.strip().startswith("valid "))
+    assert "[" not in valid.split("(")[0] and "uint8" in valid
     assert main(["info", str(tmp_path)]) == 2
     assert "not an ionsweep store" in capsys.readouterr().err

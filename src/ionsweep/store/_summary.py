@@ -49,11 +49,11 @@ def summary(path: str | os.PathLike[str], damages: list[Damage] | None = None) -
         else:
             rng = f"{vals.min():.6g} … {vals.max():.6g}" if c.size > 1 else f"{vals.min():.6g}"
         units, long_name = t(c.attrs.get("units", "")), t(c.attrs.get("long_name", ""))
-        lines.append(f"  {t(name):<18} [{units}] {rng}  {long_name}")
+        lines.append(f"  {t(name):<18} {_units(units)}{rng}  {long_name}")
     lines.append("variables:")
     for name, v in ds.data_vars.items():
         lines.append(
-            f"  {t(name):<18} [{t(v.attrs.get('units', ''))}] {v.dtype} "
+            f"  {t(name):<18} {_units(t(v.attrs.get('units', '')))}{v.dtype} "
             f"{tuple(v.dims)}  {t(v.attrs.get('long_name', ''))}"
         )
     pct = 100.0 * done / total if total else 0.0
@@ -98,3 +98,8 @@ def _accumulated(path: str | os.PathLike[str], total: int, state: str) -> str:
         return f"chunks: some of the {total} chunks merged (a saved state is unreadable), {state}"
     who = f"{len(files)} saved partial state{'s' if len(files) != 1 else ''}"
     return f"chunks: {covered}/{total} covered by {who}, statistics not yet written, {state}"
+
+
+def _units(units: str) -> str:
+    """``[units] `` for a line of the summary; nothing for a text or flag variable (no units)."""
+    return f"[{units}] " if units else ""
