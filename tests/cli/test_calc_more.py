@@ -248,7 +248,7 @@ def test_lazy_package_keeps_every_public_name():
     assert callable(ionsweep.view)  # the function, not the subpackage of the same name
     assert ionsweep.physics.nernst is ionsweep.nernst  # subpackages as attributes
     assert set(ionsweep.__all__) <= set(dir(ionsweep))
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+    with pytest.raises(AttributeError, match="nope"):
         ionsweep.nope  # noqa: B018
 
 

@@ -31,8 +31,8 @@ def _view(args) -> int:
     if not 0 < args.port < 65536:
         raise CliError("--port", f"a port is 1 to 65535, got {args.port}")
     try:
-        from ionsweep.view._server import check_port, serve
-        from ionsweep.view._store import check_store
+        from ionsweep.explorer._server import check_port, serve
+        from ionsweep.explorer._store import check_store
     except ImportError as exc:
         raise missing_extra(exc, "view", "view") from None
     try:

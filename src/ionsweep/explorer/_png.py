@@ -13,7 +13,7 @@ import io
 
 import xarray as xr
 
-from ionsweep.view._build import Selection, fixed_coords, is_numeric
+from ionsweep.explorer._build import Selection, fixed_coords, is_numeric
 
 __all__ = ["slice_png"]
 
@@ -51,8 +51,8 @@ def _draw(ds: xr.Dataset, sel: Selection, da: xr.DataArray, level, dpi) -> bytes
 def _bars(ds: xr.Dataset, sel: Selection, da: xr.DataArray):
     from matplotlib.figure import Figure
 
-    from ionsweep.view._build import take_slice, unit_text
-    from ionsweep.view._columns import bar_columns
+    from ionsweep.explorer._build import take_slice, unit_text
+    from ionsweep.explorer._columns import bar_columns
 
     conf = None
     if f"{sel.var}_conf" in ds.data_vars:

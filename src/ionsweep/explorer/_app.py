@@ -12,8 +12,8 @@ import io
 import panel as pn
 import xarray as xr
 
-from ionsweep.view import _figures
-from ionsweep.view._build import (
+from ionsweep.explorer import _figures
+from ionsweep.explorer._build import (
     Selection,
     axis_values,
     default_axes,
@@ -28,7 +28,7 @@ from ionsweep.view._build import (
     unit_text,
     var_label,
 )
-from ionsweep.view._text import html_text
+from ionsweep.explorer._text import html_text
 
 __all__ = ["Explorer"]
 
@@ -358,7 +358,7 @@ class Explorer:
         return io.BytesIO(slice_netcdf(self.current_slice(), self.ds))
 
     def _png(self):
-        from ionsweep.view._png import slice_png
+        from ionsweep.explorer._png import slice_png
 
         sel = self.selection()
         return io.BytesIO(slice_png(self.ds, sel, self.current_slice(), self.contour.value))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ionsweep.view._store import open_store
+from ionsweep.explorer._store import open_store
 
 if TYPE_CHECKING:
     import os
@@ -50,7 +50,7 @@ def view(
     """
     import xarray as xr
 
-    from ionsweep.view._app import Explorer
+    from ionsweep.explorer._app import Explorer
 
     ds = (
         data

@@ -5,7 +5,7 @@ of the same shape into those sources, so a slider move redraws without new figur
 Data sources are named ``ionsweep-data-<panel>`` (and ``ionsweep-contour-<panel>``) so a
 browser test can read what is plotted. Titles and axis labels hold store text: they are
 :class:`~bokeh.models.PlainText`, which Bokeh never parses for TeX (a bare string with
-``$$…$$`` would be typeset), and tooltip values are escaped (:mod:`ionsweep.view._text`).
+``$$…$$`` would be typeset), and tooltip values are escaped (:mod:`ionsweep.explorer._text`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from bokeh.models import (
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
-from ionsweep.view._build import axis_values, coord_text, is_log_spaced, unit_text
-from ionsweep.view._columns import (
+from ionsweep.explorer._build import axis_values, coord_text, is_log_spaced, unit_text
+from ionsweep.explorer._columns import (
     bar_columns,
     contour_lines,
     heatmap_columns,
@@ -34,7 +34,7 @@ from ionsweep.view._columns import (
     is_uniform,
     line_columns,
 )
-from ionsweep.view._text import html_text
+from ionsweep.explorer._text import html_text
 
 __all__ = ["bars_figure", "heatmap_figure", "line_figure", "tooltips", "update"]
 

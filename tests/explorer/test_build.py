@@ -8,8 +8,7 @@ import pytest
 import xarray as xr
 
 import ionsweep
-from ionsweep.store import StoreError
-from ionsweep.view._build import (
+from ionsweep.explorer._build import (
     Selection,
     default_axes,
     fixed_coords,
@@ -20,7 +19,7 @@ from ionsweep.view._build import (
     store_kind,
     take_slice,
 )
-from ionsweep.view._columns import (
+from ionsweep.explorer._columns import (
     bar_columns,
     contour_lines,
     edges,
@@ -29,7 +28,8 @@ from ionsweep.view._columns import (
     is_uniform,
     line_columns,
 )
-from ionsweep.view._store import check_store
+from ionsweep.explorer._store import check_store
+from ionsweep.store import StoreError
 
 R, F = 8.314462618, 96485.33212  # CODATA 2018, J/(mol K) and C/mol
 

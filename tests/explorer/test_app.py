@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import ionsweep
-from ionsweep.view._app import Explorer
+from ionsweep.explorer._app import Explorer
 
 R, F = 8.314462618, 96485.33212  # CODATA 2018
 
@@ -97,7 +97,7 @@ def test_serve_builds_the_first_sessions_explorer_before_printing_its_address(
 
     import panel as pn
 
-    from ionsweep.view import _app, _server
+    from ionsweep.explorer import _app, _server
 
     built = []
 
@@ -223,7 +223,7 @@ def test_store_text_reaches_the_page_as_text_only(hostile_store, sensitivity_ds,
 
 
 def test_only_loopback_addresses_count_as_this_machine():
-    from ionsweep.view._server import is_loopback
+    from ionsweep.explorer._server import is_loopback
 
     local = ["127.0.0.1", "127.4.5.6", "::1", "[::1]", "localhost", "LocalHost."]
     others = ["0.0.0.0", "::", "", "192.168.1.5", "10.0.0.1", "fe80::1", "2001:db8::1"]
@@ -239,7 +239,7 @@ def test_other_addresses_warn_and_ask_for_a_password(quickstart_store, monkeypat
 
     import panel as pn
 
-    from ionsweep.view import _app, _server
+    from ionsweep.explorer import _app, _server
 
     class NoExplorer:
         def __init__(self, ds):

@@ -3,7 +3,7 @@
 The app asks these functions which quantities and statistics a store offers
 (:func:`quantities`), which axes to start with (:func:`default_axes`), takes the displayed
 slice (:func:`take_slice`, reading only that slice from disk) and turns it into files
-(:func:`slice_csv`, :func:`slice_netcdf`); :mod:`ionsweep.view._columns` turns it into the
+(:func:`slice_csv`, :func:`slice_netcdf`); :mod:`ionsweep.explorer._columns` turns it into the
 columns of a plot.
 
 Examples

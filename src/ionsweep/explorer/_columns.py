@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ionsweep.view._build import axis_values, is_log_spaced
+from ionsweep.explorer._build import axis_values, is_log_spaced
 
 __all__ = [
     "bar_columns",

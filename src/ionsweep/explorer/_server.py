@@ -19,7 +19,7 @@ import socket
 import sys
 
 from ionsweep._errors import StoreError
-from ionsweep.view._store import open_store
+from ionsweep.explorer._store import open_store
 
 __all__ = ["PASSWORD_ENV", "access_password", "check_port", "is_loopback", "serve"]
 
@@ -163,7 +163,7 @@ def serve(
 
     import panel as pn
 
-    from ionsweep.view._app import Explorer
+    from ionsweep.explorer._app import Explorer
 
     ready: list = []  # explorers built ahead, each used by one session
 
