@@ -20,7 +20,7 @@ from ionsweep.activity._pitzer import (
 )
 from ionsweep.activity._pitzer_basis import aphi_hmw84, aphi_moller1988, aphi_phreeqc
 from ionsweep.activity._pitzer_params import HMW84
-from ionsweep.activity._water import debye_huckel_Aphi
+from ionsweep.physics._water import debye_huckel_Aphi
 
 SALTS = {  # salt: (cation, ν₊, ν₋) with Cl⁻ as the anion
     "NaCl": ("Na+", 1, 1),

@@ -84,7 +84,7 @@ from ionsweep.activity._registry import (
     validity_range,
 )
 from ionsweep.activity._validity import ValidityRange
-from ionsweep.activity._water import (
+from ionsweep.physics._water import (
     debye_huckel_A,
     debye_huckel_Aphi,
     debye_huckel_B,

@@ -30,7 +30,7 @@ import numpy as np
 
 from ionsweep._ions import ions
 from ionsweep._util import as_float
-from ionsweep.activity._water import water_density
+from ionsweep.physics._water import water_density
 
 if TYPE_CHECKING:
     from jaxtyping import Array, ArrayLike, Float

@@ -3,7 +3,7 @@
 
 The Debye–Hückel family and Davies' equation give ``log10 γ`` of an ion of valence ``z``
 from the ionic strength ``I`` (mol/kg) of its solution and the temperature, through the
-temperature-dependent constants of :mod:`ionsweep.activity._water`:
+temperature-dependent constants of :mod:`ionsweep.physics._water`:
 
 * limiting law:        ``log10 γ = −A z² √I``
 * extended law:        ``log10 γ = −A z² √I / (1 + B å √I)``           (å: ion size, Å)
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import jax.numpy as jnp
 
 from ionsweep._util import as_float
-from ionsweep.activity._water import debye_huckel_A, debye_huckel_B
+from ionsweep.physics._water import debye_huckel_A, debye_huckel_B
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics.nernst import _scaled_log_ratio
 

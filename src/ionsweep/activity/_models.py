@@ -19,7 +19,7 @@ Debye–Hückel law) is refused with a ValueError naming the ion and the model w
 function is called or traced; it is never given a silent default. The ionic-strength-only
 models (ideal, limiting law, Davies) accept every ion of the table.
 
-Temperature enters through A(T) and B(T) of :mod:`ionsweep.activity._water` (density of
+Temperature enters through A(T) and B(T) of :mod:`ionsweep.physics._water` (density of
 Kell 1975, permittivity of Bradley & Pitzer 1979), valid from 0 to 100 °C at 1 atm.
 """
 
