@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 import jax.numpy as jnp
 
 from ionsweep._util import as_float
-from ionsweep.physics._water import debye_huckel_A, debye_huckel_B
 from ionsweep.constants import R_OVER_F_MV
+from ionsweep.physics._water import debye_huckel_A, debye_huckel_B
 from ionsweep.physics.nernst import _scaled_log_ratio
 
 if TYPE_CHECKING:

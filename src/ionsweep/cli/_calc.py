@@ -1,12 +1,15 @@
 """``ionsweep calc``: evaluate one membrane-physics quantity and print it.
 
-Each quantity is a pair of functions, in a module of its own (``_calc_potentials``,
-``_calc_donnan``, ``_calc_pump_leak``, …): ``_add_<name>`` declares its options, and
-``_<name>`` validates the parsed arguments (raising :class:`~ionsweep.cli._common.CliError`
-before any computation), calls the physics kernels in float64 and returns a JSON-ready dict
-and the human-readable lines. This module registers them under ``calc`` with the options
-they share (temperature, ``--molal``, ``--json``). JAX and the kernels are imported only
-when a quantity is computed.
+Every registered kernel (``ionsweep.models._kernels``) is a quantity, its options, help,
+table and JSON derived from its entry (``_calc_kernel``). A quantity with a presentation of
+its own — per-ion lists and tables, a solve's diagnostics — has it in a module
+(``_calc_potentials``, ``_calc_donnan``, ``_calc_pump_leak``, ``_calc_ljp``): a pair of
+functions, ``_add_<name>`` declaring its options and ``_<name>`` validating the parsed
+arguments (raising :class:`~ionsweep.cli._common.CliError` before any computation), calling
+the physics kernels in float64 and returning a JSON-ready dict and the human-readable
+lines; :data:`_PRESENTED` lists them. This module registers all of them under ``calc`` with
+the options they share (temperature, ``--molal``, ``--json``). JAX and the kernels are
+imported only when a quantity is computed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable
 
 from ionsweep.cli import (
     _calc_donnan,
+    _calc_kernel,
     _calc_ljp,
     _calc_potentials,
     _calc_pump_leak,
@@ -28,6 +32,7 @@ from ionsweep.cli import (
 )
 from ionsweep.cli import _common as cm
 from ionsweep.cli._calc_shared import Result
+from ionsweep.models._kernels import KERNELS
 
 __all__ = ["register"]
 
@@ -54,17 +59,18 @@ _CONCENTRATION_FLAGS += ("--pipette",)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``calc`` command and its quantities to the top-level subparsers."""
-    examples = "\n".join(f"  {example}" for _, _, _, example in _QUANTITIES.values())
+    quantities_ = _quantities()
+    examples = "\n".join(f"  {example}" for _, _, _, example in quantities_.values())
     calc = subparsers.add_parser(
         "calc",
-        help=f"evaluate one quantity ({', '.join(_QUANTITIES)})",
+        help=f"evaluate one quantity ({', '.join(quantities_)})",
         description=f"Evaluate one membrane-physics quantity and print it.\n\n{_UNITS}",
         epilog=f"examples:\n{examples}",
     )
     quantities = calc.add_subparsers(
         dest="quantity", metavar="QUANTITY", required=True, title="quantities"
     )
-    for name, (add, compute, summary, example) in _QUANTITIES.items():
+    for name, (add, compute, summary, example) in quantities_.items():
         parser = quantities.add_parser(name, help=summary, epilog=f"example:\n  {example}")
         add(parser)
         if _flags(parser) & {"--inside", "--bath"}:
@@ -144,7 +150,11 @@ def _molal_to_mM(args: argparse.Namespace) -> None:
             setattr(args, dest, [c * factor for c in value])
 
 
-_QUANTITIES: dict[str, tuple[Callable[..., None], Callable[..., Result], str, str]] = {
+Quantity = tuple[Callable[..., None], Callable[..., Result], str, str]
+
+#: Quantities with a presentation of their own, by subcommand; a kernel of the same name
+#: (``ghk_current`` for ``ghk-current``) is presented by its entry here.
+_PRESENTED: dict[str, Quantity] = {
     "nernst": _calc_potentials.NERNST,
     "ghk": _calc_potentials.GHK,
     "ghk-current": _calc_potentials.GHK_CURRENT,
@@ -154,3 +164,9 @@ _QUANTITIES: dict[str, tuple[Callable[..., None], Callable[..., Result], str, st
     "ljp": _calc_ljp.QUANTITY,
     "driving-force": _calc_potentials.DRIVING_FORCE,
 }
+
+
+def _quantities() -> dict[str, Quantity]:
+    """Every subcommand of ``calc``: those presented on their own, then the other kernels."""
+    derived = {_calc_kernel.calc_name(k): _calc_kernel.quantity(k) for k in KERNELS}
+    return {**_PRESENTED, **{n: q for n, q in derived.items() if n not in _PRESENTED}}

@@ -1,37 +1,8 @@
-"""Named quantities a sweep can ask for, each a pure function of named inputs."""
+"""Named quantities a sweep can ask for, each a pure function of named inputs.
 
-from ionsweep.models._base import (
-    FLAG,
-    FLAG_MEANINGS,
-    FLAG_NAN_CODES,
-    VALID_FLAGS,
-    Input,
-    Model,
-    Output,
-)
-from ionsweep.models._builtin import symbol
-from ionsweep.models._registry import (
-    UserModelError,
-    get_model,
-    label_index,
-    model_failure,
-    model_names,
-    register_model,
-)
+The public names are listed once, in ``__init__.pyi``, and load on first use.
+"""
 
-__all__ = [
-    "FLAG",
-    "FLAG_MEANINGS",
-    "FLAG_NAN_CODES",
-    "VALID_FLAGS",
-    "Input",
-    "Model",
-    "Output",
-    "UserModelError",
-    "get_model",
-    "label_index",
-    "model_failure",
-    "model_names",
-    "register_model",
-    "symbol",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

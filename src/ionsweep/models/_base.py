@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "FLAG",
     "FLAG_MEANINGS",
     "FLAG_NAN_CODES",
     "Input",
+    "Kernel",
     "Model",
     "Output",
     "VALID_FLAGS",
@@ -134,6 +136,67 @@ class Model:
     @property
     def input_names(self) -> tuple[str, ...]:
         return tuple(i.name for i in self.inputs)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outputs)
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One registration of a physics kernel: everything else derives from this entry.
+
+    The sweep model of the same name (:meth:`model`), the ``ionsweep calc`` subcommand
+    (``name`` with hyphens: an option per input, with its units, default and domain; a table
+    and JSON of the outputs), the stores' ``long_name``/``units`` attributes and so the
+    explorer's labels all come from here. Registered kernels are listed in
+    ``ionsweep.models._kernels``.
+
+    Attributes
+    ----------
+    name : str
+        The model name in specs (``[model] name = …``); ``calc`` uses it with hyphens.
+    function : str or callable
+        The physics function, or the name of one in :mod:`ionsweep.physics` (resolved on
+        first use, so that a list of kernels imports no JAX). It is called with the inputs
+        by keyword (arrays that broadcast together) and returns one array for one output,
+        or a tuple in the order of ``outputs``.
+    inputs : tuple of Input
+        Its arguments, with units, domain and defaults.
+    outputs : tuple of Output
+        What it returns, with units.
+    description : str
+        One line: the model's description and the ``calc`` subcommand's help.
+    example : str
+        The arguments of an example ``ionsweep calc NAME …`` command (its help shows it).
+    """
+
+    name: str
+    function: str | Callable[..., Any] = field(repr=False)
+    inputs: tuple[Input, ...]
+    outputs: tuple[Output, ...]
+    description: str
+    example: str = ""
+
+    def fn(self, **inputs: Any) -> tuple[Any, ...]:
+        """The outputs for ``inputs`` (by name), a tuple in the order of :attr:`outputs`."""
+        function = self.function
+        if isinstance(function, str):
+            from ionsweep import physics
+
+            function = getattr(physics, function)
+        out = function(**inputs)
+        return out if isinstance(out, tuple) else (out,)
+
+    def model(self) -> Model:
+        """The sweep model that evaluates :attr:`function` at every grid point."""
+        names = self.output_names
+
+        def fn(x: Mapping) -> dict[str, Any]:
+            out = self.fn(**{i.name: x[i.name] for i in self.inputs})
+            return dict(zip(names, out, strict=True))
+
+        return Model(self.name, self.inputs, self.outputs, fn, self.description)
 
     @property
     def output_names(self) -> tuple[str, ...]:

@@ -15,8 +15,7 @@ import numpy as np
 from ionsweep import physics
 from ionsweep._ions import ions as ion_table
 from ionsweep.models._base import FLAG, Input, Model, Output
-
-BODY_TEMPERATURE = 310.15
+from ionsweep.models._kernels import temperature, valence
 
 
 def symbol(ion: str) -> str:
@@ -29,12 +28,7 @@ def symbol(ion: str) -> str:
     return re.sub(r"\s*\d*[+-]+$", "", name)
 
 
-def _T() -> Input:
-    return Input("T", "K", "temperature", BODY_TEMPERATURE, "temperature")
-
-
-def _z(name="z", default=None) -> Input:
-    return Input(name, "1", "valence", default, "nonzero", labels="ion", differentiable=False)
+_T, _z = temperature, valence
 
 
 def _ion_list(ions) -> tuple[str, ...]:
@@ -44,47 +38,6 @@ def _ion_list(ions) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ValueError(f"model option 'ions' lists an ion twice: {list(ions)}")
     return names
-
-
-def nernst() -> Model:
-    def fn(x):
-        E = physics.nernst(x["c_in"], x["c_out"], x["z"], x["T"], x["gamma_in"], x["gamma_out"])
-        return {"E": E}
-
-    return Model(
-        "nernst",
-        (
-            Input("c_in", "mM", "concentration inside", None, "positive"),
-            Input("c_out", "mM", "concentration outside", None, "positive"),
-            _z(),
-            _T(),
-            Input("gamma_in", "1", "activity coefficient inside", 1.0, "positive"),
-            Input("gamma_out", "1", "activity coefficient outside", 1.0, "positive"),
-        ),
-        (Output("E", "mV", "Nernst equilibrium potential"),),
-        fn,
-        "Nernst potential E = RT/(zF) ln(γ_out c_out / γ_in c_in)",
-    )
-
-
-def ghk_current() -> Model:
-    def fn(x):
-        return {"I": physics.ghk_current(x["V"], x["P"], x["c_in"], x["c_out"], x["z"], x["T"])}
-
-    return Model(
-        "ghk_current",
-        (
-            Input("V", "mV", "membrane potential"),
-            Input("P", "cm/s", "permeability", None, "nonnegative"),
-            Input("c_in", "mM", "concentration inside", None, "nonnegative"),
-            Input("c_out", "mM", "concentration outside", None, "nonnegative"),
-            _z(),
-            _T(),
-        ),
-        (Output("I", "mA/cm2", "GHK current density (outward positive)"),),
-        fn,
-        "Goldman-Hodgkin-Katz current density of one ion",
-    )
 
 
 def _per_ion_inputs(names, *, conc=("in", "out"), perm=True):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from ionsweep import physics
 from ionsweep.models._base import Input, Model, Output
+from ionsweep.models._kernels import temperature
 
 __all__ = ["pump_leak_volume"]
-
-BODY_TEMPERATURE = 310.15
 
 
 def pump_leak_volume() -> Model:
@@ -55,7 +54,7 @@ def pump_leak_volume() -> Model:
                 "positive",
             ),
             Input("z_impermeant", "1", "mean valence of the impermeant solute", -1.0, "nonzero"),
-            Input("T", "K", "temperature", BODY_TEMPERATURE, "temperature"),
+            temperature(),
             Input("r", "1", "pump coupling ratio Na+ out : K+ in", 1.5, "positive"),
             Input("osmolyte_out", "mM", "extra impermeant osmolyte outside", 0.0, "nonnegative"),
         ),

@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping
 
 from ionsweep._errors import SpecError, UserModelError
 from ionsweep.models import _activity, _activity_ghk, _builtin, _junction, _pump_leak
-from ionsweep.models._base import Input, Model, Output
+from ionsweep.models._base import Input, Kernel, Model, Output
+from ionsweep.models._kernels import KERNELS
 
 __all__ = [
     "UserModelError",
     "get_model",
+    "kernels",
     "label_index",
     "model_failure",
     "model_names",
@@ -29,8 +31,7 @@ __all__ = [
 _USER_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
 
 _FACTORIES: dict[str, Callable[..., Model]] = {
-    "nernst": _builtin.nernst,
-    "ghk_current": _builtin.ghk_current,
+    **{kernel.name: kernel.model for kernel in KERNELS},
     "ghk_voltage": _builtin.ghk_voltage,
     "donnan": _builtin.donnan,
     "pump_leak": _builtin.pump_leak,
@@ -58,6 +59,11 @@ def label_index(inp: Input, value, where: str) -> float:
             )
         return float(label_code(value, choices))
     raise SpecError(where, f"input {inp.name!r} takes {inp.labels} names; {value!r} is not one")
+
+
+def kernels() -> tuple[Kernel, ...]:
+    """The registered kernels (``ionsweep.models._kernels``), in registration order."""
+    return KERNELS
 
 
 def register_model(name: str, factory: Callable[..., Model]) -> None:
