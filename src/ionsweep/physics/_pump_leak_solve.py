@@ -15,8 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ionsweep._fastmath import exp_fused as _exp
-from ionsweep._fastmath import recip_fused as _recip
+from ionsweep._fastmath import exp_fused as _exp, recip_fused as _recip
 from ionsweep.physics._root import implicit_root
 
 __all__ = ["FLUX_OVER_P_TO_MM", "V_BRACKET", "ghk_w", "inv_v", "solve"]

@@ -73,8 +73,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ionsweep._fastmath import exp_fused as _exp
-from ionsweep._fastmath import recip_fused as _recip
+from ionsweep._fastmath import exp_fused as _exp, recip_fused as _recip
 from ionsweep._util import as_float
 from ionsweep.constants import R_OVER_F_MV
 from ionsweep.physics._pump_leak_solve import FLUX_OVER_P_TO_MM, ghk_w, inv_v, solve
