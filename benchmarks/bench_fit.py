@@ -149,8 +149,7 @@ def main() -> None:
     n = args.scipy_cells
     V = table["V_rev"].reshape(args.cells, 8)
     # ionsweep's starting point (its batched initial estimate), for the last configuration
-    from ionsweep.analysis import _fit_model as fm
-    from ionsweep.analysis import _fit_solver as solver
+    from ionsweep.analysis import _fit_model as fm, _fit_solver as solver
 
     rows = fm.row_factors(
         np.tile(C_IN, (8 * n, 1)), np.tile(C_OUT, (n, 1)), np.array([1, 1, -1]), np.full(8 * n, T)

@@ -76,13 +76,17 @@ import ionsweep  # noqa: E402
 from ionsweep.store import _zarr as zstore  # noqa: E402
 from ionsweep.sweep import parse_spec, run  # noqa: E402
 from ionsweep.sweep._executor import devices_for  # noqa: E402
-from ionsweep.sweep._host import chunk_groups as _groups  # noqa: E402
-from ionsweep.sweep._host import host_group  # noqa: E402
+from ionsweep.sweep._host import (
+    chunk_groups as _groups,  # noqa: E402
+    host_group,  # noqa: E402
+)
 from ionsweep.sweep._in_memory import reduce_in_memory  # noqa: E402
 from ionsweep.sweep._launch import Launcher  # noqa: E402
 from ionsweep.sweep._store import write_chunk  # noqa: E402
-from ionsweep.sweep._store_layout import store_attrs as _attrs  # noqa: E402
-from ionsweep.sweep._store_layout import store_layout as _layout  # noqa: E402
+from ionsweep.sweep._store_layout import (
+    store_attrs as _attrs,  # noqa: E402
+    store_layout as _layout,  # noqa: E402
+)
 
 STORE_SPEC = """
 [model]

@@ -19,9 +19,13 @@ import pytest
 from scipy.optimize import brentq
 
 import ionsweep
-from ionsweep.analysis import FitInputError, FitWarning, PermeabilityFit
-from ionsweep.analysis import _fit_model as fm
-from ionsweep.analysis import _fit_solver as solver
+from ionsweep.analysis import (
+    FitInputError,
+    FitWarning,
+    PermeabilityFit,
+    _fit_model as fm,
+    _fit_solver as solver,
+)
 
 R = 8.314462618  # J/(mol K), CODATA 2018
 F = 96485.33212  # C/mol

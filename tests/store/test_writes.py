@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import zarr
 
-from ionsweep.store import _zarr as zstore
-from ionsweep.store import open_results
+from ionsweep.store import _zarr as zstore, open_results
 from ionsweep.sweep import parse_spec, run
 from ionsweep.sweep._store import write_chunk
 

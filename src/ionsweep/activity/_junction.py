@@ -34,8 +34,7 @@ from ionsweep.physics._junction_data import (
     mobility_table,
 )
 from ionsweep.physics._junction_henderson import henderson_terms as _terms
-from ionsweep.physics.junction import JUNCTION_NEUTRALITY_RTOL
-from ionsweep.physics.junction import junction_potential as _kernel
+from ionsweep.physics.junction import JUNCTION_NEUTRALITY_RTOL, junction_potential as _kernel
 
 if TYPE_CHECKING:
     from jaxtyping import Array, ArrayLike, Float

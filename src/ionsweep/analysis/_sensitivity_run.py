@@ -25,8 +25,7 @@ from ionsweep.analysis._sensitivity_spec import (
     parse_sensitivity_spec,
 )
 from ionsweep.analysis._uncertainty import DEFAULT_QUANTILES, propagate
-from ionsweep.store import _zarr as zstore
-from ionsweep.store import encode_attrs
+from ionsweep.store import _zarr as zstore, encode_attrs
 from ionsweep.store._dataset import jsonable, provenance, write_dataset
 from ionsweep.sweep._in_memory import evaluate
 from ionsweep.sweep._plan import Axis, Plan, PlanWarning

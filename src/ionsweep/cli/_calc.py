@@ -27,10 +27,10 @@ from ionsweep.cli import (
     _calc_potentials,
     _calc_pump_leak,
     _checks,
+    _common as cm,
     _format,
     _jax,
 )
-from ionsweep.cli import _common as cm
 from ionsweep.cli._calc_shared import Result
 from ionsweep.models._kernels import KERNELS
 

@@ -14,8 +14,7 @@ import functools
 import sys
 from typing import Any
 
-from ionsweep.cli import _checks, _format, _jax
-from ionsweep.cli import _common as cm
+from ionsweep.cli import _checks, _common as cm, _format, _jax
 
 __all__ = ["add_activity_options", "nernst_activity", "range_note"]
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ionsweep.cli import _checks, _format, _jax
-from ionsweep.cli import _common as cm
+from ionsweep.cli import _checks, _common as cm, _format, _jax
 from ionsweep.cli._calc_shared import COL_ION, Result, no_solution, opt
 
 __all__ = ["QUANTITY"]

@@ -14,8 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from ionsweep.cli import _common as cm
-from ionsweep.cli import _format, _jax
+from ionsweep.cli import _common as cm, _format, _jax
 from ionsweep.cli._calc_shared import Result
 
 if TYPE_CHECKING:
@@ -44,6 +43,10 @@ def _flag(inp: Input) -> str:
 
 def _unit(units: str) -> str:
     return "" if units == "1" else f" {units}"
+
+
+def _help_unit(units: str) -> str:
+    return "" if units == "1" else f", {units}"
 
 
 def _valence(text: str) -> float:

@@ -27,8 +27,7 @@ import argparse
 import math
 from typing import Any, cast
 
-from ionsweep.cli import _common as cm
-from ionsweep.cli import _format, _jax
+from ionsweep.cli import _common as cm, _format, _jax
 
 __all__ = ["QUANTITY", "composition", "henderson_terms"]
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ionsweep.cli import _checks, _format, _jax
-from ionsweep.cli import _common as cm
+from ionsweep.cli import _checks, _common as cm, _format, _jax
 from ionsweep.cli._calc_activity import add_activity_options, nernst_activity
 from ionsweep.cli._calc_shared import COL_C_IN, COL_C_OUT, COL_E, COL_ION, Result, no_solution, opt
 

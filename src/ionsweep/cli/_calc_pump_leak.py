@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from ionsweep.cli import _common as cm
-from ionsweep.cli import _format, _jax
+from ionsweep.cli import _common as cm, _format, _jax
 from ionsweep.cli._calc_shared import Result, opt
 
 __all__ = ["PUMP_LEAK", "QUANTITY"]

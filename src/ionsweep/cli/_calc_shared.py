@@ -8,8 +8,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from ionsweep.cli import _common as cm
-from ionsweep.cli import _format
+from ionsweep.cli import _common as cm, _format
 
 __all__ = ["COL_C_IN", "COL_C_OUT", "COL_E", "COL_ION", "Result", "no_solution", "opt"]
 

@@ -15,8 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from ionsweep.cli import _common as cm
-from ionsweep.cli import _jax
+from ionsweep.cli import _common as cm, _jax
 from ionsweep.cli._calc_ljp import composition
 
 __all__ = ["register"]

@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ionsweep._errors import missing_extra
-from ionsweep.store import _partials as zpartials
-from ionsweep.store import _zarr as zstore
+from ionsweep.store import _partials as zpartials, _zarr as zstore
 from ionsweep.sweep._accumulate import accumulate_chunks, chunk_numbers, own_partial
 from ionsweep.sweep._executor import (
     RunResult,

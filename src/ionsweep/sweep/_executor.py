@@ -36,8 +36,7 @@ import numpy as np
 
 from ionsweep import _cpu, _stop
 from ionsweep.models import model_failure
-from ionsweep.store import _partials as zpartials
-from ionsweep.store import _zarr as zstore
+from ionsweep.store import _partials as zpartials, _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep._accumulate import accumulate_chunks, chunk_numbers, own_partial
 from ionsweep.sweep._host import (

@@ -208,8 +208,7 @@ def build_sharded_kernel(plan: Plan, devices, example, *, resident: bool):
 def shardings(devices):
     """``(split, replicated)``: shardings over a one-axis mesh ``chunk`` of ``devices`` that
     place one slice of a leading axis on each device, and a whole copy on each."""
-    from jax.sharding import Mesh, NamedSharding
-    from jax.sharding import PartitionSpec as P
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
     mesh = Mesh(np.asarray(tuple(devices)), ("chunk",))
     return NamedSharding(mesh, P("chunk")), NamedSharding(mesh, P())

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ionsweep._faults import checkpoint
-from ionsweep.store import _partials as zpartials
-from ionsweep.store import _zarr as zstore
+from ionsweep.store import _partials as zpartials, _zarr as zstore
 from ionsweep.store._zarr import StoreError
 from ionsweep.sweep import _store_check
 from ionsweep.sweep._plan import Plan, PlanWarning, mode

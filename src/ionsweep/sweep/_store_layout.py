@@ -12,8 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ionsweep.models import FLAG_MEANINGS, VALID_FLAGS, label_index
-from ionsweep.store._dataset import is_text as _is_text
-from ionsweep.store._dataset import label_codes, provenance
+from ionsweep.store._dataset import is_text as _is_text, label_codes, provenance
 from ionsweep.sweep._plan import Plan, mode
 from ionsweep.sweep._reduce import Accumulator
 
