@@ -58,4 +58,29 @@ KERNELS: tuple[Kernel, ...] = (
         (Output("I", "mA/cm2", "GHK current density (outward positive)"),),
         "Goldman-Hodgkin-Katz current density of one ion",
     ),
+    Kernel(
+        "surface_potential",
+        "surface_potential",
+        (
+            Input("sigma", "C/m2", "surface charge density of the membrane"),
+            Input("c_salt", "mM", "concentration of the z:z electrolyte", None, "positive"),
+            Input("z", "1", "valence of the electrolyte's ions", 1.0, "nonzero"),
+            temperature(),
+        ),
+        (Output("psi0", "mV", "surface potential relative to the bulk solution"),),
+        "Gouy-Chapman surface potential of a charged membrane (the Grahame equation)",
+        "--sigma -0.05 --c-salt 150 --celsius 25",
+    ),
+    Kernel(
+        "debye_length",
+        "debye_length",
+        (
+            Input("c_salt", "mM", "concentration of the z:z electrolyte", None, "positive"),
+            Input("z", "1", "valence of the electrolyte's ions", 1.0, "nonzero"),
+            temperature(),
+        ),
+        (Output("debye_length", "nm", "Debye screening length"),),
+        "Debye screening length of a symmetric electrolyte in water",
+        "--c-salt 150",
+    ),
 )

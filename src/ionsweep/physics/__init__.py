@@ -21,6 +21,7 @@ from ionsweep.physics.junction import junction_potential
 from ionsweep.physics.nernst import driving_force, nernst
 from ionsweep.physics.pump_leak import pump_leak_voltage
 from ionsweep.physics.pump_leak_volume import PumpLeakState, pump_leak_steady_state
+from ionsweep.physics.surface import debye_length, surface_potential
 
 donnan = eager(donnan, static_argnames=("axis",), temperature="T", module=__name__)
 driving_force = eager(driving_force, module=__name__)
@@ -39,11 +40,14 @@ junction_potential = eager(
 )
 nernst = eager(nernst, temperature="T", module=__name__)
 pump_leak_steady_state = eager(pump_leak_steady_state, module=__name__)
+surface_potential = eager(surface_potential, temperature="T", module=__name__)
+debye_length = eager(debye_length, temperature="T", module=__name__)
 
 __all__ = [
     "BATH_NEUTRALITY_RTOL",
     "PumpLeakState",
     "bath_neutral",
+    "debye_length",
     "donnan",
     "donnan_osmotic_imbalance",
     "driving_force",
@@ -53,4 +57,5 @@ __all__ = [
     "nernst",
     "pump_leak_steady_state",
     "pump_leak_voltage",
+    "surface_potential",
 ]
