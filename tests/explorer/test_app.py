@@ -10,8 +10,9 @@ R, F = 8.314462618, 96485.33212  # CODATA 2018
 
 
 def _data(app, panel=0):
-    fig, sources = app._figs[panel]
-    data = dict(sources["data"].data)
+    h = app._panels[panel]
+    fig = h["fig"]
+    data = dict((h["data"] if "data" in h else h["lines"][0]).data)
     if "image" in data:  # evenly spaced heatmap axes: one image, row-major over (y, x)
         data["value"] = np.ravel(data["image"][0])
     return fig, data
@@ -28,10 +29,10 @@ def test_controls_come_from_the_store_and_sliders_redraw_in_place(quickstart_sto
     assert list(widgets["gamma_out"].options) == ["1", "0.9", "0.75"]  # actual values
     fig, before = _data(app)
     assert fig.x_scale.__class__.__name__ == "LogScale"  # c_out is log-spaced
-    source = app._figs[0][1]["data"]
+    source = app._panels[0]["data"]
     widgets["ion"].value = 1  # Na+: same figure, new data
     fig2, after = _data(app)
-    assert fig2 is fig and app._figs[0][1]["data"] is source
+    assert fig2 is fig and app._panels[0]["data"] is source
     k = 3 * 71 + 70  # celsius 20 °C, c_out 316 mM, gamma_out 1
     expect = 1e3 * R * 293.15 / F * np.log(10**2.5 / 12.0)
     assert after["value"][k] == pytest.approx(expect, abs=2e-3)
@@ -40,7 +41,7 @@ def test_controls_come_from_the_store_and_sliders_redraw_in_place(quickstart_sto
     assert hover["E [mV]"] == "@image{%.6g}" and hover["c_out [mM]"] == "$x{%.6g}"
     assert hover["ion"] == "Na+" and hover["c_in"] == "12 mM"
     app.contour.value = 60.0
-    contour = app._figs[0][1]["contour"].data
+    contour = app._panels[0]["contour"].data
     assert len(contour["xs"]) >= 1 and "|E| = 60" in fig.title.text.text
     app.y.value = "gamma_out"  # unevenly spaced (1, 0.9, 0.75): one quad per cell
     _, quads = _data(app)
@@ -59,7 +60,7 @@ def test_facets_statistics_and_exports(quickstart_store, reduce_store, sensitivi
     assert app._png().getvalue()[:8] == b"\x89PNG\r\n\x1a\n"  # matplotlib, same slice
     app.y.value = "celsius"
     app.facet.value = "ion"
-    assert len(app._figs) == 4 and "ion = Ca2+" in app._figs[3][0].title.text.text
+    assert len(app._panels) == 4 and "ion = Ca2+" in app._panels[3]["fig"].title.text.text
     assert app._csv().getvalue().count("\n") == 4 * 8 * 71 + 1
     red = Explorer(ionsweep.open_results(reduce_store))
     assert red.stat.visible and red.stat.value == "mean"
@@ -197,8 +198,9 @@ def test_store_text_reaches_the_page_as_text_only(hostile_store, sensitivity_ds,
     slider = {w.name: w for w in app.dims_box.objects}
     label = html.escape(f"{xss['dim']} [{xss['units_dim']}]")
     assert slider[label]._text.value == f"{label}: <b>1</b>"  # Panel's slider label: HTML
-    fig = app._figs[0][0]
-    assert fig.title.text.text.startswith(f"{xss['long_E']} at ion = {xss['ion']}, ")
+    fig = app._panels[0]["fig"]
+    title = fig.title.text.text.replace("\n", " ")  # wrapped at spaces
+    assert title.startswith(f"{xss['long_E']} at ion = {xss['ion']}, ")
     assert fig.yaxis[0].axis_label.text == f"celsius [{xss['tex']}]"  # no TeX typesetting
     hover = dict(fig.tools[-1].tooltips)
     assert hover["ion"] == "&lt;svg/onload=window.__xss=2&gt;"
@@ -207,9 +209,9 @@ def test_store_text_reaches_the_page_as_text_only(hostile_store, sensitivity_ds,
     app.x.value = xss["dim"]  # on the x axis
     app.y.value = ""  # lines
     app.facet.value = "ion"  # one panel per hostile label
-    figs = [f for f, _ in app._figs]
+    figs = [h["fig"] for h in app._panels]
     app.dims_box.objects[0].value = 1  # a slider step: same figures, new titles
-    assert [f for f, _ in app._figs] == figs and len(figs) == 4
+    assert [h["fig"] for h in app._panels] == figs and len(figs) == 4
     assert _markup_holding(app.layout, payloads) == []
     assert app._png().getvalue()[:4] == b"\x89PNG"  # a `$` in labels is no mathtext error
 
@@ -217,7 +219,7 @@ def test_store_text_reaches_the_page_as_text_only(hostile_store, sensitivity_ds,
     sens.attrs["title"] = xss["title"]
     sens["ST"].attrs.update(units=xss["units_E"], long_name=xss["long_E"])
     bars = Explorer(sens)
-    assert list(bars._figs[0][1]["data"].data["x"]) == [xss["ion"], xss["ion_link"], xss["tex"]]
+    assert list(bars._panels[0]["data"].data["x"]) == [xss["ion"], xss["ion_link"], xss["tex"]]
     assert _markup_holding(bars.layout, payloads) == []
     assert bars._png().getvalue()[:4] == b"\x89PNG"
 
@@ -297,4 +299,4 @@ def test_statistics_over_every_axis_are_shown_as_numbers():
     assert not app.x.visible and not app.png.visible and not app.export_head.visible
     assert "one number over every point" in app.status.object
     app.stat.value = "histogram"
-    assert app.x.visible and app.x.value == "E_bin" and app._figs and app.export_head.visible
+    assert app.x.visible and app.x.value == "E_bin" and app._panels and app.export_head.visible

@@ -8,6 +8,7 @@ existing figures' data sources.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import panel as pn
 import xarray as xr
@@ -28,12 +29,15 @@ from ionsweep.explorer._build import (
     unit_text,
     var_label,
 )
+from ionsweep.explorer._plan import Plan, make_plan
 from ionsweep.explorer._text import html_text
 
 __all__ = ["Explorer"]
 
 _NONE = ""
 _MAX_FACETS = 8
+_MAX_OVERLAY = 10
+_SHARED, _OWN = "shared", "independent"
 
 
 def _fmt(value) -> str:
@@ -57,8 +61,8 @@ class Explorer:
         if not self.quantities:
             raise ValueError("the store has no variables to show")
         self._dim_widgets: dict[str, pn.widgets.Widget] = {}
-        self._shape: dict | None = None
-        self._figs: list = []
+        self._shape: tuple | None = None
+        self._panels: list[dict] = []
         self._building = False
         self._make_widgets()
         self.plots = pn.Column(sizing_mode="stretch_width")
@@ -83,6 +87,15 @@ class Explorer:
         self.x = pn.widgets.Select(label="x axis", options=[], width=280)
         self.y = pn.widgets.Select(label="y axis (heatmap)", options=[], width=280)
         self.facet = pn.widgets.Select(label="Facet: one panel per value", options=[], width=280)
+        self.scale = pn.widgets.Select(
+            label="Facet scale (y range, colours)",
+            options={"shared by all panels": _SHARED, "each panel its own": _OWN},
+            value=_SHARED,
+            width=280,
+        )
+        self.overlay = pn.widgets.Select(
+            label="Overlay: one coloured line per value", options=[], width=280
+        )
         self.contour = pn.widgets.FloatInput(
             label="Contour where |value| =", value=None, placeholder="none", width=280
         )
@@ -105,7 +118,7 @@ class Explorer:
         )
         self.quantity.param.watch(lambda e: self._on_quantity(), "value")
         self.stat.param.watch(lambda e: self._on_structure(reset_axes=True), "value")
-        for w in (self.x, self.y, self.facet):
+        for w in (self.x, self.y, self.facet, self.overlay, self.scale):
             w.param.watch(lambda e: self._on_structure(), "value")
         for w in (self.contour, self.mask):
             w.param.watch(lambda e: self.redraw(), "value")
@@ -137,7 +150,9 @@ class Explorer:
             self.stat,
             self.x,
             self.y,
+            self.overlay,
             self.facet,
+            self.scale,
             self.contour,
             self.mask,
             self.dims_head,
@@ -180,7 +195,8 @@ class Explorer:
         for w in shown:  # a number: no axes, no other dimensions, no export
             w.visible = bool(dims)
         if not dims:
-            self.y.visible = self.facet.visible = self.contour.visible = False
+            for w in (self.y, self.facet, self.scale, self.overlay, self.contour):
+                w.visible = False
             self.dims_box.objects = []
             return
         x0, y0 = default_axes(ds, self.var)
@@ -195,15 +211,26 @@ class Explorer:
         self.y.options = {"(none: lines)": _NONE, **{_label(ds, d): d for d in heat}}
         self.y.value = y
         self.y.visible = bool(heat)
-        cats = [d for d in dims if d not in (x, y) and not is_numeric(ds, d)]
-        cats = [d for d in cats if ds.sizes[d] <= _MAX_FACETS]
-        f = self.facet.value if self.facet.value in cats else _NONE
-        self.facet.options = {"(none)": _NONE, **{d: d for d in cats}}
-        self.facet.value = f
-        self.facet.visible = bool(cats)
+        f, o = self._set_groups([d for d in dims if d not in (x, y) and not is_numeric(ds, d)])
         self.contour.visible = bool(y)
-        placed = (x, y, f)
+        placed = (x, y, f, o)
         self.dims_box.objects = [self._dim_widget(d) for d in dims if d not in placed]
+
+    def _set_groups(self, cats: list[str]) -> tuple[str, str]:
+        """Facet and overlay choices among the categorical dims ``cats`` (never the same)."""
+        lines = not self.y.value and is_numeric(self.ds, self.x.value)
+        over = [d for d in cats if self.ds.sizes[d] <= _MAX_OVERLAY] if lines else []
+        o = self.overlay.value if self.overlay.value in over else _NONE
+        facets = [d for d in cats if self.ds.sizes[d] <= _MAX_FACETS and d != o]
+        f = self.facet.value if self.facet.value in facets else _NONE
+        self.overlay.options = {"(none)": _NONE, **{d: d for d in over if d != f}}
+        self.overlay.value = o
+        self.overlay.visible = bool(over)
+        self.facet.options = {"(none)": _NONE, **{d: d for d in facets}}
+        self.facet.value = f
+        self.facet.visible = bool(facets)
+        self.scale.visible = bool(f)
+        return f, o
 
     def _dim_widget(self, dim: str) -> pn.widgets.Widget:
         if dim in self._dim_widgets:
@@ -235,11 +262,27 @@ class Explorer:
             facet=self.facet.value or None,
             index={d: w.value for d, w in self._dim_widgets.items()},
             mask_valid=bool(self.mask.value),
+            overlay=self.overlay.value or None,
         )
 
     def current_slice(self) -> xr.DataArray:
         """The displayed slice, read from the store (dims facet, y, x)."""
         return take_slice(self.ds, self.selection())
+
+    def plan(self) -> Plan:
+        """What the current view shows (read from the store): the screen's and the PNG's."""
+        return self._view()[0]
+
+    def _view(self) -> tuple[Plan, xr.DataArray]:
+        ds, sel = self.ds, self.selection()
+        da = take_slice(ds, sel)
+        conf, conf_name = None, f"{sel.var}_conf"
+        if conf_name in ds.data_vars and not is_numeric(ds, sel.x) and sel.y is None:
+            conf = take_slice(ds, replace(sel, var=conf_name))
+        kind = "heatmap" if sel.y else ("lines" if is_numeric(ds, sel.x) else "bars")
+        dims = {"x": sel.x, "y": sel.y, "facet": sel.facet, "overlay": sel.overlay}
+        shared = self.scale.value == _SHARED
+        return make_plan(ds, kind, dims, da, conf, self.contour.value, shared), da
 
     def redraw(self) -> None:
         """Read the current slice and show it (new figures only when the layout changed)."""
@@ -249,46 +292,15 @@ class Explorer:
             self._show_numbers()
             return
         sel = self.selection()
-        da = take_slice(self.ds, sel)
-        conf_name = f"{sel.var}_conf"
-        conf = None
-        if conf_name in self.ds.data_vars and not is_numeric(self.ds, sel.x) and sel.y is None:
-            conf = take_slice(self.ds, Selection(conf_name, sel.x, None, sel.facet, sel.index))
-        kind = "heatmap" if sel.y else ("lines" if is_numeric(self.ds, sel.x) else "bars")
-        panels = list(range(da.sizes[sel.facet])) if sel.facet else [None]
-        key = (sel.var, sel.x, sel.y, sel.facet, kind, conf is not None)
-        level = self.contour.value if kind == "heatmap" else None
-        limits = _limits_all(da) if kind == "heatmap" else None
-        fresh = self._shape is None or self._shape["key"] != key
-        figs = []
-        for k, i in enumerate(panels):
-            part = da if i is None else da.isel({sel.facet: i})
-            part_conf = None if conf is None or i is None else conf.isel({sel.facet: i})
-            part_conf = conf if i is None else part_conf
-            shape = {
-                "key": key,
-                "kind": kind,
-                "x": sel.x,
-                "y": sel.y,
-                "level": level,
-                "limits": limits,
-                "conf": part_conf,
-                "title": self._title(part, kind, conf),
-            }
-            if fresh:
-                figs.append(self._new_figure(part, shape, k))
-            else:
-                fig, sources = self._figs[k]
-                _figures.update(fig, sources, part, self.ds, shape)
-        if fresh:
-            self._figs = figs
-            self._shape = {"key": key}
-            panes = [pn.pane.Bokeh(f, sizing_mode="stretch_width") for f, _ in figs]
-            self.plots.objects = [
-                pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width")
-                if len(panes) > 1
-                else panes[0]
-            ]
+        plan, da = self._view()
+        conf = plan.panels[0].conf is not None
+        key = (sel.var, sel.x, sel.y, sel.facet, sel.overlay, plan.kind, plan.shared, conf)
+        if self._shape != key:
+            root, self._panels = _figures.build(plan, self.ds)
+            self._shape = key
+            self.plots.objects = [pn.pane.Bokeh(root, sizing_mode="stretch_width")]
+        else:
+            _figures.update(self._panels, plan, self.ds)
         self.status.object = self._status(da, sel)
 
     def _show_numbers(self) -> None:
@@ -304,32 +316,6 @@ class Explorer:
         self.plots.objects = [pn.pane.HTML(f"<table>{''.join(rows)}</table>")]
         what = self.ds[self.var].attrs.get("long_name") or self.var
         self.status.object = html_text(f"{what}: one number over every point of the grid")
-
-    def _new_figure(self, da, shape, k):
-        if shape["kind"] == "heatmap":
-            return _figures.heatmap_figure(
-                da,
-                self.ds,
-                shape["x"],
-                shape["y"],
-                shape["title"],
-                k,
-                level=shape["level"],
-                limits=shape["limits"],
-            )
-        if shape["kind"] == "bars":
-            return _figures.bars_figure(da, self.ds, shape["x"], shape["title"], k, shape["conf"])
-        return _figures.line_figure(da, self.ds, shape["x"], shape["title"], k)
-
-    def _title(self, da: xr.DataArray, kind: str, conf) -> str:
-        text = da.attrs.get("long_name") or str(da.name)
-        fixed = ", ".join(fixed_coords(da))
-        title = f"{text} at {fixed}" if fixed else text
-        if kind == "bars" and conf is not None:
-            title += " (whiskers: 95 % confidence interval)"
-        if kind == "heatmap" and self.contour.value is not None:
-            title += f" — black line: |{da.name}| = {self.contour.value:g}"
-        return title
 
     def _status(self, da: xr.DataArray, sel: Selection) -> str:
         import numpy as np
@@ -358,24 +344,12 @@ class Explorer:
         return io.BytesIO(slice_netcdf(self.current_slice(), self.ds))
 
     def _png(self):
-        from ionsweep.explorer._png import slice_png
+        from ionsweep.explorer._png import plan_png
 
-        sel = self.selection()
-        return io.BytesIO(slice_png(self.ds, sel, self.current_slice(), self.contour.value))
+        return io.BytesIO(plan_png(self.plan(), self.ds))
 
 
 def _label(ds: xr.Dataset, dim: str) -> str:
     values, coord = axis_values(ds, dim)
     units = unit_text(coord.attrs.get("units", "")) if coord is not None else ""
     return f"{dim} [{units}]" if units else dim
-
-
-def _limits_all(da: xr.DataArray):
-    import numpy as np
-
-    v = np.asarray(da.values, np.float64)
-    finite = v[np.isfinite(v)]
-    if finite.size == 0:
-        return None
-    lo, hi = float(finite.min()), float(finite.max())
-    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)

@@ -200,6 +200,8 @@ class Selection:
     mask_valid : bool
         Hide points whose ``valid`` flag is 0 (reads ``valid`` too; outputs of undefined
         points are NaN already).
+    overlay : str or None
+        Categorical dimension drawn as one coloured line per value (lines only).
     """
 
     var: str
@@ -208,17 +210,19 @@ class Selection:
     facet: str | None = None
     index: dict = field(default_factory=dict)
     mask_valid: bool = True
+    overlay: str | None = None
 
 
 def take_slice(ds: xr.Dataset, sel: Selection) -> xr.DataArray:
-    """The displayed slice, read from disk: dims ``(facet, y, x)`` present, rest fixed.
+    """The displayed slice, read from disk: dims ``(facet, overlay, y, x)`` present, rest
+    fixed.
 
     Only the chunks covering the slice are read. The fixed dimensions stay as scalar
     coordinates (for hover text, titles and exports). With ``mask_valid`` and a ``valid``
     variable over the same dims, points with ``valid == 0`` become NaN.
     """
     da = ds[sel.var]
-    shown = [d for d in (sel.facet, sel.y, sel.x) if d is not None]
+    shown = [d for d in (sel.facet, sel.overlay, sel.y, sel.x) if d is not None]
     for d in shown:
         if d not in da.dims:
             raise KeyError(

@@ -1,73 +1,134 @@
-"""PNG of the current view, drawn on the server with matplotlib from the same slice.
+"""PNG of the current view, drawn on the server with matplotlib from the screen's plan.
 
 The browser's own canvas export would need a browser on the server (Bokeh's
-``export_png``); this draws the slice the app shows with :mod:`ionsweep.plot`, labelled
-with the stored units, and needs nothing beyond matplotlib. Store text in titles and
-labels is drawn as it is: mathtext and TeX are off while the figure is made and saved
-(a ``$`` in a title is a dollar sign, and an unbalanced one is no error).
+``export_png``); this draws the same :class:`~ionsweep.explorer._plan.Plan` the screen
+shows: the same wrapped titles (with the slice), panels in the same grid, the same value
+ranges (shared or each its own), colour map and limits, log ticks, categorical labels and
+overlaid lines with their legend. Store text in titles and labels is drawn as it is:
+mathtext and TeX are off while the figure is made and saved (a ``$`` in a title is a
+dollar sign, and an unbalanced one is no error).
 """
 
 from __future__ import annotations
 
 import io
+import math
 
+import numpy as np
 import xarray as xr
 
-from ionsweep.explorer._build import Selection, fixed_coords, is_numeric
+from ionsweep.explorer._build import axis_values
+from ionsweep.explorer._columns import bar_columns, contour_lines, edges, line_columns
+from ionsweep.explorer._plan import (
+    NCOLS,
+    PanelPlan,
+    Plan,
+    axis_label,
+    line_colors,
+    value_label,
+)
 
-__all__ = ["slice_png"]
+__all__ = ["plan_figure", "plan_png"]
+
+_NAN = "#d9d9d9"
 
 
-def slice_png(ds: xr.Dataset, sel: Selection, da: xr.DataArray, level=None, dpi=120) -> bytes:
-    """PNG bytes of the slice ``da`` (as returned by ``take_slice(ds, sel)``).
-
-    Heatmaps keep the contour ``|value| = level``; bars over a categorical axis carry the
-    ``<var>_conf`` whiskers when the store has them; facets become panels.
-    """
+def plan_png(plan: Plan, ds: xr.Dataset, dpi: int = 120) -> bytes:
+    """PNG bytes of ``plan`` (the explorer's current view of ``ds``)."""
     import matplotlib
 
     with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
-        return _draw(ds, sel, da, level, dpi)
-
-
-def _draw(ds: xr.Dataset, sel: Selection, da: xr.DataArray, level, dpi) -> bytes:
-    from ionsweep import plot
-
-    facets = [sel.facet] if sel.facet else None
-    if sel.y is not None:
-        fig = plot.heatmap(da, sel.x, sel.y, contour=level, facets=facets)
-    elif is_numeric(ds, sel.x) and sel.x in da.coords and da.sizes[sel.x] > 1:
-        fig = plot.lines(da, sel.x, facets=facets)
-    else:
-        fig = _bars(ds, sel, da)
-    fixed = ", ".join(fixed_coords(da))
-    if fixed and sel.y is None:
-        fig.suptitle(fixed, fontsize=9)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        fig = plan_figure(plan, ds)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
 
 
-def _bars(ds: xr.Dataset, sel: Selection, da: xr.DataArray):
+def plan_figure(plan: Plan, ds: xr.Dataset):
+    """The :class:`matplotlib.figure.Figure` of ``plan``: one axes per panel, in rows of
+    ``NCOLS`` as on screen, x shared, y shared when the plan's scale is."""
     from matplotlib.figure import Figure
 
-    from ionsweep.explorer._build import take_slice, unit_text
-    from ionsweep.explorer._columns import bar_columns
-
-    conf = None
-    if f"{sel.var}_conf" in ds.data_vars:
-        conf = take_slice(ds, Selection(f"{sel.var}_conf", sel.x, None, sel.facet, sel.index))
-    panels = range(da.sizes[sel.facet]) if sel.facet else [None]
-    fig = Figure(figsize=(6.4, 3.6 * len(panels)), layout="constrained")
-    for k, i in enumerate(panels):
-        part = da if i is None else da.isel({sel.facet: i})
-        pc = conf if conf is None or i is None else conf.isel({sel.facet: i})
-        cols = bar_columns(part, ds, sel.x, pc)
-        ax = fig.add_subplot(len(panels), 1, k + 1)
-        err = None if pc is None else [cols["value"] - cols["lower"], cols["upper"] - cols["value"]]
-        ax.bar(cols["x"], cols["value"], yerr=err, capsize=3, color="C0")
-        units = unit_text(da.attrs.get("units", ""))
-        ax.set_ylabel(f"{da.name} [{units}]" if units else str(da.name))
-        ax.set_title(", ".join(fixed_coords(part)), fontsize=9)
-        ax.tick_params(axis="x", labelrotation=30)
+    n = len(plan.panels)
+    ncols = NCOLS if n > 1 else 1
+    nrows = math.ceil(n / ncols)
+    lines = max(p.title.count("\n") + 1 for p in plan.panels)
+    width = 6.8 if ncols > 1 else 9.0
+    fig = Figure(figsize=(width * ncols, (3.9 + 0.2 * lines) * nrows), layout="constrained")
+    share_y = plan.shared and plan.kind != "heatmap"
+    share_y = share_y or plan.kind == "heatmap"
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=share_y)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= n:
+            ax.set_visible(False)
+            continue
+        panel = plan.panels[k]
+        {"heatmap": _heatmap, "bars": _bars}.get(plan.kind, _lines)(fig, ax, plan, ds, panel)
+        ax.set_title(panel.title, fontsize=10)
+        ax.set_xlabel(axis_label(ds, plan.x))
+        ax.set_ylabel(axis_label(ds, plan.y) if plan.y else value_label(panel.da))
+        if panel.y_range is not None:
+            ax.set_ylim(*panel.y_range)
+        _axes_scales(ax, plan)
     return fig
+
+
+def _axes_scales(ax, plan: Plan) -> None:
+    """Log axes with the screen's ticks labelled plainly, and the screen's extents."""
+    from matplotlib.ticker import FixedLocator, NullFormatter
+
+    pairs = ((plan.x_log, plan.x_ticks, ax.xaxis, ax.set_xscale),
+             (plan.y_log, plan.y_ticks, ax.yaxis, ax.set_yscale))  # fmt: skip
+    for log, ticks, axis, set_scale in pairs:
+        if log:
+            set_scale("log")
+            axis.set_major_locator(FixedLocator(list(ticks or ())))
+            axis.set_ticklabels([f"{t:g}" for t in ticks or ()])
+            axis.set_minor_formatter(NullFormatter())
+    if plan.x_range is not None:
+        ax.set_xlim(*plan.x_range)
+    if plan.y_axis_range is not None:
+        ax.set_ylim(*plan.y_axis_range)
+
+
+def _lines(fig, ax, plan: Plan, ds: xr.Dataset, panel: PanelPlan) -> None:
+    if plan.overlay is None:
+        cols = line_columns(panel.da, ds, plan.x)
+        ax.plot(cols["x"], cols["value"], "o-", color=line_colors(1)[0], lw=2, ms=3)
+        return
+    colors = line_colors(len(plan.overlay_labels))
+    for j, label in enumerate(plan.overlay_labels):
+        cols = line_columns(panel.da.isel({plan.overlay: j}), ds, plan.x)
+        ax.plot(cols["x"], cols["value"], "o-", color=colors[j], lw=2, ms=3, label=label)
+    ax.legend(title=plan.overlay, fontsize=8, title_fontsize=8, loc="center left",
+              bbox_to_anchor=(1.01, 0.5))  # fmt: skip
+
+
+def _heatmap(fig, ax, plan: Plan, ds: xr.Dataset, panel: PanelPlan) -> None:
+    from matplotlib import colormaps
+
+    y = plan.y or ""
+    xv = np.asarray(axis_values(ds, plan.x)[0], np.float64)
+    yv = np.asarray(axis_values(ds, y)[0], np.float64)
+    cmap = colormaps[plan.cmap or "viridis"].with_extremes(bad=_NAN)
+    z = np.ma.masked_invalid(np.asarray(panel.da.values, np.float64))
+    lo, hi = panel.color or (None, None)
+    mesh = ax.pcolormesh(
+        edges(xv, plan.x_log), edges(yv, plan.y_log), z, cmap=cmap, vmin=lo, vmax=hi
+    )
+    fig.colorbar(mesh, ax=ax, label=value_label(panel.da))
+    if plan.level is not None:
+        cont = contour_lines(panel.da, ds, plan.x, y, plan.level)
+        for xs, ys in zip(cont["xs"], cont["ys"], strict=True):
+            ax.plot(xs, ys, color="black", lw=2)
+
+
+def _bars(fig, ax, plan: Plan, ds: xr.Dataset, panel: PanelPlan) -> None:
+    cols = bar_columns(panel.da, ds, plan.x, panel.conf)
+    err = None
+    if panel.conf is not None:
+        err = [cols["value"] - cols["lower"], cols["upper"] - cols["value"]]
+    ax.bar(cols["x"], cols["value"], yerr=err, capsize=3, width=0.7, color=line_colors(1)[0])
+    ax.tick_params(axis="x", labelrotation=35)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
