@@ -1,0 +1,225 @@
+"""Sphinx directives that write reference pages from the package itself.
+
+* ``spec-keys TABLE``: the keys of one spec table (:mod:`spec_keys`), checked against the
+  parsers; a difference is a build warning (an error under ``-W``).
+* ``spec-statistics``: the statistics ``[reduce] stats`` accepts (``ionsweep._stats``).
+* ``spec-models``: every registered sweep model with its options, inputs and outputs.
+* ``ionsweep-api MODULE``: a module's public names (``__all__``), each documented once
+  (autodoc + numpydoc) on the page of the first module that exports it; the other pages
+  list it with a link there.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+
+import spec_keys
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+#: The modules of the API reference, in page order: an object exported by several is
+#: documented on the first one's page. The top-level ``ionsweep`` comes last.
+API_MODULES = (
+    "ionsweep.physics",
+    "ionsweep.activity",
+    "ionsweep.constants",
+    "ionsweep.sweep",
+    "ionsweep.store",
+    "ionsweep.models",
+    "ionsweep.analysis",
+    "ionsweep.sensitivity",
+    "ionsweep.plot",
+    "ionsweep.explorer",
+    "ionsweep",
+)
+
+#: What each sweep model option means; a model option missing here is a build warning.
+MODEL_OPTIONS = {
+    "ions": "The ions of the composition (each gets `<ion>_in`/`<ion>_out` or `<ion>_bath` "
+    "inputs).",
+    "report": "The ions whose potentials are output (default: every ion).",
+    "balance": "The ion set by electroneutrality on each side (no input of its own).",
+    "fill": "The ion set by the ionic-strength inputs `I_in`/`I_out` (M).",
+    "permeant": "The ions of the GHK voltage equation (none by default: no GHK output).",
+    "models": "The activity models the `activity_model` input may take (Pitzer sets as "
+    "`pitzer:<set>`).",
+    "reference": 'The model ΔE is measured from (default `"ideal"`).',
+    "databases": "Pitzer parameter sets by name (a spec's `[activity.databases]` fills it).",
+    "z_impermeant": "Valence of the impermeant species: its concentration is "
+    "`fixed_charge / z_impermeant` (else the input `c_impermeant` is required).",
+    "pipette": "The ions of the pipette solution.",
+    "bath": "The ions of the bath solution.",
+    "pipette_balance": "The pipette ion set by electroneutrality.",
+    "bath_balance": "The bath ion set by electroneutrality.",
+    "method": '`"nernst-planck"` (default) or `"henderson"`.',
+    "mobility_factors": "`true` adds an input `u_<ion>`, a factor on each ion's mobility.",
+}
+
+_CODE = re.compile(r"(?<!`)`([^`]+)`(?!`)")
+
+
+def _rst(text: str) -> str:
+    """Markdown-style inline code (`x`) as reST literals (``x``); bars as text."""
+    return _CODE.sub(r"``\1``", text.replace("|", "\\|"))
+
+
+def _list_table(header: tuple[str, ...], rows: list[tuple[str, ...]], widths: str) -> list[str]:
+    """A reST list-table."""
+    lines = [".. list-table::", "   :header-rows: 1", f"   :widths: {widths}", ""]
+    for row in [header, *rows]:
+        lines.append(f"   * - {row[0]}")
+        lines += [f"     - {cell}" for cell in row[1:]]
+    return lines + [""]
+
+
+class SpecKeys(SphinxDirective):
+    """The keys of one spec table, with their meaning."""
+
+    required_arguments = 1
+
+    def run(self):
+        table = self.arguments[0]
+        env = self.env
+        if not hasattr(env, "ionsweep_spec_problems"):
+            env.ionsweep_spec_problems = spec_keys.problems()
+            for problem in env.ionsweep_spec_problems:
+                logger.warning(f"spec reference: {problem}", location=self.get_location())
+        if table not in spec_keys.TABLES:
+            logger.warning(f"spec-keys: no table {table!r}", location=self.get_location())
+            return []
+        _, described = spec_keys.TABLES[table]
+        rows = [(f"``{k}``", _rst(v)) for k, v in described.items()]
+        return self.parse_text_to_nodes("\n".join(_list_table(("key", "meaning"), rows, "1 4")))
+
+
+class SpecStatistics(SphinxDirective):
+    """The statistics ``[reduce] stats`` accepts, with their labels."""
+
+    def run(self):
+        from ionsweep._stats import STATISTICS
+
+        rows = [(f"``{name}``", s.label) for name, s in STATISTICS.items()]
+        text = "\n".join(_list_table(("statistic", "what is stored"), rows, "1 3"))
+        return self.parse_text_to_nodes(text)
+
+
+def _model_section(name: str) -> list[str]:
+    """The reST of one registered model: summary, options, inputs and outputs."""
+    from ionsweep.models import _registry, get_model
+
+    factory = _registry._FACTORIES[name]
+    doc = inspect.getdoc(factory) or ""
+    summary = doc.split("\n\n")[0].replace("\n", " ")
+    lines = [name, "~" * len(name), "", summary, ""]
+    options = [p for p in inspect.signature(factory).parameters.values()]
+    if options:
+        rows = []
+        for p in options:
+            if p.name not in MODEL_OPTIONS:
+                logger.warning(f"spec reference: model option {name}.{p.name} is not described")
+            default = "" if p.default is None else f"``{p.default!r}``"
+            rows.append((f"``{p.name}``", default, _rst(MODEL_OPTIONS.get(p.name, ""))))
+        lines += ["Options (``[model]`` keys besides ``name``):", ""]
+        lines += _list_table(("option", "default", "meaning"), rows, "2 3 5")
+    model = get_model(name)
+    rows = [
+        (
+            f"``{i.name}``",
+            i.units,
+            "required" if i.default is None else f"{i.default:g}",
+            i.domain,
+            i.long_name + (f" (names: {i.labels})" if i.labels else ""),
+        )
+        for i in model.inputs
+    ]
+    lines += ["Inputs (``[axes]`` / ``[fixed]`` keys) with the default options:", ""]
+    lines += _list_table(("input", "units", "default", "domain", "meaning"), rows, "2 1 1 2 4")
+    rows = [(f"``{o.name}``", o.units, o.long_name) for o in model.outputs]
+    lines += ["Outputs:", ""]
+    return lines + _list_table(("output", "units", "meaning"), rows, "2 1 5")
+
+
+class SpecModels(SphinxDirective):
+    """Every registered sweep model."""
+
+    def run(self):
+        from ionsweep.models import model_names
+
+        lines: list[str] = []
+        for name in sorted(model_names()):
+            lines += _model_section(name)
+        return self.parse_text_to_nodes("\n".join(lines), allow_section_headings=True)
+
+
+def _homes() -> dict[tuple[str, int], str]:
+    """(name, id of object) → the module whose page documents it."""
+    homes: dict[tuple[str, int], str] = {}
+    for mod_name in API_MODULES:
+        mod = importlib.import_module(mod_name)
+        for name in mod.__all__:
+            homes.setdefault((name, id(getattr(mod, name))), mod_name)
+    return homes
+
+
+def _autodoc(full: str, obj) -> list[str]:
+    """The autodoc directive that documents ``obj`` as ``full``."""
+    if inspect.isclass(obj):
+        kind = "autoexception" if issubclass(obj, BaseException) else "autoclass"
+        return [f".. {kind}:: {full}", "   :members:", ""]
+    if callable(obj):
+        return [f".. autofunction:: {full}", ""]
+    return [f".. autodata:: {full}", "   :no-value:", ""]
+
+
+class IonsweepApi(SphinxDirective):
+    """The public names of one module: a summary table, then each name documented here."""
+
+    required_arguments = 1
+    option_spec = {"exclude": directives.unchanged}
+
+    def run(self):
+        mod_name = self.arguments[0]
+        mod = importlib.import_module(mod_name)
+        excluded = set((self.options.get("exclude") or "").split())
+        homes = _homes()
+        names = [n for n in mod.__all__ if not inspect.ismodule(getattr(mod, n))]
+        current = "None" if mod_name == "ionsweep" else mod_name  # top level: full names
+        lines = [f".. currentmodule:: {current}", "", ".. autosummary::", ""]
+        here = []
+        for name in names:
+            obj = getattr(mod, name)
+            home = homes[(name, id(obj))]
+            short = home == mod_name and current != "None"
+            lines.append(f"   {name}" if short else f"   ~{home}.{name}")
+            if home == mod_name and name not in excluded:
+                here.append((name, obj))
+        lines.append("")
+        for name, obj in here:
+            lines += _autodoc(f"{mod_name}.{name}", obj)
+        return self.parse_text_to_nodes("\n".join(lines))
+
+
+_LITERAL = re.compile(r"(``.*?``)")
+
+
+def _bars_as_text(app, what, name, obj, options, lines) -> None:
+    """Vertical bars in docstrings are absolute values (``|ΔE| > 5 mV``), never reST
+    substitutions: escape them outside inline literals."""
+    for k, line in enumerate(lines):
+        if "|" in line:
+            parts = _LITERAL.split(line)
+            lines[k] = "".join(p if p.startswith("``") else p.replace("|", "\\|") for p in parts)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _bars_as_text)
+    app.add_directive("spec-keys", SpecKeys)
+    app.add_directive("spec-statistics", SpecStatistics)
+    app.add_directive("spec-models", SpecModels)
+    app.add_directive("ionsweep-api", IonsweepApi)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

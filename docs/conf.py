@@ -1,0 +1,55 @@
+"""Sphinx configuration of the ionsweep documentation.
+
+Build with ``python -m sphinx -W --keep-going -b html docs docs/_build/html`` (the test
+extra installs what it needs). The notebooks are rendered with the outputs they are stored
+with (``docs/execute_notebooks.py`` refreshes them); nothing is executed and nothing is
+fetched from the network while building.
+"""
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "_ext"))
+
+import ionsweep  # noqa: E402
+
+project = "ionsweep"
+author = "ionsweep developers"
+copyright = "ionsweep developers (MIT license)"
+release = ionsweep.__version__
+version = release
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+    "ionsweep_docs",
+]
+
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb", ".rst": "restructuredtext"}
+
+# Notebooks: shown as stored, with their outputs; never executed while building.
+nb_execution_mode = "off"
+nb_merge_streams = True
+myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
+myst_heading_anchors = 3
+
+# API reference: numpydoc docstrings; members listed by the ionsweep-api directive.
+autodoc_typehints = "none"
+autodoc_member_order = "bysource"
+autodoc_default_options = {"show-inheritance": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+add_module_names = True
+
+html_theme = "furo"
+html_title = f"ionsweep {release}"
+html_static_path = ["_static"]
+html_css_files = ["ionsweep.css"]
+html_show_sourcelink = False
+html_copy_source = False
+html_last_updated_fmt = None
