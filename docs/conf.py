@@ -34,7 +34,7 @@ source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb", ".rst": "restructuredtex
 # Notebooks: shown as stored, with their outputs; never executed while building.
 nb_execution_mode = "off"
 nb_merge_streams = True
-myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
+myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 # API reference: numpydoc docstrings; members listed by the ionsweep-api directive.
@@ -45,6 +45,7 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 add_module_names = True
+default_role = "py:obj"  # `name` in a docstring: a link where it names an object
 
 html_theme = "furo"
 html_title = f"ionsweep {release}"

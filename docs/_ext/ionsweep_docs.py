@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 
 import spec_keys
 from docutils.parsers.rst import directives
@@ -166,18 +167,46 @@ def _homes() -> dict[tuple[str, int], str]:
     return homes
 
 
-def _autodoc(full: str, obj) -> list[str]:
-    """The autodoc directive that documents ``obj`` as ``full``."""
+def _is_data(obj) -> bool:
+    return not (inspect.isclass(obj) or callable(obj) or inspect.ismodule(obj))
+
+
+def _data_comment(mod_name: str, name: str, obj) -> str:
+    """The ``#:`` comment documenting constant ``name`` where it is defined: in
+    ``mod_name`` or in one of its submodules holding the same object."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    for other in sorted(sys.modules):
+        if other != mod_name and not other.startswith(mod_name + "."):
+            continue
+        if getattr(sys.modules[other], name, None) is not obj:
+            continue
+        try:
+            docs = ModuleAnalyzer.for_module(other).find_attr_docs()
+        except Exception:  # no source (a built-in or compiled module)
+            continue
+        if ("", name) in docs:
+            return " ".join(line.strip() for line in docs[("", name)] if line.strip())
+    return ""
+
+
+def _autodoc(mod_name: str, name: str, obj) -> list[str]:
+    """The directive that documents ``obj`` as ``mod_name.name``."""
+    full = f"{mod_name}.{name}"
     if inspect.isclass(obj):
         kind = "autoexception" if issubclass(obj, BaseException) else "autoclass"
         return [f".. {kind}:: {full}", "   :members:", ""]
     if callable(obj):
         return [f".. autofunction:: {full}", ""]
-    return [f".. autodata:: {full}", "   :no-value:", ""]
+    value = repr(obj) if len(repr(obj)) <= 80 else ""
+    lines = [f".. py:data:: {full}"] + ([f"   :value: {value}"] if value else []) + [""]
+    comment = _data_comment(mod_name, name, obj)
+    return lines + ([f"   {_escape_bars(comment)}", ""] if comment else [])
 
 
 class IonsweepApi(SphinxDirective):
-    """The public names of one module: a summary table, then each name documented here."""
+    """The public names of one module: a summary table of its functions and classes, then
+    each name documented here (constants included)."""
 
     required_arguments = 1
     option_spec = {"exclude": directives.unchanged}
@@ -190,17 +219,22 @@ class IonsweepApi(SphinxDirective):
         names = [n for n in mod.__all__ if not inspect.ismodule(getattr(mod, n))]
         current = "None" if mod_name == "ionsweep" else mod_name  # top level: full names
         lines = [f".. currentmodule:: {current}", "", ".. autosummary::", ""]
-        here = []
+        here, constants = [], []
         for name in names:
             obj = getattr(mod, name)
             home = homes[(name, id(obj))]
             short = home == mod_name and current != "None"
-            lines.append(f"   {name}" if short else f"   ~{home}.{name}")
+            if _is_data(obj):
+                constants.append(f":py:data:`~{home}.{name}`")
+            else:
+                lines.append(f"   {name}" if short else f"   ~{home}.{name}")
             if home == mod_name and name not in excluded:
                 here.append((name, obj))
         lines.append("")
+        if constants:
+            lines += ["Constants: " + ", ".join(constants) + ".", ""]
         for name, obj in here:
-            lines += _autodoc(f"{mod_name}.{name}", obj)
+            lines += _autodoc(mod_name, name, obj)
         return self.parse_text_to_nodes("\n".join(lines))
 
 
@@ -209,11 +243,29 @@ _LITERAL = re.compile(r"(``.*?``)")
 
 def _bars_as_text(app, what, name, obj, options, lines) -> None:
     """Vertical bars in docstrings are absolute values (``|ΔE| > 5 mV``), never reST
-    substitutions: escape them outside inline literals."""
+    substitutions: escape them outside inline literals, literal blocks and doctests."""
+    literal_indent = None  # indent of the line that opened a literal block
+    doctest = False
     for k, line in enumerate(lines):
-        if "|" in line:
-            parts = _LITERAL.split(line)
-            lines[k] = "".join(p if p.startswith("``") else p.replace("|", "\\|") for p in parts)
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if literal_indent is not None:
+            if not stripped or indent > literal_indent:
+                continue
+            literal_indent = None
+        doctest = stripped.startswith(">>>") or (doctest and bool(stripped))
+        if doctest:
+            continue
+        lines[k] = _escape_bars(line)
+        literal = stripped.endswith("::") and not stripped.startswith(".. ")
+        if literal or re.match(r"\.\. (math|code|code-block|highlight)::", stripped):
+            literal_indent = indent
+
+
+def _escape_bars(line: str) -> str:
+    """``line`` with its bars outside inline literals escaped."""
+    parts = _LITERAL.split(line)
+    return "".join(p if p.startswith("``") else p.replace("|", "\\|") for p in parts)
 
 
 def setup(app):
