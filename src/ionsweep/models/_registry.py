@@ -6,8 +6,10 @@ import dataclasses
 import importlib
 import inspect
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from ionsweep._errors import SpecError, UserModelError
 from ionsweep.models import _activity, _activity_ghk, _builtin, _junction, _pump_leak
@@ -44,7 +46,7 @@ _FACTORIES: dict[str, Callable[..., Model]] = {
 }
 
 
-def label_index(inp: Input, value, where: str) -> float:
+def label_index(inp: Input, value: str, where: str) -> float:
     """Numeric value of a categorical label for input ``inp`` (e.g. a model name → index);
     :class:`SpecError` at spec field ``where`` for a label the input does not take."""
     if inp.labels == "activity_model":
@@ -192,7 +194,11 @@ def _import(mod_name: str, search_path):
         sys.path.remove(entry)
 
 
-def get_model(name: str, options: Mapping | None = None, search_path=None) -> Model:
+def get_model(
+    name: str,
+    options: Mapping[str, Any] | None = None,
+    search_path: str | os.PathLike[str] | None = None,
+) -> Model:
     """Build the model called ``name`` with ``options`` (from the spec's ``[model]`` table).
 
     ``name`` is a registered name or ``"package.module:function"``. The function may return a
