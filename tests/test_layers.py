@@ -65,7 +65,6 @@ ALLOWED: dict[tuple[str, str], str] = {}
 #: Modules that import a module named at run time (not checkable here), with the reason.
 DYNAMIC = {
     "ionsweep.models._registry": "a user's own model, `module:function` from the spec",
-    "ionsweep.cli": "its subcommand modules, listed in the module",
 }
 
 

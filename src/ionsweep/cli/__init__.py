@@ -24,18 +24,28 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import os
 import signal
 import sys
 import threading
+import types
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from ionsweep._errors import StoreError, UserModelError
 from ionsweep._stop import Stopped
-from ionsweep.cli import _jax
+from ionsweep.cli import (
+    _calc,
+    _examples,
+    _fit,
+    _info,
+    _jax,
+    _plot,
+    _run,
+    _sensitivity,
+    _view,
+)
 from ionsweep.cli._common import CliParser, one_line
 
 __all__ = [
@@ -48,15 +58,15 @@ __all__ = [
 ]
 
 #: Subcommand name -> module defining ``register(subparsers)``, in the order of ``--help``.
-COMMANDS: dict[str, str] = {
-    "calc": "ionsweep.cli._calc",
-    "run": "ionsweep.cli._run",
-    "info": "ionsweep.cli._info",
-    "fit": "ionsweep.cli._fit",
-    "sensitivity": "ionsweep.cli._sensitivity",
-    "plot": "ionsweep.cli._plot",
-    "view": "ionsweep.cli._view",
-    "examples": "ionsweep.cli._examples",
+COMMANDS: dict[str, types.ModuleType] = {
+    "calc": _calc,
+    "run": _run,
+    "info": _info,
+    "fit": _fit,
+    "sensitivity": _sensitivity,
+    "plot": _plot,
+    "view": _view,
+    "examples": _examples,
 }
 
 #: Commands that evaluate large arrays on the CPU: they first keep big buffers in the malloc
@@ -91,7 +101,7 @@ def build_parser() -> CliParser:
         dest="command", metavar="COMMAND", required=True, title="commands"
     )
     for module in COMMANDS.values():
-        importlib.import_module(module).register(subparsers)
+        module.register(subparsers)
     for name in COMPILING_COMMANDS:
         _add_epilog(subparsers.choices[name], _jax.CACHE_HELP)
     return parser
