@@ -156,3 +156,88 @@ def hostile_store(tmp_path_factory, quickstart_store):
         renames={"gamma_out": XSS["dim"], "dE_dT": XSS["var"]},
     )
     return out
+
+
+#: Ionic strengths (M) of the activity-error views: under two decades, so a log axis needs
+#: 1-2-5 ticks to label both ends.
+IONIC_STRENGTH = np.geomspace(0.01, 0.5, 9)
+ACTIVITY_MODELS = ["debye_huckel", "extended_debye_huckel", "davies"]
+
+
+def _log_gamma(model, ionic):
+    """log10 of a monovalent ion's activity coefficient at 25 °C, A = 0.509 (M^-1/2):
+    the Debye–Hückel limiting law, its extended form (a B = 1) and Davies' equation."""
+    s = np.sqrt(ionic)
+    return {
+        "debye_huckel": -0.509 * s,
+        "extended_debye_huckel": -0.509 * s / (1 + s),
+        "davies": -0.509 * (s / (1 + s) - 0.3 * ionic),
+    }[model]
+
+
+def activity_views():
+    """Views of every kind the explorer draws: ΔE_K = (RT/F) ln(γ_out/γ_in) [mV] at
+    25 °C over I_out for three activity models with I_in = 0.1 M (one panel or one line per
+    model; values of both signs), its map over (I_in, I_out) for Davies, and Sobol
+    indices with confidence half-widths (bars)."""
+    rt_f = 1e3 * 8.314462618 * 298.15 / 96485.33212 * np.log(10)  # mV per decade of γ
+    d_e = np.stack(
+        [rt_f * (_log_gamma(m, IONIC_STRENGTH) - _log_gamma(m, 0.1)) for m in ACTIVITY_MODELS]
+    )
+    gi, go = np.meshgrid(IONIC_STRENGTH, IONIC_STRENGTH, indexing="ij")
+    d_map = rt_f * (_log_gamma("davies", go) - _log_gamma("davies", gi))
+    mv = {"units": "mV", "long_name": "activity error of E_K: E(activity_model) - E(ideal)"}
+    return xr.Dataset(
+        {
+            "dE_K": (("activity_model", "I_out"), d_e, mv),
+            "dE_K_map": (("I_in", "I_out"), d_map, mv),
+            "ST": (
+                ("output", "parameter"),
+                [[0.2, 0.9, 0.05]],
+                {"units": "1", "long_name": "total-order Sobol index"},
+            ),
+            "ST_conf": (
+                ("output", "parameter"),
+                [[0.05, 0.2, 0.01]],
+                {"units": "1", "long_name": "CI"},
+            ),
+        },
+        coords={
+            "activity_model": ("activity_model", np.array(ACTIVITY_MODELS, dtype=object)),
+            "I_in": ("I_in", IONIC_STRENGTH, {"units": "M", "long_name": "ionic strength inside"}),
+            "I_out": (
+                "I_out",
+                IONIC_STRENGTH,
+                {"units": "M", "long_name": "ionic strength outside"},
+            ),
+            "output": ("output", np.array(["dE_K"], dtype=object)),
+            "parameter": ("parameter", np.array(["I_in", "I_out", "celsius"], dtype=object)),
+        },
+        attrs={"ionsweep_mode": "sweep", "ionsweep_complete": 1, "title": "activity error views"},
+    )
+
+
+@pytest.fixture
+def views_ds():
+    """:func:`activity_views` in memory."""
+    return activity_views()
+
+
+@pytest.fixture(scope="session")
+def views_store(tmp_path_factory, quickstart_store):
+    """The quickstart store with :func:`activity_views` added as variables: one store (one
+    server in the browser test) offering lines, facets, overlays, signed maps and bars."""
+    import json
+    import shutil
+    import warnings
+
+    out = tmp_path_factory.mktemp("view") / "views.zarr"
+    shutil.copytree(quickstart_store, out)
+    root = json.loads((out / "zarr.json").read_text())["attributes"]
+    with warnings.catch_warnings():  # zarr's notes on text arrays and consolidated metadata
+        warnings.simplefilter("ignore")
+        activity_views().drop_attrs(deep=False).to_zarr(out, mode="a", consolidated=True)
+    doc = json.loads((out / "zarr.json").read_text())
+    doc["attributes"] = root  # appending leaves the root attributes out of step
+    (out / "zarr.json").write_text(json.dumps(doc))
+    return out

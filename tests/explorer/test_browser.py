@@ -1,11 +1,13 @@
 """End to end in headless Chromium: ``ionsweep view`` on the quickstart store, the variable
-list with units, a slider step that changes the shown coordinate and the plotted data; and a
-store carrying script payloads in its text, behind a password: refused without it, shown
-as literal text with it, no script run.
+list with units, a slider step that changes the shown coordinate and the plotted data; the
+views an hvPlot user expects (facets, overlay, Sobol bars, a signed map), checked through
+the page's Bokeh models; and a store carrying script payloads in its text, behind a
+password: refused without it, shown as literal text with it, no script run.
 
 Chromium is Debian's ``chromium`` package (``.ci/run`` installs it), driven by Playwright;
 the screenshot is kept under the test's tmp path, and copied to the path in
-``IONSWEEP_VIEW_SCREENSHOT`` when set (the README's picture is made this way).
+``IONSWEEP_VIEW_SCREENSHOT`` when set (the README's picture is made this way); the views'
+screenshots and PNG downloads go to the folder ``IONSWEEP_VIEW_SHOTS`` when set.
 """
 
 import asyncio
@@ -143,6 +145,132 @@ def test_view_in_chromium(server, tmp_path):
     assert shot.read_bytes()[:4] == b"\x89PNG"
     if os.environ.get("IONSWEEP_VIEW_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["IONSWEEP_VIEW_SCREENSHOT"])
+
+
+# The page's Bokeh models as shown now: the figures of the newest root (a facet grid's
+# panels, or one figure; models of replaced figures may linger in the document until it is
+# cleaned, and ids grow with creation), each with what the checks need.
+_FIGURES = """() => {
+  const all = Array.from(Bokeh.documents[0].all_models);
+  const newest = (name) => all.filter((m) => m.name === name)
+    .sort((a, b) => parseInt(b.id.slice(1)) - parseInt(a.id.slice(1)))[0];
+  const first = newest("ionsweep-figure-0");
+  const grid = newest("ionsweep-grid");
+  const inGrid = grid && grid.children.some((c) => c[0] === first);
+  const figs = inGrid ? grid.children.map((c) => c[0]) : [first];
+  return {
+    toolbar: inGrid ? grid.toolbar_location : first.toolbar_location,
+    figs: figs.map((f) => ({
+      x_range: f.x_range.id, y_range: f.y_range.id,
+      y: [f.y_range.start, f.y_range.end], factors: f.x_range.factors ?? null,
+      x_axis: f.below[0].type, x_ticks: f.below[0].ticker.ticks ?? null,
+      toolbar: f.toolbar_location, title: f.title.text.text,
+      legend: f.right.filter((r) => r.items).map((l) => l.items.map((i) => i.label.value)),
+      mapper: f.right.filter((r) => r.color_mapper).map((c) => ({
+        first: c.color_mapper.palette[0], last: c.color_mapper.palette.at(-1),
+        n: c.color_mapper.palette.length, low: c.color_mapper.low, high: c.color_mapper.high,
+      })),
+    })),
+  };
+}"""
+
+
+_READY_VIEWS = (
+    "() => window.Bokeh && Bokeh.documents.length > 0 && "
+    "Bokeh.documents[0].get_model_by_name('ionsweep-figure-0') !== null"
+)
+
+
+def _shown(page, condition):
+    """Wait until ``condition`` (JavaScript over ``s``, the figures shown) holds; return s."""
+    page.wait_for_function(f"() => {{ const s = ({_FIGURES})(); return {condition}; }}")
+    return page.evaluate(_FIGURES)
+
+
+def _keep(page, tmp_path, name):
+    """Screenshot and the app's PNG download of the view, kept in ``IONSWEEP_VIEW_SHOTS``."""
+    page.wait_for_timeout(300)  # the canvas paints after the models arrive
+    with page.expect_download() as download:
+        page.get_by_role("button", name="PNG").click()
+    png = tmp_path / f"export_{name}.png"
+    download.value.save_as(png)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    if os.environ.get("IONSWEEP_VIEW_SHOTS"):
+        keep = Path(os.environ["IONSWEEP_VIEW_SHOTS"])
+        page.screenshot(path=str(keep / f"screen_{name}.png"), full_page=True)
+        shutil.copyfile(png, keep / f"export_{name}.png")
+
+
+@pytest.fixture(scope="module")
+def views_server(views_store, tmp_path_factory):
+    with _serve(views_store, tmp_path_factory.mktemp("views")) as (url, _):
+        yield url
+
+
+def test_facets_overlay_bars_and_signed_map_in_chromium(views_server, tmp_path):
+    """hvPlot-like views, read from the page's Bokeh models: a signed map on a diverging
+    scale centred on 0; facets sharing one y range (or each its own), one toolbar, linked
+    x, full titles, 1-2-5 log ticks down to 0.01 M; an overlay with a legend; Sobol bars
+    labelled with the parameters, whiskers inside the y range."""
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("no Chromium executable (apt-get install chromium; .ci/run does)")
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(20000)
+            page.goto(views_server)
+            page.wait_for_function(_READY_VIEWS)
+            _check_views(page, tmp_path)
+        finally:
+            browser.close()
+
+
+def _check_views(page, tmp_path):
+    s = _shown(page, "s.figs[0].mapper.length === 1")
+    (mapper,) = s["figs"][0]["mapper"]  # E of K+: −195 … +22 mV
+    e_max = 1e3 * R * 313.15 / F * math.log(140 / 0.1)  # 40 °C, c_out 0.1 mM
+    assert mapper["high"] == -mapper["low"] == pytest.approx(e_max, rel=1e-5)
+    assert (mapper["first"], mapper["last"], mapper["n"]) == ("#053061", "#67001f", 256)
+    assert s["figs"][0]["x_ticks"] == [0.1, 1, 10, 100]  # c_out: 3.5 decades
+    _keep(page, tmp_path, "signed_map")
+
+    page.get_by_label("Variable").select_option(label="dE_K — activity error of E_K: "
+                                                 "E(activity_model) - E(ideal) [mV]")  # fmt: skip
+    _shown(page, "s.figs[0].x_ticks && s.figs[0].x_ticks[0] === 0.01")
+    page.get_by_label("Facet: one panel per value").select_option(label="activity_model")
+    s = _shown(page, "s.figs.length === 3")
+    d_e = [-11.77, 6.51]  # debye_huckel at 0.5 and 0.01 M: the extremes of all three
+    lo, hi = d_e[0] - 0.05 * (d_e[1] - d_e[0]), d_e[1] + 0.05 * (d_e[1] - d_e[0])
+    for f, model in zip(
+        s["figs"], ["debye_huckel", "extended_debye_huckel", "davies"], strict=True
+    ):
+        assert f["y"] == pytest.approx([lo, hi], abs=0.02) and f["toolbar"] is None
+        assert f"activity_model = {model}" in f["title"].replace("\n", " ")
+        assert max(len(line) for line in f["title"].split("\n")) <= 55
+        assert f["x_ticks"] == [0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+    assert len({f["y_range"] for f in s["figs"]}) == len({f["x_range"] for f in s["figs"]}) == 1
+    assert s["toolbar"] == "right"  # one toolbar for the grid
+    _keep(page, tmp_path, "facets")
+    page.get_by_label("Facet scale (y range, colours)").select_option(label="each panel its own")
+    s = _shown(page, "new Set(s.figs.map((f) => f.y_range)).size === 3")
+    assert s["figs"][2]["y"][1] - s["figs"][2]["y"][0] < 0.5 * (hi - lo)  # davies: −1.6…3.7
+
+    page.get_by_label("Facet: one panel per value").select_option(label="(none)")
+    _shown(page, "s.figs.length === 1")
+    page.get_by_label("Overlay: one coloured line per value").select_option(label="activity_model")
+    s = _shown(page, "s.figs[0].legend.length === 1")
+    assert s["figs"][0]["legend"] == [["debye_huckel", "extended_debye_huckel", "davies"]]
+    assert s["figs"][0]["y"] == pytest.approx([lo, hi], abs=0.02)
+    _keep(page, tmp_path, "overlay")
+
+    page.get_by_label("Variable").select_option(label="ST — total-order Sobol index")
+    s = _shown(page, "s.figs[0].factors !== null")
+    bars = s["figs"][0]
+    assert bars["factors"] == ["I_in", "I_out", "celsius"] and bars["x_axis"] == "CategoricalAxis"
+    assert bars["y"][1] >= 0.9 + 0.2 and bars["y"][0] <= 0  # the whisker of the largest bar
+    _keep(page, tmp_path, "sobol_bars")
 
 
 PASSWORD = "pass <wörd> & more"  # from the environment, as a user would give it

@@ -233,7 +233,8 @@ def _bars(fig, plan: Plan, ds, panel: PanelPlan, k: int) -> dict:
     )
     fig.vbar(x="x", top="value", width=0.7, source=source)
     if panel.conf is not None:
-        fig.add_layout(Whisker(source=source, base="x", upper="upper", lower="lower"))
+        whisker = Whisker(source=source, base="x", upper="upper", lower="lower", level="overlay")
+        fig.add_layout(whisker)  # over the bar: the lower half shows, as in the PNG
     fig.xaxis.major_label_orientation = 0.6
     fig.add_tools(_hover(panel.da, ds, plan.x))
     return {"data": source}

@@ -60,8 +60,9 @@ def plan_figure(plan: Plan, ds: xr.Dataset):
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=share_y)
     for k, ax in enumerate(axes.ravel()):
         if k >= n:
-            ax.set_visible(False)
+            ax.remove()
             continue
+        ax.tick_params(labelleft=True, labelbottom=True)  # every panel labelled, as on screen
         panel = plan.panels[k]
         {"heatmap": _heatmap, "bars": _bars}.get(plan.kind, _lines)(fig, ax, plan, ds, panel)
         ax.set_title(panel.title, fontsize=10)
