@@ -103,6 +103,26 @@ def test_calculator_page_shows_what_calc_prints(capsys, command, shown):
         assert out == shown
 
 
+def test_calculator_page_covers_every_quantity(capsys):
+    from ionsweep.cli import main
+
+    assert main(["calc", "--help"]) == 0
+    usage = capsys.readouterr().out
+    listed = usage.split("quantities:")[1].split("examples:")[0]
+    quantities = re.findall(r"^ {4}([a-z][a-z-]+)", listed, flags=re.MULTILINE)
+    assert "nernst" in quantities and "ljp" in quantities
+    page = (DOCS / "calculator.md").read_text()
+    shown = {shlex.split(command)[2] for command, _ in calc_examples()}
+    assert [q for q in quantities if f"| `{q}` |" not in page or q not in shown] == []
+
+
+def test_readme_links_into_the_site():
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\((docs/[^)#]+)", readme)
+    assert "docs/specs.md" in links and "docs/index.md" in links
+    assert [link for link in links if not (ROOT / link).is_file()] == []
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """The site built from docs/ with warnings as errors (offline, notebooks not run)."""
