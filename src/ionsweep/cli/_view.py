@@ -15,8 +15,10 @@ examples:
   ionsweep view big.zarr --host 0.0.0.0            # other machines: asks for a password
 
 Pick a variable, an x axis and optionally a y axis (heatmap; log axes where the coordinate
-is log-spaced), move the sliders through the other dimensions, hover for values with units,
-and download the current view as PNG or the slice as CSV/netCDF. Only the slice shown is
+is log-spaced; a diverging colour map for values of both signs), overlay a categorical
+dimension as coloured lines or facet over it (one panel each, shared or own y range), move
+the sliders through the other dimensions, hover for values with units, and download the
+current view as PNG (the same view) or the slice as CSV/netCDF. Only the slice shown is
 read, so stores of any size open at once. Needs the view extra: pip install "ionsweep[view]".
 
 Text in a store (title, names, labels, units) is shown as text, never run as markup. An

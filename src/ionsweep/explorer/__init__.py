@@ -4,9 +4,12 @@ Controls are built from the store's own metadata: the variable (with its long na
 units), the x axis and an optional y axis (a heatmap, on log axes where the coordinate is
 log-spaced, with an optional contour at ``|value| = level``), one slider or selector per
 remaining dimension showing the coordinate value and units, a facet over a categorical
-dimension, the statistic of a reduce-mode store, bars with confidence intervals for
-sensitivity indices, and a mask of points whose ``valid`` flag is 0. Only the displayed
-slice is read from disk. Needs the ``view`` extra: ``pip install "ionsweep[view]"``.
+dimension (one grid, one toolbar, linked zoom, shared or independent y) or an overlay of
+one as coloured lines with a legend, the statistic of a reduce-mode store, bars over the
+parameter names with confidence intervals for sensitivity indices, and a mask of points
+whose ``valid`` flag is 0. Values of both signs get a diverging colour map centred on 0;
+the PNG export draws the same view. Only the displayed slice is read from disk. Needs the
+``view`` extra: ``pip install "ionsweep[view]"``.
 """
 
 from __future__ import annotations
