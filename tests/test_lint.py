@@ -1,7 +1,9 @@
 """Lint and type check as part of the suite: ruff over src, tests and benchmarks, mypy over
 src (configured in pyproject.toml), each with no finding."""
 
+import ast
 import importlib
+import importlib.util
 import inspect
 import subprocess
 import sys
@@ -40,7 +42,7 @@ def test_mypy_finds_nothing():
 #: The namespaces whose exported functions are the public API.
 PUBLIC = ("ionsweep", "ionsweep.physics", "ionsweep.activity", "ionsweep.analysis",
           "ionsweep.sensitivity", "ionsweep.store", "ionsweep.sweep", "ionsweep.plot",
-          "ionsweep.explorer", "ionsweep.constants")  # fmt: skip
+          "ionsweep.explorer", "ionsweep.constants", "ionsweep.models")  # fmt: skip
 
 
 def _unannotated(fn) -> list[str]:
@@ -61,3 +63,30 @@ def test_every_public_function_is_annotated():
     assert len(functions) > 80  # the API is found (93 functions when written)
     missing = {qual: _unannotated(fn) for fn, qual in functions.items() if _unannotated(fn)}
     assert not missing, missing
+
+
+def _defined_public_names(ns: str) -> set[str]:
+    """The public names a namespace's ``__init__`` binds: what it imports (``from x import a``)
+    or defines, read from its source; submodules and typing-only imports excluded."""
+    spec = importlib.util.find_spec(ns)
+    assert spec is not None and spec.origin is not None
+    path = Path(spec.origin)
+    source = path.with_suffix(".pyi") if path.with_suffix(".pyi").exists() else path
+    names = set()
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module.startswith("ionsweep")):
+            names |= {a.asname or a.name for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return {n for n in names if not n.startswith("_")}
+
+
+@pytest.mark.parametrize("ns", PUBLIC)
+def test_each_namespace_exports_exactly_its_one_list(ns):
+    # The list is __all__ (or, for a namespace that loads lazily, its __init__.pyi): every
+    # public name the namespace binds is in it, and every name in it exists.
+    module = importlib.import_module(ns)
+    assert set(module.__all__) == _defined_public_names(ns)
+    assert all(hasattr(module, name) for name in module.__all__)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 
-from ionsweep._util import as_float
+from ionsweep._util import as_float as _as_float
 
 if TYPE_CHECKING:
     from jaxtyping import Array, ArrayLike, Float
@@ -23,6 +23,7 @@ __all__ = [
     "ELEMENTARY_CHARGE",
     "FARADAY",
     "GAS_CONSTANT",
+    "R_OVER_F_MV",
     "ZERO_CELSIUS",
     "thermal_voltage",
 ]
@@ -64,5 +65,5 @@ def thermal_voltage(T: Float[ArrayLike, "*batch"]) -> Float[Array, "*batch"]:
     >>> round(float(ionsweep.thermal_voltage(310.15)), 3)
     26.727
     """
-    (T,) = as_float(T)
+    (T,) = _as_float(T)
     return jnp.where((T > 0) & (T < jnp.inf), R_OVER_F_MV * T, jnp.nan)

@@ -28,7 +28,7 @@ per model, parameter set and list of ions (see ``ionsweep._eager``).
 from collections.abc import Mapping
 from functools import partial
 
-from ionsweep._eager import eager
+from ionsweep._eager import eager as _eager
 from ionsweep.activity._coefficients import (
     activity_coefficients,
     mean_activity_coefficient,
@@ -36,10 +36,10 @@ from ionsweep.activity._coefficients import (
 )
 from ionsweep.activity._composition import (
     NEUTRALITY_RTOL,
-    canonical_names,
+    canonical_names as _canonical_names,
     charge_imbalance,
-    check_composition,
-    check_temperature,
+    check_composition as _check_composition,
+    check_temperature as _check_temperature,
     ionic_strength,
     mM_to_molality,
     molality_to_mM,
@@ -70,7 +70,12 @@ from ionsweep.activity._models import (
 from ionsweep.activity._phreeqc import read_phreeqc_pitzer
 from ionsweep.activity._pitzer import PitzerTemperatureWarning, check_pitzer_temperature
 from ionsweep.activity._pitzer_params import PitzerParameters
-from ionsweep.activity._pitzer_sets import BUILTIN_SETS, DEFAULT_SET, pitzer_parameters, split_model
+from ionsweep.activity._pitzer_sets import (
+    BUILTIN_SETS,
+    DEFAULT_SET,
+    pitzer_parameters,
+    split_model as _split_model,
+)
 from ionsweep.activity._registry import (
     MODELS,
     get_activity_model,
@@ -97,11 +102,11 @@ def _concrete_checks(model, molality, T, *, parameters=None, convention="unscale
                      neutrality_rtol=NEUTRALITY_RTOL):  # fmt: skip
     """:func:`activity_coefficients`' checks of concrete values, in its order, before its
     compiled program; the Pitzer temperature warning after it (once the inputs passed)."""
-    names = canonical_names(list(molality))
-    check_composition(molality, "molality", neutrality_rtol)
-    check_temperature(T)
+    names = _canonical_names(list(molality))
+    _check_composition(molality, "molality", neutrality_rtol)
+    _check_temperature(T)
     if isinstance(model, str) and (model == "pitzer" or model.startswith("pitzer:")):
-        params = parameters if model == "pitzer" else split_model(model)[1]
+        params = parameters if model == "pitzer" else _split_model(model)[1]
         return partial(check_pitzer_temperature, names, T, params)
     return None
 
@@ -111,7 +116,7 @@ def _not_a_composition(model, molality, *args, **kwargs) -> bool:
     return not isinstance(molality, Mapping) or not molality
 
 
-activity_coefficients = eager(
+activity_coefficients = _eager(
     activity_coefficients,
     static_argnames=("model", "parameters", "convention"),
     check=_concrete_checks,

@@ -9,7 +9,7 @@ batch shape that broadcasts with the other arguments', ``*batch`` the broadcast 
 ``n_ions`` the ion axis (last, unless ``axis`` says otherwise).
 """
 
-from ionsweep._eager import eager
+from ionsweep._eager import eager as _eager
 from ionsweep.physics.donnan import (
     BATH_NEUTRALITY_RTOL,
     bath_neutral,
@@ -23,25 +23,25 @@ from ionsweep.physics.pump_leak import pump_leak_voltage
 from ionsweep.physics.pump_leak_volume import PumpLeakState, pump_leak_steady_state
 from ionsweep.physics.surface import debye_length, surface_potential
 
-donnan = eager(donnan, static_argnames=("axis",), temperature="T", module=__name__)
-driving_force = eager(driving_force, module=__name__)
-ghk_current = eager(ghk_current, temperature="T", module=__name__)
-ghk_voltage = eager(
+donnan = _eager(donnan, static_argnames=("axis",), temperature="T", module=__name__)
+driving_force = _eager(driving_force, module=__name__)
+ghk_current = _eager(ghk_current, temperature="T", module=__name__)
+ghk_voltage = _eager(
     ghk_voltage,
     static_argnames=("axis", "valences_within_two"),
     temperature="T",
     module=__name__,
 )
-junction_potential = eager(
+junction_potential = _eager(
     junction_potential,
     static_argnames=("z", "method", "with_code"),
     temperature="T",
     module=__name__,
 )
-nernst = eager(nernst, temperature="T", module=__name__)
-pump_leak_steady_state = eager(pump_leak_steady_state, module=__name__)
-surface_potential = eager(surface_potential, temperature="T", module=__name__)
-debye_length = eager(debye_length, temperature="T", module=__name__)
+nernst = _eager(nernst, temperature="T", module=__name__)
+pump_leak_steady_state = _eager(pump_leak_steady_state, module=__name__)
+surface_potential = _eager(surface_potential, temperature="T", module=__name__)
+debye_length = _eager(debye_length, temperature="T", module=__name__)
 
 __all__ = [
     "BATH_NEUTRALITY_RTOL",
