@@ -109,6 +109,17 @@ class SpecStatistics(SphinxDirective):
         return self.parse_text_to_nodes(text)
 
 
+def _toml(value) -> str:
+    """A default value as a spec writes it (TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
 def _model_section(name: str) -> list[str]:
     """The reST of one registered model: summary, options, inputs and outputs."""
     from ionsweep.models import _registry, get_model
@@ -123,7 +134,7 @@ def _model_section(name: str) -> list[str]:
         for p in options:
             if p.name not in MODEL_OPTIONS:
                 logger.warning(f"spec reference: model option {name}.{p.name} is not described")
-            default = "" if p.default is None else f"``{p.default!r}``"
+            default = "" if p.default is None else f"``{_toml(p.default)}``"
             rows.append((f"``{p.name}``", default, _rst(MODEL_OPTIONS.get(p.name, ""))))
         lines += ["Options (``[model]`` keys besides ``name``):", ""]
         lines += _list_table(("option", "default", "meaning"), rows, "2 3 5")
