@@ -14,10 +14,7 @@ from ionsweep.activity import (
     debye_huckel_A,
     mean_activity_coefficient,
     osmotic_coefficient,
-    pitzer_available,
 )
-
-needs_pitzer = pytest.mark.skipif(not pitzer_available(), reason="Pitzer model not present")
 
 
 def davies_log10(z, I, T):
@@ -84,7 +81,6 @@ def test_mean_activity_coefficient_davies_by_hand():
         mean_activity_coefficient("NaBr2", 0.1, 298.15, model="davies")
 
 
-@needs_pitzer
 def test_mean_activity_coefficient_pitzer_against_robinson_stokes():
     # Robinson & Stokes (1959), Appendix 8.10, 25 °C: γ± at 0.1 and 1.0 mol/kg —
     # NaCl 0.778, 0.657; KCl 0.770, 0.604; CaCl2 0.518, 0.500; MgCl2 0.529, 0.570.
@@ -95,7 +91,6 @@ def test_mean_activity_coefficient_pitzer_against_robinson_stokes():
         np.testing.assert_allclose(got, expected, rtol=0.02, err_msg=salt)
 
 
-@needs_pitzer
 def test_osmotic_coefficient_delegates_to_pitzer():
     # Robinson & Stokes (1959), Appendix 8.3: φ(NaCl, 0.1 mol/kg, 25 °C) = 0.9324.
     phi = osmotic_coefficient({"Na+": 0.1, "Cl-": 0.1}, 298.15)
@@ -103,17 +98,3 @@ def test_osmotic_coefficient_delegates_to_pitzer():
     assert ionsweep.osmotic_coefficient is osmotic_coefficient
     with pytest.raises(ValueError, match="not electroneutral"):
         osmotic_coefficient({"Na+": 0.1, "Cl-": 0.2}, 298.15)
-
-
-def test_pitzer_absent_is_a_clear_error(monkeypatch):
-    # Simulate a tree without ionsweep.activity._pitzer: the registry imports it lazily.
-    from ionsweep.activity import _registry
-
-    monkeypatch.setattr(_registry, "_PITZER_MODULE", "ionsweep.activity._no_pitzer_here")
-    assert not pitzer_available()
-    with pytest.raises(NotImplementedError, match="'pitzer' is not available"):
-        osmotic_coefficient({"Na+": 0.1, "Cl-": 0.1}, 298.15)
-    with pytest.raises(NotImplementedError, match="pitzer"):
-        mean_activity_coefficient("NaCl", 0.1, 298.15)
-    # The other models are unaffected.
-    assert float(mean_activity_coefficient("NaCl", 0.1, 298.15, model="davies")) > 0

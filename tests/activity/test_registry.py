@@ -12,16 +12,12 @@ from ionsweep.activity import (
     log_gamma_davies,
     log_gamma_indexed,
     model_index,
-    pitzer_available,
     registered_models,
 )
 
 NAMES = ("Na+", "K+", "Ca2+", "Mg2+", "Cl-")
 M = jnp.array([[0.14, 0.005, 0.002, 0.001, 0.152], [0.01, 0.14, 0.0, 0.0005, 0.011]])
 T = jnp.array([298.15, 310.15])
-
-needs_pitzer = pytest.mark.skipif(not pitzer_available(), reason="Pitzer model not present")
-NO_PITZER = tuple(m for m in MODELS if m != "pitzer")
 
 
 def test_model_names():
@@ -64,7 +60,7 @@ def test_log_gamma_accepts_aliases():
 
 
 def _models_here():
-    return MODELS if pitzer_available() else NO_PITZER
+    return MODELS
 
 
 def test_switch_equals_direct_calls():
@@ -104,7 +100,6 @@ def test_one_compilation_for_a_batch_of_model_indices():
     assert len(traces) == 2  # one trace for the batched kernel, one for the scalar one
 
 
-@needs_pitzer
 def test_pitzer_through_the_registry():
     from ionsweep.activity._pitzer import log_gamma_pitzer
 

@@ -9,9 +9,8 @@ Davies' coefficient is 0.3 under the name ``"davies"`` (Davies 1962); the older 
 but it is not in :data:`MODELS`, whose order stays fixed; put it in the ``models`` tuple of
 :func:`log_gamma_indexed` to sweep over it.
 
-The Pitzer model lives in ``ionsweep.activity._pitzer`` and is imported only when it is
-first used; where that module is absent, asking for ``"pitzer"`` raises
-NotImplementedError.
+The Pitzer model lives in ``ionsweep.activity._pitzer`` and is imported when it is first
+used.
 
 Every choice of a model goes through this module: by name (:func:`get_activity_model`,
 :func:`log_gamma`, :func:`ion_form` for the models that depend on the composition only
@@ -21,7 +20,6 @@ through the ionic strength), or by a value that may be traced (:func:`select_mod
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -56,7 +54,6 @@ __all__ = [
     "log_gamma",
     "log_gamma_indexed",
     "model_index",
-    "pitzer_available",
     "registered_models",
     "select_model",
     "validity_range",
@@ -72,27 +69,11 @@ MODELS = (
     "pitzer",
 )
 
-_PITZER_MODULE = "ionsweep.activity._pitzer"
-
 
 def _pitzer_module():
-    try:
-        return importlib.import_module(_PITZER_MODULE)
-    except ModuleNotFoundError as err:
-        if err.name != _PITZER_MODULE:
-            raise
-        raise NotImplementedError(
-            f"activity model 'pitzer' is not available: module {_PITZER_MODULE} is missing"
-        ) from None
+    from ionsweep.activity import _pitzer  # its parameter tables load on first use
 
-
-def pitzer_available() -> bool:
-    """Whether the Pitzer model's module can be imported."""
-    try:
-        _pitzer_module()
-    except NotImplementedError:
-        return False
-    return True
+    return _pitzer
 
 
 def _log_gamma_pitzer(names, molality, T, parameters=None, convention="unscaled"):
