@@ -137,6 +137,8 @@ def test_view_in_chromium(server, tmp_path):
                 ".data.xs.length > 0",
                 timeout=10000,
             )
+            fig = page.evaluate(_FIGURES)["figs"][0]  # the contour's words: a second line
+            assert fig["title"].endswith("black line:\n|E| = 60") and fig["height"] == 396
             page.wait_for_timeout(300)
             shot = tmp_path / "view.png"
             page.screenshot(path=str(shot))
@@ -164,7 +166,7 @@ _FIGURES = """() => {
       x_range: f.x_range.id, y_range: f.y_range.id,
       y: [f.y_range.start, f.y_range.end], factors: f.x_range.factors ?? null,
       x_axis: f.below[0].type, x_ticks: f.below[0].ticker.ticks ?? null,
-      toolbar: f.toolbar_location, title: f.title.text.text,
+      toolbar: f.toolbar_location, title: f.title.text.text, height: f.height,
       legend: f.right.filter((r) => r.items).map((l) => l.items.map((i) => i.label.value)),
       mapper: f.right.filter((r) => r.color_mapper).map((c) => ({
         first: c.color_mapper.palette[0], last: c.color_mapper.palette.at(-1),

@@ -99,7 +99,7 @@ def _figure(plan: Plan, ds: xr.Dataset, panel: PanelPlan, k: int, x_range, y_ran
         x_axis_label=_plain(axis_label(ds, plan.x)),
         y_axis_label=_plain(axis_label(ds, plan.y) if plan.y else value_label(panel.da)),
         tools=_TOOLS,
-        height=_HEIGHT + 16 * max(p.title.count("\n") for p in plan.panels),
+        height=_height(plan),
         min_width=300,
         sizing_mode="stretch_width",
     )
@@ -108,6 +108,11 @@ def _figure(plan: Plan, ds: xr.Dataset, panel: PanelPlan, k: int, x_range, y_ran
             axis.ticker = FixedTicker(ticks=list(ticks), minor_ticks=_minor(ticks))
             axis.major_label_overrides = {t: f"{t:g}" for t in ticks}
     return fig
+
+
+def _height(plan: Plan) -> int:
+    """Figure height in px: the plot's, plus a line per extra line of the longest title."""
+    return _HEIGHT + 16 * max(p.title.count("\n") for p in plan.panels)
 
 
 def _minor(ticks) -> list[float]:
@@ -266,4 +271,5 @@ def update(handles: list[dict], plan: Plan, ds: xr.Dataset) -> None:
         if p.y_range is not None:
             h["y_range"].update(start=p.y_range[0], end=p.y_range[1])
         h["fig"].title.text = _plain(p.title)
+        h["fig"].height = _height(plan)  # a title of more lines: a new layout, not clipped
         h["fig"].select_one(HoverTool).tooltips = tooltips(p.da, ds, x, y)
