@@ -23,6 +23,7 @@ from bokeh.models import (
     FactorRange,
     FixedTicker,
     HoverTool,
+    LayoutDOM,
     Legend,
     LegendItem,
     LinearColorMapper,
@@ -120,7 +121,7 @@ def _minor(ticks) -> list[float]:
     return [float(m * 10**e) for e in np.arange(lo, hi + 1) for m in range(1, 10)]
 
 
-def build(plan: Plan, ds: xr.Dataset):
+def build(plan: Plan, ds: xr.Dataset) -> tuple[LayoutDOM, list[dict]]:
     """The figures of ``plan`` (one, or a grid with one toolbar) and each panel's handles.
 
     Panels share one x range (linked zoom and pan) and, when ``plan.shared``, one y range
@@ -181,8 +182,8 @@ def _heat_columns(plan: Plan, ds: xr.Dataset, da: xr.DataArray) -> tuple[bool, d
 def _line_sources(plan: Plan, ds, panel: PanelPlan, k: int) -> list[dict]:
     if plan.overlay is None:
         return [line_columns(panel.da, ds, plan.x)]
-    return [line_columns(panel.da.isel({plan.overlay: j}), ds, plan.x) for j in range(
-        panel.da.sizes[plan.overlay])]  # fmt: skip
+    parts = [panel.da.isel({plan.overlay: j}) for j in range(panel.da.sizes[plan.overlay])]
+    return [line_columns(part, ds, plan.x) for part in parts]
 
 
 def _lines(fig, plan: Plan, ds, panel: PanelPlan, k: int) -> dict:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from ionsweep.explorer._build import (
     axis_values,
@@ -162,7 +163,7 @@ def log_ticks(lo: float, hi: float) -> tuple[float, ...]:
     return tuple(out)
 
 
-def color_scale(values) -> tuple[str, float, float]:
+def color_scale(values: ArrayLike) -> tuple[str, float, float]:
     """Colour map and its ends for ``values``: ``RdBu_r`` from −max|v| to +max|v| when the
     finite values have both signs, else ``viridis`` from min to max."""
     v = np.asarray(values, np.float64)
@@ -278,9 +279,23 @@ def make_plan(
     factors = None if numeric else tuple(str(v) for v in axis_values(ds, x)[0])
     labels = tuple(str(v) for v in axis_values(ds, overlay)[0]) if overlay else ()
     return Plan(
-        kind, x, y, overlay, tuple(panels), shared, cmap, xr_, yr_, xlog, ylog, xt, yt,
-        factors, labels, level if kind == "heatmap" else None,
-    )  # fmt: skip
+        kind=kind,
+        x=x,
+        y=y,
+        overlay=overlay,
+        panels=tuple(panels),
+        shared=shared,
+        cmap=cmap,
+        x_range=xr_,
+        y_axis_range=yr_,
+        x_log=xlog,
+        y_log=ylog,
+        x_ticks=xt,
+        y_ticks=yt,
+        factors=factors,
+        overlay_labels=labels,
+        level=level if kind == "heatmap" else None,
+    )
 
 
 def _own_scale(da: xr.DataArray, cmap) -> tuple[float, float]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -27,6 +28,9 @@ from ionsweep.explorer._plan import (
     line_colors,
     value_label,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["plan_figure", "plan_png"]
 
@@ -44,7 +48,7 @@ def plan_png(plan: Plan, ds: xr.Dataset, dpi: int = 120) -> bytes:
     return buf.getvalue()
 
 
-def plan_figure(plan: Plan, ds: xr.Dataset):
+def plan_figure(plan: Plan, ds: xr.Dataset) -> Figure:
     """The :class:`matplotlib.figure.Figure` of ``plan``: one axes per panel, in rows of
     ``NCOLS`` as on screen, x shared, y shared when the plan's scale is."""
     from matplotlib.figure import Figure
@@ -78,8 +82,10 @@ def _axes_scales(ax, plan: Plan) -> None:
     """Log axes with the screen's ticks labelled plainly, and the screen's extents."""
     from matplotlib.ticker import FixedLocator, NullFormatter
 
-    pairs = ((plan.x_log, plan.x_ticks, ax.xaxis, ax.set_xscale),
-             (plan.y_log, plan.y_ticks, ax.yaxis, ax.set_yscale))  # fmt: skip
+    pairs = (
+        (plan.x_log, plan.x_ticks, ax.xaxis, ax.set_xscale),
+        (plan.y_log, plan.y_ticks, ax.yaxis, ax.set_yscale),
+    )
     for log, ticks, axis, set_scale in pairs:
         if log:
             set_scale("log")
@@ -101,8 +107,8 @@ def _lines(fig, ax, plan: Plan, ds: xr.Dataset, panel: PanelPlan) -> None:
     for j, label in enumerate(plan.overlay_labels):
         cols = line_columns(panel.da.isel({plan.overlay: j}), ds, plan.x)
         ax.plot(cols["x"], cols["value"], "o-", color=colors[j], lw=2, ms=3, label=label)
-    ax.legend(title=plan.overlay, fontsize=8, title_fontsize=8, loc="center left",
-              bbox_to_anchor=(1.01, 0.5))  # fmt: skip
+    legend = {"fontsize": 8, "title_fontsize": 8, "loc": "center left"}
+    ax.legend(title=plan.overlay, bbox_to_anchor=(1.01, 0.5), **legend)  # right of the plot
 
 
 def _heatmap(fig, ax, plan: Plan, ds: xr.Dataset, panel: PanelPlan) -> None:
