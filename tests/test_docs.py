@@ -261,6 +261,8 @@ def test_pages_in_chromium(site, tmp_path):
                 assert all(done and width > 0 for _, done, width in images), (name, images)
                 if name.startswith("notebooks/"):  # every figure the notebook holds
                     assert len(images) == _stored_figures(Path(name).stem), images
+                if name == "index.html":  # the explorer's picture
+                    assert [src for src, _, _ in images if src.endswith("view.png")], images
                 if links:
                     hrefs = page.evaluate(_HREFS)
                     assert hrefs, name
