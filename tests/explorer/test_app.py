@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from bokeh.models import Legend
 
 import ionsweep
 from ionsweep.explorer._app import Explorer
@@ -136,6 +137,8 @@ _TEXT_SLOTS = {
     ("Select", "value"),
     ("FactorRange", "factors"),
     ("ColumnDataSource", "data"),
+    ("LegendItem", "label"),  # a legend's labels and title are DOM text, never TeX
+    ("Legend", "title"),
 }
 
 
@@ -214,6 +217,12 @@ def test_store_text_reaches_the_page_as_text_only(hostile_store, sensitivity_ds,
     assert [h["fig"] for h in app._panels] == figs and len(figs) == 4
     assert _markup_holding(app.layout, payloads) == []
     assert app._png().getvalue()[:4] == b"\x89PNG"  # a `$` in labels is no mathtext error
+    app.facet.value = ""
+    app.overlay.value = "ion"  # one line per hostile label, in the legend
+    (legend,) = app._panels[0]["fig"].select({"type": Legend})
+    assert [i.label.value for i in legend.items][:2] == [xss["ion"], xss["ion_link"]]
+    assert _markup_holding(app.layout, payloads) == []
+    assert app._png().getvalue()[:4] == b"\x89PNG"
 
     sens = sensitivity_ds.assign_coords(parameter=[xss["ion"], xss["ion_link"], xss["tex"]])
     sens.attrs["title"] = xss["title"]
