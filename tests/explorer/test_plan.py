@@ -159,3 +159,34 @@ def test_sobol_bars_name_their_parameters_and_hold_their_whiskers(views_ds):
     fig = app._panels[0]["fig"]
     assert list(fig.x_range.factors) == ["I_in", "I_out", "celsius"]
     assert fig.y_range.end > 1.1 and fig.y_range.start < 0  # whisker 0.9 + 0.2, bars from 0
+
+
+def test_histograms_are_drawn_over_their_own_bin_centres():
+    """A Monte Carlo histogram's bins differ per output (``bin_center`` over (output, bin)):
+    each line is drawn over its own centres in mV, not over bin numbers."""
+    import xarray as xr
+
+    centres = np.array([[-3.0, -1.0, 1.0, 3.0], [-12.0, -4.0, 4.0, 12.0]])
+    ds = xr.Dataset(
+        {"histogram": (("output", "bin"), [[0.1, 0.2, 0.15, 0.05], [0.02, 0.05, 0.04, 0.01]])},
+        coords={
+            "output": ("output", np.array(["dE_K", "dE_Ca"], dtype=object)),
+            "bin_center": (("output", "bin"), centres, {"units": "mV"}),
+        },
+        attrs={"ionsweep_mode": "sensitivity"},
+    )
+    ds["histogram"].attrs = {"units": "1/mV", "long_name": "probability density"}
+    app = Explorer(ds)
+    assert app.x.value == "bin"
+    fig = app._panels[0]["fig"]
+    assert fig.xaxis[0].axis_label.text == "bin_center [mV]"
+    np.testing.assert_array_equal(app._panels[0]["lines"][0].data["x"], centres[0])
+    app.overlay.value = "output"
+    lines = app._panels[0]["lines"]
+    for src, row in zip(lines, centres, strict=True):
+        np.testing.assert_array_equal(src.data["x"], row)
+    x_range = app._panels[0]["fig"].x_range
+    assert (x_range.start, x_range.end) == pytest.approx((-12.0 - 0.48, 12.0 + 0.48))
+    ax = plan_figure(app.plan(), ds).axes[0]
+    assert ax.get_xlabel() == "bin_center [mV]" and ax.get_xlim() == pytest.approx((-12.48, 12.48))
+    np.testing.assert_array_equal(ax.lines[1].get_xdata(), centres[1])

@@ -44,6 +44,7 @@ __all__ = [
     "quantities",
     "slice_csv",
     "slice_netcdf",
+    "slice_x",
     "store_kind",
     "take_slice",
     "unit_text",
@@ -145,6 +146,18 @@ def axis_values(ds: xr.Dataset, dim: str) -> tuple[np.ndarray, xr.DataArray | No
         if c.dims == (dim,) and c.dtype.kind in "fiu":
             return np.asarray(c.values), ds[name]
     return np.arange(ds.sizes[dim]), None
+
+
+def slice_x(ds: xr.Dataset, dim: str) -> str | None:
+    """A numeric coordinate over ``dim`` and other dimensions, for a ``dim`` without values
+    of its own: a Monte Carlo histogram's ``bin_center`` over ``(output, bin)``, which a
+    slice at one output holds along ``bin``. None where ``dim`` has its own values."""
+    if axis_values(ds, dim)[1] is not None:
+        return None
+    for name, c in ds.coords.items():
+        if dim in c.dims and c.ndim > 1 and c.dtype.kind in "fi":
+            return str(name)
+    return None
 
 
 def is_log_spaced(values) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ionsweep.explorer._build import axis_values, is_log_spaced
+from ionsweep.explorer._build import axis_values, is_log_spaced, slice_x
 
 __all__ = [
     "bar_columns",
@@ -23,8 +23,11 @@ __all__ = [
 
 
 def line_columns(da: xr.DataArray, ds: xr.Dataset, x: str) -> dict:
-    """Columns of a line plot of the 1-D slice ``da`` over ``x``: ``x``, ``value``."""
-    values, _ = axis_values(ds, x)
+    """Columns of a line plot of the 1-D slice ``da`` over ``x``: ``x``, ``value``. The
+    slice's own coordinate along ``x`` (:func:`~ionsweep.explorer._build.slice_x`) gives
+    the positions where the store has none along ``x`` alone."""
+    own = slice_x(ds, x)
+    values = da[own].values if own in da.coords and da[own].ndim == 1 else axis_values(ds, x)[0]
     if values.dtype.kind not in "fiu":
         values = np.asarray([str(v) for v in values])
     return {"x": values, "value": np.asarray(da.values, np.float64)}

@@ -33,6 +33,7 @@ from ionsweep.explorer._build import (
     fixed_coords,
     is_log_spaced,
     is_numeric,
+    slice_x,
     unit_text,
 )
 from ionsweep.explorer._columns import edges
@@ -134,8 +135,11 @@ class Plan:
 
 
 def axis_label(ds: xr.Dataset, dim: str) -> str:
-    """``"c_out [mM]"``: a dimension's coordinate name and units."""
+    """``"c_out [mM]"``: a dimension's coordinate name and units (``bin_center [mV]`` for
+    ``bin``, whose values are the slice's, :func:`~ionsweep.explorer._build.slice_x`)."""
     _, coord = axis_values(ds, dim)
+    own = slice_x(ds, dim)
+    coord = ds[own] if own else coord
     attrs = coord.attrs if coord is not None else {}
     units = unit_text(attrs.get("units", ""))
     name = dim if coord is None or coord.name == dim else str(coord.name)
@@ -229,8 +233,14 @@ def _title(da: xr.DataArray, kind: str, conf, level, width: int) -> str:
     return wrap_title(title, width)
 
 
-def _axis(ds: xr.Dataset, dim: str, cells: bool):
-    """Extent, log flag and log ticks of a numeric axis (cell edges of a heatmap)."""
+def _axis(ds: xr.Dataset, dim: str, cells: bool, da: xr.DataArray):
+    """Extent, log flag and log ticks of a numeric axis (cell edges of a heatmap; the
+    slice's own values of a dimension without a coordinate of its own)."""
+    own = slice_x(ds, dim)
+    if own and own in da.coords and not cells:
+        v = np.asarray(da[own].values, np.float64)
+        v = v[np.isfinite(v)]
+        return (padded(float(v.min()), float(v.max()), 0.02) if v.size else (0.0, 1.0)), False, None
     v = np.asarray(axis_values(ds, dim)[0], np.float64)
     log = is_log_spaced(v)
     if cells:
@@ -274,8 +284,8 @@ def make_plan(
             color, yr = None, (value if shared else _value_range(p, c, kind))
         panels.append(PanelPlan(p, c, _title(p, kind, c, level, width), yr, color))
     numeric = is_numeric(ds, x)
-    xr_, xlog, xt = _axis(ds, x, kind == "heatmap") if numeric else (None, False, None)
-    yr_, ylog, yt = _axis(ds, y, True) if y else (None, False, None)
+    xr_, xlog, xt = _axis(ds, x, kind == "heatmap", da) if numeric else (None, False, None)
+    yr_, ylog, yt = _axis(ds, y, True, da) if y else (None, False, None)
     factors = None if numeric else tuple(str(v) for v in axis_values(ds, x)[0])
     labels = tuple(str(v) for v in axis_values(ds, overlay)[0]) if overlay else ()
     return Plan(
