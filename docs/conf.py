@@ -25,6 +25,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
+    "sphinx-mathjax-offline",  # MathJax served from the site itself: math renders offline
     "ionsweep_docs",
 ]
 

@@ -105,7 +105,7 @@ class SpecStatistics(SphinxDirective):
         from ionsweep._stats import STATISTICS
 
         rows = [(f"``{name}``", s.label) for name, s in STATISTICS.items()]
-        text = "\n".join(_list_table(("statistic", "what is stored"), rows, "1 3"))
+        text = "\n".join(_list_table(("statistic", "label (explorer, plots)"), rows, "1 3"))
         return self.parse_text_to_nodes(text)
 
 
