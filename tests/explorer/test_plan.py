@@ -190,3 +190,11 @@ def test_histograms_are_drawn_over_their_own_bin_centres():
     ax = plan_figure(app.plan(), ds).axes[0]
     assert ax.get_xlabel() == "bin_center [mV]" and ax.get_xlim() == pytest.approx((-12.48, 12.48))
     np.testing.assert_array_equal(ax.lines[1].get_xdata(), centres[1])
+
+
+def test_bar_labels_turn_only_where_they_would_collide():
+    from ionsweep.explorer._plan import label_rotation
+
+    assert label_rotation(["I_in", "I_out", "celsius"]) == 0
+    assert label_rotation([f"p{i}" for i in range(8)]) == 35
+    assert label_rotation(["activity_model_parameter", "T"]) == 35

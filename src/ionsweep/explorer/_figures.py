@@ -14,6 +14,8 @@ tooltip values are escaped (:mod:`ionsweep.explorer._text`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import xarray as xr
 from bokeh.layouts import gridplot
@@ -48,6 +50,7 @@ from ionsweep.explorer._plan import (
     PanelPlan,
     Plan,
     axis_label,
+    label_rotation,
     line_colors,
     palette,
     value_label,
@@ -241,7 +244,7 @@ def _bars(fig, plan: Plan, ds, panel: PanelPlan, k: int) -> dict:
     if panel.conf is not None:
         whisker = Whisker(source=source, base="x", upper="upper", lower="lower", level="overlay")
         fig.add_layout(whisker)  # over the bar: the lower half shows, as in the PNG
-    fig.xaxis.major_label_orientation = 0.6
+    fig.xaxis.major_label_orientation = math.radians(label_rotation(source.data["x"]))
     fig.add_tools(_hover(panel.da, ds, plan.x))
     return {"data": source}
 

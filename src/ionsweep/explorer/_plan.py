@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,6 +189,12 @@ def palette(name: str, n: int = 256) -> list[str]:
 
     cmap = colormaps[name]
     return [to_hex(cmap(i / (n - 1))) for i in range(n)]
+
+
+def label_rotation(labels: Sequence[object]) -> float:
+    """Degrees to turn categorical x labels: 0 for a few short ones, 35 where they would
+    run into each other (more than 6, or one longer than 12 characters)."""
+    return 35.0 if len(labels) > 6 or max((len(str(v)) for v in labels), default=0) > 12 else 0.0
 
 
 def wrap_title(text: str, width: int) -> str:

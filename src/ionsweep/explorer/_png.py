@@ -25,6 +25,7 @@ from ionsweep.explorer._plan import (
     PanelPlan,
     Plan,
     axis_label,
+    label_rotation,
     line_colors,
     value_label,
 )
@@ -136,6 +137,7 @@ def _bars(fig, ax, plan: Plan, ds: xr.Dataset, panel: PanelPlan) -> None:
     if panel.conf is not None:
         err = [cols["value"] - cols["lower"], cols["upper"] - cols["value"]]
     ax.bar(cols["x"], cols["value"], yerr=err, capsize=3, width=0.7, color=line_colors(1)[0])
-    ax.tick_params(axis="x", labelrotation=35)
+    rotation = label_rotation(cols["x"])
+    ax.tick_params(axis="x", labelrotation=rotation)
     for label in ax.get_xticklabels():
-        label.set_horizontalalignment("right")
+        label.set_horizontalalignment("right" if rotation else "center")
