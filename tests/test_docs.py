@@ -69,6 +69,22 @@ def test_spec_reference_check_finds_a_missing_and_an_unknown_key(monkeypatch):
     ]
 
 
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_is_stored_executed_without_run_metadata(path):
+    """The site shows the stored outputs: every code cell ran, in order, and what differs
+    from run to run (timestamps, this checkout's path) is not stored
+    (``python docs/execute_notebooks.py`` writes them so)."""
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
+    assert [c for c in code if "execution" in c.get("metadata", {})] == []
+    text = json.dumps([c.get("outputs", []) for c in code])
+    assert str(ROOT) not in text and "/home/" not in text
+
+
 def calc_examples() -> list[tuple[str, list[str]]]:
     """(command, lines shown) for every ``$ ionsweep calc`` line of the calculator page."""
     text = (DOCS / "calculator.md").read_text()
