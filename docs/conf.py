@@ -6,11 +6,30 @@ with (``docs/execute_notebooks.py`` refreshes them); nothing is executed and not
 fetched from the network while building.
 """
 
+import shutil
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
+
+
+def _sync_notebooks() -> None:
+    """Copy ``notebooks/*.ipynb`` to ``docs/notebooks/`` (ignored by git), where Sphinx reads
+    them; a copy is rewritten only when its notebook changed, so rebuilds stay incremental.
+    (A link to the folder would make the sdist hold the notebooks once, under docs/.)"""
+    source, target = HERE.parent / "notebooks", HERE / "notebooks"
+    target.mkdir(exist_ok=True)
+    wanted = {p.name: p for p in source.glob("*.ipynb")}
+    for stale in set(p.name for p in target.glob("*.ipynb")) - set(wanted):
+        (target / stale).unlink()
+    for name, path in wanted.items():
+        copy = target / name
+        if not copy.is_file() or copy.read_bytes() != path.read_bytes():
+            shutil.copyfile(path, copy)
+
+
+_sync_notebooks()
 
 import ionsweep  # noqa: E402
 
