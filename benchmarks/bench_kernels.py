@@ -478,9 +478,14 @@ def render_round(r):
         "",
         "Eager calls: the public kernels called on the NumPy float32 arrays themselves, no "
         "`jax.jit` by the user, `np.asarray` of the result on both sides; each call runs the "
-        "kernel's cached jitted program (its first call compiles it). XLA:CPU reads NumPy "
-        "arrays in place only when 64-byte aligned, so JAX copies these inputs in at every "
-        "call; the last column gives the same call on JAX arrays, which it does not copy.",
+        "kernel's cached jitted program (its first call compiles it). XLA:CPU reads host "
+        "arrays in place only when 64-byte aligned (NumPy aligns to 16): ionsweep hands a "
+        "large contiguous array over from the 64-byte boundary before it, whole rows back "
+        "within its memory page, and the program skips those rows: 1-d inputs are always "
+        "read in place; an (N, 3) float32 array only where its 12-byte rows reach such a "
+        "boundary (not from 16 bytes into a page, where glibc's fresh mappings put large "
+        "arrays under its default settings), else it is copied. The last column gives the "
+        "same call on JAX arrays.",
         "",
         render_eager(r["eager"]),
         "",

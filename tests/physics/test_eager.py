@@ -237,3 +237,48 @@ def test_the_wrapped_kernels_pickle_by_name():
 
     for kernel in (ionsweep.nernst, ionsweep.donnan, ionsweep.activity_coefficients):
         assert pickle.loads(pickle.dumps(kernel)) is kernel
+
+
+def _placed(values: np.ndarray, offset: int) -> np.ndarray:
+    """``values`` copied into a buffer at ``offset`` bytes past a 64-byte boundary."""
+    raw = np.empty(values.nbytes + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + offset
+    out = raw[start : start + values.nbytes].view(values.dtype).reshape(values.shape)
+    out[...] = values
+    assert out.ctypes.data % 64 == offset
+    return out
+
+
+@pytest.mark.parametrize("offset", [0, 16, 32, 48])
+def test_large_numpy_arguments_read_in_place_give_the_same_result(offset, monkeypatch):
+    # NumPy data aligned to 16 bytes reaches the program as a view from the 64-byte
+    # boundary before it; the result equals the call on JAX arrays bit for bit.
+    monkeypatch.setattr(_eager, "IN_PLACE_MIN_BYTES", 1024)
+    rng = np.random.default_rng(offset)
+    c_in = _placed(rng.uniform(1, 200, 5000).astype(np.float32), offset)
+    c_out = _placed(rng.uniform(1, 200, 5000).astype(np.float32), (offset + 16) % 64)
+    assert isinstance(_eager._in_place(c_in if offset else c_out), _eager._InPlace)
+    got = np.asarray(ionsweep.nernst(c_in, c_out, 1, 310.15))
+    want = np.asarray(ionsweep.nernst(jnp.asarray(c_in), jnp.asarray(c_out), 1, 310.15))
+    np.testing.assert_array_equal(got, want)
+    # Rows of three ions: read in place where whole rows reach back to a 64-byte boundary
+    # within the array's memory page, copied otherwise; the same result either way.
+    P = _placed(rng.uniform(0.01, 1, (2000, 3)).astype(np.float32), offset)
+    c = _placed(rng.uniform(1, 150, (2000, 3)).astype(np.float32), offset)
+    z = np.array([1, 1, -1])
+    got = np.asarray(ionsweep.ghk_voltage(P, c, c[::-1].copy(), z, 310.15))
+    want = ionsweep.ghk_voltage(jnp.asarray(P), jnp.asarray(c), jnp.asarray(c[::-1]), z, 310.15)
+    np.testing.assert_array_equal(got, np.asarray(want))
+
+
+def test_only_what_saves_a_copy_is_read_in_place(monkeypatch):
+    monkeypatch.setattr(_eager, "IN_PLACE_MIN_BYTES", 1024)
+    x = _placed(np.arange(4096, dtype=np.float32), 16)
+    assert isinstance(_eager._in_place(x), _eager._InPlace)
+    assert _eager._in_place(x[:100]) is not None  # small: as given
+    assert not isinstance(_eager._in_place(x[:100]), _eager._InPlace)
+    assert not isinstance(_eager._in_place(_placed(x, 0)), _eager._InPlace)  # aligned
+    assert not isinstance(_eager._in_place(x[::2]), _eager._InPlace)  # not contiguous
+    assert not isinstance(_eager._in_place(x.astype(">f4")), _eager._InPlace)  # byte order
+    view = _eager._in_place(x)
+    np.testing.assert_array_equal(np.asarray(view.array()), x)
