@@ -64,11 +64,20 @@ SAME_STATISTICS = textwrap.dedent(
     from ionsweep.sweep._executor import devices_for, launcher
     from ionsweep.sweep._in_memory import evaluate, reduce_in_memory
     from ionsweep.sweep._plan import mode
-    found = {"stats": {}, "launched": []}
+    from ionsweep.sweep import _per_device
+    found = {"stats": {}, "launched": [], "first_calls": []}
+    first_call = _per_device.PerDevice._compile
+    def counted(self, launch):
+        found["first_calls"][-1] += 1
+        first_call(self, launch)
     for table in json.loads(sys.argv[2]):
         plan = parse_spec(sys.argv[1] + table)
         devices = devices_for(plan)
+        _per_device.PerDevice._compile = counted
+        found["first_calls"].append(0)
         found["launched"].append(len(launcher(plan, devices).devices))
+        launcher(parse_spec(sys.argv[1] + table), devices)  # compiled already: no first call
+        _per_device.PerDevice._compile = first_call
         for label, use in (("all", devices), ("one", devices[:1])):
             results = reduce_in_memory(plan, use).results()
             stats = {k: np.asarray(v).tolist() for k, (v, *_) in results.items()}
@@ -143,6 +152,8 @@ def test_two_devices_give_the_values_and_statistics_of_one():
     assert found["same_values"]
     assert found["devices"] == ["cpu", "cpu"]
     assert found["launched"] == [2, 2]  # both plans are run on both devices
+    # One compiling first call per device, and none when a later run finds them compiled.
+    assert found["first_calls"] == [2, 2]
     assert found["few"] == 1  # a plan of fewer chunks than two devices take runs on one
     assert found["default"] == "{CpuDevice(id=0)}"  # the user's own JAX code stays on cpu:0
     assert found["note"] == "2 CPU devices, IONSWEEP_CPU_DEVICES=2"

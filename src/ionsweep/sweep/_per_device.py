@@ -13,6 +13,7 @@ order and the results are those of the one program.
 
 from __future__ import annotations
 
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -22,6 +23,10 @@ from ionsweep.sweep._plan import Plan, mode
 
 __all__ = ["PerDevice"]
 
+#: The devices each cached kernel has been compiled for by a first call: a later run of the
+#: same kernel skips that call (it would compute a chunk for nothing).
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
 
 class PerDevice:
     """A :class:`~ionsweep.sweep._launch.Launcher` per device behind the interface of one
@@ -29,7 +34,8 @@ class PerDevice:
     ``fresh_state()``, ``to_host`` and ``stacked``. A state is a list, one device's state
     per entry (read to the host, a list of NumPy states); results carry a leading device
     axis, as those of the one program do. Each device's program is compiled at
-    construction, in parallel (one compilation per device: they run on separate cores)."""
+    construction, in parallel (one compilation per device: they run on separate cores), by
+    a first call whose result is dropped, unless an earlier run compiled it."""
 
     def __init__(self, plan: Plan, devices):
         self.plan, self.devices = plan, list(devices)
@@ -38,8 +44,10 @@ class PerDevice:
         self.group, self.cell = first.group, first.cell
         self.per_call = self.group * len(self.devices)
         self.accumulate = mode(plan) == "reduce-accumulate"
-        with ThreadPoolExecutor(len(self.devices)) as pool:
-            list(pool.map(self._compile, self.launchers))
+        todo = [la for la in self.launchers if la.devices[0] not in _COMPILED.get(la.kernel, ())]
+        if todo:
+            with ThreadPoolExecutor(len(todo)) as pool:
+                list(pool.map(self._compile, todo))
 
     def _compile(self, launch: Launcher) -> None:
         """A first call of ``launch`` (its result dropped), which compiles its program."""
@@ -47,6 +55,7 @@ class PerDevice:
 
         index = [(0,) * len(self.plan.dims)]
         jax.block_until_ready(launch(index, *([launch.fresh_state()] if self.accumulate else [])))
+        _COMPILED.setdefault(launch.kernel, set()).add(launch.devices[0])
 
     def fresh_state(self) -> list:
         """An empty accumulation state per device."""
