@@ -125,7 +125,7 @@ def _in_place(x: np.ndarray) -> Any:
     if back is None:
         return x
     window = (ctypes.c_char * (x.nbytes + back)).from_address(ptr - back)
-    data = np.frombuffer(window, x.dtype).reshape((-1, *x.shape[1:]))
+    data = np.frombuffer(memoryview(window), x.dtype).reshape((-1, *x.shape[1:]))
     return _InPlace(data, back // row)
 
 
