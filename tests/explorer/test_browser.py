@@ -31,11 +31,14 @@ playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright
 R, F = 8.314462618, 96485.33212  # CODATA 2018
 
 
-def _chromium():
+@pytest.fixture(scope="module")
+def exe():
+    """The Chromium executable (``IONSWEEP_CHROMIUM``, ``chromium``, ``chromium-browser``);
+    the test is skipped without one."""
     for name in (os.environ.get("IONSWEEP_CHROMIUM"), "chromium", "chromium-browser"):
         if name and shutil.which(name):
             return shutil.which(name)
-    return None
+    pytest.skip("no Chromium executable (apt-get install chromium; .ci/run does)")
 
 
 def _free_port():
@@ -84,10 +87,7 @@ _DATA = (
 )
 
 
-def test_view_in_chromium(server, tmp_path):
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium executable (apt-get install chromium; .ci/run does)")
+def test_view_in_chromium(server, tmp_path, exe):
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"])
         try:
@@ -209,14 +209,11 @@ def views_server(views_store, tmp_path_factory):
         yield url
 
 
-def test_facets_overlay_bars_and_signed_map_in_chromium(views_server, tmp_path):
+def test_facets_overlay_bars_and_signed_map_in_chromium(views_server, tmp_path, exe):
     """hvPlot-like views, read from the page's Bokeh models: a signed map on a diverging
     scale centred on 0; facets sharing one y range (or each its own), one toolbar, linked
     x, full titles, 1-2-5 log ticks down to 0.01 M; an overlay with a legend; Sobol bars
     labelled with the parameters, whiskers inside the y range."""
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium executable (apt-get install chromium; .ci/run does)")
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"])
         try:
@@ -365,10 +362,7 @@ _READY = (
 )
 
 
-def test_store_text_is_shown_as_text_and_runs_no_script(guarded_server, xss):
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium executable (apt-get install chromium; .ci/run does)")
+def test_store_text_is_shown_as_text_and_runs_no_script(guarded_server, xss, exe):
     url = guarded_server
     _, _, cookies = _login(url, PASSWORD)
     outside, dialogs = [], []
